@@ -1,0 +1,2 @@
+/** HTTP bodies of the channels service (v1). */
+export {};

@@ -1,0 +1,2 @@
+/** HTTP bodies of the chat service (v1). */
+export {};

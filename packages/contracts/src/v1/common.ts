@@ -1,0 +1,42 @@
+import Type, { type Static } from 'typebox';
+
+/** UUIDv7 (time-ordered) identifiers are used for every entity. */
+export const Uuid = Type.String({ format: 'uuid' });
+export type Uuid = Static<typeof Uuid>;
+
+export const IsoDateTime = Type.String({ format: 'date-time' });
+
+/** Usernames name channels too: lower-case, immutable. */
+export const Username = Type.String({ minLength: 3, maxLength: 25, pattern: '^[a-z0-9_]+$' });
+export type Username = Static<typeof Username>;
+
+/** RFC 9457 problem details, as every service renders its errors. */
+export const Problem = Type.Object({
+  type: Type.String(),
+  title: Type.String(),
+  status: Type.Integer(),
+  detail: Type.Optional(Type.String()),
+  code: Type.String(),
+  requestId: Type.Optional(Type.String()),
+  errors: Type.Optional(
+    Type.Array(Type.Object({ field: Type.String(), message: Type.String() })),
+  ),
+});
+export type Problem = Static<typeof Problem>;
+
+export const Health = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
+  service: Type.String(),
+  checks: Type.Optional(Type.Record(Type.String(), Type.String())),
+});
+export type Health = Static<typeof Health>;
+
+/** The headers the gateway sets for a verified caller; services read no other identity. */
+export const ClientHeaders = {
+  id: 'x-client-id',
+  username: 'x-client-username',
+  roles: 'x-client-roles',
+  internalToken: 'x-neon-internal',
+} as const;
+
+export type Role = 'user' | 'admin';

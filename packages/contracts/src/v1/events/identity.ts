@@ -1,0 +1,17 @@
+import Type from 'typebox';
+
+export const identityEvents = {
+  'identity.user.registered.v1': Type.Object({
+    userId: Type.String(),
+    username: Type.String(),
+    displayName: Type.String(),
+    createdAt: Type.String(),
+  }),
+  'identity.user.updated.v1': Type.Object({
+    userId: Type.String(),
+    username: Type.String(),
+    displayName: Type.String(),
+    bio: Type.String(),
+    avatarUrl: Type.Union([Type.String(), Type.Null()]),
+  }),
+};

@@ -1,0 +1,25 @@
+import Type from 'typebox';
+
+export const liveEvents = {
+  'live.stream.started.v1': Type.Object({
+    broadcastId: Type.String(),
+    channel: Type.String(),
+    userId: Type.String(),
+    title: Type.String(),
+    startedAt: Type.String(),
+    renditions: Type.Array(Type.String()),
+  }),
+  'live.stream.ended.v1': Type.Object({
+    broadcastId: Type.String(),
+    channel: Type.String(),
+    userId: Type.String(),
+    startedAt: Type.String(),
+    endedAt: Type.String(),
+    durationSeconds: Type.Number(),
+  }),
+  'live.viewers.updated.v1': Type.Object({
+    channel: Type.String(),
+    broadcastId: Type.String(),
+    viewers: Type.Integer({ minimum: 0 }),
+  }),
+};

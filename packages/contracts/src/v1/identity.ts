@@ -1,0 +1,2 @@
+/** HTTP bodies of the identity service (v1). */
+export {};

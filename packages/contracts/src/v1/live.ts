@@ -1,0 +1,2 @@
+/** HTTP bodies of the live service (v1). */
+export {};

@@ -1,0 +1,2 @@
+/** HTTP bodies of the payments service (v1). */
+export {};

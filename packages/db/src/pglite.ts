@@ -1,0 +1,51 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import type { Db, Queryable, SqlValue } from './types.js';
+
+export interface PgliteOptions {
+  /** A folder on disk; omitted, the database lives in memory. */
+  dataDir?: string;
+}
+
+/**
+ * Embedded PostgreSQL (WASM). One instance per data folder and process: the
+ * embedded launcher opens it once and hands it to every service, each of
+ * which keeps to its own schema.
+ */
+export async function createPgliteDb(options: PgliteOptions): Promise<Db> {
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const pg = await PGlite.create(options.dataDir ?? 'memory://');
+  const normalise = (params?: readonly SqlValue[]) => params as unknown[] | undefined;
+  // PGlite answers one statement at a time; callers outside a transaction
+  // must not interleave with one that is open.
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = chain.then(fn, fn);
+    chain = next.catch(() => undefined);
+    return next;
+  };
+  let closed = false;
+  return {
+    kind: 'pglite',
+    query: <R extends object>(text: string, params?: readonly SqlValue[]) =>
+      serial(async () => (await pg.query<R>(text, normalise(params))).rows),
+    tx: <T>(fn: (q: Queryable) => Promise<T>) =>
+      serial(() =>
+        pg.transaction(async (t) => {
+          const q: Queryable = {
+            query: async <R extends object>(text: string, params?: readonly SqlValue[]) =>
+              (await t.query<R>(text, normalise(params))).rows,
+          };
+          return fn(q);
+        }),
+      ),
+    async ping() {
+      await serial(() => pg.query('SELECT 1'));
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await serial(() => pg.close());
+    },
+  };
+}
