@@ -1,5 +1,11 @@
 import Value from 'typebox/value';
-import { eventSchemas, isEventType, type EventData, type EventOf, type EventType } from '@neon/contracts';
+import {
+  eventSchemas,
+  isEventType,
+  type EventData,
+  type EventOf,
+  type EventType,
+} from '@neon/contracts';
 import type { PublishOptions } from './types.js';
 import { uuidv7 } from '@neon/kit';
 
@@ -21,7 +27,10 @@ export function makeEnvelope<T extends EventType>(
   const schema = eventSchemas[type];
   if (!Value.Check(schema, data)) {
     const first = Value.Errors(schema, data)[0];
-    throw new EventValidationError(type, first ? `${first.instancePath || '/'} ${first.message}` : 'invalid');
+    throw new EventValidationError(
+      type,
+      first ? `${first.instancePath || '/'} ${first.message}` : 'invalid',
+    );
   }
   const at = options.occurredAt ?? new Date();
   return {
@@ -30,14 +39,15 @@ export function makeEnvelope<T extends EventType>(
     occurredAt: at.toISOString(),
     producer,
     data,
-  } as EventOf<T>;
+  };
 }
 
 /** Parses an envelope received from the wire; null when it is not one. */
 export function parseEnvelope(raw: unknown): EventOf<EventType> | null {
   if (typeof raw !== 'object' || raw === null) return null;
   const e = raw as Record<string, unknown>;
-  if (typeof e.id !== 'string' || typeof e.type !== 'string' || typeof e.occurredAt !== 'string') return null;
+  if (typeof e.id !== 'string' || typeof e.type !== 'string' || typeof e.occurredAt !== 'string')
+    return null;
   if (typeof e.producer !== 'string' || !('data' in e) || !isEventType(e.type)) return null;
   return e as unknown as EventOf<EventType>;
 }

@@ -97,7 +97,11 @@ export class JetStreamBus implements Bus {
     }
   }
 
-  async publish<T extends EventType>(type: T, data: Parameters<Bus['publish']>[1], options?: Parameters<Bus['publish']>[2]) {
+  async publish<T extends EventType>(
+    type: T,
+    data: Parameters<Bus['publish']>[1],
+    options?: Parameters<Bus['publish']>[2],
+  ) {
     const event = makeEnvelope(type, data as never, this.options.producer, options);
     // msgID lets JetStream drop a retried publish of the same event.
     await this.js.publish(this.subject(type), codec.encode(event), { msgID: event.id });
@@ -120,7 +124,10 @@ export class JetStreamBus implements Bus {
     };
   }
 
-  private async consumeType<T extends EventType>(type: T, options: SubscribeOptions<T>): Promise<ConsumerMessages> {
+  private async consumeType<T extends EventType>(
+    type: T,
+    options: SubscribeOptions<T>,
+  ): Promise<ConsumerMessages> {
     const filter = this.subject(type);
     if (options.group === undefined) {
       const consumer = await this.js.consumers.get(this.stream, {
@@ -135,7 +142,10 @@ export class JetStreamBus implements Bus {
     return consumer.consume({ max_messages: 256 });
   }
 
-  private loop<T extends EventType>(messages: ConsumerMessages, options: SubscribeOptions<T>): void {
+  private loop<T extends EventType>(
+    messages: ConsumerMessages,
+    options: SubscribeOptions<T>,
+  ): void {
     const acking = options.group !== undefined;
     void (async () => {
       for await (const m of messages) {
@@ -151,15 +161,24 @@ export class JetStreamBus implements Bus {
           if (acking) m.ack();
         } catch (err) {
           if (!acking) {
-            this.options.logger?.error({ err, eventId: event.id, type: event.type }, 'broadcast handler failed');
+            this.options.logger?.error(
+              { err, eventId: event.id, type: event.type },
+              'broadcast handler failed',
+            );
             continue;
           }
           const max = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
           if (attempt >= max) {
-            this.options.logger?.error({ err, eventId: event.id, type: event.type }, 'event dropped after max attempts');
+            this.options.logger?.error(
+              { err, eventId: event.id, type: event.type },
+              'event dropped after max attempts',
+            );
             m.term();
           } else {
-            this.options.logger?.warn({ err, eventId: event.id, type: event.type, attempt }, 'event handler failed; redelivering');
+            this.options.logger?.warn(
+              { err, eventId: event.id, type: event.type, attempt },
+              'event handler failed; redelivering',
+            );
             m.nak(backoffMs(attempt));
           }
         }

@@ -60,7 +60,11 @@ export class MemoryBus implements Bus {
     this.retain = options.retain ?? 50_000;
   }
 
-  async publish<T extends EventType>(type: T, data: Parameters<Bus['publish']>[1], options?: Parameters<Bus['publish']>[2]) {
+  async publish<T extends EventType>(
+    type: T,
+    data: Parameters<Bus['publish']>[1],
+    options?: Parameters<Bus['publish']>[2],
+  ) {
     if (this.closed) throw new Error('bus is closed');
     const event = makeEnvelope(type, data as never, this.options.producer, options) as AnyEvent;
     this.log.push(event);
@@ -89,7 +93,13 @@ export class MemoryBus implements Bus {
         next: 0,
         ready: this.log
           .filter((e) => types.has(e.type))
-          .filter((e) => (from === 'all' ? true : from === 'new' ? false : Date.parse(e.occurredAt) >= from.getTime()))
+          .filter((e) =>
+            from === 'all'
+              ? true
+              : from === 'new'
+                ? false
+                : Date.parse(e.occurredAt) >= from.getTime(),
+          )
           .map((event) => ({ event, attempt: 1 })),
         inflight: 0,
         ackWaitMs: options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
@@ -114,7 +124,12 @@ export class MemoryBus implements Bus {
   }
 
   private pump(group: Group): void {
-    while (group.ready.length > 0 && group.inflight < MAX_INFLIGHT && group.members.length > 0 && !this.closed) {
+    while (
+      group.ready.length > 0 &&
+      group.inflight < MAX_INFLIGHT &&
+      group.members.length > 0 &&
+      !this.closed
+    ) {
       const item = group.ready.shift()!;
       const member = group.members[group.next++ % group.members.length]!;
       this.deliver(group, member, item);
@@ -153,7 +168,13 @@ export class MemoryBus implements Bus {
       return;
     }
     this.options.logger?.warn(
-      { err: reason, eventId: item.event.id, type: item.event.type, group: group.name, attempt: item.attempt },
+      {
+        err: reason,
+        eventId: item.event.id,
+        type: item.event.type,
+        group: group.name,
+        attempt: item.attempt,
+      },
       'event handler failed; redelivering',
     );
     const timer = setTimeout(() => {

@@ -12,7 +12,10 @@ export interface DeliveryContext {
   attempt: number;
 }
 
-export type Handler<T extends EventType> = (event: EventOf<T>, ctx: DeliveryContext) => Promise<void>;
+export type Handler<T extends EventType> = (
+  event: EventOf<T>,
+  ctx: DeliveryContext,
+) => Promise<void>;
 
 export interface SubscribeOptions<T extends EventType> {
   /**
@@ -39,7 +42,11 @@ export interface Subscription {
 
 export interface Bus {
   readonly kind: 'memory' | 'jetstream';
-  publish<T extends EventType>(type: T, data: EventData<T>, options?: PublishOptions): Promise<EventOf<T>>;
+  publish<T extends EventType>(
+    type: T,
+    data: EventData<T>,
+    options?: PublishOptions,
+  ): Promise<EventOf<T>>;
   subscribe<T extends EventType>(options: SubscribeOptions<T>): Promise<Subscription>;
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -16,7 +16,11 @@ export interface BusFactory {
 const viewers = (channel: string, n: number) => ({ channel, broadcastId: 'b1', viewers: n });
 
 /** The contract every bus adapter must keep; run against each. */
-export function busConformance(name: string, skip: string | false, makeFactory: () => Promise<BusFactory>): void {
+export function busConformance(
+  name: string,
+  skip: string | false,
+  makeFactory: () => Promise<BusFactory>,
+): void {
   describe(`bus conformance: ${name}`, { skip }, () => {
     let factory: BusFactory;
     let bus: Bus;
@@ -40,7 +44,10 @@ export function busConformance(name: string, skip: string | false, makeFactory: 
       const sent = await bus.publish('live.viewers.updated.v1', viewers('alice', 3));
       await waitFor(() => got.length === 1, { what: 'delivery' });
       assert.deepEqual(got[0], sent);
-      assert.match(sent.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.match(
+        sent.id,
+        /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
       assert.equal(sent.producer, 'test');
       assert.ok(Date.parse(sent.occurredAt) <= Date.now());
       await sub.close();
@@ -51,21 +58,45 @@ export function busConformance(name: string, skip: string | false, makeFactory: 
         bus.publish('live.viewers.updated.v1', { channel: 'a', broadcastId: 'b', viewers: -1 }),
         EventValidationError,
       );
-      await assert.rejects(bus.publish('nope.thing.done.v1' as never, {} as never), EventValidationError);
+      await assert.rejects(
+        bus.publish('nope.thing.done.v1' as never, {} as never),
+        EventValidationError,
+      );
     });
 
     it('gives each group every event once, and only the types it asked for', async () => {
       const a: number[] = [];
       const b: number[] = [];
-      const s1 = await bus.subscribe({ group: 'ga', from: 'new', types: ['live.viewers.updated.v1'], handler: async (e) => void a.push(e.data.viewers) });
-      const s2 = await bus.subscribe({ group: 'gb', from: 'new', types: ['live.viewers.updated.v1'], handler: async (e) => void b.push(e.data.viewers) });
+      const s1 = await bus.subscribe({
+        group: 'ga',
+        from: 'new',
+        types: ['live.viewers.updated.v1'],
+        handler: async (e) => void a.push(e.data.viewers),
+      });
+      const s2 = await bus.subscribe({
+        group: 'gb',
+        from: 'new',
+        types: ['live.viewers.updated.v1'],
+        handler: async (e) => void b.push(e.data.viewers),
+      });
       const other: string[] = [];
-      const s3 = await bus.subscribe({ group: 'gc', from: 'new', types: ['chat.message.created.v1'], handler: async (e) => void other.push(e.type) });
+      const s3 = await bus.subscribe({
+        group: 'gc',
+        from: 'new',
+        types: ['chat.message.created.v1'],
+        handler: async (e) => void other.push(e.type),
+      });
       for (let i = 0; i < 20; i++) await bus.publish('live.viewers.updated.v1', viewers('g', i));
       await waitFor(() => a.length === 20 && b.length === 20, { what: 'both groups' });
       await sleep(200);
-      assert.deepEqual([...a].sort((x, y) => x - y), [...Array(20).keys()]);
-      assert.deepEqual([...b].sort((x, y) => x - y), [...Array(20).keys()]);
+      assert.deepEqual(
+        [...a].sort((x, y) => x - y),
+        [...Array(20).keys()],
+      );
+      assert.deepEqual(
+        [...b].sort((x, y) => x - y),
+        [...Array(20).keys()],
+      );
       assert.deepEqual(other, []);
       await Promise.all([s1.close(), s2.close(), s3.close()]);
     });
@@ -75,10 +106,29 @@ export function busConformance(name: string, skip: string | false, makeFactory: 
       const m1: number[] = [];
       const m2: number[] = [];
       const slow = async () => sleep(5);
-      const s1 = await bus.subscribe({ group: 'shared', from: 'new', types: ['live.viewers.updated.v1'], handler: async (e) => { m1.push(e.data.viewers); await slow(); } });
-      const s2 = await second.subscribe({ group: 'shared', from: 'new', types: ['live.viewers.updated.v1'], handler: async (e) => { m2.push(e.data.viewers); await slow(); } });
+      const s1 = await bus.subscribe({
+        group: 'shared',
+        from: 'new',
+        types: ['live.viewers.updated.v1'],
+        handler: async (e) => {
+          m1.push(e.data.viewers);
+          await slow();
+        },
+      });
+      const s2 = await second.subscribe({
+        group: 'shared',
+        from: 'new',
+        types: ['live.viewers.updated.v1'],
+        handler: async (e) => {
+          m2.push(e.data.viewers);
+          await slow();
+        },
+      });
       for (let i = 0; i < 200; i++) await bus.publish('live.viewers.updated.v1', viewers('s', i));
-      await waitFor(() => m1.length + m2.length >= 200, { what: 'all deliveries', timeoutMs: 15_000 });
+      await waitFor(() => m1.length + m2.length >= 200, {
+        what: 'all deliveries',
+        timeoutMs: 15_000,
+      });
       await sleep(300);
       const all = [...m1, ...m2].sort((x, y) => x - y);
       assert.deepEqual(all, [...Array(200).keys()], 'each event exactly once across members');
@@ -118,7 +168,10 @@ export function busConformance(name: string, skip: string | false, makeFactory: 
         },
       });
       await bus.publish('live.viewers.updated.v1', viewers('h', 1));
-      await waitFor(() => attempts.includes(2), { what: 'redelivery after ack wait', timeoutMs: 10_000 });
+      await waitFor(() => attempts.includes(2), {
+        what: 'redelivery after ack wait',
+        timeoutMs: 10_000,
+      });
       await sub.close();
     });
 
@@ -144,18 +197,28 @@ export function busConformance(name: string, skip: string | false, makeFactory: 
 
     it('keeps events for a group while no member runs, and delivers them when one returns', async () => {
       const first: number[] = [];
-      const s1 = await bus.subscribe({ group: 'durable', from: 'new', types: ['live.viewers.updated.v1'], handler: async (e) => void first.push(e.data.viewers) });
+      const s1 = await bus.subscribe({
+        group: 'durable',
+        from: 'new',
+        types: ['live.viewers.updated.v1'],
+        handler: async (e) => void first.push(e.data.viewers),
+      });
       await bus.publish('live.viewers.updated.v1', viewers('d', 0));
       await waitFor(() => first.length === 1, { what: 'first delivery' });
       await s1.close();
 
       const publisher = factory.crossProcess ? await factory.open('publisher') : bus;
-      for (let i = 1; i <= 5; i++) await publisher.publish('live.viewers.updated.v1', viewers('d', i));
+      for (let i = 1; i <= 5; i++)
+        await publisher.publish('live.viewers.updated.v1', viewers('d', i));
       if (publisher !== bus) await publisher.close();
 
       const comeback = factory.crossProcess ? await factory.open('comeback') : bus;
       const later: number[] = [];
-      const s2 = await comeback.subscribe({ group: 'durable', types: ['live.viewers.updated.v1'], handler: async (e) => void later.push(e.data.viewers) });
+      const s2 = await comeback.subscribe({
+        group: 'durable',
+        types: ['live.viewers.updated.v1'],
+        handler: async (e) => void later.push(e.data.viewers),
+      });
       await waitFor(() => later.length >= 5, { what: 'events published while down' });
       await sleep(200);
       assert.deepEqual(later, [1, 2, 3, 4, 5]);
@@ -167,8 +230,14 @@ export function busConformance(name: string, skip: string | false, makeFactory: 
       const other = await factory.open('replica-2');
       const a: number[] = [];
       const b: number[] = [];
-      const s1 = await bus.subscribe({ types: ['live.viewers.updated.v1'], handler: async (e) => void a.push(e.data.viewers) });
-      const s2 = await other.subscribe({ types: ['live.viewers.updated.v1'], handler: async (e) => void b.push(e.data.viewers) });
+      const s1 = await bus.subscribe({
+        types: ['live.viewers.updated.v1'],
+        handler: async (e) => void a.push(e.data.viewers),
+      });
+      const s2 = await other.subscribe({
+        types: ['live.viewers.updated.v1'],
+        handler: async (e) => void b.push(e.data.viewers),
+      });
       await sleep(100);
       for (let i = 0; i < 10; i++) await bus.publish('live.viewers.updated.v1', viewers('bc', i));
       await waitFor(() => a.length === 10 && b.length === 10, { what: 'broadcast to both' });

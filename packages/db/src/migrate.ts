@@ -11,7 +11,11 @@ export interface MigrationResult {
  * the same transaction as its bookkeeping row, all under an advisory lock so
  * replicas starting together apply each migration once.
  */
-export async function migrate(db: Db, schema: string, migrations: readonly Migration[]): Promise<MigrationResult> {
+export async function migrate(
+  db: Db,
+  schema: string,
+  migrations: readonly Migration[],
+): Promise<MigrationResult> {
   if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name: ${schema}`);
   const ids = migrations.map((m) => m.id);
   const sorted = [...ids].sort();

@@ -1,8 +1,22 @@
-export type SqlValue = string | number | boolean | null | Date | Buffer | Uint8Array | bigint | string[] | number[] | object;
+export type SqlValue =
+  | string
+  | number
+  | boolean
+  | null
+  | Date
+  | Buffer
+  | Uint8Array
+  | bigint
+  | string[]
+  | number[]
+  | object;
 
 /** What repositories see: parameterised SQL, nothing engine-specific. */
 export interface Queryable {
-  query<R extends object = Record<string, unknown>>(text: string, params?: readonly SqlValue[]): Promise<R[]>;
+  query<R extends object = Record<string, unknown>>(
+    text: string,
+    params?: readonly SqlValue[],
+  ): Promise<R[]>;
 }
 
 export interface Db extends Queryable {

@@ -26,24 +26,42 @@ for (const variant of dbVariants()) {
     after(async () => cleanup());
 
     it('applies migrations once and records them', async () => {
-      assert.deepEqual((await migrate(db, 'demo', migrations)).applied, ['0001_items', '0002_counts']);
+      assert.deepEqual((await migrate(db, 'demo', migrations)).applied, [
+        '0001_items',
+        '0002_counts',
+      ]);
       assert.deepEqual((await migrate(db, 'demo', migrations)).applied, []);
     });
 
     it('applies concurrent migrations once (the lock holds)', async () => {
-      const more = [...migrations, { id: '0003_extra', up: 'ALTER TABLE demo.items ADD COLUMN extra int' }];
+      const more = [
+        ...migrations,
+        { id: '0003_extra', up: 'ALTER TABLE demo.items ADD COLUMN extra int' },
+      ];
       const results = await Promise.all([migrate(db, 'demo', more), migrate(db, 'demo', more)]);
-      assert.deepEqual(results.flatMap((r) => r.applied), ['0003_extra']);
+      assert.deepEqual(
+        results.flatMap((r) => r.applied),
+        ['0003_extra'],
+      );
     });
 
     it('refuses migrations out of order and unknown applied ones', async () => {
-      await assert.rejects(migrate(db, 'demo', [migrations[1]!, migrations[0]!]), /ascending order/);
+      await assert.rejects(
+        migrate(db, 'demo', [migrations[1]!, migrations[0]!]),
+        /ascending order/,
+      );
       await assert.rejects(migrate(db, 'demo', [migrations[0]!]), /does not know/);
       await assert.rejects(migrate(db, 'Bad-Name', []), /invalid schema/);
     });
 
     it('round-trips parameters of every common type', async () => {
-      const rows = await db.query<{ id: number; name: string; tags: string[]; meta: { a: number }; n: number }>(
+      const rows = await db.query<{
+        id: number;
+        name: string;
+        tags: string[];
+        meta: { a: number };
+        n: number;
+      }>(
         `INSERT INTO demo.items (name, tags, meta, n) VALUES ($1, $2, $3, $4) RETURNING id, name, tags, meta, n`,
         ['first', ['x', 'y'], JSON.stringify({ a: 1 }), 42],
       );
@@ -63,7 +81,9 @@ for (const variant of dbVariants()) {
       await db.tx(async (q) => {
         await q.query(`INSERT INTO demo.items (name) VALUES ('kept')`);
       });
-      const names = (await db.query<{ name: string }>(`SELECT name FROM demo.items ORDER BY id`)).map((r) => r.name);
+      const names = (
+        await db.query<{ name: string }>(`SELECT name FROM demo.items ORDER BY id`)
+      ).map((r) => r.name);
       assert.deepEqual(names, ['first', 'kept']);
     });
 
@@ -73,7 +93,9 @@ for (const variant of dbVariants()) {
         await new Promise((r) => setTimeout(r, 30));
         throw new Error('abort');
       });
-      const outside = db.query<{ c: number }>(`SELECT count(*)::int AS c FROM demo.items WHERE name = 'tx-pending'`);
+      const outside = db.query<{ c: number }>(
+        `SELECT count(*)::int AS c FROM demo.items WHERE name = 'tx-pending'`,
+      );
       await assert.rejects(inside, /abort/);
       assert.equal((await outside)[0]!.c, 0);
     });

@@ -4,9 +4,7 @@ import Value from 'typebox/value';
 /** Raised when the environment does not describe a valid configuration. */
 export class ConfigError extends Error {
   constructor(readonly problems: { variable: string; message: string }[]) {
-    super(
-      `Invalid configuration: ${problems.map((p) => `${p.variable} ${p.message}`).join('; ')}`,
-    );
+    super(`Invalid configuration: ${problems.map((p) => `${p.variable} ${p.message}`).join('; ')}`);
     this.name = 'ConfigError';
   }
 }
@@ -68,7 +66,10 @@ export function loadConfig<S extends Spec>(spec: S, source: NodeJS.ProcessEnv): 
     else {
       const first = Value.Errors(schema, converted)[0];
       const hint = describe(schema, raw);
-      problems.push({ variable, message: first && !hint.startsWith('must') ? `${first.message}` : hint });
+      problems.push({
+        variable,
+        message: first && !hint.startsWith('must') ? `${first.message}` : hint,
+      });
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);

@@ -3,7 +3,8 @@ import { pino, type Logger, type LoggerOptions } from 'pino';
 export type { Logger } from 'pino';
 
 /** Query parameters whose values never reach a log line. */
-const SECRET_PARAMS = /([?&](?:token|access_token|ticket|key|streamKey|code|code_verifier|client_secret)=)[^&#]*/gi;
+const SECRET_PARAMS =
+  /([?&](?:token|access_token|ticket|key|streamKey|code|code_verifier|client_secret)=)[^&#]*/gi;
 
 export function redactUrl(url: string): string {
   return url.replace(SECRET_PARAMS, '$1[REDACTED]');
@@ -46,12 +47,15 @@ export function createLogger(config: LoggerConfig): Logger {
         ip: req.ip,
       }),
     },
-    ...(config.name ? { base: { service: config.name } } : {}),
+    ...(config.name ? { name: config.name } : {}),
   };
   if (config.pretty) {
     return pino({
       ...options,
-      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l' } },
+      transport: {
+        target: 'pino-pretty',
+        options: { colorize: true, translateTime: 'HH:MM:ss.l' },
+      },
     });
   }
   return pino(options);

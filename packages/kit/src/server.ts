@@ -70,7 +70,10 @@ function validationErrors(error: FastifyError): FieldError[] {
     const base = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
     const leaf = params.missingProperty ?? params.additionalProperty;
     const field = [error.validationContext, base, leaf].filter(Boolean).join('.');
-    return { field: field || String(error.validationContext ?? 'body'), message: v.message ?? 'is invalid' };
+    return {
+      field: field || String(error.validationContext ?? 'body'),
+      message: v.message ?? 'is invalid',
+    };
   });
 }
 
@@ -123,7 +126,12 @@ export function createServer(options: ServerOptions) {
     );
     const level = reply.statusCode >= 500 ? 'error' : 'info';
     request.log[level](
-      { method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      {
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
       'request completed',
     );
   });
@@ -138,7 +146,12 @@ export function createServer(options: ServerOptions) {
     }
     if (error.validation) {
       const errors = validationErrors(error);
-      return sendProblem(reply, 'VALIDATION_FAILED', errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors });
+      return sendProblem(
+        reply,
+        'VALIDATION_FAILED',
+        errors.map((e) => `${e.field} ${e.message}`).join('; '),
+        { errors },
+      );
     }
     const status = error.statusCode ?? 500;
     const code = status < 500 ? statusCodes[status] : undefined;

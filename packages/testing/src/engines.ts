@@ -26,7 +26,8 @@ export function engines(): Engines {
     })
       .filter(([, v]) => !v)
       .map(([k]) => k);
-    if (missing.length > 0) throw new Error(`CI requires real engines; unset: ${missing.join(', ')}`);
+    if (missing.length > 0)
+      throw new Error(`CI requires real engines; unset: ${missing.join(', ')}`);
   }
   return e;
 }
@@ -74,7 +75,7 @@ export async function createTestDatabase(baseUrl: string): Promise<TestDatabase>
 export interface DbVariant {
   name: 'pglite' | 'postgres';
   skip: string | false;
-  open(): Promise<{ db: Db; cleanup(): Promise<void> }>;
+  open(): Promise<{ db: Db; cleanup: () => Promise<void> }>;
 }
 
 /** Both database engines, for suites that must hold on each. */

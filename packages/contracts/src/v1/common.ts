@@ -18,9 +18,7 @@ export const Problem = Type.Object({
   detail: Type.Optional(Type.String()),
   code: Type.String(),
   requestId: Type.Optional(Type.String()),
-  errors: Type.Optional(
-    Type.Array(Type.Object({ field: Type.String(), message: Type.String() })),
-  ),
+  errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
 });
 export type Problem = Static<typeof Problem>;
 

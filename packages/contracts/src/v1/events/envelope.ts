@@ -1,7 +1,8 @@
 import Type, { type Static, type TSchema } from 'typebox';
 
 /** Subjects read `<domain>.<entity>.<verb>.v<N>`. */
-export const EVENT_SUBJECT_PATTERN = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.v[1-9][0-9]*$/;
+export const EVENT_SUBJECT_PATTERN =
+  /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.v[1-9][0-9]*$/;
 
 export const EnvelopeBase = Type.Object({
   id: Type.String({ description: 'UUIDv7; consumers are idempotent on it' }),

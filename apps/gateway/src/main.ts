@@ -1,0 +1,4 @@
+import { runStandalone } from '@neon/platform';
+import { gatewayService } from './app.js';
+
+await runStandalone(gatewayService, process.env);

@@ -1,0 +1,4 @@
+import type { Migration } from '@neon/db';
+
+/** The live schema's migrations, in order. Forward-only: never edit a shipped one. */
+export const migrations: Migration[] = [];

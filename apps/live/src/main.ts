@@ -1,0 +1,4 @@
+import { runStandalone } from '@neon/platform';
+import { liveService } from './app.js';
+
+await runStandalone(liveService, process.env);

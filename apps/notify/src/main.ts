@@ -1,0 +1,4 @@
+import { runStandalone } from '@neon/platform';
+import { notifyService } from './app.js';
+
+await runStandalone(notifyService, process.env);

@@ -1,0 +1,4 @@
+import { runStandalone } from '@neon/platform';
+import { paymentsService } from './app.js';
+
+await runStandalone(paymentsService, process.env);

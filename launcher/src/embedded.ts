@@ -1,0 +1,104 @@
+import { channelsService } from '@neon/channels';
+import { chatService } from '@neon/chat';
+import { gatewayService } from '@neon/gateway';
+import { identityService } from '@neon/identity';
+import { liveService } from '@neon/live';
+import { notifyService } from '@neon/notify';
+import { paymentsService } from '@neon/payments';
+import { Closer, loadConfig, type Logger } from '@neon/kit';
+import {
+  openPlatform,
+  platformSpec,
+  type Platform,
+  type Service,
+  type ServiceModule,
+} from '@neon/platform';
+import type { TSchema } from 'typebox';
+
+interface Upstream {
+  variable: string;
+  /** Parses the module's config now, so every error shows before anything opens. */
+  prepare(source: NodeJS.ProcessEnv): (platform: Platform) => Promise<Service>;
+}
+
+function upstream<S extends Record<string, TSchema>>(
+  variable: string,
+  module: ServiceModule<S>,
+): Upstream {
+  return {
+    variable,
+    prepare(source) {
+      const config = loadConfig(module.spec, source);
+      return (platform) => module.build(platform, config);
+    },
+  };
+}
+
+/** Every upstream service, in start order (the gateway comes last, once their addresses are known). */
+export const upstreams: Upstream[] = [
+  upstream('IDENTITY_URL', identityService),
+  upstream('CHANNELS_URL', channelsService),
+  upstream('LIVE_URL', liveService),
+  upstream('CHAT_URL', chatService),
+  upstream('NOTIFY_URL', notifyService),
+  upstream('PAYMENTS_URL', paymentsService),
+];
+
+export interface Embedded {
+  platform: Platform;
+  services: Service[];
+  /** The gateway's address: what a browser opens. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded shape: every service in this process on one platform (one
+ * database, one bus), each on a loopback port of its own, behind the gateway.
+ * Configuration errors surface before anything opens.
+ */
+export async function startEmbedded(source: NodeJS.ProcessEnv, logger?: Logger): Promise<Embedded> {
+  const base = loadConfig(platformSpec, source);
+  const builders = upstreams.map((u) => ({ variable: u.variable, build: u.prepare(source) }));
+  const gatewayConfig = loadConfig(gatewayService.spec, source);
+
+  const closer = new Closer();
+  const platform = await openPlatform({
+    name: 'neon',
+    config: base,
+    shape: 'embedded',
+    ...(logger ? { logger } : {}),
+  });
+  closer.add('platform', () => platform.close());
+  const services: Service[] = [];
+  const urls: Record<string, string> = {};
+  try {
+    for (const { variable, build } of builders) {
+      const service = await build(platform);
+      closer.add(service.name, async () => {
+        await service.server.close();
+        await service.close();
+      });
+      const address = await service.server.listen({ host: '127.0.0.1', port: 0 });
+      await service.start?.();
+      services.push(service);
+      urls[variable] = address;
+    }
+    const gateway = await gatewayService.build(platform, { ...gatewayConfig, ...urls });
+    closer.add('gateway', async () => {
+      await gateway.server.close();
+      await gateway.close();
+    });
+    await gateway.server.listen({
+      host: gatewayConfig.GATEWAY_HOST,
+      port: gatewayConfig.GATEWAY_PORT,
+    });
+    await gateway.start?.();
+    services.push(gateway);
+    const port = (gateway.server.server.address() as { port: number }).port;
+    return { platform, services, url: `http://localhost:${port}`, close: () => closer.close() };
+  } catch (err) {
+    await closer.close().catch(() => undefined);
+    throw err;
+  }
+}

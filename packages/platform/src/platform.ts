@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { openBus, type Bus } from '@neon/bus';
+import { openDb, type Db } from '@neon/db';
+import { Closer, createLogger, type ConfigOf, type Logger, type Server } from '@neon/kit';
+import type { platformSpec } from './config.js';
+
+export type PlatformConfig = ConfigOf<typeof platformSpec>;
+
+/** The engines a service runs on: one set per process. */
+export interface Platform {
+  shape: 'embedded' | 'distributed';
+  logger: Logger;
+  db: Db;
+  bus: Bus;
+  /** Null in the embedded shape: limits and presence then live in memory. */
+  redis: Redis | null;
+  internalSecret: string;
+  dataDir: string;
+  publicUrl: string;
+}
+
+/** One Neon service, built from a platform and its own config. */
+export interface Service {
+  name: string;
+  /** The internal HTTP API (the gateway's upstream). */
+  server: Server;
+  /** Extra listeners and background work (RTMP, consumers), started after the server listens. */
+  start?(): Promise<void>;
+  /** Stops background work; the server is closed by whoever listened. */
+  close(): Promise<void>;
+}
+
+export interface OpenPlatformOptions {
+  name: string;
+  config: PlatformConfig;
+  logger?: Logger;
+  shape: 'embedded' | 'distributed';
+}
+
+export async function openPlatform(
+  options: OpenPlatformOptions,
+): Promise<Platform & { close(): Promise<void> }> {
+  const { config, name } = options;
+  const logger =
+    options.logger ?? createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY, name });
+  const closer = new Closer();
+  const db = await openDb({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    applicationName: name,
+  });
+  closer.add('db', () => db.close());
+  const bus = await openBus({ natsUrl: config.NATS_URL, producer: name, logger });
+  closer.add('bus', () => bus.close());
+  let redis: Redis | null = null;
+  if (config.REDIS_URL) {
+    const r = new Redis(config.REDIS_URL, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 2,
+      enableOfflineQueue: true,
+    });
+    r.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+    await r.connect();
+    redis = r;
+    closer.add('redis', async () => {
+      await r.quit().catch(() => r.disconnect());
+    });
+  }
+  return {
+    shape: options.shape,
+    logger,
+    db,
+    bus,
+    redis,
+    internalSecret: config.INTERNAL_SECRET ?? randomBytes(32).toString('base64url'),
+    dataDir: config.DATA_DIR,
+    publicUrl: config.PUBLIC_URL,
+    close: () => closer.close(),
+  };
+}
+
+/** Readiness checks every service shares: its engines answer. */
+export function addEngineChecks(server: Server, platform: Platform): void {
+  server.readiness.set('database', () => platform.db.ping());
+  server.readiness.set('bus', () => platform.bus.ping());
+  const redis = platform.redis;
+  if (redis) server.readiness.set('redis', () => redis.ping());
+}

@@ -1,0 +1,80 @@
+// Runs the whole suite: node's test runner over packages, apps and the
+// end-to-end tests (real processes, ffmpeg, Chromium), then the web app's
+// component tests, and closes with one combined count.
+//   npm test                 everything
+//   npm test -- --unit       without tests/e2e
+//   npm test -- chat gateway only files whose path contains a word
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const args = process.argv.slice(2);
+const unitOnly = args.includes('--unit');
+const filters = args.filter((a) => !a.startsWith('--'));
+
+function walk(dir, out = []) {
+  if (!existsSync(dir)) return out;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name === 'dist') continue;
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) walk(p, out);
+    else if (/\.test\.ts$/.test(entry.name)) out.push(p);
+  }
+  return out;
+}
+
+const roots = ['packages', ...readdirSync('apps').filter((a) => a !== 'web').map((a) => join('apps', a))];
+const matches = (f) => filters.length === 0 || filters.some((w) => f.includes(w));
+const units = roots.flatMap((r) => walk(r)).filter(matches).sort();
+const e2e = unitOnly ? [] : walk('tests/e2e').filter(matches).sort();
+const webTests = walk('apps/web/src').concat(walk('apps/web/test')).filter((f) => /\.test\.tsx?$/.test(f));
+
+const totals = { pass: 0, fail: 0, skipped: 0 };
+
+function run(cmd, argv, parse) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+    let buffer = '';
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      buffer += chunk.toString();
+      if (buffer.length > 1_000_000) buffer = buffer.slice(-200_000);
+    });
+    child.on('close', (code) => {
+      parse(buffer);
+      resolve(code ?? 1);
+    });
+  });
+}
+
+function parseNode(out) {
+  const num = (label) => Number(out.match(new RegExp(`^[#ℹ] ${label} (\\d+)`, 'm'))?.[1] ?? 0);
+  totals.pass += num('pass');
+  totals.fail += num('fail') + num('cancelled');
+  totals.skipped += num('skipped');
+}
+
+function parseVitest(out) {
+  const line = out.replace(/\x1b\[[0-9;]*m/g, '').match(/Tests\s+(.*)\(\d+\)/)?.[1] ?? '';
+  totals.pass += Number(line.match(/(\d+) passed/)?.[1] ?? 0);
+  totals.fail += Number(line.match(/(\d+) failed/)?.[1] ?? 0);
+  totals.skipped += Number(line.match(/(\d+) skipped/)?.[1] ?? 0);
+}
+
+let failed = false;
+const nodeTest = (files, concurrency) => [
+  '--import',
+  'tsx',
+  '--test',
+  '--test-reporter=spec',
+  `--test-concurrency=${concurrency}`,
+  '--test-timeout=300000',
+  ...files,
+];
+if (units.length > 0) failed = (await run(process.execPath, nodeTest(units, 2), parseNode)) !== 0 || failed;
+if (e2e.length > 0) failed = (await run(process.execPath, nodeTest(e2e, 1), parseNode)) !== 0 || failed;
+if (webTests.length > 0 && (filters.length === 0 || filters.includes('web'))) {
+  failed = (await run('npx', ['vitest', 'run', '--root', 'apps/web'], parseVitest)) !== 0 || failed;
+}
+process.stdout.write(`\n${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped\n`);
+process.exit(failed || totals.fail > 0 ? 1 : 0);
