@@ -6,3 +6,4 @@ export * from './channels.js';
 export * from './live.js';
 export * from './chat.js';
 export * from './payments.js';
+export * from './routes.js';

@@ -1,2 +1,83 @@
-/** HTTP bodies of the live service (v1). */
-export {};
+import Type, { type Static } from 'typebox';
+
+export const StreamKeyResponse = Type.Object({
+  streamKey: Type.String(),
+  /** Where to point OBS: `rtmp://host:1935/live` (the key goes in OBS's own field). */
+  rtmpUrl: Type.String(),
+});
+export type StreamKeyResponse = Static<typeof StreamKeyResponse>;
+
+/** The owner's stream settings and what the ingest sees right now. */
+export const StreamSettings = Type.Object({
+  title: Type.String(),
+  live: Type.Boolean(),
+  broadcastId: Type.Union([Type.String(), Type.Null()]),
+  ingest: Type.Union([
+    Type.Object({
+      width: Type.Integer(),
+      height: Type.Integer(),
+      fps: Type.Number(),
+      videoCodec: Type.String(),
+      audioCodec: Type.Union([Type.String(), Type.Null()]),
+      bitrateKbps: Type.Number(),
+      startedAt: Type.String(),
+    }),
+    Type.Null(),
+  ]),
+});
+export type StreamSettings = Static<typeof StreamSettings>;
+
+export const UpdateStreamRequest = Type.Object(
+  { title: Type.String({ minLength: 1, maxLength: 140 }) },
+  { additionalProperties: false },
+);
+export type UpdateStreamRequest = Static<typeof UpdateStreamRequest>;
+
+export const Rendition = Type.Object({
+  name: Type.String(),
+  width: Type.Integer(),
+  height: Type.Integer(),
+  bitrateKbps: Type.Number(),
+});
+export type Rendition = Static<typeof Rendition>;
+
+/** A channel live now, as the directory lists it. */
+export const LiveStream = Type.Object({
+  broadcastId: Type.String(),
+  channel: Type.String(),
+  userId: Type.String(),
+  title: Type.String(),
+  viewers: Type.Integer({ minimum: 0 }),
+  startedAt: Type.String(),
+  thumbnailUrl: Type.Union([Type.String(), Type.Null()]),
+  hlsUrl: Type.String(),
+  dashUrl: Type.String(),
+  renditions: Type.Array(Rendition),
+});
+export type LiveStream = Static<typeof LiveStream>;
+
+export const LiveStreamList = Type.Object({ items: Type.Array(LiveStream) });
+export type LiveStreamList = Static<typeof LiveStreamList>;
+
+/** A past broadcast kept as VOD. */
+export const Video = Type.Object({
+  id: Type.String(),
+  channel: Type.String(),
+  title: Type.String(),
+  startedAt: Type.String(),
+  durationSeconds: Type.Number(),
+  thumbnailUrl: Type.Union([Type.String(), Type.Null()]),
+  playlistUrl: Type.String(),
+});
+export type Video = Static<typeof Video>;
+
+export const VideoList = Type.Object({ items: Type.Array(Video) });
+export type VideoList = Static<typeof VideoList>;
+
+/** `GET /api/v1/channels/:username/stream`: the channel's live state for the player. */
+export const ChannelStream = Type.Object({
+  channel: Type.String(),
+  live: Type.Boolean(),
+  stream: Type.Union([LiveStream, Type.Null()]),
+});
+export type ChannelStream = Static<typeof ChannelStream>;

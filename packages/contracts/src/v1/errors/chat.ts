@@ -1,2 +1,18 @@
-/** Error codes of the chat domain (prefix CHAT_ or AUTH_/ADMIN_ where listed). Permanent once shipped. */
-export const chatErrors = {} as const;
+/** Error codes of chat (HTTP and socket replies alike). Permanent once shipped. */
+export const chatErrors = {
+  CHAT_ROOM_NOT_FOUND: 404,
+  CHAT_AUTH_REQUIRED: 401,
+  CHAT_BODY_EMPTY: 400,
+  CHAT_BODY_TOO_LONG: 400,
+  CHAT_INVALID_MESSAGE: 400,
+  CHAT_UNKNOWN_EVENT: 400,
+  CHAT_RATE_LIMITED: 429,
+  CHAT_SLOW_MODE: 429,
+  CHAT_TIMED_OUT: 403,
+  CHAT_BANNED: 403,
+  CHAT_FOLLOWERS_ONLY: 403,
+  CHAT_SUBSCRIBERS_ONLY: 403,
+  CHAT_NOT_MODERATOR: 403,
+  CHAT_MESSAGE_NOT_FOUND: 404,
+  CHAT_NOT_JOINED: 400,
+} as const;

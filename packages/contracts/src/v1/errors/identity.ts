@@ -1,2 +1,16 @@
-/** Error codes of the identity domain (prefix IDENTITY_ or AUTH_/ADMIN_ where listed). Permanent once shipped. */
-export const identityErrors = {} as const;
+/** Error codes of accounts, tokens and the admin API. Permanent once shipped. */
+export const identityErrors = {
+  AUTH_TOKEN_INVALID: 401,
+  AUTH_TOKEN_EXPIRED: 401,
+  AUTH_TICKET_INVALID: 401,
+  AUTH_INVALID_CREDENTIALS: 401,
+  AUTH_REFRESH_INVALID: 401,
+  AUTH_REFRESH_REUSED: 401,
+  AUTH_ACCOUNT_SUSPENDED: 403,
+  AUTH_USERNAME_TAKEN: 409,
+  AUTH_EMAIL_TAKEN: 409,
+  AUTH_PASSWORD_TOO_COMMON: 400,
+  AUTH_PASSWORD_WRONG: 400,
+  USER_NOT_FOUND: 404,
+  ADMIN_SELF_ACTION: 409,
+} as const;

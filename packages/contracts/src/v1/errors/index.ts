@@ -4,6 +4,7 @@ import { channelsErrors } from './channels.js';
 import { liveErrors } from './live.js';
 import { chatErrors } from './chat.js';
 import { paymentsErrors } from './payments.js';
+import { gatewayErrors } from './gateway.js';
 
 /**
  * Every error code with its HTTP status. The map is the single source the
@@ -17,6 +18,7 @@ export const errorStatus = {
   ...liveErrors,
   ...chatErrors,
   ...paymentsErrors,
+  ...gatewayErrors,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof errorStatus;

@@ -1,0 +1,46 @@
+/**
+ * Which service answers which public path. The gateway routes by the longest
+ * matching prefix; services register their routes under the same paths.
+ */
+export type ServiceName = 'identity' | 'channels' | 'live' | 'chat' | 'notify' | 'payments';
+
+export const routeTable: readonly (readonly [prefix: string, service: ServiceName])[] = [
+  ['/.well-known/jwks.json', 'identity'],
+  ['/api/v1/auth/', 'identity'],
+  ['/api/v1/me/stream', 'live'], // /api/v1/me/stream-key and /api/v1/me/stream
+  ['/api/v1/me', 'identity'],
+  ['/api/v1/users/', 'identity'],
+  ['/api/v1/streams', 'live'],
+  ['/api/v1/videos', 'live'],
+  ['/api/v1/channels/', 'channels'],
+  ['/api/v1/chat/', 'chat'],
+  ['/api/v1/notifications', 'notify'],
+  ['/admin/v1/', 'identity'],
+  ['/public/v1/', 'channels'],
+  ['/socket/', 'chat'],
+  ['/hls/', 'live'],
+  ['/dash/', 'live'],
+  ['/vod/', 'live'],
+  ['/thumbnails/', 'live'],
+  ['/webhooks/', 'payments'],
+];
+
+/** Per-channel routes answered by another service than channels. */
+export const channelSubroutes: readonly (readonly [suffix: RegExp, service: ServiceName])[] = [
+  [/^\/api\/v1\/channels\/[^/]+\/videos(\/|$|\?)/, 'live'],
+  [/^\/api\/v1\/channels\/[^/]+\/stream(\/|$|\?)/, 'live'],
+  [/^\/api\/v1\/channels\/[^/]+\/chat(\/|$|\?)/, 'chat'],
+];
+
+export function routeFor(path: string): ServiceName | null {
+  for (const [pattern, service] of channelSubroutes) if (pattern.test(path)) return service;
+  let best: ServiceName | null = null;
+  let len = -1;
+  for (const [prefix, service] of routeTable) {
+    if (path.startsWith(prefix) && prefix.length > len) {
+      best = service;
+      len = prefix.length;
+    }
+  }
+  return best;
+}
