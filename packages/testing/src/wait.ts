@@ -22,3 +22,16 @@ export async function waitFor<T>(
 }
 
 export { sleep };
+
+/** A TCP port free on loopback right now (for processes that must be told their port up front). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,123 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { createTestDatabase, engines, freePort, skipUnless, waitFor, type TestDatabase } from '@neon/testing';
+import { startEmbedded } from '../../launcher/src/embedded.js';
+import { run, startNeon } from './lib/process.js';
+
+const quiet = { LOG_LEVEL: 'warn', GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: '0', RTMP_PORT: '0', RTMP_HOST: '127.0.0.1' };
+const RUNNING = /Neon is running: open (http:\/\/\S+)/;
+
+describe('the embedded shape (npm start)', () => {
+  let dataDir: string;
+  before(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'neon-platform-'));
+    // The start command builds the web app when its build is missing; do that outside the timed part.
+    execFileSync(process.execPath, ['scripts/ensure-web.mjs'], { stdio: 'ignore' });
+  });
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('serves /healthz within 30 s and exits 0 within 10 s of SIGTERM', async () => {
+    const started = Date.now();
+    const neon = startNeon({ ...quiet, DATA_DIR: dataDir });
+    try {
+      const [, url] = await neon.waitFor(RUNNING, 30_000);
+      const health = await fetch(`${url}/healthz`);
+      assert.equal(health.status, 200);
+      assert.ok(Date.now() - started < 30_000, 'healthy within 30 s');
+      const ready = await fetch(`${url}/readyz`);
+      assert.equal(ready.status, 200);
+    } finally {
+      const { code, ms } = await neon.stop('SIGTERM');
+      assert.equal(code, 0, neon.output().slice(-2000));
+      assert.ok(ms < 10_000, `exited in ${ms} ms`);
+    }
+  });
+
+  it('keeps its data across restarts (embedded Postgres under DATA_DIR)', async () => {
+    const env = { ...quiet, DATA_DIR: dataDir };
+    const first = await startEmbedded(env);
+    await first.platform.db.query('CREATE TABLE IF NOT EXISTS public.restart_probe (v text)');
+    await first.platform.db.query('INSERT INTO public.restart_probe VALUES ($1)', ['kept']);
+    await first.close();
+    const second = await startEmbedded(env);
+    try {
+      const rows = await second.platform.db.query<{ v: string }>('SELECT v FROM public.restart_probe');
+      assert.deepEqual(rows, [{ v: 'kept' }]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('refuses a bad config value, naming the variable, with a non-zero exit', async () => {
+    const neon = startNeon({ ...quiet, DATA_DIR: dataDir, GATEWAY_PORT: 'abc' });
+    const { code } = await new Promise<{ code: number | null }>((resolve) =>
+      neon.child.once('exit', (c) => resolve({ code: c })),
+    );
+    assert.notEqual(code, 0);
+    assert.match(neon.output(), /GATEWAY_PORT/);
+  });
+});
+
+describe('the distributed shape (npm run start:<service>)', () => {
+  it('refuses to run a service alone without NATS_URL', async () => {
+    const identity = run(process.execPath, ['--import', 'tsx', 'apps/identity/src/main.ts'], {
+      ...quiet,
+      NATS_URL: '',
+      INTERNAL_SECRET: 'x'.repeat(40),
+    });
+    const code = await new Promise<number | null>((resolve) => identity.child.once('exit', resolve));
+    assert.equal(code, 1);
+    assert.match(identity.output(), /NATS_URL is required to run identity alone/);
+  });
+
+  const { databaseUrl, natsUrl, redisUrl } = engines();
+  const skip = skipUnless(databaseUrl, 'TEST_DATABASE_URL') || skipUnless(natsUrl, 'TEST_NATS_URL') || skipUnless(redisUrl, 'TEST_REDIS_URL');
+
+  describe('on PostgreSQL, NATS and Redis', { skip }, () => {
+    let db: TestDatabase;
+    before(async () => {
+      db = await createTestDatabase(databaseUrl!);
+    });
+    after(async () => db.drop());
+
+    it('runs each service in its own process, ready on the shared engines', async () => {
+      const shared = {
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: db.url,
+        NATS_URL: natsUrl!,
+        REDIS_URL: redisUrl!,
+        INTERNAL_SECRET: 'distributed-test-secret-0123456789abcdef',
+        DATA_DIR: mkdtempSync(join(tmpdir(), 'neon-dist-')),
+      };
+      const services = ['identity', 'channels', 'notify', 'payments'] as const;
+      const ports = await Promise.all(services.map(() => freePort()));
+      const procs = services.map((name, i) =>
+        run(process.execPath, ['--import', 'tsx', `apps/${name}/src/main.ts`], {
+          ...shared,
+          [`${name.toUpperCase()}_PORT`]: String(ports[i]),
+        }),
+      );
+      try {
+        for (const [i, p] of procs.entries()) {
+          const address = `http://127.0.0.1:${ports[i]}`;
+          await waitFor(async () => (await fetch(`${address}/healthz`)).ok, { timeoutMs: 30_000, what: `${services[i]} up` }).catch((err: unknown) => {
+            throw new Error(`${String(err)}\n${p.output().slice(-2000)}`);
+          });
+          const ready = await fetch(`${address}/readyz`);
+          const body = (await ready.json()) as { checks: Record<string, string> };
+          assert.equal(ready.status, 200, `${services[i]} ready: ${JSON.stringify(body)}`);
+          assert.deepEqual(Object.keys(body.checks).sort(), ['bus', 'database', 'redis']);
+        }
+      } finally {
+        for (const p of procs) {
+          const { code } = await p.stop('SIGTERM');
+          assert.equal(code, 0, p.output().slice(-1500));
+        }
+      }
+    });
+  });
+});
