@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Registry, Histogram, collectDefaultMetrics } from 'prom-client';
 import { errorStatus, type ErrorCode, type Problem } from '@neon/contracts';
@@ -90,8 +95,10 @@ export function createServer(options: ServerOptions) {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    requestIdLogLabel: 'requestId',
-    disableRequestLogging: true,
+    logController: new LogController({
+      requestIdLogLabel: 'requestId',
+      disableRequestLogging: true,
+    }),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
@@ -116,6 +123,17 @@ export function createServer(options: ServerOptions) {
   app.addHook('onRequest', async (request, reply) => {
     request.client = clientFromHeaders(request.headers, options.internalSecret);
     void reply.header('x-request-id', request.id);
+  });
+
+  // While draining, answer in-flight requests with `Connection: close` so
+  // keep-alive sockets end with them and close() does not wait on idle peers.
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (draining) void reply.header('connection', 'close');
+    return payload;
   });
 
   app.addHook('onResponse', async (request, reply) => {

@@ -19,7 +19,11 @@ describe('loadConfig', () => {
   });
 
   it('converts strings to the declared types', () => {
-    const c = loadConfig(spec, { GATEWAY_PORT: '9090', VERBOSE: 'true', NATS_URL: 'nats://127.0.0.1:4222' });
+    const c = loadConfig(spec, {
+      GATEWAY_PORT: '9090',
+      VERBOSE: 'true',
+      NATS_URL: 'nats://127.0.0.1:4222',
+    });
     assert.equal(c.GATEWAY_PORT, 9090);
     assert.equal(c.VERBOSE, true);
     assert.equal(c.NATS_URL, 'nats://127.0.0.1:4222');
@@ -38,10 +42,18 @@ describe('loadConfig', () => {
 
   it('reports every bad variable at once', () => {
     assert.throws(
-      () => loadConfig(spec, { GATEWAY_PORT: '70000', LOG_LEVEL: 'loud', IDENTITY_URL: 'http://a,ftp://b' }),
+      () =>
+        loadConfig(spec, {
+          GATEWAY_PORT: '70000',
+          LOG_LEVEL: 'loud',
+          IDENTITY_URL: 'http://a,ftp://b',
+        }),
       (err: unknown) =>
         err instanceof ConfigError &&
-        err.problems.map((p) => p.variable).sort().join() === 'GATEWAY_PORT,IDENTITY_URL,LOG_LEVEL',
+        err.problems
+          .map((p) => p.variable)
+          .sort()
+          .join() === 'GATEWAY_PORT,IDENTITY_URL,LOG_LEVEL',
     );
   });
 

@@ -23,7 +23,13 @@ describe('log redaction', () => {
       },
     });
     const log = pino({ redact: { paths: REDACT_PATHS, censor: '[REDACTED]' } }, sink);
-    log.info({ req: { headers: { authorization: 'Bearer secret-token', cookie: 'neon_refresh=abc' } }, body: { password: 'hunter22', streamKey: 'live_xyz' } }, 'x');
+    log.info(
+      {
+        req: { headers: { authorization: 'Bearer secret-token', cookie: 'neon_refresh=abc' } },
+        body: { password: 'hunter22', streamKey: 'live_xyz' },
+      },
+      'x',
+    );
     assert.doesNotMatch(out, /secret-token|neon_refresh=abc|hunter22|live_xyz/);
   });
 });

@@ -1,7 +1,16 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Type from 'typebox';
-import { AppError, clientHeaders, createLogger, createServer, requireRole, requireUser, uuidv7, uuidv7Time } from '@neon/kit';
+import {
+  AppError,
+  clientHeaders,
+  createLogger,
+  createServer,
+  requireRole,
+  requireUser,
+  uuidv7,
+  uuidv7Time,
+} from '@neon/kit';
 
 const secret = 'test-secret-test-secret-test-secret';
 
@@ -10,7 +19,14 @@ function build() {
   const app = createServer({ name: 'demo', logger, internalSecret: secret, bodyLimit: 1024 });
   app.post(
     '/items',
-    { schema: { body: Type.Object({ name: Type.String({ minLength: 1 }), count: Type.Integer() }, { additionalProperties: false }) } },
+    {
+      schema: {
+        body: Type.Object(
+          { name: Type.String({ minLength: 1 }), count: Type.Integer() },
+          { additionalProperties: false },
+        ),
+      },
+    },
     async (req) => ({ ok: true, name: req.body.name }),
   );
   app.get('/me', async (req) => requireUser(req));
@@ -54,12 +70,19 @@ describe('createServer', () => {
     assert.match(issued.headers['x-request-id'] as string, /^[0-9a-f-]{36}$/);
     const kept = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'abc-123' } });
     assert.equal(kept.headers['x-request-id'], 'abc-123');
-    const replaced = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'bad id <script>' } });
+    const replaced = await app.inject({
+      url: '/healthz',
+      headers: { 'x-request-id': 'bad id <script>' },
+    });
     assert.notEqual(replaced.headers['x-request-id'], 'bad id <script>');
   });
 
   it('renders validation failures as problem+json with the fields', async () => {
-    const res = await app.inject({ method: 'POST', url: '/items', payload: { name: '', count: 'x' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/items',
+      payload: { name: '', count: 'x' },
+    });
     assert.equal(res.statusCode, 400);
     assert.match(res.headers['content-type'] as string, /application\/problem\+json/);
     const body = res.json();
@@ -70,12 +93,26 @@ describe('createServer', () => {
   });
 
   it('maps malformed JSON, oversized bodies and wrong media types to their codes', async () => {
-    const bad = await app.inject({ method: 'POST', url: '/items', headers: { 'content-type': 'application/json' }, payload: '{nope' });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/items',
+      headers: { 'content-type': 'application/json' },
+      payload: '{nope',
+    });
     assert.equal(bad.json().code, 'BAD_REQUEST');
-    const big = await app.inject({ method: 'POST', url: '/items', payload: { name: 'x'.repeat(5000), count: 1 } });
+    const big = await app.inject({
+      method: 'POST',
+      url: '/items',
+      payload: { name: 'x'.repeat(5000), count: 1 },
+    });
     assert.equal(big.statusCode, 413);
     assert.equal(big.json().code, 'PAYLOAD_TOO_LARGE');
-    const type = await app.inject({ method: 'POST', url: '/items', headers: { 'content-type': 'text/csv' }, payload: 'a,b' });
+    const type = await app.inject({
+      method: 'POST',
+      url: '/items',
+      headers: { 'content-type': 'text/csv' },
+      payload: 'a,b',
+    });
     assert.equal(type.statusCode, 415);
     assert.equal(type.json().code, 'UNSUPPORTED_MEDIA_TYPE');
   });
@@ -97,14 +134,20 @@ describe('createServer', () => {
     const alice = { id: 'u1', username: 'alice', roles: ['user' as const] };
     const ok = await app.inject({ url: '/me', headers: clientHeaders(alice, secret) });
     assert.deepEqual(ok.json(), alice);
-    const forged = await app.inject({ url: '/me', headers: { 'x-client-id': 'u1', 'x-client-username': 'alice' } });
+    const forged = await app.inject({
+      url: '/me',
+      headers: { 'x-client-id': 'u1', 'x-client-username': 'alice' },
+    });
     assert.equal(forged.statusCode, 401);
     assert.equal(forged.json().code, 'AUTH_REQUIRED');
     const wrongSecret = await app.inject({ url: '/me', headers: clientHeaders(alice, 'guess') });
     assert.equal(wrongSecret.statusCode, 401);
     const notAdmin = await app.inject({ url: '/admin', headers: clientHeaders(alice, secret) });
     assert.equal(notAdmin.json().code, 'FORBIDDEN');
-    const admin = await app.inject({ url: '/admin', headers: clientHeaders({ ...alice, roles: ['user', 'admin'] }, secret) });
+    const admin = await app.inject({
+      url: '/admin',
+      headers: clientHeaders({ ...alice, roles: ['user', 'admin'] }, secret),
+    });
     assert.equal(admin.statusCode, 200);
   });
 });
@@ -112,7 +155,11 @@ describe('createServer', () => {
 describe('uuidv7', () => {
   it('is a version-7 UUID, sorted by creation, carrying its time', () => {
     const ids = Array.from({ length: 5000 }, () => uuidv7());
-    assert.ok(ids.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)));
+    assert.ok(
+      ids.every((id) =>
+        /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id),
+      ),
+    );
     assert.deepEqual([...ids].sort(), ids);
     assert.equal(new Set(ids).size, ids.length);
     assert.ok(Math.abs(uuidv7Time(ids[0]!) - Date.now()) < 5000);
