@@ -1,13 +1,74 @@
-import { migrate } from '@neon/db';
-import { createServer } from '@neon/kit';
+import { ACCESS_TOKEN_TTL_SECONDS } from '@neon/contracts';
+import { migrate, type Db } from '@neon/db';
+import { createServer, type Logger } from '@neon/kit';
 import { addEngineChecks, type Platform, type Service, type ServiceModule } from '@neon/platform';
+import { adminRoutes } from './admin/admin.routes.js';
+import { AdminService } from './admin/admin.service.js';
+import { writeAudit } from './admin/audit.repository.js';
+import { authRoutes } from './auth/auth.routes.js';
+import { AuthService } from './auth/auth.service.js';
 import { identitySpec, type IdentityConfig } from './config.js';
 import { migrations } from './db/migrations/index.js';
+import { dummyHash } from './domain/password-hash.js';
+import { loadCommonPasswords } from './domain/password-policy.js';
+import { jwksRoutes } from './keys/jwks.routes.js';
+import { KeyRing } from './keys/key-ring.js';
+import { TokenIssuer } from './keys/token-issuer.js';
+import { OutboxRelay } from './outbox/outbox.js';
+import * as users from './users/user.repository.js';
+import { usersRoutes } from './users/users.routes.js';
+import { UsersService } from './users/users.service.js';
 
 export const SCHEMA = 'identity';
+export { identitySpec, type IdentityConfig } from './config.js';
 
-/** Builds the identity service (accounts, tokens, signing keys and JWKS, profiles, roles, OAuth clients) from its dependencies; never listens. */
-export async function buildApp(platform: Platform, _config: IdentityConfig): Promise<Service> {
+/** Verifiers accept this much clock skew; a retired key stays published that much longer. */
+const KEY_LEEWAY_MS = 60_000;
+
+interface Core {
+  ring: KeyRing;
+  issuer: TokenIssuer;
+  auth: AuthService;
+}
+
+async function buildCore(
+  db: Db,
+  logger: Logger,
+  config: IdentityConfig,
+  publicUrl: string,
+  onEvents: () => void,
+): Promise<Core> {
+  await migrate(db, SCHEMA, migrations);
+  const accessTtl = Math.min(config.ACCESS_TOKEN_TTL_SECONDS, ACCESS_TOKEN_TTL_SECONDS);
+  const ring = new KeyRing({
+    db,
+    logger,
+    secret: config.SIGNING_KEY_SECRET,
+    rules: {
+      rotationMs: config.KEY_ROTATION_SECONDS * 1000,
+      tokenTtlMs: accessTtl * 1000,
+      leewayMs: KEY_LEEWAY_MS,
+    },
+  });
+  const issuer = new TokenIssuer(ring, publicUrl, accessTtl);
+  const auth = new AuthService({
+    db,
+    logger,
+    issuer,
+    commonPasswords: loadCommonPasswords(),
+    dummyHash: await dummyHash(),
+    settings: {
+      refreshAbsoluteSeconds: config.REFRESH_ABSOLUTE_SECONDS,
+      refreshIdleSeconds: config.REFRESH_IDLE_SECONDS,
+      refreshGraceSeconds: config.REFRESH_GRACE_SECONDS,
+    },
+    onEvents,
+  });
+  return { ring, issuer, auth };
+}
+
+/** Builds the identity service (accounts, tokens, signing keys and JWKS, profiles, roles) from its dependencies; never listens. */
+export async function buildApp(platform: Platform, config: IdentityConfig): Promise<Service> {
   const logger = platform.logger.child({ service: 'identity' });
   const server = createServer({
     name: 'identity',
@@ -16,11 +77,33 @@ export async function buildApp(platform: Platform, _config: IdentityConfig): Pro
     processMetrics: platform.shape === 'distributed',
   });
   addEngineChecks(server, platform);
-  await migrate(platform.db, SCHEMA, migrations);
+  const relay = new OutboxRelay(platform.db, platform.bus, logger);
+  const { ring, issuer, auth } = await buildCore(
+    platform.db,
+    logger,
+    config,
+    platform.publicUrl,
+    () => relay.kick(),
+  );
+  // Keys exist before the first request: the gateway fetches JWKS at start.
+  await ring.maintain();
+  ring.start();
+  relay.start();
+
+  await server.register(jwksRoutes(ring));
+  await server.register(
+    authRoutes({ auth, issuer, secureCookie: platform.publicUrl.startsWith('https:') }),
+  );
+  await server.register(usersRoutes(new UsersService(platform.db, () => relay.kick())));
+  await server.register(adminRoutes(new AdminService(platform.db, logger)));
+
   return {
     name: 'identity',
     server,
-    async close() {},
+    async close() {
+      await ring.stop();
+      await relay.stop();
+    },
   };
 }
 
@@ -30,3 +113,51 @@ export const identityService: ServiceModule<typeof identitySpec> = {
   listen: (c) => ({ host: c.IDENTITY_HOST, port: c.IDENTITY_PORT }),
   build: buildApp,
 };
+
+/**
+ * What the command line does on the identity schema: it opens the database
+ * itself (no server, no bus; the events it causes wait in the outbox for the
+ * next start of the service).
+ */
+export interface AdminCommands {
+  createAdmin(input: {
+    username: string;
+    email: string;
+    password: string;
+  }): Promise<{ id: string; username: string }>;
+  grantAdmin(username: string): Promise<{ id: string; username: string; changed: boolean }>;
+}
+
+export async function adminCommands(
+  db: Db,
+  logger: Logger,
+  config: IdentityConfig,
+  publicUrl: string,
+): Promise<AdminCommands> {
+  const { auth } = await buildCore(db, logger, config, publicUrl, () => undefined);
+  return {
+    async createAdmin(input) {
+      const user = await auth.createUser(input, true);
+      await writeAudit(db, {
+        actor: null,
+        action: 'admin.created',
+        target: { id: user.id, username: user.username },
+      });
+      return { id: user.id, username: user.username };
+    },
+    async grantAdmin(username) {
+      return db.tx(async (q) => {
+        const user = await users.findByUsername(q, username);
+        if (!user) throw new Error(`no user is named ${username}`);
+        if (user.is_admin) return { id: user.id, username: user.username, changed: false };
+        await users.setAdmin(q, user.id, true);
+        await writeAudit(q, {
+          actor: null,
+          action: 'admin.granted',
+          target: { id: user.id, username: user.username },
+        });
+        return { id: user.id, username: user.username, changed: true };
+      });
+    },
+  };
+}

@@ -1,8 +1,29 @@
 import { env, type ConfigOf } from '@neon/kit';
+import Type from 'typebox';
+
+const DAY = 24 * 60 * 60;
 
 export const identitySpec = {
   IDENTITY_HOST: env.string('127.0.0.1'),
   IDENTITY_PORT: env.port(8101),
+  /**
+   * Encrypts signing keys at rest (AES-256-GCM, key derived with HKDF). Any
+   * high-entropy string of 32+ characters; unset, private keys are stored in
+   * clear in the identity schema.
+   */
+  SIGNING_KEY_SECRET: Type.Optional(
+    Type.String({ minLength: 32, description: 'a secret of at least 32 characters' }),
+  ),
+  /** How long a signing key signs before the next one takes over (default 30 days). */
+  KEY_ROTATION_SECONDS: env.int(30 * DAY, 1, 365 * DAY),
+  /** Access-token lifetime; at most 15 minutes (the gateway refuses longer ones). */
+  ACCESS_TOKEN_TTL_SECONDS: env.int(15 * 60, 1, 15 * 60),
+  /** A refresh family dies this long after its login, whatever its use. */
+  REFRESH_ABSOLUTE_SECONDS: env.int(30 * DAY, 60, 365 * DAY),
+  /** A refresh token unused this long dies. */
+  REFRESH_IDLE_SECONDS: env.int(14 * DAY, 60, 365 * DAY),
+  /** Window in which a just-rotated refresh token yields the same successor (two tabs). */
+  REFRESH_GRACE_SECONDS: env.int(10, 0, 120),
 };
 
 export type IdentityConfig = ConfigOf<typeof identitySpec>;

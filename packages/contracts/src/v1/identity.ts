@@ -1,5 +1,4 @@
 import Type, { type Static } from 'typebox';
-import { Username } from './common.js';
 
 /** Access-token audience for the three HTTP surfaces. */
 export const API_AUDIENCE = 'neon-api';
@@ -10,6 +9,12 @@ export const SOCKET_TICKET_TTL_SECONDS = 60;
 /** Refresh cookie name and the path it is scoped to. */
 export const REFRESH_COOKIE = 'neon_refresh';
 export const REFRESH_COOKIE_PATH = '/api/v1/auth';
+/**
+ * A client that cannot keep cookies (a native app, a script) sends this
+ * header with value `body` on login, register and refresh, and receives the
+ * refresh token in the JSON body instead of the cookie.
+ */
+export const REFRESH_TRANSPORT_HEADER = 'x-refresh-token-transport';
 
 /** Claims of an access token (RS256, `kid` in the header, `iss` = PUBLIC_URL). */
 export interface AccessTokenClaims {
@@ -26,8 +31,15 @@ export interface AccessTokenClaims {
 export const Password = Type.String({ minLength: 8, maxLength: 128 });
 export const Email = Type.String({ format: 'email', maxLength: 254 });
 
+/** Usernames may be typed in any case; the service stores them lower-cased. */
+export const RegisterUsername = Type.String({
+  minLength: 3,
+  maxLength: 25,
+  pattern: '^[A-Za-z0-9_]+$',
+});
+
 export const RegisterRequest = Type.Object(
-  { username: Username, email: Email, password: Password },
+  { username: RegisterUsername, email: Email, password: Password },
   { additionalProperties: false },
 );
 export type RegisterRequest = Static<typeof RegisterRequest>;
@@ -58,13 +70,13 @@ export const PublicProfile = Type.Object({
 });
 export type PublicProfile = Static<typeof PublicProfile>;
 
-export const Me = Type.Intersect([
-  PublicProfile,
-  Type.Object({
-    email: Type.String(),
-    roles: Type.Array(Type.Union([Type.Literal('user'), Type.Literal('admin')])),
-  }),
-]);
+export const RoleName = Type.Union([Type.Literal('user'), Type.Literal('admin')]);
+
+export const Me = Type.Object({
+  ...PublicProfile.properties,
+  email: Type.String(),
+  roles: Type.Array(RoleName),
+});
 export type Me = Static<typeof Me>;
 
 export const TokenResponse = Type.Object({
@@ -97,7 +109,12 @@ export type ChangePasswordRequest = Static<typeof ChangePasswordRequest>;
 export const SocketTicket = Type.Object({ token: Type.String(), expiresIn: Type.Integer() });
 export type SocketTicket = Static<typeof SocketTicket>;
 
-export const AdminUser = Type.Intersect([Me, Type.Object({ suspended: Type.Boolean() })]);
+export const AdminUser = Type.Object({
+  ...Me.properties,
+  suspended: Type.Boolean(),
+  suspendedAt: Type.Union([Type.String(), Type.Null()]),
+  suspendedReason: Type.Union([Type.String(), Type.Null()]),
+});
 export type AdminUser = Static<typeof AdminUser>;
 
 export const AdminUserList = Type.Object({
@@ -106,9 +123,49 @@ export const AdminUserList = Type.Object({
 });
 export type AdminUserList = Static<typeof AdminUserList>;
 
+export const AdminUserQuery = Type.Object(
+  {
+    /** Matches anywhere in the username or the email, case-insensitively. */
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+    cursor: Type.Optional(Type.String({ format: 'uuid' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+  },
+  { additionalProperties: false },
+);
+export type AdminUserQuery = Static<typeof AdminUserQuery>;
+
+export const UserIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+export type UserIdParams = Static<typeof UserIdParams>;
+
+export const UsernameParams = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: 64 }),
+});
+export type UsernameParams = Static<typeof UsernameParams>;
+
+export const SuspendRequest = Type.Object(
+  { reason: Type.Optional(Type.String({ maxLength: 500 })) },
+  { additionalProperties: false },
+);
+export type SuspendRequest = Static<typeof SuspendRequest>;
+
+export const AuditQuery = Type.Object(
+  {
+    targetId: Type.Optional(Type.String({ format: 'uuid' })),
+    cursor: Type.Optional(Type.String({ format: 'uuid' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+  },
+  { additionalProperties: false },
+);
+export type AuditQuery = Static<typeof AuditQuery>;
+
+/** Actions the audit log records. */
+export type AuditAction =
+  'admin.granted' | 'admin.revoked' | 'user.suspended' | 'user.unsuspended' | 'admin.created';
+
 export const AuditEntry = Type.Object({
   id: Type.String(),
-  actorId: Type.String(),
+  /** Null when the action came from the command line. */
+  actorId: Type.Union([Type.String(), Type.Null()]),
   actorUsername: Type.String(),
   action: Type.String(),
   targetId: Type.Union([Type.String(), Type.Null()]),

@@ -1,0 +1,101 @@
+import type { AdminUser, AdminUserList, AuditList } from '@neon/contracts';
+import type { Db } from '@neon/db';
+import { AppError, type Client, type Logger } from '@neon/kit';
+import { revokeUserFamilies } from '../auth/refresh-token.repository.js';
+import * as users from '../users/user.repository.js';
+import { adminView } from '../users/user-view.js';
+import { listAudit, writeAudit } from './audit.repository.js';
+
+/** The admin API's rules; every change is written to the audit log in the same transaction. */
+export class AdminService {
+  constructor(
+    private readonly db: Db,
+    private readonly logger: Logger,
+  ) {}
+
+  async list(options: {
+    q?: string | undefined;
+    cursor?: string | undefined;
+    limit?: number | undefined;
+  }): Promise<AdminUserList> {
+    const limit = options.limit ?? 50;
+    const rows = await users.listUsers(this.db, {
+      search: options.q?.trim() || undefined,
+      before: options.cursor,
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map(adminView),
+      nextCursor: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null,
+    };
+  }
+
+  async setAdmin(actor: Client, targetId: string, admin: boolean): Promise<AdminUser> {
+    if (!admin && actor.id === targetId) {
+      throw new AppError('ADMIN_SELF_ACTION', 'Admins cannot revoke their own admin role.');
+    }
+    const user = await this.db.tx(async (q) => {
+      const before = await users.findById(q, targetId);
+      if (!before) return null;
+      const after = await users.setAdmin(q, targetId, admin);
+      if (before.is_admin !== admin) {
+        await writeAudit(q, {
+          actor,
+          action: admin ? 'admin.granted' : 'admin.revoked',
+          target: { id: before.id, username: before.username },
+        });
+      }
+      return after;
+    });
+    if (!user) throw new AppError('USER_NOT_FOUND', 'No such user.');
+    return adminView(user);
+  }
+
+  /** Suspension ends every session at once; access tokens already issued lapse within their 15 minutes. */
+  async setSuspended(
+    actor: Client,
+    targetId: string,
+    suspension: { reason: string | null } | null,
+  ): Promise<AdminUser> {
+    if (actor.id === targetId) {
+      throw new AppError('ADMIN_SELF_ACTION', 'Admins cannot suspend or unsuspend themselves.');
+    }
+    const user = await this.db.tx(async (q) => {
+      const before = await users.findById(q, targetId);
+      if (!before) return null;
+      const after = await users.setSuspension(q, targetId, suspension);
+      let revoked = 0;
+      if (suspension) revoked = await revokeUserFamilies(q, targetId, 'suspended');
+      if ((before.suspended_at !== null) !== (suspension !== null) || suspension) {
+        await writeAudit(q, {
+          actor,
+          action: suspension ? 'user.suspended' : 'user.unsuspended',
+          target: { id: before.id, username: before.username },
+          detail: suspension ? { reason: suspension.reason, sessionsRevoked: revoked } : {},
+        });
+      }
+      return after;
+    });
+    if (!user) throw new AppError('USER_NOT_FOUND', 'No such user.');
+    this.logger.info(
+      { actor: actor.id, target: targetId, suspended: suspension !== null },
+      'suspension changed',
+    );
+    return adminView(user);
+  }
+
+  async audit(options: {
+    targetId?: string | undefined;
+    cursor?: string | undefined;
+    limit?: number | undefined;
+  }): Promise<AuditList> {
+    const limit = options.limit ?? 50;
+    const rows = await listAudit(this.db, { ...options, before: options.cursor, limit: limit + 1 });
+    const page = rows.slice(0, limit);
+    return {
+      items: page,
+      nextCursor: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null,
+    };
+  }
+}

@@ -1,0 +1,116 @@
+import {
+  ChangePasswordRequest,
+  LoginRequest,
+  RefreshRequest,
+  RegisterRequest,
+  SocketTicket,
+  SOCKET_TICKET_TTL_SECONDS,
+  TokenResponse,
+} from '@neon/contracts';
+import { requireUser, type FastifyPluginAsyncTypebox } from '@neon/kit';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { TokenIssuer } from '../keys/token-issuer.js';
+import type { AuthService, Session } from './auth.service.js';
+import {
+  clearRefreshCookie,
+  refreshCookie,
+  setRefreshCookie,
+  wantsBodyTransport,
+} from './refresh-cookie.js';
+
+export interface AuthRoutesOptions {
+  auth: AuthService;
+  issuer: TokenIssuer;
+  /** PUBLIC_URL is https: the cookie is Secure. */
+  secureCookie: boolean;
+}
+
+/** Register, login, refresh, logout, socket tickets and password change. */
+export function authRoutes(options: AuthRoutesOptions): FastifyPluginAsyncTypebox {
+  const { auth, issuer, secureCookie } = options;
+
+  function respond(request: FastifyRequest, reply: FastifyReply, session: Session): TokenResponse {
+    void reply.header('cache-control', 'no-store');
+    const body: TokenResponse = {
+      accessToken: session.accessToken,
+      expiresIn: session.expiresIn,
+      user: session.user,
+    };
+    if (wantsBodyTransport(request)) body.refreshToken = session.refreshToken;
+    else setRefreshCookie(reply, session.refreshToken, session.refreshExpiresAt, secureCookie);
+    return body;
+  }
+
+  /** The body wins over the cookie: a client that sends one means it. */
+  const presented = (request: FastifyRequest, body: RefreshRequest | undefined) =>
+    body?.refreshToken ?? refreshCookie(request);
+
+  return async (app) => {
+    app.post(
+      '/api/v1/auth/register',
+      { schema: { body: RegisterRequest, response: { 201: TokenResponse } } },
+      async (request, reply) => {
+        const session = await auth.register(request.body);
+        return reply.status(201).send(respond(request, reply, session));
+      },
+    );
+
+    app.post(
+      '/api/v1/auth/login',
+      { schema: { body: LoginRequest, response: { 200: TokenResponse } } },
+      async (request, reply) =>
+        respond(request, reply, await auth.login(request.body.login, request.body.password)),
+    );
+
+    app.post(
+      '/api/v1/auth/refresh',
+      { schema: { body: RefreshRequest, response: { 200: TokenResponse } } },
+      async (request, reply) => {
+        try {
+          return respond(request, reply, await auth.refresh(presented(request, request.body)));
+        } catch (err) {
+          // A dead cookie would be sent again on every refresh: drop it.
+          if (!wantsBodyTransport(request)) clearRefreshCookie(reply, secureCookie);
+          throw err;
+        }
+      },
+    );
+
+    app.post(
+      '/api/v1/auth/logout',
+      { schema: { body: RefreshRequest } },
+      async (request, reply) => {
+        await auth.logout(presented(request, request.body));
+        clearRefreshCookie(reply, secureCookie);
+        return reply.status(204).send();
+      },
+    );
+
+    app.post(
+      '/api/v1/auth/socket-ticket',
+      { schema: { response: { 200: SocketTicket } } },
+      async (request, reply) => {
+        const client = requireUser(request);
+        void reply.header('cache-control', 'no-store');
+        return {
+          token: await issuer.socketTicket(client),
+          expiresIn: SOCKET_TICKET_TTL_SECONDS,
+        };
+      },
+    );
+
+    app.post(
+      '/api/v1/me/password',
+      { schema: { body: ChangePasswordRequest, response: { 200: TokenResponse } } },
+      async (request, reply) => {
+        const client = requireUser(request);
+        const { currentPassword, newPassword } = request.body;
+        return respond(
+          request,
+          reply,
+          await auth.changePassword(client.id, currentPassword, newPassword),
+        );
+      },
+    );
+  };
+}

@@ -1,0 +1,279 @@
+import type { Me, RegisterRequest } from '@neon/contracts';
+import type { Db, Queryable } from '@neon/db';
+import { AppError, uuidv7, type Logger } from '@neon/kit';
+import { isTooCommon } from '../domain/password-policy.js';
+import { hashPassword, verifyPassword } from '../domain/password-hash.js';
+import {
+  hashRefreshToken,
+  looksLikeRefreshToken,
+  newRefreshToken,
+  openSuccessor,
+  sameHash,
+  sealSuccessor,
+} from '../domain/refresh-token.js';
+import type { TokenIssuer } from '../keys/token-issuer.js';
+import { enqueue } from '../outbox/outbox.js';
+import * as users from '../users/user.repository.js';
+import type { UserRow } from '../users/user.repository.js';
+import { me, rolesOf } from '../users/user-view.js';
+import * as refresh from './refresh-token.repository.js';
+
+export interface AuthSettings {
+  refreshAbsoluteSeconds: number;
+  refreshIdleSeconds: number;
+  refreshGraceSeconds: number;
+}
+
+export interface Session {
+  accessToken: string;
+  expiresIn: number;
+  refreshToken: string;
+  /** When the refresh token's family dies, for the cookie's Max-Age. */
+  refreshExpiresAt: Date;
+  user: Me;
+}
+
+export interface AuthDeps {
+  db: Db;
+  logger: Logger;
+  issuer: TokenIssuer;
+  commonPasswords: ReadonlySet<string>;
+  dummyHash: string;
+  settings: AuthSettings;
+  /** Called after a commit that queued events. */
+  onEvents: () => void;
+}
+
+/** Whether a Postgres error is a unique violation on the given column. */
+function uniqueViolation(err: unknown): string | null {
+  const e = err as { code?: string; constraint?: string; detail?: string; message?: string };
+  if (e?.code !== '23505') return null;
+  const where = `${e.constraint ?? ''} ${e.detail ?? ''} ${e.message ?? ''}`;
+  return where.includes('email') ? 'email' : where.includes('username') ? 'username' : 'unknown';
+}
+
+/** Accounts and sessions: registration, login, refresh rotation, logout, password change. */
+export class AuthService {
+  constructor(private readonly deps: AuthDeps) {}
+
+  checkPassword(password: string, account: { username: string; email: string }): void {
+    if (isTooCommon(this.deps.commonPasswords, password, account)) {
+      throw new AppError(
+        'AUTH_PASSWORD_TOO_COMMON',
+        'This password is too common or too close to the account name; choose another.',
+      );
+    }
+  }
+
+  /** Creates an account (the command line passes `isAdmin`); throws on a taken name or a weak password. */
+  async createUser(input: RegisterRequest, isAdmin = false): Promise<UserRow> {
+    const username = input.username.toLowerCase();
+    const email = input.email.trim().toLowerCase();
+    this.checkPassword(input.password, { username, email });
+    const taken = await users.existing(this.deps.db, username, email);
+    if (taken.username) throw new AppError('AUTH_USERNAME_TAKEN', 'This username is taken.');
+    if (taken.email) throw new AppError('AUTH_EMAIL_TAKEN', 'An account uses this email already.');
+    const passwordHash = await hashPassword(input.password);
+    try {
+      const user = await this.deps.db.tx(async (q) => {
+        const row = await users.insertUser(q, {
+          id: uuidv7(),
+          username,
+          email,
+          passwordHash,
+          isAdmin,
+        });
+        await enqueue(q, 'identity.user.registered.v1', {
+          userId: row.id,
+          username: row.username,
+          displayName: row.display_name,
+          createdAt: row.created_at.toISOString(),
+        });
+        return row;
+      });
+      this.deps.onEvents();
+      return user;
+    } catch (err) {
+      // Two registrations racing for one name: the index decides.
+      const column = uniqueViolation(err);
+      if (column === 'email')
+        throw new AppError('AUTH_EMAIL_TAKEN', 'An account uses this email already.');
+      if (column) throw new AppError('AUTH_USERNAME_TAKEN', 'This username is taken.');
+      throw err;
+    }
+  }
+
+  async register(input: RegisterRequest): Promise<Session> {
+    const user = await this.createUser(input);
+    return this.startSession(user);
+  }
+
+  /**
+   * Unknown account and wrong password fail alike: same code, and an argon2
+   * verification either way so the time does not tell them apart.
+   */
+  async login(login: string, password: string): Promise<Session> {
+    const user = await users.findByLogin(this.deps.db, login);
+    const ok = await verifyPassword(user?.password_hash ?? this.deps.dummyHash, password);
+    if (!user || !ok) {
+      throw new AppError('AUTH_INVALID_CREDENTIALS', 'The login or the password is wrong.');
+    }
+    if (user.suspended_at) throw suspended();
+    return this.startSession(user);
+  }
+
+  private async startSession(user: UserRow): Promise<Session> {
+    const token = newRefreshToken();
+    const now = Date.now();
+    const familyExpires = new Date(now + this.deps.settings.refreshAbsoluteSeconds * 1000);
+    await this.deps.db.tx(async (q) => {
+      const familyId = uuidv7();
+      await refresh.createFamily(q, { id: familyId, userId: user.id, expiresAt: familyExpires });
+      await refresh.insertToken(q, {
+        id: uuidv7(),
+        familyId,
+        hash: hashRefreshToken(token),
+        idleExpiresAt: this.idleExpiry(now, familyExpires),
+      });
+    });
+    return this.session(user, token, familyExpires);
+  }
+
+  private idleExpiry(now: number, familyExpires: Date): Date {
+    return new Date(
+      Math.min(now + this.deps.settings.refreshIdleSeconds * 1000, familyExpires.getTime()),
+    );
+  }
+
+  private async session(user: UserRow, refreshToken: string, expires: Date): Promise<Session> {
+    const roles = rolesOf(user);
+    return {
+      accessToken: await this.deps.issuer.accessToken({
+        id: user.id,
+        username: user.username,
+        roles,
+      }),
+      expiresIn: this.deps.issuer.accessTtlSeconds,
+      refreshToken,
+      refreshExpiresAt: expires,
+      user: me(user),
+    };
+  }
+
+  /**
+   * Rotates a refresh token. Presented again within the grace window (a
+   * second tab refreshing with the same cookie), a just-rotated token yields
+   * the same successor; presented later, or after its successor was itself
+   * used, it is a replay and the whole family dies.
+   */
+  async refresh(token: string | undefined): Promise<Session> {
+    if (!token || !looksLikeRefreshToken(token)) {
+      throw new AppError('AUTH_REFRESH_INVALID', 'Sign in again.');
+    }
+    const hash = hashRefreshToken(token);
+    const now = Date.now();
+    const outcome = await this.deps.db.tx(async (q): Promise<Outcome> => {
+      const row = await refresh.findForUpdate(q, hash);
+      if (!row) return { kind: 'invalid' };
+      const user = await users.findById(q, row.user_id);
+      if (!user) return { kind: 'invalid' };
+      if (user.suspended_at) return { kind: 'suspended' };
+      if (row.family_revoked_at) return { kind: 'invalid' };
+      if (row.family_expires_at.getTime() <= now || row.idle_expires_at.getTime() <= now) {
+        return { kind: 'invalid' };
+      }
+      if (row.rotated_at) {
+        const withinGrace =
+          now - row.rotated_at.getTime() <= this.deps.settings.refreshGraceSeconds * 1000 &&
+          row.successor_rotated_at === null &&
+          row.successor_box !== null;
+        const successor = withinGrace ? openSuccessor(token, row.successor_box!) : null;
+        if (successor && (await this.isToken(q, row.successor_id, successor))) {
+          return { kind: 'ok', user, token: successor, expires: row.family_expires_at };
+        }
+        await refresh.revokeFamily(q, row.family_id, 'reuse');
+        return { kind: 'reused', familyId: row.family_id, userId: row.user_id };
+      }
+      const next = newRefreshToken();
+      const nextId = uuidv7();
+      await refresh.insertToken(q, {
+        id: nextId,
+        familyId: row.family_id,
+        hash: hashRefreshToken(next),
+        idleExpiresAt: this.idleExpiry(now, row.family_expires_at),
+      });
+      await refresh.markRotated(q, row.id, { id: nextId, box: sealSuccessor(token, next) });
+      return { kind: 'ok', user, token: next, expires: row.family_expires_at };
+    });
+    switch (outcome.kind) {
+      case 'invalid':
+        throw new AppError('AUTH_REFRESH_INVALID', 'Sign in again.');
+      case 'suspended':
+        throw suspended();
+      case 'reused':
+        this.deps.logger.warn(
+          { familyId: outcome.familyId, userId: outcome.userId },
+          'rotated refresh token presented again; family revoked',
+        );
+        throw new AppError(
+          'AUTH_REFRESH_REUSED',
+          'This session was ended for safety; sign in again.',
+        );
+      case 'ok':
+        return this.session(outcome.user, outcome.token, outcome.expires);
+    }
+  }
+
+  private async isToken(q: Queryable, id: string | null, token: string): Promise<boolean> {
+    if (!id) return false;
+    const rows = await q.query<{ token_hash: string }>(
+      `SELECT token_hash FROM identity.refresh_tokens WHERE id = $1`,
+      [id],
+    );
+    return rows[0] !== undefined && sameHash(rows[0].token_hash, hashRefreshToken(token));
+  }
+
+  /** Ends the session the token belongs to; an unknown or missing token is already logged out. */
+  async logout(token: string | undefined): Promise<void> {
+    if (!token || !looksLikeRefreshToken(token)) return;
+    const family = await refresh.familyOf(this.deps.db, hashRefreshToken(token));
+    if (family) await refresh.revokeFamily(this.deps.db, family.family_id, 'logout');
+  }
+
+  /**
+   * Changes the password and ends every session of the account, then starts
+   * a fresh one for the caller: the refresh cookie is scoped to the auth
+   * path, so this request cannot name the caller's own session, and a new
+   * one is what keeps the caller signed in while every other device is out.
+   */
+  async changePassword(
+    userId: string,
+    currentPassword: string,
+    newPassword: string,
+  ): Promise<Session> {
+    const user = await users.findById(this.deps.db, userId);
+    if (!user) throw new AppError('USER_NOT_FOUND', 'This account no longer exists.');
+    if (!(await verifyPassword(user.password_hash, currentPassword))) {
+      throw new AppError('AUTH_PASSWORD_WRONG', 'The current password is wrong.');
+    }
+    if (user.suspended_at) throw suspended();
+    this.checkPassword(newPassword, user);
+    const hash = await hashPassword(newPassword);
+    const revoked = await this.deps.db.tx(async (q) => {
+      await users.setPasswordHash(q, userId, hash);
+      return refresh.revokeUserFamilies(q, userId, 'password-change');
+    });
+    this.deps.logger.info({ userId, revoked }, 'password changed; sessions revoked');
+    return this.startSession(user);
+  }
+}
+
+type Outcome =
+  | { kind: 'invalid' }
+  | { kind: 'suspended' }
+  | { kind: 'reused'; familyId: string; userId: string }
+  | { kind: 'ok'; user: UserRow; token: string; expires: Date };
+
+function suspended(): AppError {
+  return new AppError('AUTH_ACCOUNT_SUSPENDED', 'This account is suspended.');
+}

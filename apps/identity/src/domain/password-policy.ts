@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The 10,000 most common passwords (SecLists, in rank order), shipped beside the service. */
+export const COMMON_PASSWORDS_FILE = fileURLToPath(
+  new URL('../../data/common-passwords.txt', import.meta.url),
+);
+
+export function loadCommonPasswords(file = COMMON_PASSWORDS_FILE): ReadonlySet<string> {
+  const set = new Set<string>();
+  for (const line of readFileSync(file, 'utf8').split(/\r?\n/)) {
+    const word = line.trim();
+    if (word) set.add(word.toLowerCase());
+  }
+  return set;
+}
+
+/**
+ * Whether a password is too easy to guess: in the common list (ignoring
+ * case, so `Password1` counts as `password1`) or the account's own name.
+ */
+export function isTooCommon(
+  common: ReadonlySet<string>,
+  password: string,
+  account: { username: string; email: string },
+): boolean {
+  const p = password.toLowerCase();
+  return common.has(p) || p === account.username.toLowerCase() || p === account.email.toLowerCase();
+}
