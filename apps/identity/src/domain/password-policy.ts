@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The 10,000 most common passwords (SecLists, in rank order), shipped beside the service. */
 export const COMMON_PASSWORDS_FILE = fileURLToPath(
-  new URL('../../data/common-passwords.txt', import.meta.url),
+  new URL('../../assets/common-passwords.txt', import.meta.url),
 );
 
 export function loadCommonPasswords(file = COMMON_PASSWORDS_FILE): ReadonlySet<string> {
