@@ -3,6 +3,30 @@ import { env, type ConfigOf } from '@neon/kit';
 export const liveSpec = {
   LIVE_HOST: env.string('127.0.0.1'),
   LIVE_PORT: env.port(8103),
+  /** Where encoders connect: OBS and ffmpeg push to `rtmp://host:port/live/<stream key>`. */
+  RTMP_HOST: env.string('0.0.0.0'),
+  /** 0 picks a free port (tests); `rtmpPort()` on the service tells which. */
+  RTMP_PORT: env.port(1935),
+  /** The RTMP URL shown to streamers; defaults to PUBLIC_URL's host on RTMP_PORT. */
+  RTMP_PUBLIC_URL: env.url(),
+  FFMPEG_PATH: env.string('ffmpeg'),
+  /** Segments, playlists and thumbnails of every broadcast; defaults to `<DATA_DIR>/media`. */
+  MEDIA_DIR: env.optionalString(),
+  /** How long a dropped publisher may take to come back and continue the same broadcast. */
+  RECONNECT_GRACE_SECONDS: env.int(10, 0, 600),
+  /** Default ingest limits (a user's entitlements may raise them later). */
+  INGEST_MAX_WIDTH: env.int(1920, 16, 7680),
+  INGEST_MAX_HEIGHT: env.int(1080, 16, 4320),
+  INGEST_MAX_BITRATE_KBPS: env.int(8000, 100, 100_000),
+  /**
+   * Encrypts stream keys at rest so their owner can read them back. Replicas
+   * must share it; unset, a key file under `<DATA_DIR>/live/` is created once.
+   */
+  STREAM_KEY_SECRET: env.optionalString(),
+  /** A player counts as watching for this long after its last playlist request. */
+  VIEWER_WINDOW_SECONDS: env.int(30, 1, 3600),
+  /** Minimum spacing of `live.viewers.updated.v1` per channel. */
+  VIEWER_PUBLISH_INTERVAL_SECONDS: env.int(5, 1, 3600),
 };
 
 export type LiveConfig = ConfigOf<typeof liveSpec>;

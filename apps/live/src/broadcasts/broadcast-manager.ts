@@ -1,0 +1,381 @@
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { Bus } from '@neon/bus';
+import type { Rendition } from '@neon/contracts';
+import { uuidv7, type Logger } from '@neon/kit';
+import type { VideoRepository, VideoState } from '../vod/video.repository.js';
+import type { LivePipeline, PipelineFactory, SourceMeta } from './pipeline.js';
+
+/** The encoder connection behind a broadcast, as far as the manager needs it. */
+export interface Publisher {
+  /** Closes the RTMP connection (key regenerated, limits exceeded, shutdown). */
+  kick(reason: string): void;
+}
+
+export interface IngestLimits {
+  maxWidth: number;
+  maxHeight: number;
+  maxBitrateKbps: number;
+}
+
+export interface IngestStats {
+  width: number;
+  height: number;
+  fps: number;
+  videoCodec: string;
+  audioCodec: string | null;
+  bitrateKbps: number;
+  startedAt: string;
+}
+
+export type PublishRefusal = 'LIVE_ALREADY_PUBLISHING' | 'SERVICE_UNAVAILABLE';
+
+/** Typed transitions of a broadcast; `ended` and `failed` are final. */
+export type BroadcastEvent =
+  | { type: 'publishing'; broadcastId: string; channel: string; resumed: boolean }
+  | { type: 'ready'; broadcastId: string; channel: string }
+  | { type: 'unhealthy'; broadcastId: string; channel: string; reason: string }
+  | { type: 'ended'; broadcastId: string; channel: string; durationSeconds: number }
+  | { type: 'failed'; broadcastId: string; channel: string; reason: string };
+
+const FINAL: readonly VideoState[] = ['ended', 'failed'];
+const BITRATE_WINDOW_MS = 5000;
+
+export class Broadcast {
+  state: VideoState = 'publishing';
+  pipeline: LivePipeline | null = null;
+  publisher: Publisher | null = null;
+  graceTimer: NodeJS.Timeout | null = null;
+  source: SourceMeta | null = null;
+  /** Set when a returning publisher's first bytes must follow a discontinuity. */
+  pendingDiscontinuity = false;
+  announced = false;
+  ending: Promise<void> | null = null;
+  private readonly samples: { at: number; bytes: number }[] = [];
+  private frames: number[] = [];
+
+  constructor(
+    readonly id: string,
+    readonly userId: string,
+    readonly channel: string,
+    public title: string,
+    readonly startedAt: Date,
+    readonly outputDir: string,
+  ) {}
+
+  get thumbnailPath(): string {
+    return join(this.outputDir, 'thumbnail.jpg');
+  }
+
+  get live(): boolean {
+    return !FINAL.includes(this.state);
+  }
+
+  countBytes(bytes: number, isVideoFrame: boolean, now = Date.now()): void {
+    this.samples.push({ at: now, bytes });
+    if (isVideoFrame) this.frames.push(now);
+    while (this.samples.length > 0 && this.samples[0]!.at < now - BITRATE_WINDOW_MS)
+      this.samples.shift();
+    if (this.frames.length > 0 && this.frames[0]! < now - BITRATE_WINDOW_MS)
+      this.frames = this.frames.filter((t) => t >= now - BITRATE_WINDOW_MS);
+  }
+
+  /** What the server sees: measured bitrate and frame rate over the last few seconds. */
+  stats(now = Date.now()): IngestStats | null {
+    if (!this.source || !this.publisher) return null;
+    const recent = this.samples.filter((s) => s.at >= now - BITRATE_WINDOW_MS);
+    const span = recent.length > 1 ? Math.max(1, now - recent[0]!.at) : BITRATE_WINDOW_MS;
+    const bytes = recent.reduce((n, s) => n + s.bytes, 0);
+    const frames = this.frames.filter((t) => t >= now - BITRATE_WINDOW_MS);
+    const fpsMeasured =
+      frames.length > 1 ? ((frames.length - 1) * 1000) / Math.max(1, now - frames[0]!) : 0;
+    return {
+      width: this.source.width ?? 0,
+      height: this.source.height ?? 0,
+      fps: Math.round((fpsMeasured || this.source.fps || 0) * 100) / 100,
+      videoCodec: this.source.videoCodec ?? 'none',
+      audioCodec: this.source.audioCodec,
+      bitrateKbps: Math.round((bytes * 8) / span),
+      startedAt: this.startedAt.toISOString(),
+    };
+  }
+
+  renditions(): Rendition[] {
+    return this.pipeline?.renditions() ?? [];
+  }
+}
+
+export interface BroadcastManagerOptions {
+  logger: Logger;
+  bus: Bus;
+  videos: VideoRepository;
+  mediaDir: string;
+  graceMs: number;
+  limits: IngestLimits;
+  createPipeline: PipelineFactory;
+}
+
+/**
+ * Owns every broadcast on this replica: one pipeline each, the grace window
+ * for returning publishers, the events and the VOD row. Cleanup is idempotent.
+ */
+export class BroadcastManager {
+  private readonly byChannel = new Map<string, Broadcast>();
+  private readonly listeners = new Set<(e: BroadcastEvent) => void>();
+  private closed = false;
+
+  constructor(private readonly o: BroadcastManagerOptions) {}
+
+  on(fn: (e: BroadcastEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private emit(e: BroadcastEvent): void {
+    for (const fn of this.listeners) fn(e);
+  }
+
+  get(channel: string): Broadcast | null {
+    const b = this.byChannel.get(channel);
+    return b && b.live ? b : null;
+  }
+
+  all(): Broadcast[] {
+    return [...this.byChannel.values()].filter((b) => b.live);
+  }
+
+  /** A publisher with a valid key wants to go live on `channel`. */
+  async publish(
+    channel: { userId: string; username: string; title: string },
+    publisher: Publisher,
+  ): Promise<{ ok: true; broadcast: Broadcast } | { ok: false; code: PublishRefusal }> {
+    if (this.closed) return { ok: false, code: 'SERVICE_UNAVAILABLE' };
+    const existing = this.get(channel.username);
+    if (existing?.publisher) return { ok: false, code: 'LIVE_ALREADY_PUBLISHING' };
+    if (existing && !existing.ending) {
+      if (existing.graceTimer) clearTimeout(existing.graceTimer);
+      existing.graceTimer = null;
+      existing.publisher = publisher;
+      existing.pendingDiscontinuity = existing.pipeline !== null;
+      this.o.logger.info(
+        { broadcastId: existing.id, channel: channel.username },
+        'publisher returned within the grace window',
+      );
+      this.emit({
+        type: 'publishing',
+        broadcastId: existing.id,
+        channel: channel.username,
+        resumed: true,
+      });
+      return { ok: true, broadcast: existing };
+    }
+    const id = uuidv7();
+    const b = new Broadcast(
+      id,
+      channel.userId,
+      channel.username,
+      channel.title,
+      new Date(),
+      join(this.o.mediaDir, id),
+    );
+    b.publisher = publisher;
+    this.byChannel.set(channel.username, b);
+    try {
+      await this.o.videos.create({
+        id,
+        userId: b.userId,
+        channel: b.channel,
+        title: b.title,
+        startedAt: b.startedAt,
+      });
+    } catch (err) {
+      this.byChannel.delete(channel.username);
+      this.o.logger.error({ err }, 'could not record a new broadcast');
+      return { ok: false, code: 'SERVICE_UNAVAILABLE' };
+    }
+    this.o.logger.info({ broadcastId: id, channel: b.channel }, 'broadcast publishing');
+    this.emit({ type: 'publishing', broadcastId: id, channel: b.channel, resumed: false });
+    return { ok: true, broadcast: b };
+  }
+
+  /** Whether a source is within the ingest limits; the reason when not. */
+  checkLimits(source: SourceMeta): string | null {
+    const { maxWidth, maxHeight, maxBitrateKbps } = this.o.limits;
+    const w = source.width ?? 0;
+    const h = source.height ?? 0;
+    // Portrait sources are compared with the limits turned the same way.
+    const [lw, lh] = w >= h ? [maxWidth, maxHeight] : [maxHeight, maxWidth];
+    if (w > lw || h > lh) return `resolution ${w}x${h} exceeds ${lw}x${lh}`;
+    const kbps = (source.videoBitrateKbps ?? 0) + (source.audioBitrateKbps ?? 0);
+    if (kbps > maxBitrateKbps)
+      return `bitrate ${Math.round(kbps)} kbps exceeds ${maxBitrateKbps} kbps`;
+    return null;
+  }
+
+  /** FLV bytes from the publisher: starts the pipeline on the first ones. */
+  write(b: Broadcast, flv: Uint8Array, source: SourceMeta): void {
+    if (!b.live || b.ending) return;
+    if (!b.pipeline) {
+      b.source = source;
+      this.startPipeline(b, source);
+    } else if (b.pendingDiscontinuity) {
+      b.pendingDiscontinuity = false;
+      b.source = source;
+      b.pipeline.discontinuity();
+    }
+    b.pipeline?.write(flv);
+  }
+
+  private startPipeline(b: Broadcast, source: SourceMeta): void {
+    let pipeline: LivePipeline;
+    try {
+      pipeline = this.o.createPipeline({
+        outputDir: b.outputDir,
+        thumbnailPath: b.thumbnailPath,
+        source,
+      });
+    } catch (err) {
+      this.o.logger.error({ err, broadcastId: b.id }, 'pipeline failed to start');
+      void this.end(b, 'failed', 'pipeline failed to start');
+      return;
+    }
+    b.pipeline = pipeline;
+    pipeline.onReady(() => {
+      if (!b.live) return;
+      const wasUnhealthy = b.state === 'unhealthy';
+      b.state = 'ready';
+      void this.o.videos
+        .setState(b.id, 'ready')
+        .catch((err: unknown) => this.o.logger.warn({ err }, 'could not store broadcast state'));
+      this.emit({ type: 'ready', broadcastId: b.id, channel: b.channel });
+      if (!b.announced) {
+        b.announced = true;
+        void this.announce(b);
+      } else if (wasUnhealthy) this.o.logger.info({ broadcastId: b.id }, 'broadcast healthy again');
+    });
+    pipeline.onError((err) => {
+      if (!b.live) return;
+      this.o.logger.warn({ err, broadcastId: b.id }, 'pipeline error');
+      if (b.state === 'ready') {
+        b.state = 'unhealthy';
+        void this.o.videos.setState(b.id, 'unhealthy').catch(() => undefined);
+        this.emit({
+          type: 'unhealthy',
+          broadcastId: b.id,
+          channel: b.channel,
+          reason: err.message,
+        });
+      }
+    });
+    pipeline.onExit((unexpected) => {
+      if (unexpected && b.live && !b.ending) void this.end(b, 'failed', 'pipeline exited');
+    });
+  }
+
+  private async announce(b: Broadcast): Promise<void> {
+    const renditions = b.renditions();
+    try {
+      await this.o.videos.setRenditions(b.id, renditions);
+      await this.o.bus.publish('live.stream.started.v1', {
+        broadcastId: b.id,
+        channel: b.channel,
+        userId: b.userId,
+        title: b.title,
+        startedAt: b.startedAt.toISOString(),
+        renditions: renditions.map((r) => r.name),
+      });
+    } catch (err) {
+      this.o.logger.error({ err, broadcastId: b.id }, 'could not announce the broadcast');
+    }
+  }
+
+  /** The publisher's connection closed: wait for it within the grace window, then end. */
+  publisherGone(b: Broadcast, publisher: Publisher): void {
+    if (b.publisher !== publisher) return;
+    b.publisher = null;
+    if (!b.live || b.ending) return;
+    if (this.o.graceMs <= 0 || this.closed) {
+      void this.end(b, 'ended', 'publisher left');
+      return;
+    }
+    this.o.logger.info(
+      { broadcastId: b.id, graceMs: this.o.graceMs },
+      'publisher left; waiting for it to return',
+    );
+    b.graceTimer = setTimeout(() => {
+      b.graceTimer = null;
+      if (!b.publisher) void this.end(b, 'ended', 'grace window elapsed');
+    }, this.o.graceMs);
+    b.graceTimer.unref();
+  }
+
+  /** Ends the live broadcast of a channel now (key regenerated). */
+  async endChannel(channel: string, reason: string): Promise<void> {
+    const b = this.get(channel);
+    if (b) await this.end(b, 'ended', reason);
+  }
+
+  /** Idempotent: every caller awaits the same cleanup. */
+  end(b: Broadcast, state: 'ended' | 'failed', reason: string): Promise<void> {
+    b.ending ??= this.finish(b, state, reason);
+    return b.ending;
+  }
+
+  private async finish(b: Broadcast, state: 'ended' | 'failed', reason: string): Promise<void> {
+    if (b.graceTimer) clearTimeout(b.graceTimer);
+    b.graceTimer = null;
+    const publisher = b.publisher;
+    b.publisher = null;
+    publisher?.kick(reason);
+    let durationSeconds = (Date.now() - b.startedAt.getTime()) / 1000;
+    let masterPath: string | null = null;
+    if (b.pipeline) {
+      try {
+        const result = await b.pipeline.end();
+        durationSeconds = result.durationSeconds;
+        masterPath = relative(b.outputDir, result.masterPath);
+      } catch (err) {
+        this.o.logger.warn({ err, broadcastId: b.id }, 'pipeline did not end cleanly');
+      }
+    }
+    if (masterPath === null) durationSeconds = 0;
+    b.state = state;
+    if (this.byChannel.get(b.channel) === b) this.byChannel.delete(b.channel);
+    const endedAt = new Date();
+    try {
+      await this.o.videos.finish(b.id, {
+        state,
+        endedAt,
+        durationSeconds,
+        hasThumbnail: existsSync(b.thumbnailPath),
+        masterPath,
+      });
+    } catch (err) {
+      this.o.logger.error({ err, broadcastId: b.id }, 'could not store the end of a broadcast');
+    }
+    this.o.logger.info(
+      { broadcastId: b.id, channel: b.channel, reason, durationSeconds },
+      `broadcast ${state}`,
+    );
+    if (state === 'ended')
+      this.emit({ type: 'ended', broadcastId: b.id, channel: b.channel, durationSeconds });
+    else this.emit({ type: 'failed', broadcastId: b.id, channel: b.channel, reason });
+    try {
+      await this.o.bus.publish('live.stream.ended.v1', {
+        broadcastId: b.id,
+        channel: b.channel,
+        userId: b.userId,
+        startedAt: b.startedAt.toISOString(),
+        endedAt: endedAt.toISOString(),
+        durationSeconds,
+      });
+    } catch (err) {
+      this.o.logger.error({ err, broadcastId: b.id }, 'could not publish the end of a broadcast');
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.all().map((b) => this.end(b, 'ended', 'service stopping')));
+  }
+}

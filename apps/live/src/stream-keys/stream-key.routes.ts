@@ -1,0 +1,38 @@
+import { StreamKeyResponse } from '@neon/contracts';
+import { requireUser, type FastifyPluginAsyncTypebox } from '@neon/kit';
+import type { BroadcastManager } from '../broadcasts/broadcast-manager.js';
+import type { StreamKeyService } from './stream-key.service.js';
+
+export interface StreamKeyRoutesOptions {
+  keys: StreamKeyService;
+  broadcasts: BroadcastManager;
+  rtmpUrl: () => string;
+}
+
+export const streamKeyRoutes: FastifyPluginAsyncTypebox<StreamKeyRoutesOptions> = async (
+  app,
+  o,
+) => {
+  const noStore = { 'cache-control': 'no-store' };
+
+  app.get(
+    '/api/v1/me/stream-key',
+    { schema: { response: { 200: StreamKeyResponse } } },
+    async (request, reply) => {
+      const client = requireUser(request);
+      const streamKey = await o.keys.read(client);
+      return reply.headers(noStore).send({ streamKey, rtmpUrl: o.rtmpUrl() });
+    },
+  );
+
+  app.post(
+    '/api/v1/me/stream-key',
+    { schema: { response: { 200: StreamKeyResponse } } },
+    async (request, reply) => {
+      const client = requireUser(request);
+      const streamKey = await o.keys.regenerate(client);
+      await o.broadcasts.endChannel(client.username, 'stream key regenerated');
+      return reply.headers(noStore).send({ streamKey, rtmpUrl: o.rtmpUrl() });
+    },
+  );
+};

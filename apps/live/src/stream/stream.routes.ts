@@ -1,0 +1,101 @@
+import Type from 'typebox';
+import {
+  ChannelStream,
+  LiveStreamList,
+  StreamSettings,
+  UpdateStreamRequest,
+  Username,
+  type LiveStream,
+} from '@neon/contracts';
+import { AppError, requireUser, type FastifyPluginAsyncTypebox } from '@neon/kit';
+import type { BroadcastManager } from '../broadcasts/broadcast-manager.js';
+import type { StreamKeyService } from '../stream-keys/stream-key.service.js';
+import type { ChannelRepository } from '../stream-keys/channel.repository.js';
+import type { VideoRepository, VideoRow } from '../vod/video.repository.js';
+import type { ViewersService } from '../viewers/viewers.service.js';
+
+export interface StreamRoutesOptions {
+  keys: StreamKeyService;
+  channels: ChannelRepository;
+  videos: VideoRepository;
+  broadcasts: BroadcastManager;
+  viewers: ViewersService;
+}
+
+export const streamRoutes: FastifyPluginAsyncTypebox<StreamRoutesOptions> = async (app, o) => {
+  async function toLiveStream(v: VideoRow): Promise<LiveStream> {
+    return {
+      broadcastId: v.id,
+      channel: v.channel,
+      userId: v.user_id,
+      title: v.title,
+      viewers: await o.viewers.count(v.channel),
+      startedAt: v.started_at.toISOString(),
+      thumbnailUrl: `/thumbnails/${v.channel}.jpg`,
+      hlsUrl: `/hls/${v.channel}/master.m3u8`,
+      dashUrl: `/dash/${v.channel}/manifest.mpd`,
+      renditions: v.renditions,
+    };
+  }
+
+  async function settings(userId: string, username: string): Promise<StreamSettings> {
+    const channel = await o.channels.byUserId(userId);
+    const b = o.broadcasts.get(username);
+    const row = b ? null : await o.videos.liveOf(username);
+    return {
+      title: channel?.title ?? `${username} is live`,
+      live: Boolean(b ?? row),
+      broadcastId: b?.id ?? row?.id ?? null,
+      ingest: b?.stats() ?? null,
+    };
+  }
+
+  app.get(
+    '/api/v1/me/stream',
+    { schema: { response: { 200: StreamSettings } } },
+    async (request) => {
+      const client = requireUser(request);
+      await o.keys.channelOf(client);
+      return settings(client.id, client.username);
+    },
+  );
+
+  app.patch(
+    '/api/v1/me/stream',
+    { schema: { body: UpdateStreamRequest, response: { 200: StreamSettings } } },
+    async (request) => {
+      const client = requireUser(request);
+      await o.keys.channelOf(client);
+      await o.channels.setTitle(client.id, request.body.title);
+      await o.videos.setTitleOfLive(client.id, request.body.title);
+      const b = o.broadcasts.get(client.username);
+      if (b) b.title = request.body.title;
+      return settings(client.id, client.username);
+    },
+  );
+
+  app.get('/api/v1/streams', { schema: { response: { 200: LiveStreamList } } }, async () => {
+    const rows = await o.videos.listLive();
+    const items = await Promise.all(rows.map(toLiveStream));
+    items.sort((a, b) => b.viewers - a.viewers || a.startedAt.localeCompare(b.startedAt));
+    return { items };
+  });
+
+  app.get(
+    '/api/v1/channels/:username/stream',
+    {
+      schema: {
+        params: Type.Object({ username: Username }),
+        response: { 200: ChannelStream },
+      },
+    },
+    async (request) => {
+      const { username } = request.params;
+      const row = await o.videos.liveOf(username);
+      if (row) return { channel: username, live: true, stream: await toLiveStream(row) };
+      const user = await o.channels.userByUsername(username);
+      if (!user) throw new AppError('LIVE_CHANNEL_NOT_FOUND', `No channel named ${username}.`);
+      return { channel: username, live: false, stream: null };
+    },
+  );
+};

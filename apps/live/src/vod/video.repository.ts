@@ -1,0 +1,130 @@
+import type { Db } from '@neon/db';
+import type { Rendition } from '@neon/contracts';
+
+export type VideoState = 'publishing' | 'ready' | 'unhealthy' | 'ended' | 'failed';
+
+export interface VideoRow {
+  id: string;
+  user_id: string;
+  channel: string;
+  title: string;
+  state: VideoState;
+  started_at: Date;
+  ended_at: Date | null;
+  duration_seconds: number;
+  has_thumbnail: boolean;
+  renditions: Rendition[];
+  master_path: string | null;
+}
+
+const COLUMNS =
+  'id, user_id, channel, title, state, started_at, ended_at, duration_seconds, has_thumbnail, renditions, master_path';
+
+function normalise(r: VideoRow): VideoRow {
+  return {
+    ...r,
+    started_at: new Date(r.started_at),
+    ended_at: r.ended_at ? new Date(r.ended_at) : null,
+    duration_seconds: Number(r.duration_seconds),
+    renditions:
+      typeof r.renditions === 'string' ? (JSON.parse(r.renditions) as Rendition[]) : r.renditions,
+  };
+}
+
+/** SQL for broadcasts and the VODs they leave behind (one row each). */
+export class VideoRepository {
+  constructor(private readonly db: Db) {}
+
+  async create(v: {
+    id: string;
+    userId: string;
+    channel: string;
+    title: string;
+    startedAt: Date;
+  }): Promise<void> {
+    await this.db.query(
+      `INSERT INTO live.videos (id, user_id, channel, title, state, started_at)
+       VALUES ($1, $2, $3, $4, 'publishing', $5)`,
+      [v.id, v.userId, v.channel, v.title, v.startedAt],
+    );
+  }
+
+  async setState(id: string, state: VideoState): Promise<void> {
+    await this.db.query('UPDATE live.videos SET state = $2 WHERE id = $1', [id, state]);
+  }
+
+  async setRenditions(id: string, renditions: Rendition[]): Promise<void> {
+    await this.db.query('UPDATE live.videos SET renditions = $2 WHERE id = $1', [
+      id,
+      JSON.stringify(renditions),
+    ]);
+  }
+
+  async setTitleOfLive(userId: string, title: string): Promise<void> {
+    await this.db.query(
+      `UPDATE live.videos SET title = $2 WHERE user_id = $1 AND state IN ('publishing', 'ready', 'unhealthy')`,
+      [userId, title],
+    );
+  }
+
+  async finish(
+    id: string,
+    f: {
+      state: 'ended' | 'failed';
+      endedAt: Date;
+      durationSeconds: number;
+      hasThumbnail: boolean;
+      masterPath: string | null;
+    },
+  ): Promise<void> {
+    await this.db.query(
+      `UPDATE live.videos SET state = $2, ended_at = $3, duration_seconds = $4, has_thumbnail = $5, master_path = $6 WHERE id = $1`,
+      [id, f.state, f.endedAt, f.durationSeconds, f.hasThumbnail, f.masterPath],
+    );
+  }
+
+  async get(id: string): Promise<VideoRow | null> {
+    const rows = await this.db.query<VideoRow>(`SELECT ${COLUMNS} FROM live.videos WHERE id = $1`, [
+      id,
+    ]);
+    return rows[0] ? normalise(rows[0]) : null;
+  }
+
+  /** Past broadcasts of a channel, newest first. */
+  async listEnded(channel: string, limit: number): Promise<VideoRow[]> {
+    const rows = await this.db.query<VideoRow>(
+      `SELECT ${COLUMNS} FROM live.videos WHERE channel = $1 AND state IN ('ended', 'failed') AND master_path IS NOT NULL
+       ORDER BY started_at DESC LIMIT $2`,
+      [channel, limit],
+    );
+    return rows.map(normalise);
+  }
+
+  async listLive(): Promise<VideoRow[]> {
+    const rows = await this.db.query<VideoRow>(
+      `SELECT ${COLUMNS} FROM live.videos WHERE state IN ('ready', 'unhealthy') ORDER BY started_at`,
+    );
+    return rows.map(normalise);
+  }
+
+  async liveOf(channel: string): Promise<VideoRow | null> {
+    const rows = await this.db.query<VideoRow>(
+      `SELECT ${COLUMNS} FROM live.videos WHERE channel = $1 AND state IN ('ready', 'unhealthy')
+       ORDER BY started_at DESC LIMIT 1`,
+      [channel],
+    );
+    return rows[0] ? normalise(rows[0]) : null;
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db.query('DELETE FROM live.videos WHERE id = $1', [id]);
+  }
+
+  /** Broadcasts a crashed process left open: they can never resume. */
+  async closeOrphans(): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }>(
+      `UPDATE live.videos SET state = 'failed', ended_at = now() WHERE state IN ('publishing', 'ready', 'unhealthy') RETURNING id`,
+    );
+    return rows.map((r) => r.id);
+  }
+}

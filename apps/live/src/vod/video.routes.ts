@@ -1,0 +1,130 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import Type from 'typebox';
+import { Username, Video, VideoList } from '@neon/contracts';
+import { AppError, requireUser, type FastifyPluginAsyncTypebox } from '@neon/kit';
+import type { ChannelRepository } from '../stream-keys/channel.repository.js';
+import { CACHE_IMMUTABLE, CACHE_PLAYLIST } from '../origin/media-types.js';
+import { safeJoin, sendFile } from '../origin/static-file.js';
+import type { VideoRepository, VideoRow } from './video.repository.js';
+import type { BroadcastManager } from '../broadcasts/broadcast-manager.js';
+
+export interface VideoRoutesOptions {
+  videos: VideoRepository;
+  channels: ChannelRepository;
+  broadcasts: BroadcastManager;
+  mediaDir: string;
+}
+
+const VideoId = Type.String({
+  pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+});
+
+export function toVideo(v: VideoRow): Video {
+  return {
+    id: v.id,
+    channel: v.channel,
+    title: v.title,
+    startedAt: v.started_at.toISOString(),
+    durationSeconds: Math.round(v.duration_seconds * 1000) / 1000,
+    thumbnailUrl: v.has_thumbnail ? `/thumbnails/vod/${v.id}.jpg` : null,
+    playlistUrl: `/vod/${v.id}/master.m3u8`,
+  };
+}
+
+/** Past broadcasts: listing, details, deletion by the owner, and their files. */
+export const videoRoutes: FastifyPluginAsyncTypebox<VideoRoutesOptions> = async (app, o) => {
+  async function vod(id: string): Promise<VideoRow> {
+    const v = await o.videos.get(id);
+    if (!v || !v.master_path) throw new AppError('LIVE_VIDEO_NOT_FOUND', 'No such video.');
+    return v;
+  }
+
+  app.get(
+    '/api/v1/channels/:username/videos',
+    {
+      schema: {
+        params: Type.Object({ username: Username }),
+        querystring: Type.Object({
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+        }),
+        response: { 200: VideoList },
+      },
+    },
+    async (request) => {
+      const { username } = request.params;
+      const rows = await o.videos.listEnded(username, request.query.limit ?? 50);
+      if (rows.length === 0 && !(await o.channels.userByUsername(username)))
+        throw new AppError('LIVE_CHANNEL_NOT_FOUND', `No channel named ${username}.`);
+      return { items: rows.map(toVideo) };
+    },
+  );
+
+  const idParams = Type.Object({ id: VideoId });
+
+  app.get(
+    '/api/v1/videos/:id',
+    { schema: { params: idParams, response: { 200: Video } } },
+    async (request) => toVideo(await vod(request.params.id)),
+  );
+
+  app.delete('/api/v1/videos/:id', { schema: { params: idParams } }, async (request, reply) => {
+    const client = requireUser(request);
+    const v = await o.videos.get(request.params.id);
+    if (!v || (v.state !== 'ended' && v.state !== 'failed'))
+      throw new AppError('LIVE_VIDEO_NOT_FOUND', 'No such video.');
+    if (v.user_id !== client.id)
+      throw new AppError('FORBIDDEN', 'Only the owner may delete a video.');
+    await o.videos.delete(v.id);
+    await rm(join(o.mediaDir, v.id), { recursive: true, force: true });
+    return reply.status(204).send();
+  });
+
+  app.get(
+    '/vod/:id/*',
+    { schema: { params: Type.Object({ id: VideoId, '*': Type.String({ maxLength: 512 }) }) } },
+    async (request, reply) => {
+      const v = await vod(request.params.id);
+      const rest = request.params['*'];
+      // The stable URL names the master playlist whatever the pipeline called it.
+      const parts = rest === 'master.m3u8' ? v.master_path!.split('/') : rest.split('/');
+      const path = safeJoin(join(o.mediaDir, v.id), parts);
+      const cache = path?.endsWith('.m3u8') ? CACHE_PLAYLIST : CACHE_IMMUTABLE;
+      if (!path || !(await sendFile(reply, path, cache)))
+        throw new AppError('NOT_FOUND', 'No such file in this video.');
+      return reply;
+    },
+  );
+
+  app.get(
+    '/thumbnails/vod/:file',
+    {
+      schema: { params: Type.Object({ file: Type.String({ pattern: '^[0-9a-f-]{36}\\.jpg$' }) }) },
+    },
+    async (request, reply) => {
+      const v = await vod(request.params.file.slice(0, 36));
+      const path = join(o.mediaDir, v.id, 'thumbnail.jpg');
+      if (!(await sendFile(reply, path, CACHE_IMMUTABLE)))
+        throw new AppError('NOT_FOUND', 'This video has no thumbnail.');
+      return reply;
+    },
+  );
+
+  app.get(
+    '/thumbnails/:file',
+    {
+      schema: {
+        params: Type.Object({ file: Type.String({ pattern: '^[a-z0-9_]{3,25}\\.jpg$' }) }),
+      },
+    },
+    async (request, reply) => {
+      const channel = request.params.file.slice(0, -4);
+      const b = o.broadcasts.get(channel);
+      const id = b?.id ?? (await o.videos.liveOf(channel))?.id;
+      if (!id) throw new AppError('LIVE_NOT_LIVE', `${channel} is not live.`);
+      if (!(await sendFile(reply, join(o.mediaDir, id, 'thumbnail.jpg'), 'public, max-age=10')))
+        throw new AppError('NOT_FOUND', 'No thumbnail yet.');
+      return reply;
+    },
+  );
+};
