@@ -1,0 +1,81 @@
+import { lazy, Suspense, useEffect } from 'react';
+import { Navigate, Route, Routes, useLocation, useParams } from 'react-router';
+import { Username } from '@neon/contracts';
+import { refreshSession } from './api/base-query';
+import { signedIn, signedOut } from './api/session';
+import { Layout } from './components/Layout';
+import { Spinner } from './components/ErrorState';
+import { Home } from './pages/Home';
+import { NotFound } from './pages/NotFound';
+import { useAppDispatch, useSession } from './store';
+
+const Channel = lazy(() => import('./pages/Channel'));
+const VideoPage = lazy(() => import('./pages/VideoPage'));
+const Auth = lazy(() => import('./pages/Auth'));
+const Profile = lazy(() => import('./pages/Profile'));
+const Dashboard = lazy(() => import('./pages/Dashboard'));
+const Admin = lazy(() => import('./pages/Admin'));
+
+const usernamePattern = new RegExp((Username as { pattern?: string }).pattern ?? '^[a-z0-9_]+$');
+
+function ChannelRoute() {
+  const { username = '' } = useParams();
+  const lower = username.toLowerCase();
+  if (!usernamePattern.test(lower)) return <NotFound />;
+  if (lower !== username) return <Navigate to={`/${lower}`} replace />;
+  return <Channel username={lower} />;
+}
+
+/** Pages for signed-in users wait for the silent refresh, then send strangers to log in. */
+function RequireUser({ admin, children }: { admin?: boolean; children: React.ReactNode }) {
+  const { user, checked } = useSession();
+  const location = useLocation();
+  if (!checked) return <Spinner />;
+  if (!user) {
+    return <Navigate to={`/login?next=${encodeURIComponent(location.pathname)}`} replace />;
+  }
+  if (admin && !user.roles.includes('admin')) {
+    return <NotFound title="Admins only" message="This page is for Neon's administrators." />;
+  }
+  return <>{children}</>;
+}
+
+export function App() {
+  const dispatch = useAppDispatch();
+  useEffect(() => {
+    // A reload forgets the access token (memory only): the refresh cookie brings the session back.
+    void refreshSession().then((t) => dispatch(t ? signedIn(t) : signedOut()));
+  }, [dispatch]);
+
+  return (
+    <Suspense fallback={<Spinner />}>
+      <Routes>
+        <Route element={<Layout />}>
+          <Route index element={<Home />} />
+          <Route path="login" element={<Auth mode="login" />} />
+          <Route path="signup" element={<Auth mode="signup" />} />
+          <Route
+            path="dashboard"
+            element={
+              <RequireUser>
+                <Dashboard />
+              </RequireUser>
+            }
+          />
+          <Route
+            path="admin"
+            element={
+              <RequireUser admin>
+                <Admin />
+              </RequireUser>
+            }
+          />
+          <Route path="u/:username" element={<Profile />} />
+          <Route path="videos/:id" element={<VideoPage />} />
+          <Route path=":username" element={<ChannelRoute />} />
+          <Route path="*" element={<NotFound />} />
+        </Route>
+      </Routes>
+    </Suspense>
+  );
+}

@@ -1,0 +1,171 @@
+import { createApi } from '@reduxjs/toolkit/query/react';
+import type {
+  AdminUser,
+  AdminUserList,
+  AuditList,
+  ChannelStream,
+  LiveStreamList,
+  LoginRequest,
+  Me,
+  PublicProfile,
+  RegisterRequest,
+  SocketTicket,
+  StreamKeyResponse,
+  StreamSettings,
+  TokenResponse,
+  UpdateMeRequest,
+  UpdateStreamRequest,
+  Video,
+  VideoList,
+} from '@neon/contracts';
+import { baseQuery } from './base-query';
+import { signedIn, signedOut, userUpdated } from './session';
+
+const u = encodeURIComponent;
+
+export const api = createApi({
+  reducerPath: 'api',
+  baseQuery,
+  tagTypes: ['Streams', 'Profile', 'StreamKey', 'Stream', 'Videos', 'AdminUsers', 'Audit'],
+  endpoints: (b) => ({
+    register: b.mutation<TokenResponse, RegisterRequest>({
+      query: (body) => ({ url: 'api/v1/auth/register', method: 'POST', body }),
+      async onQueryStarted(_arg, { dispatch, queryFulfilled }) {
+        try {
+          const { data } = await queryFulfilled;
+          dispatch(signedIn(data));
+        } catch {
+          // The component that fired the mutation shows the error.
+        }
+      },
+    }),
+    login: b.mutation<TokenResponse, LoginRequest>({
+      query: (body) => ({ url: 'api/v1/auth/login', method: 'POST', body }),
+      async onQueryStarted(_arg, { dispatch, queryFulfilled }) {
+        try {
+          const { data } = await queryFulfilled;
+          dispatch(signedIn(data));
+          dispatch(api.util.resetApiState());
+        } catch {
+          // The component that fired the mutation shows the error.
+        }
+      },
+    }),
+    logout: b.mutation<void, void>({
+      query: () => ({ url: 'api/v1/auth/logout', method: 'POST', body: {} }),
+      async onQueryStarted(_arg, { dispatch, queryFulfilled }) {
+        // Forget the session locally even if the server could not be told.
+        await queryFulfilled.catch(() => undefined);
+        dispatch(signedOut());
+        dispatch(api.util.resetApiState());
+      },
+    }),
+    socketTicket: b.mutation<SocketTicket, void>({
+      query: () => ({ url: 'api/v1/auth/socket-ticket', method: 'POST', body: {} }),
+    }),
+    updateMe: b.mutation<Me, UpdateMeRequest>({
+      query: (body) => ({ url: 'api/v1/me', method: 'PATCH', body }),
+      invalidatesTags: ['Profile'],
+      async onQueryStarted(_arg, { dispatch, queryFulfilled }) {
+        try {
+          const { data } = await queryFulfilled;
+          dispatch(userUpdated(data));
+        } catch {
+          // The component that fired the mutation shows the error.
+        }
+      },
+    }),
+    profile: b.query<PublicProfile, string>({
+      query: (username) => `api/v1/users/${u(username)}`,
+      providesTags: (_r, _e, username) => [{ type: 'Profile', id: username }],
+    }),
+
+    streams: b.query<LiveStreamList, void>({
+      query: () => 'api/v1/streams',
+      providesTags: ['Streams'],
+    }),
+    channelStream: b.query<ChannelStream, string>({
+      query: (username) => `api/v1/channels/${u(username)}/stream`,
+      providesTags: (_r, _e, username) => [{ type: 'Stream', id: username }],
+    }),
+    channelVideos: b.query<VideoList, string>({
+      query: (username) => `api/v1/channels/${u(username)}/videos`,
+      providesTags: (_r, _e, username) => [{ type: 'Videos', id: username }],
+    }),
+    video: b.query<Video, string>({ query: (id) => `api/v1/videos/${u(id)}` }),
+    deleteVideo: b.mutation<void, { id: string; channel: string }>({
+      query: ({ id }) => ({ url: `api/v1/videos/${u(id)}`, method: 'DELETE' }),
+      invalidatesTags: (_r, _e, { channel }) => [{ type: 'Videos', id: channel }],
+    }),
+
+    streamKey: b.query<StreamKeyResponse, void>({
+      query: () => 'api/v1/me/stream-key',
+      providesTags: ['StreamKey'],
+    }),
+    regenerateStreamKey: b.mutation<StreamKeyResponse, void>({
+      query: () => ({ url: 'api/v1/me/stream-key', method: 'POST', body: {} }),
+      async onQueryStarted(_arg, { dispatch, queryFulfilled }) {
+        try {
+          const { data } = await queryFulfilled;
+          void dispatch(api.util.upsertQueryData('streamKey', undefined, data));
+        } catch {
+          // The component that fired the mutation shows the error.
+        }
+      },
+    }),
+    myStream: b.query<StreamSettings, void>({
+      query: () => 'api/v1/me/stream',
+      providesTags: ['Stream'],
+    }),
+    updateMyStream: b.mutation<StreamSettings, UpdateStreamRequest>({
+      query: (body) => ({ url: 'api/v1/me/stream', method: 'PATCH', body }),
+      invalidatesTags: ['Stream', 'Streams'],
+    }),
+
+    adminUsers: b.query<AdminUserList, { q: string; cursor?: string | undefined }>({
+      query: ({ q, cursor }) => ({ url: 'admin/v1/users', params: { q: q || undefined, cursor } }),
+      providesTags: ['AdminUsers'],
+    }),
+    adminSetAdmin: b.mutation<AdminUser, { id: string; admin: boolean }>({
+      query: ({ id, admin }) => ({
+        url: `admin/v1/users/${u(id)}/roles/admin`,
+        method: admin ? 'PUT' : 'DELETE',
+      }),
+      invalidatesTags: ['AdminUsers', 'Audit'],
+    }),
+    adminSuspend: b.mutation<AdminUser, { id: string; suspended: boolean }>({
+      query: ({ id, suspended }) => ({
+        url: `admin/v1/users/${u(id)}/${suspended ? 'suspend' : 'unsuspend'}`,
+        method: 'POST',
+        body: {},
+      }),
+      invalidatesTags: ['AdminUsers', 'Audit'],
+    }),
+    audit: b.query<AuditList, { cursor?: string | undefined }>({
+      query: ({ cursor }) => ({ url: 'admin/v1/audit', params: { cursor } }),
+      providesTags: ['Audit'],
+    }),
+  }),
+});
+
+export const {
+  useRegisterMutation,
+  useLoginMutation,
+  useLogoutMutation,
+  useSocketTicketMutation,
+  useUpdateMeMutation,
+  useProfileQuery,
+  useStreamsQuery,
+  useChannelStreamQuery,
+  useChannelVideosQuery,
+  useVideoQuery,
+  useDeleteVideoMutation,
+  useStreamKeyQuery,
+  useRegenerateStreamKeyMutation,
+  useMyStreamQuery,
+  useUpdateMyStreamMutation,
+  useAdminUsersQuery,
+  useAdminSetAdminMutation,
+  useAdminSuspendMutation,
+  useAuditQuery,
+} = api;

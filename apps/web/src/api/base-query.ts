@@ -1,0 +1,69 @@
+import {
+  fetchBaseQuery,
+  type BaseQueryFn,
+  type FetchArgs,
+  type FetchBaseQueryError,
+} from '@reduxjs/toolkit/query/react';
+import type { TokenResponse } from '@neon/contracts';
+import { toApiError, type ApiError } from './errors';
+import { signedIn, signedOut, type SessionState } from './session';
+
+const raw = fetchBaseQuery({
+  baseUrl: '/',
+  credentials: 'same-origin',
+  prepareHeaders(headers, { getState }) {
+    const token = (getState() as { session: SessionState }).session.accessToken;
+    if (token) headers.set('authorization', `Bearer ${token}`);
+    return headers;
+  },
+});
+
+/** Every caller that hits a 401 at the same moment waits on this one refresh. */
+let refreshing: Promise<TokenResponse | null> | null = null;
+
+/** Exchanges the refresh cookie for a new access token; null when there is no session. */
+export function refreshSession(): Promise<TokenResponse | null> {
+  refreshing ??= fetch('/api/v1/auth/refresh', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  })
+    .then(async (res) => (res.ok ? ((await res.json()) as TokenResponse) : null))
+    .catch(() => null)
+    .finally(() => {
+      refreshing = null;
+    });
+  return refreshing;
+}
+
+function normalise(error: FetchBaseQueryError): ApiError {
+  if (error.status === 'PARSING_ERROR') return toApiError(error.originalStatus, null);
+  return toApiError(error.status, 'data' in error ? error.data : null);
+}
+
+/**
+ * Attaches the in-memory access token; on a 401 refreshes once through the
+ * cookie and retries, so a token that expired mid-session is invisible to the
+ * user. Errors come out as ApiError (code + readable message + fields).
+ */
+export const baseQuery: BaseQueryFn<string | FetchArgs, unknown, ApiError> = async (
+  args,
+  api,
+  extra,
+) => {
+  let result = await raw(args, api, extra);
+  const url = typeof args === 'string' ? args : args.url;
+  const hadToken = Boolean((api.getState() as { session: SessionState }).session.accessToken);
+  if (result.error?.status === 401 && hadToken && !url.startsWith('api/v1/auth/')) {
+    const fresh = await refreshSession();
+    if (fresh) {
+      api.dispatch(signedIn(fresh));
+      result = await raw(args, api, extra);
+    } else {
+      api.dispatch(signedOut());
+    }
+  }
+  if (result.error) return { error: normalise(result.error), meta: result.meta };
+  return { data: result.data, meta: result.meta };
+};

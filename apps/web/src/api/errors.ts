@@ -1,0 +1,97 @@
+import type { ErrorCode, Problem } from '@neon/contracts';
+
+/** An API failure reduced to what the UI shows: a stable code, a sentence, per-field messages. */
+export interface ApiError {
+  status: number;
+  code: string;
+  message: string;
+  fields: Record<string, string>;
+}
+
+const messages: Partial<Record<ErrorCode | 'NETWORK', string>> = {
+  NETWORK: 'Cannot reach Neon. Check your connection and try again.',
+  VALIDATION_FAILED: 'Some fields are not valid.',
+  AUTH_REQUIRED: 'Please log in first.',
+  FORBIDDEN: 'You are not allowed to do that.',
+  NOT_FOUND: 'Not found.',
+  RATE_LIMITED: 'Too many attempts. Wait a moment and try again.',
+  INTERNAL: 'Something went wrong on our side. Try again.',
+  BAD_GATEWAY: 'A Neon service is unavailable. Try again shortly.',
+  SERVICE_UNAVAILABLE: 'A Neon service is unavailable. Try again shortly.',
+  GATEWAY_UPSTREAM_UNAVAILABLE: 'A Neon service is unavailable. Try again shortly.',
+  GATEWAY_UPSTREAM_TIMEOUT: 'A Neon service took too long to answer. Try again.',
+  AUTH_INVALID_CREDENTIALS: 'Wrong username, email or password.',
+  AUTH_ACCOUNT_SUSPENDED: 'This account is suspended.',
+  AUTH_USERNAME_TAKEN: 'This username is taken.',
+  AUTH_EMAIL_TAKEN: 'An account with this email already exists.',
+  AUTH_PASSWORD_TOO_COMMON: 'This password is too common. Pick something less guessable.',
+  AUTH_PASSWORD_WRONG: 'The current password is wrong.',
+  AUTH_TOKEN_EXPIRED: 'Your session expired. Please log in again.',
+  AUTH_TOKEN_INVALID: 'Your session is no longer valid. Please log in again.',
+  AUTH_REFRESH_INVALID: 'Your session expired. Please log in again.',
+  AUTH_REFRESH_REUSED: 'Your session was ended for safety. Please log in again.',
+  USER_NOT_FOUND: 'No such user.',
+  ADMIN_SELF_ACTION: 'You cannot do that to your own account.',
+  LIVE_CHANNEL_NOT_FOUND: 'No such channel.',
+  LIVE_NOT_LIVE: 'This channel is offline.',
+  LIVE_VIDEO_NOT_FOUND: 'This video does not exist or was deleted.',
+  CHAT_ROOM_NOT_FOUND: 'This chat room does not exist.',
+  CHAT_AUTH_REQUIRED: 'Log in to chat.',
+  CHAT_BODY_EMPTY: 'Type a message first.',
+  CHAT_BODY_TOO_LONG: 'That message is too long.',
+  CHAT_INVALID_MESSAGE: 'That message could not be sent.',
+  CHAT_RATE_LIMITED: 'You are sending messages too quickly.',
+  CHAT_SLOW_MODE: 'Slow mode is on: wait a little before your next message.',
+  CHAT_TIMED_OUT: 'You are timed out in this chat.',
+  CHAT_BANNED: 'You are banned from this chat.',
+  CHAT_FOLLOWERS_ONLY: 'Only followers can chat right now.',
+  CHAT_SUBSCRIBERS_ONLY: 'Only subscribers can chat right now.',
+  CHAT_NOT_MODERATOR: 'Only moderators can do that.',
+  CHAT_MESSAGE_NOT_FOUND: 'That message no longer exists.',
+  CHAT_NOT_JOINED: 'Not connected to the chat yet.',
+};
+
+/** A readable sentence for an error code; unknown codes still say something useful. */
+export function messageFor(code: string, fallback?: string): string {
+  return (
+    (messages as Record<string, string | undefined>)[code] ??
+    fallback ??
+    `Something went wrong (${code}).`
+  );
+}
+
+function isProblem(value: unknown): value is Problem {
+  return typeof value === 'object' && value !== null && typeof (value as Problem).code === 'string';
+}
+
+/** Turns whatever a failed request produced into an ApiError. */
+export function toApiError(status: number | string, body: unknown): ApiError {
+  if (typeof status !== 'number') {
+    return { status: 0, code: 'NETWORK', message: messageFor('NETWORK'), fields: {} };
+  }
+  if (!isProblem(body)) {
+    const code = status >= 500 ? 'INTERNAL' : status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST';
+    return { status, code, message: messageFor(code), fields: {} };
+  }
+  const fields: Record<string, string> = {};
+  for (const e of body.errors ?? []) {
+    // Validators report paths like "/email" or "body/email"; the form knows the bare name.
+    const name = e.field.replace(/^.*[/.]/, '');
+    if (name && !fields[name]) fields[name] = e.message;
+  }
+  return { status, code: body.code, message: messageFor(body.code, body.detail), fields };
+}
+
+export function isApiError(value: unknown): value is ApiError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ApiError).code === 'string' &&
+    typeof (value as ApiError).message === 'string'
+  );
+}
+
+/** The sentence to show for an unknown failure from a hook's `error`. */
+export function errorText(error: unknown): string {
+  return isApiError(error) ? error.message : messageFor('INTERNAL');
+}

@@ -1,0 +1,244 @@
+import { useEffect, useRef, useState } from 'react';
+import { Link } from 'react-router';
+import { Socket, type Channel } from 'phoenix';
+import {
+  CHAT_MAX_BODY,
+  type ChatMessage,
+  type JoinReply,
+  type MessageDeleted,
+  type ModerationAction,
+  type ShoutPayload,
+} from '@neon/contracts';
+import { api } from '../api/api';
+import { messageFor } from '../api/errors';
+import { useAppDispatch, useSession } from '../store';
+import { validateChatBody } from '../validation';
+import { ChatList } from './ChatList';
+import { mergeMessages, removeMessage, replyCode } from './messages';
+
+type Status = 'connecting' | 'open' | 'reconnecting' | 'failed';
+
+/**
+ * One room over the Phoenix Channels socket. Each connection uses a fresh
+ * single-use socket ticket, so a dropped socket is rebuilt (new ticket) and
+ * rejoined with the last seen id: nothing sent meanwhile is lost.
+ */
+function useChatRoom(channel: string) {
+  const dispatch = useAppDispatch();
+  const { user, checked } = useSession();
+  const userId = user?.id ?? null;
+  const [messages, setMessages] = useState<ChatMessage[]>([]);
+  const [status, setStatus] = useState<Status>('connecting');
+  const [moderator, setModerator] = useState(false);
+  const [joinError, setJoinError] = useState<string | null>(null);
+  const room = useRef<Channel | null>(null);
+  const lastSeen = useRef<string | null>(null);
+
+  useEffect(() => {
+    if (!checked) return;
+    let disposed = false;
+    let socket: Socket | null = null;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let attempt = 0;
+
+    const open = async () => {
+      let token: string | null = null;
+      if (userId) {
+        token = await dispatch(api.endpoints.socketTicket.initiate())
+          .unwrap()
+          .then((t) => t.token)
+          .catch(() => null);
+      }
+      if (disposed) return;
+      const s = new Socket('/socket', {
+        params: token ? { token } : {},
+        heartbeatIntervalMs: 25_000,
+        // Reconnects are ours (a ticket works once), so phoenix's own timer is parked.
+        reconnectAfterMs: () => 3_600_000,
+      });
+      socket = s;
+      const ch = s.channel(`room:${channel}`, () =>
+        lastSeen.current ? { last_seen_id: lastSeen.current } : {},
+      );
+      room.current = ch;
+      ch.on('shout', (m: ChatMessage) => {
+        lastSeen.current = m.id;
+        setMessages((cur) => mergeMessages(cur, [m]));
+      });
+      ch.on('delete', (d: MessageDeleted) => setMessages((cur) => removeMessage(cur, d.id)));
+      ch.join()
+        .receive('ok', (reply: JoinReply) => {
+          attempt = 0;
+          setStatus('open');
+          setJoinError(null);
+          setModerator(reply.moderator);
+          const last = reply.history[reply.history.length - 1];
+          if (last && (!lastSeen.current || last.id > lastSeen.current)) lastSeen.current = last.id;
+          setMessages((cur) => mergeMessages(cur, reply.history));
+        })
+        .receive('error', (reply: unknown) => {
+          setJoinError(replyCode(reply));
+          setStatus('failed');
+          ch.leave();
+        });
+      const drop = () => {
+        if (disposed || socket !== s) return;
+        s.disconnect();
+        socket = null;
+        room.current = null;
+        setStatus('reconnecting');
+        attempt += 1;
+        retry = setTimeout(() => void open(), Math.min(10_000, 500 * 2 ** attempt));
+      };
+      s.onError(drop);
+      s.onClose(drop);
+      s.connect();
+    };
+
+    setStatus('connecting');
+    void open();
+    return () => {
+      disposed = true;
+      clearTimeout(retry);
+      room.current?.leave();
+      room.current = null;
+      socket?.disconnect();
+    };
+  }, [channel, userId, checked, dispatch]);
+
+  function push(event: string, payload: object): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const ch = room.current;
+      if (!ch || status !== 'open') {
+        reject(new Error('CHAT_NOT_JOINED'));
+        return;
+      }
+      ch.push(event, payload, 10_000)
+        .receive('ok', resolve)
+        .receive('error', (r: unknown) => reject(new Error(replyCode(r))))
+        .receive('timeout', () => reject(new Error('NETWORK')));
+    });
+  }
+
+  return {
+    messages,
+    status,
+    moderator,
+    joinError,
+    send: (body: string) => push('shout', { body } satisfies ShoutPayload),
+    moderate: (action: ModerationAction) => push('moderate', action),
+    removeLocally: (id: string) => setMessages((cur) => removeMessage(cur, id)),
+  };
+}
+
+export default function Chat({ channel }: { channel: string }) {
+  const { user } = useSession();
+  const chat = useChatRoom(channel);
+  const [draft, setDraft] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [sending, setSending] = useState(false);
+  const inputRef = useRef<HTMLInputElement>(null);
+
+  const tooLong = validateChatBody(draft);
+
+  async function submit(e: React.FormEvent) {
+    e.preventDefault();
+    const body = draft.trim();
+    if (!body) {
+      setError(messageFor('CHAT_BODY_EMPTY'));
+      return;
+    }
+    if (tooLong) return;
+    setSending(true);
+    try {
+      await chat.send(body);
+      setDraft('');
+      setError(null);
+    } catch (err) {
+      setError(messageFor((err as Error).message));
+    } finally {
+      setSending(false);
+      inputRef.current?.focus();
+    }
+  }
+
+  const act = (action: ModerationAction) => {
+    chat.moderate(action).then(
+      () => {
+        if (action.action === 'delete') chat.removeLocally(action.messageId);
+        setError(null);
+      },
+      (err: Error) => setError(messageFor(err.message)),
+    );
+  };
+
+  return (
+    <section className="chat" aria-label="Chat">
+      <header className="chat-head">
+        <h2>Chat</h2>
+        <span className={`conn ${chat.status}`}>
+          {chat.status === 'open'
+            ? 'Connected'
+            : chat.status === 'failed'
+              ? 'Unavailable'
+              : chat.status === 'reconnecting'
+                ? 'Reconnecting…'
+                : 'Connecting…'}
+        </span>
+      </header>
+      {chat.joinError ? (
+        <p className="chat-empty muted" role="alert">
+          {messageFor(chat.joinError)}
+        </p>
+      ) : (
+        <ChatList
+          messages={chat.messages}
+          canModerate={chat.moderator}
+          selfId={user?.id}
+          onDelete={(m) => act({ action: 'delete', messageId: m.id })}
+          onTimeout={(m) => act({ action: 'timeout', userId: m.sender.id, seconds: 600 })}
+          onBan={(m) => act({ action: 'ban', userId: m.sender.id })}
+        />
+      )}
+      {user ? (
+        <form className="chat-form" onSubmit={(e) => void submit(e)} noValidate>
+          {(error ?? tooLong) && (
+            <p className="field-error" role="alert" id="chat-error">
+              {error ?? tooLong}
+            </p>
+          )}
+          <div className="row">
+            <input
+              ref={inputRef}
+              className="input"
+              value={draft}
+              onChange={(e) => {
+                setDraft(e.target.value);
+                setError(null);
+              }}
+              placeholder="Send a message"
+              aria-label="Chat message"
+              aria-invalid={Boolean(tooLong)}
+              aria-describedby={(error ?? tooLong) ? 'chat-error' : undefined}
+              maxLength={CHAT_MAX_BODY * 2}
+              autoComplete="off"
+              disabled={chat.status !== 'open'}
+            />
+            <button
+              className="btn"
+              type="submit"
+              disabled={sending || chat.status !== 'open' || Boolean(tooLong)}
+            >
+              Chat
+            </button>
+          </div>
+        </form>
+      ) : (
+        <p className="chat-form muted small">
+          <Link to={`/login?next=%2F${channel}`}>Log in</Link> or{' '}
+          <Link to={`/signup?next=%2F${channel}`}>sign up</Link> to chat.
+        </p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,145 @@
+import { useLayoutEffect, useRef, useState } from 'react';
+import type { ChatBadge, ChatMessage } from '@neon/contracts';
+import { time } from '../format';
+
+export interface ChatListProps {
+  messages: readonly ChatMessage[];
+  /** Show delete / timeout / ban on hover. */
+  canModerate: boolean;
+  /** The signed-in user, whose own messages get no timeout/ban. */
+  selfId?: string | undefined;
+  onDelete?: (message: ChatMessage) => void;
+  onTimeout?: (message: ChatMessage) => void;
+  onBan?: (message: ChatMessage) => void;
+}
+
+/** Within this many pixels of the bottom counts as "following the chat". */
+const STICK_PX = 48;
+
+const badgeLabel: Record<ChatBadge, string> = {
+  owner: 'Broadcaster',
+  moderator: 'Moderator',
+  vip: 'VIP',
+  subscriber: 'Subscriber',
+  admin: 'Admin',
+};
+
+/**
+ * The message list. Follows new messages while the reader is at the bottom;
+ * once they scroll up it stays put and counts what arrived below instead.
+ */
+export function ChatList({
+  messages,
+  canModerate,
+  selfId,
+  onDelete,
+  onTimeout,
+  onBan,
+}: ChatListProps) {
+  const ref = useRef<HTMLDivElement>(null);
+  const stick = useRef(true);
+  const lastId = useRef<string | null>(null);
+  const [unseen, setUnseen] = useState(0);
+
+  useLayoutEffect(() => {
+    const el = ref.current;
+    const newest = messages[messages.length - 1]?.id ?? null;
+    const previous = lastId.current;
+    lastId.current = newest;
+    if (!el || newest === previous) return;
+    if (stick.current) {
+      el.scrollTop = el.scrollHeight;
+    } else if (newest !== null) {
+      const at = previous === null ? -1 : messages.findIndex((m) => m.id === previous);
+      setUnseen((n) => n + (at === -1 ? 1 : messages.length - 1 - at));
+    }
+  }, [messages]);
+
+  function onScroll() {
+    const el = ref.current;
+    if (!el) return;
+    stick.current = el.scrollHeight - el.scrollTop - el.clientHeight <= STICK_PX;
+    if (stick.current) setUnseen(0);
+  }
+
+  function jump() {
+    const el = ref.current;
+    if (!el) return;
+    stick.current = true;
+    el.scrollTop = el.scrollHeight;
+    setUnseen(0);
+  }
+
+  return (
+    <div className="chat-list-wrap">
+      <div
+        className="chat-list"
+        ref={ref}
+        onScroll={onScroll}
+        role="log"
+        aria-live="polite"
+        aria-label="Chat messages"
+        tabIndex={0}
+      >
+        {messages.length === 0 && (
+          <p className="muted small chat-empty">Welcome to the chat! Say hello.</p>
+        )}
+        {messages.map((m) => (
+          <div className="msg" key={m.id} data-message-id={m.id}>
+            <span className="msg-time">{time(m.sentAt)}</span>
+            {m.sender.badges.map((b) => (
+              <span key={b} className={`chip ${b}`} title={badgeLabel[b]}>
+                {badgeLabel[b]}
+              </span>
+            ))}
+            <span className="msg-author">{m.sender.displayName || m.sender.username}</span>
+            <span className="msg-sep">: </span>
+            {/* Text node: the body is never parsed as HTML. */}
+            <span className="msg-body">{m.body}</span>
+            {canModerate && (
+              <span className="msg-actions">
+                {onDelete && (
+                  <button
+                    type="button"
+                    onClick={() => onDelete(m)}
+                    aria-label={`Delete message from ${m.sender.username}`}
+                  >
+                    Delete
+                  </button>
+                )}
+                {m.sender.id !== selfId && !m.sender.badges.includes('owner') && (
+                  <>
+                    {onTimeout && (
+                      <button
+                        type="button"
+                        onClick={() => onTimeout(m)}
+                        aria-label={`Time out ${m.sender.username} for 10 minutes`}
+                      >
+                        Timeout
+                      </button>
+                    )}
+                    {onBan && (
+                      <button
+                        type="button"
+                        className="danger"
+                        onClick={() => onBan(m)}
+                        aria-label={`Ban ${m.sender.username}`}
+                      >
+                        Ban
+                      </button>
+                    )}
+                  </>
+                )}
+              </span>
+            )}
+          </div>
+        ))}
+      </div>
+      {unseen > 0 && (
+        <button type="button" className="new-messages" onClick={jump}>
+          {unseen} new {unseen === 1 ? 'message' : 'messages'} ↓
+        </button>
+      )}
+    </div>
+  );
+}

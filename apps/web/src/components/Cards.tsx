@@ -1,0 +1,54 @@
+import { Link } from 'react-router';
+import type { LiveStream, Video } from '@neon/contracts';
+import { clock, date, since, viewers } from '../format';
+import { useNow } from '../hooks';
+
+function Thumb({ url, label }: { url: string | null; label: string }) {
+  return url ? (
+    <img className="thumb" src={url} alt="" loading="lazy" />
+  ) : (
+    <div className="thumb placeholder" aria-hidden="true">
+      {label}
+    </div>
+  );
+}
+
+export function StreamCard({ stream }: { stream: LiveStream }) {
+  const now = useNow(1000);
+  return (
+    <Link className="card" to={`/${stream.channel}`} data-channel={stream.channel}>
+      <div className="thumb-wrap">
+        <Thumb url={stream.thumbnailUrl} label={stream.channel} />
+        <span className="badge live">LIVE</span>
+        <span className="badge corner">{since(stream.startedAt, now)}</span>
+        <span className="badge bottom">{viewers(stream.viewers)}</span>
+      </div>
+      <div className="card-body">
+        <div className="card-title" title={stream.title}>
+          {stream.title || 'Untitled stream'}
+        </div>
+        <div className="muted small">{stream.channel}</div>
+      </div>
+    </Link>
+  );
+}
+
+export function VideoCard({ video, actions }: { video: Video; actions?: React.ReactNode }) {
+  return (
+    <div className="card" data-video={video.id}>
+      <Link to={`/videos/${video.id}`} className="thumb-wrap">
+        <Thumb url={video.thumbnailUrl} label={video.channel} />
+        <span className="badge bottom">{clock(video.durationSeconds)}</span>
+      </Link>
+      <div className="card-body">
+        <Link className="card-title" to={`/videos/${video.id}`} title={video.title}>
+          {video.title || 'Past broadcast'}
+        </Link>
+        <div className="row between">
+          <span className="muted small">{date(video.startedAt)}</span>
+          {actions}
+        </div>
+      </div>
+    </div>
+  );
+}

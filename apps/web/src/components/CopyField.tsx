@@ -1,0 +1,66 @@
+import { useEffect, useState } from 'react';
+
+/** A read-only value with a copy button; `secret` masks it until revealed. */
+export function CopyField({
+  label,
+  value,
+  secret = false,
+  testId,
+}: {
+  label: string;
+  value: string;
+  secret?: boolean;
+  testId?: string;
+}) {
+  const [shown, setShown] = useState(!secret);
+  const [copied, setCopied] = useState(false);
+  useEffect(() => {
+    if (!copied) return;
+    const t = setTimeout(() => setCopied(false), 1500);
+    return () => clearTimeout(t);
+  }, [copied]);
+  useEffect(() => setShown(!secret), [secret, value]);
+
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(value);
+      setCopied(true);
+    } catch {
+      // Clipboard refused (no permission / insecure origin): reveal so the user can select it.
+      setShown(true);
+    }
+  }
+
+  return (
+    <div className="field">
+      <span className="label">{label}</span>
+      <div className="copy-field">
+        <code
+          className={shown ? '' : 'masked'}
+          data-testid={testId}
+          aria-label={shown ? undefined : `${label} (hidden)`}
+        >
+          {shown ? value : '•'.repeat(Math.min(24, Math.max(12, value.length)))}
+        </code>
+        {secret && (
+          <button
+            type="button"
+            className="btn ghost sm"
+            onClick={() => setShown((s) => !s)}
+            aria-pressed={shown}
+          >
+            {shown ? 'Hide' : 'Reveal'}
+          </button>
+        )}
+        <button
+          type="button"
+          className="btn ghost sm"
+          onClick={() => void copy()}
+          aria-label={`Copy ${label}`}
+        >
+          {copied ? 'Copied ✓' : 'Copy'}
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,125 @@
+import { Suspense, useEffect, useRef, useState } from 'react';
+import { Link, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
+import { useLogoutMutation } from '../api/api';
+import { useSession } from '../store';
+import { Avatar } from './Avatar';
+import { Spinner } from './ErrorState';
+
+function UserMenu() {
+  const { user } = useSession();
+  const [open, setOpen] = useState(false);
+  const [logout] = useLogoutMutation();
+  const navigate = useNavigate();
+  const ref = useRef<HTMLDivElement>(null);
+  const location = useLocation();
+
+  useEffect(() => setOpen(false), [location.pathname]);
+  useEffect(() => {
+    if (!open) return;
+    const close = (e: MouseEvent | KeyboardEvent) => {
+      if (
+        e instanceof KeyboardEvent ? e.key === 'Escape' : !ref.current?.contains(e.target as Node)
+      ) {
+        setOpen(false);
+      }
+    };
+    document.addEventListener('mousedown', close);
+    document.addEventListener('keydown', close);
+    return () => {
+      document.removeEventListener('mousedown', close);
+      document.removeEventListener('keydown', close);
+    };
+  }, [open]);
+
+  if (!user) return null;
+  return (
+    <div className="menu" ref={ref}>
+      <button
+        type="button"
+        className="menu-button"
+        aria-haspopup="menu"
+        aria-expanded={open}
+        onClick={() => setOpen((o) => !o)}
+      >
+        <Avatar name={user.displayName || user.username} url={user.avatarUrl} size={32} />
+        <span className="hide-sm">{user.displayName || user.username}</span>
+      </button>
+      {open && (
+        <div className="menu-list" role="menu">
+          <Link role="menuitem" to={`/${user.username}`}>
+            My channel
+          </Link>
+          <Link role="menuitem" to={`/u/${user.username}`}>
+            Profile
+          </Link>
+          <Link role="menuitem" to="/dashboard">
+            Creator dashboard
+          </Link>
+          {user.roles.includes('admin') && (
+            <Link role="menuitem" to="/admin">
+              Admin
+            </Link>
+          )}
+          <button
+            role="menuitem"
+            type="button"
+            onClick={() => {
+              void logout().then(() => navigate('/'));
+            }}
+          >
+            Log out
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
+export function Layout() {
+  const { user, checked } = useSession();
+  const location = useLocation();
+  const next = encodeURIComponent(location.pathname + location.search);
+  return (
+    <>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link to="/" className="logo" aria-label="Neon home">
+          <svg viewBox="0 0 32 32" width="28" height="28" aria-hidden="true">
+            <rect width="32" height="32" rx="8" fill="var(--accent)" />
+            <path d="M9 23V9h3l8 9.5V9h3v14h-3l-8-9.5V23z" fill="#fff" />
+          </svg>
+          <span>neon</span>
+        </Link>
+        <nav className="nav">
+          <NavLink to="/" end>
+            Browse
+          </NavLink>
+          {user && <NavLink to="/dashboard">Dashboard</NavLink>}
+          {user?.roles.includes('admin') && <NavLink to="/admin">Admin</NavLink>}
+        </nav>
+        <div className="spacer" />
+        {user ? (
+          <UserMenu />
+        ) : (
+          checked && (
+            <div className="row">
+              <Link className="btn ghost" to={`/login?next=${next}`}>
+                Log in
+              </Link>
+              <Link className="btn" to={`/signup?next=${next}`}>
+                Sign up
+              </Link>
+            </div>
+          )
+        )}
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Suspense fallback={<Spinner />}>
+          <Outlet />
+        </Suspense>
+      </main>
+    </>
+  );
+}

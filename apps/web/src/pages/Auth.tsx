@@ -1,0 +1,183 @@
+import { useState } from 'react';
+import { Link, useNavigate, useSearchParams } from 'react-router';
+import { useLoginMutation, useRegisterMutation } from '../api/api';
+import { isApiError, messageFor, type ApiError } from '../api/errors';
+import { Field } from '../components/Field';
+import { useTitle } from '../hooks';
+import {
+  limits,
+  validateLogin,
+  validateSignup,
+  type LoginForm,
+  type SignupForm,
+} from '../validation';
+
+/** Which field a server error belongs to, so it shows where the user can fix it. */
+const fieldOfCode: Record<string, string> = {
+  AUTH_USERNAME_TAKEN: 'username',
+  AUTH_EMAIL_TAKEN: 'email',
+  AUTH_PASSWORD_TOO_COMMON: 'password',
+};
+
+type Errors = Record<string, string | undefined>;
+
+function serverErrors(err: ApiError): { fields: Errors; form: string | null } {
+  const field = fieldOfCode[err.code];
+  if (field) return { fields: { [field]: err.message }, form: null };
+  if (Object.keys(err.fields).length > 0) return { fields: err.fields, form: null };
+  return { fields: {}, form: err.message };
+}
+
+/** Only same-site paths: `next` comes from the URL and must not send users elsewhere. */
+function safeNext(next: string | null): string {
+  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
+}
+
+export default function Auth({ mode }: { mode: 'login' | 'signup' }) {
+  const signup = mode === 'signup';
+  useTitle(signup ? 'Sign up' : 'Log in');
+  const [params] = useSearchParams();
+  const next = safeNext(params.get('next'));
+  const navigate = useNavigate();
+  const [register, reg] = useRegisterMutation();
+  const [login, log] = useLoginMutation();
+  const [form, setForm] = useState<SignupForm & LoginForm>({
+    username: '',
+    email: '',
+    password: '',
+    login: '',
+  });
+  const [errors, setErrors] = useState<Errors>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [touched, setTouched] = useState<Record<string, boolean>>({});
+  const busy = reg.isLoading || log.isLoading;
+
+  const validate = (f: typeof form): Errors => (signup ? validateSignup(f) : validateLogin(f));
+
+  function set(name: keyof typeof form, value: string) {
+    const nextForm = { ...form, [name]: value };
+    setForm(nextForm);
+    // Re-check a field the user already left, so the message goes away as they fix it.
+    if (touched[name])
+      setErrors((e) => ({ ...e, [name]: validate(nextForm)[name as keyof Errors] }));
+  }
+
+  function blur(name: keyof typeof form) {
+    setTouched((t) => ({ ...t, [name]: true }));
+    if (form[name]) setErrors((e) => ({ ...e, [name]: validate(form)[name] }));
+  }
+
+  async function submit(e: React.FormEvent) {
+    e.preventDefault();
+    setFormError(null);
+    const found = validate(form);
+    setErrors(found);
+    setTouched({ username: true, email: true, password: true, login: true });
+    if (Object.values(found).some(Boolean)) return;
+    try {
+      if (signup) {
+        await register({
+          username: form.username,
+          email: form.email,
+          password: form.password,
+        }).unwrap();
+      } else {
+        await login({ login: form.login.trim(), password: form.password }).unwrap();
+      }
+      void navigate(next, { replace: true });
+    } catch (err) {
+      if (!isApiError(err)) {
+        setFormError(messageFor('INTERNAL'));
+        return;
+      }
+      const s = serverErrors(err);
+      setErrors(s.fields);
+      setFormError(s.form);
+    }
+  }
+
+  return (
+    <div className="auth">
+      <form
+        className="panel auth-panel"
+        onSubmit={(e) => void submit(e)}
+        noValidate
+        aria-labelledby="auth-title"
+      >
+        <h1 id="auth-title">{signup ? 'Create your account' : 'Welcome back'}</h1>
+        <p className="muted">
+          {signup ? 'Your username is also your channel’s address.' : 'Log in to chat and stream.'}
+        </p>
+        {formError && (
+          <div className="alert" role="alert">
+            {formError}
+          </div>
+        )}
+        {signup ? (
+          <>
+            <Field
+              label="Username"
+              name="username"
+              autoComplete="username"
+              autoCapitalize="none"
+              spellCheck={false}
+              value={form.username}
+              error={errors.username}
+              hint={`${limits.username.minLength}–${limits.username.maxLength} characters: a–z, 0–9 and _`}
+              onValue={(v) => set('username', v)}
+              onBlur={() => blur('username')}
+            />
+            <Field
+              label="Email"
+              name="email"
+              type="email"
+              autoComplete="email"
+              value={form.email}
+              error={errors.email}
+              onValue={(v) => set('email', v)}
+              onBlur={() => blur('email')}
+            />
+          </>
+        ) : (
+          <Field
+            label="Username or email"
+            name="login"
+            autoComplete="username"
+            autoCapitalize="none"
+            value={form.login}
+            error={errors.login}
+            onValue={(v) => set('login', v)}
+            onBlur={() => blur('login')}
+          />
+        )}
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete={signup ? 'new-password' : 'current-password'}
+          value={form.password}
+          error={errors.password}
+          hint={signup ? `At least ${limits.password.minLength} characters.` : undefined}
+          onValue={(v) => set('password', v)}
+          onBlur={() => blur('password')}
+        />
+        <button className="btn block" type="submit" disabled={busy}>
+          {busy ? 'Please wait…' : signup ? 'Sign up' : 'Log in'}
+        </button>
+        <p className="muted small center">
+          {signup ? (
+            <>
+              Already have an account?{' '}
+              <Link to={`/login?next=${encodeURIComponent(next)}`}>Log in</Link>
+            </>
+          ) : (
+            <>
+              New to Neon?{' '}
+              <Link to={`/signup?next=${encodeURIComponent(next)}`}>Create an account</Link>
+            </>
+          )}
+        </p>
+      </form>
+    </div>
+  );
+}

@@ -1,0 +1,124 @@
+import { lazy, Suspense } from 'react';
+import { Link } from 'react-router';
+import { useChannelStreamQuery, useChannelVideosQuery, useProfileQuery } from '../api/api';
+import { isApiError } from '../api/errors';
+import { Avatar } from '../components/Avatar';
+import { VideoCard } from '../components/Cards';
+import { ErrorState, Spinner } from '../components/ErrorState';
+import { since, viewers } from '../format';
+import { useNow, useTitle } from '../hooks';
+import { NotFound } from './NotFound';
+
+const Player = lazy(() => import('../player/Player'));
+const Chat = lazy(() => import('../chat/Chat'));
+
+function PastBroadcasts({ username }: { username: string }) {
+  const { data, error, isLoading, refetch } = useChannelVideosQuery(username);
+  if (isLoading) return <Spinner label="Loading past broadcasts" />;
+  if (error)
+    return (
+      <ErrorState
+        title="Could not load past broadcasts"
+        error={error}
+        onRetry={() => void refetch()}
+      />
+    );
+  const items = data?.items ?? [];
+  return (
+    <section aria-label="Past broadcasts">
+      <h2 className="section-title">Past broadcasts</h2>
+      {items.length === 0 ? (
+        <p className="muted">No past broadcasts yet.</p>
+      ) : (
+        <div className="grid">
+          {items.map((v) => (
+            <VideoCard key={v.id} video={v} />
+          ))}
+        </div>
+      )}
+    </section>
+  );
+}
+
+export default function Channel({ username }: { username: string }) {
+  const stream = useChannelStreamQuery(username, { pollingInterval: 10_000, refetchOnFocus: true });
+  const profile = useProfileQuery(username);
+  const now = useNow(1000);
+  const name = profile.data?.displayName || username;
+  useTitle(name);
+
+  const notFound = [stream.error, profile.error].some(
+    (e) => isApiError(e) && (e.status === 404 || e.code.endsWith('NOT_FOUND')),
+  );
+  if (notFound && !stream.data?.live) {
+    return (
+      <NotFound title="Channel not found" message={`There is no channel called “${username}”.`} />
+    );
+  }
+  if (stream.isLoading) return <Spinner />;
+  if (stream.error && !stream.data) {
+    return (
+      <ErrorState
+        title="Could not load this channel"
+        error={stream.error}
+        onRetry={() => void stream.refetch()}
+      />
+    );
+  }
+
+  const live = stream.data?.live ? stream.data.stream : null;
+  return (
+    <div className="channel">
+      <div className="channel-main">
+        {live ? (
+          <Suspense fallback={<div className="player skeleton" />}>
+            <Player
+              key={live.broadcastId}
+              src={live.hlsUrl}
+              live
+              onFatal={() => void stream.refetch()}
+            />
+          </Suspense>
+        ) : (
+          <div className="offline-banner">
+            <Avatar name={name} url={profile.data?.avatarUrl} size={72} />
+            <div>
+              <div className="offline-tag">OFFLINE</div>
+              <h1>{name} is offline</h1>
+              <p className="muted">Catch up on past broadcasts below.</p>
+            </div>
+          </div>
+        )}
+        <div className="channel-info">
+          <Link to={`/u/${username}`} aria-label={`${name}'s profile`}>
+            <Avatar name={name} url={profile.data?.avatarUrl} size={48} />
+          </Link>
+          <div className="grow">
+            {live && <h1 className="stream-title">{live.title || 'Untitled stream'}</h1>}
+            <div className="row wrap">
+              <Link to={`/u/${username}`} className="streamer" data-testid="streamer-name">
+                {name}
+              </Link>
+              {live && (
+                <>
+                  <span className="badge live static">LIVE</span>
+                  <span className="muted small" data-testid="viewer-count">
+                    {viewers(live.viewers)}
+                  </span>
+                  <span className="muted small">· {since(live.startedAt, now)}</span>
+                </>
+              )}
+            </div>
+          </div>
+        </div>
+        {profile.data?.bio && <p className="bio">{profile.data.bio}</p>}
+        {!live && <PastBroadcasts username={username} />}
+      </div>
+      <aside className="channel-chat">
+        <Suspense fallback={<div className="chat skeleton" />}>
+          <Chat channel={username} />
+        </Suspense>
+      </aside>
+    </div>
+  );
+}

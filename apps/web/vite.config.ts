@@ -1,0 +1,28 @@
+/// <reference types="vitest/config" />
+import { defineConfig } from 'vite';
+
+// No React plugin: esbuild's automatic JSX runtime is all the build needs.
+export default defineConfig({
+  esbuild: { jsx: 'automatic' },
+  build: {
+    target: 'es2022',
+    sourcemap: true,
+    // Production builds never inline assets as data: URIs, so a strict CSP needs no exceptions.
+    assetsInlineLimit: 0,
+  },
+  server: {
+    proxy: {
+      '/api': 'http://localhost:8080',
+      '/admin/v1': 'http://localhost:8080',
+      '/hls': 'http://localhost:8080',
+      '/vod': 'http://localhost:8080',
+      '/thumbnails': 'http://localhost:8080',
+      '/socket': { target: 'ws://localhost:8080', ws: true },
+    },
+  },
+  test: {
+    environment: 'jsdom',
+    include: ['src/**/*.test.{ts,tsx}'],
+    setupFiles: ['src/test-setup.ts'],
+  },
+});
