@@ -9,6 +9,7 @@ import { authRoutes } from './auth/auth.routes.js';
 import { AuthService } from './auth/auth.service.js';
 import { identitySpec, type IdentityConfig } from './config.js';
 import { migrations } from './db/migrations/index.js';
+import { strictValidation } from './http/validation.js';
 import { dummyHash } from './domain/password-hash.js';
 import { loadCommonPasswords } from './domain/password-policy.js';
 import { jwksRoutes } from './keys/jwks.routes.js';
@@ -90,6 +91,7 @@ export async function buildApp(platform: Platform, config: IdentityConfig): Prom
   ring.start();
   relay.start();
 
+  strictValidation(server);
   await server.register(jwksRoutes(ring));
   await server.register(
     authRoutes({ auth, issuer, secureCookie: platform.publicUrl.startsWith('https:') }),
