@@ -1,0 +1,59 @@
+export {
+  DEFAULT_LADDER,
+  SOURCE_RUNG,
+  AUDIO_RENDITION,
+  planLadder,
+  isH264,
+  isAac,
+  type SourceInfo,
+  type RungSpec,
+  type PlannedRendition,
+} from './ladder.js';
+export { buildFfmpegArgs, fragmentDurationUs, type FfmpegArgsOptions } from './ffmpeg-args.js';
+export { MediaRequestError, type MediaRequestCode } from './errors.js';
+export {
+  BoxStreamSplitter,
+  BmffError,
+  parseInit,
+  parseFragment,
+  readBoxes,
+  type TrackInfo,
+  type FragmentInfo,
+  type Sample,
+} from './bmff.js';
+export {
+  RenditionPackager,
+  initUri,
+  segmentUri,
+  partUri,
+  type Part,
+  type Segment,
+  type PackagerOptions,
+} from './packager.js';
+export {
+  renderMediaPlaylist,
+  renderMasterPlaylist,
+  blockingPlaylist,
+  mediaPlaylistUri,
+  type RenditionInfo,
+  type MediaPlaylistQuery,
+} from './playlist.js';
+export { renderMpd } from './dash.js';
+export {
+  runFfmpeg,
+  quoteCommand,
+  type MediaLogger,
+  type FfmpegExit,
+  type FfmpegProcess,
+} from './runner.js';
+export {
+  startPipeline,
+  type Pipeline,
+  type PipelineOptions,
+  type PipelineEvents,
+  type VodResult,
+  type SegmentEvent,
+  type PipelineErrorEvent,
+  type PipelineExitEvent,
+  type MediaResource,
+} from './pipeline.js';

@@ -1,0 +1,582 @@
+import { EventEmitter } from 'node:events';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { BoxStreamSplitter } from './bmff.js';
+import { renderMpd } from './dash.js';
+import { MediaRequestError } from './errors.js';
+import { buildFfmpegArgs } from './ffmpeg-args.js';
+import { flvHeader, FlvReader, metadataNumber, type FlvHeader, type FlvTag } from './flv.js';
+import { planLadder, type PlannedRendition, type RungSpec, type SourceInfo } from './ladder.js';
+import { RenditionPackager, segmentUri, initUri, type Segment } from './packager.js';
+import {
+  blockingPlaylist,
+  mediaPlaylistUri,
+  renderMasterPlaylist,
+  renderMediaPlaylist,
+  type MediaPlaylistQuery,
+  type RenditionInfo,
+} from './playlist.js';
+import { runFfmpeg, type FfmpegExit, type FfmpegProcess, type MediaLogger } from './runner.js';
+
+export interface PipelineOptions {
+  ffmpegPath: string;
+  /** Segments and, at the end, the VOD playlists are written here (one folder per rendition). */
+  outputDir: string;
+  source: SourceInfo;
+  ladder?: RungSpec[];
+  logger: MediaLogger;
+  /** Part target, ms (default 250). */
+  partTargetMs?: number;
+  /** Segment target, ms (default 2000); segments still start on source keyframes. */
+  segmentTargetMs?: number;
+  /** A JPEG of the live picture, rewritten about every 10 s. */
+  thumbnailPath?: string;
+  now?: () => number;
+  /** x264 preset (default `veryfast`). */
+  preset?: string;
+  /** Complete segments kept in the live playlists (default 6). */
+  windowSegments?: number;
+}
+
+export interface VodResult {
+  durationSeconds: number;
+  masterPath: string;
+}
+
+export interface SegmentEvent {
+  rendition: string;
+  msn: number;
+  duration: number;
+  discontinuity: boolean;
+  path: string;
+}
+
+export interface PipelineErrorEvent {
+  message: string;
+  command: string;
+  stderr: string;
+}
+
+export interface PipelineExitEvent {
+  /** `ended`: end() was called; `failed`: ffmpeg kept crashing and the pipeline gave up. */
+  reason: 'ended' | 'failed';
+}
+
+export interface PipelineEvents {
+  ready: [];
+  segment: [SegmentEvent];
+  error: [PipelineErrorEvent];
+  exit: [PipelineExitEvent];
+}
+
+export interface MediaResource {
+  body: Buffer;
+  contentType: string;
+}
+
+export interface Pipeline {
+  write(flv: Buffer): void;
+  discontinuity(): void;
+  end(): Promise<VodResult>;
+  readonly renditions: RenditionInfo[];
+  masterPlaylist(): string | null;
+  mediaPlaylist(rendition: string, q: MediaPlaylistQuery, signal?: AbortSignal): Promise<string>;
+  dashManifest(): string | null;
+  resource(rendition: string, file: string, signal?: AbortSignal): Promise<MediaResource | null>;
+  on<K extends keyof PipelineEvents>(
+    event: K,
+    listener: (...args: PipelineEvents[K]) => void,
+  ): this;
+  off<K extends keyof PipelineEvents>(
+    event: K,
+    listener: (...args: PipelineEvents[K]) => void,
+  ): this;
+}
+
+/** Probing stops after this much media (ms of FLV timestamps) or this many tags. */
+const PROBE_MS = 1000;
+const PROBE_TAGS = 300;
+const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+const RESTART_WINDOW_MS = 60_000;
+const MAX_RESTARTS = 5;
+
+export function startPipeline(options: PipelineOptions): Pipeline {
+  return new LivePipeline(options);
+}
+
+class LivePipeline extends EventEmitter implements Pipeline {
+  private readonly partTargetMs: number;
+  private readonly segmentTargetMs: number;
+  private readonly now: () => number;
+  private readonly log: MediaLogger;
+  private readonly reader = new FlvReader();
+
+  private plan: PlannedRendition[] | null = null;
+  private readonly packagers = new Map<string, RenditionPackager>();
+  private source: SourceInfo;
+
+  private header: FlvHeader | null = null;
+  private probeTags: FlvTag[] = [];
+  private metadata: FlvTag | null = null;
+  private videoConfig: FlvTag | null = null;
+  private audioConfig: FlvTag | null = null;
+
+  private proc: FfmpegProcess | null = null;
+  private retiring: Promise<unknown> | null = null;
+  /** Tags waiting for the next ffmpeg (after a restart or a returning publisher). */
+  private queue: FlvTag[] = [];
+  private queuedBytes = 0;
+  /** Prefix to give the next ffmpeg: the FLV header and configuration records. */
+  private nextPrefix: Buffer[] | null = null;
+  private waitForKeyframe = false;
+  private restarts: number[] = [];
+  private ending = false;
+  private failed = false;
+  private readyEmitted = false;
+  private writes: Promise<void> = Promise.resolve();
+  private readonly abort = new AbortController();
+
+  constructor(private readonly opts: PipelineOptions) {
+    super();
+    this.partTargetMs = opts.partTargetMs ?? 250;
+    this.segmentTargetMs = opts.segmentTargetMs ?? 2000;
+    this.now = opts.now ?? Date.now;
+    this.log = opts.logger;
+    this.source = { ...opts.source };
+    // Errors are reported through events; an 'error' without a listener must not throw.
+    this.on('error', () => undefined);
+  }
+
+  override on<K extends keyof PipelineEvents>(
+    event: K,
+    listener: (...args: PipelineEvents[K]) => void,
+  ): this {
+    return super.on(event, listener as (...args: unknown[]) => void);
+  }
+
+  override off<K extends keyof PipelineEvents>(
+    event: K,
+    listener: (...args: PipelineEvents[K]) => void,
+  ): this {
+    return super.off(event, listener as (...args: unknown[]) => void);
+  }
+
+  private emitEvent<K extends keyof PipelineEvents>(event: K, ...args: PipelineEvents[K]): void {
+    this.emit(event, ...args);
+  }
+
+  // --- input ---
+
+  write(flv: Buffer): void {
+    if (this.ending || this.failed) return;
+    let parsed: ReturnType<FlvReader['push']>;
+    try {
+      parsed = this.reader.push(flv);
+    } catch (err) {
+      this.log.warn({ err }, 'unreadable FLV input dropped');
+      this.reader.reset();
+      return;
+    }
+    if (parsed.header) {
+      this.header = parsed.header;
+      if (this.plan !== null) this.nextPrefix = [parsed.header.bytes];
+    }
+    for (const tag of parsed.tags) {
+      if (tag.type === 'script') this.metadata = tag;
+      if (tag.sequenceHeader && tag.type === 'video') this.videoConfig = tag;
+      if (tag.sequenceHeader && tag.type === 'audio') this.audioConfig = tag;
+      if (this.plan === null) {
+        this.probeTags.push(tag);
+        if (this.probeComplete()) this.startFromProbe();
+      } else {
+        this.feed(tag);
+      }
+    }
+  }
+
+  private probeComplete(): boolean {
+    const tags = this.probeTags;
+    const media = tags.filter((t) => t.type === 'audio' || t.type === 'video');
+    const seenVideo = media.some((t) => t.type === 'video');
+    const seenAudio = media.some((t) => t.type === 'audio');
+    const wantVideo = this.header?.hasVideo ?? true;
+    const wantAudio = this.header?.hasAudio ?? true;
+    if ((seenVideo || !wantVideo) && (seenAudio || !wantAudio)) return true;
+    const span = media.length > 0 ? (media.at(-1)?.timestamp ?? 0) - (media[0]?.timestamp ?? 0) : 0;
+    return span >= PROBE_MS || tags.length >= PROBE_TAGS;
+  }
+
+  /** Fills what onMetaData did not say from the stream itself, then plans and starts ffmpeg. */
+  private startFromProbe(): void {
+    const media = this.probeTags.filter((t) => t.type === 'audio' || t.type === 'video');
+    const video = media.find((t) => t.type === 'video');
+    const audio = media.find((t) => t.type === 'audio');
+    const s = this.source;
+    s.videoCodec = video ? (video.codecId === 7 ? 'h264' : `flv-${video.codecId}`) : null;
+    s.audioCodec = audio ? (audio.codecId === 10 ? 'aac' : `flv-${audio.codecId}`) : null;
+    if (this.metadata) {
+      s.width ??= metadataNumber(this.metadata, 'width');
+      s.height ??= metadataNumber(this.metadata, 'height');
+      s.fps ??= metadataNumber(this.metadata, 'framerate');
+    }
+    this.plan = planLadder(s, this.opts.ladder);
+    for (const r of this.plan) {
+      this.packagers.set(
+        r.name,
+        new RenditionPackager(r.name, {
+          partTargetMs: this.partTargetMs,
+          segmentTargetMs: this.segmentTargetMs,
+          windowSegments: this.opts.windowSegments,
+          now: this.now,
+        }),
+      );
+    }
+    this.log.info({ source: s, renditions: this.plan.map((r) => r.name) }, 'ladder planned');
+    const tags = this.probeTags;
+    this.probeTags = [];
+    this.nextPrefix = [
+      this.header?.bytes ?? flvHeader(s.audioCodec !== null, s.videoCodec !== null),
+    ];
+    for (const tag of tags) this.feed(tag);
+  }
+
+  private feed(tag: FlvTag): void {
+    if (this.proc === null && this.retiring === null) {
+      if (
+        this.waitForKeyframe &&
+        this.hasVideo &&
+        !(tag.type === 'video' && tag.keyframe && !tag.sequenceHeader)
+      )
+        return;
+      this.waitForKeyframe = false;
+      this.spawn();
+    }
+    if (this.proc === null) {
+      if (this.queuedBytes + tag.bytes.length > MAX_QUEUED_BYTES) return;
+      this.queue.push(tag);
+      this.queuedBytes += tag.bytes.length;
+      return;
+    }
+    if (this.proc.stdin.writableLength > MAX_QUEUED_BYTES) {
+      this.log.warn(
+        { queued: this.proc.stdin.writableLength },
+        'ffmpeg is not keeping up; media dropped',
+      );
+      return;
+    }
+    this.proc.stdin.write(tag.bytes);
+  }
+
+  private get hasVideo(): boolean {
+    return this.plan?.some((r) => r.kind === 'video') ?? false;
+  }
+
+  private spawn(): void {
+    const plan = this.plan;
+    if (plan === null || this.ending) return;
+    if (this.opts.thumbnailPath)
+      void mkdir(dirname(this.opts.thumbnailPath), { recursive: true }).catch(() => undefined);
+    const args = buildFfmpegArgs(plan, {
+      partTargetMs: this.partTargetMs,
+      preset: this.opts.preset,
+      thumbnailPath: this.opts.thumbnailPath,
+    });
+    const splitters = plan.map(() => new BoxStreamSplitter());
+    const proc = runFfmpeg({
+      ffmpegPath: this.opts.ffmpegPath,
+      args,
+      outputs: plan.length,
+      logger: this.log,
+      signal: this.abort.signal,
+      onOutput: (i, chunk) => {
+        const r = plan[i];
+        const splitter = splitters[i];
+        if (r === undefined || splitter === undefined) return;
+        this.onOutput(r, splitter, chunk);
+      },
+      onExit: (exit) => this.onExit(proc, exit),
+    });
+    this.proc = proc;
+    const prefix = this.nextPrefix ?? [
+      flvHeader(this.source.audioCodec !== null, this.source.videoCodec !== null),
+      ...[this.metadata, this.videoConfig, this.audioConfig]
+        .filter((t): t is FlvTag => t !== null)
+        .map((t) => t.bytes),
+    ];
+    this.nextPrefix = null;
+    for (const b of prefix) proc.stdin.write(b);
+  }
+
+  private onOutput(r: PlannedRendition, splitter: BoxStreamSplitter, chunk: Buffer): void {
+    const packager = this.packagers.get(r.name);
+    if (packager === undefined) return;
+    try {
+      for (const unit of splitter.push(chunk)) {
+        if (unit.kind === 'init') {
+          packager.pushInit(unit.bytes);
+          const epoch = packager.epochs.length - 1;
+          this.persist(join(r.name, initUri(epoch)), unit.bytes);
+        } else if (unit.kind === 'fragment') {
+          const { completed } = packager.pushFragment(unit.bytes);
+          if (completed) this.onSegment(r.name, completed);
+        }
+      }
+    } catch (err) {
+      this.log.error({ err, rendition: r.name }, 'unreadable ffmpeg output');
+      this.emitEvent('error', {
+        message: `unreadable output for ${r.name}: ${String(err)}`,
+        command: this.proc?.command ?? '',
+        stderr: '',
+      });
+      this.proc?.kill();
+      return;
+    }
+    if (
+      !this.readyEmitted &&
+      this.masterPlaylist() !== null &&
+      [...this.packagers.values()].every((p) => p.segments.length > 0)
+    ) {
+      this.readyEmitted = true;
+      this.emitEvent('ready');
+    }
+  }
+
+  private onSegment(rendition: string, s: Segment): void {
+    const path = join(rendition, segmentUri(s.msn));
+    if (s.data) this.persist(path, s.data);
+    this.emitEvent('segment', {
+      rendition,
+      msn: s.msn,
+      duration: s.duration,
+      discontinuity: s.discontinuity,
+      path,
+    });
+  }
+
+  private persist(relative: string, data: Buffer): void {
+    const path = join(this.opts.outputDir, relative);
+    this.writes = this.writes.then(async () => {
+      try {
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, data);
+      } catch (err) {
+        this.log.error({ err, path }, 'segment not persisted');
+      }
+    });
+  }
+
+  private onExit(proc: FfmpegProcess, exit: FfmpegExit): void {
+    if (this.proc !== proc) return;
+    this.proc = null;
+    // Segments in flight end here; the next ffmpeg opens a new timeline.
+    for (const p of this.packagers.values()) {
+      const closed = p.closeOpenSegment();
+      if (closed) this.onSegment(p.name, closed);
+    }
+    if (this.ending) return;
+    this.emitEvent('error', {
+      message: 'ffmpeg exited during a live broadcast',
+      command: exit.command,
+      stderr: exit.stderr,
+    });
+    const now = this.now();
+    this.restarts = this.restarts.filter((t) => now - t < RESTART_WINDOW_MS);
+    if (this.restarts.length >= MAX_RESTARTS) {
+      this.failed = true;
+      this.log.error(
+        { restarts: this.restarts.length },
+        'ffmpeg keeps failing; broadcast pipeline stopped',
+      );
+      for (const p of this.packagers.values()) p.end();
+      this.emitEvent('exit', { reason: 'failed' });
+      return;
+    }
+    this.restarts.push(now);
+    this.log.warn({ restarts: this.restarts.length }, 'restarting ffmpeg');
+    // Resume at the next keyframe with the configuration records the decoder needs.
+    this.nextPrefix = null;
+    this.waitForKeyframe = true;
+  }
+
+  discontinuity(): void {
+    if (this.ending || this.plan === null) {
+      this.reader.reset();
+      return;
+    }
+    this.reader.reset();
+    const old = this.proc;
+    this.proc = null;
+    this.nextPrefix = null;
+    this.waitForKeyframe = this.hasVideo;
+    if (old) {
+      const retiring = old.finish(3000).then(() => {
+        for (const p of this.packagers.values()) {
+          const closed = p.closeOpenSegment();
+          if (closed) this.onSegment(p.name, closed);
+        }
+        if (this.retiring === retiring) this.retiring = null;
+        this.drainQueue();
+      });
+      this.retiring = retiring;
+    }
+  }
+
+  private drainQueue(): void {
+    const queued = this.queue;
+    this.queue = [];
+    this.queuedBytes = 0;
+    for (const tag of queued) this.feed(tag);
+  }
+
+  async end(): Promise<VodResult> {
+    if (!this.ending) {
+      this.ending = true;
+      if (this.retiring) await this.retiring;
+      const proc = this.proc;
+      if (proc) {
+        await proc.finish(20_000);
+        this.proc = null;
+      }
+      for (const p of this.packagers.values()) {
+        const closed = p.end();
+        if (closed) this.onSegment(p.name, closed);
+      }
+      await this.writeVod();
+      this.abort.abort();
+      if (!this.failed) this.emitEvent('exit', { reason: 'ended' });
+    }
+    await this.writes;
+    const durationSeconds = Math.max(
+      0,
+      ...[...this.packagers.values()].map((p) =>
+        p.segments.filter((s) => s.complete).reduce((a, s) => a + s.duration, 0),
+      ),
+    );
+    return { durationSeconds, masterPath: join(this.opts.outputDir, 'master.m3u8') };
+  }
+
+  private async writeVod(): Promise<void> {
+    for (const p of this.packagers.values()) {
+      this.persist(join(p.name, 'index.m3u8'), Buffer.from(renderMediaPlaylist(p, { vod: true })));
+    }
+    const infos = this.renditions.filter((r) =>
+      this.packagers.get(r.name)?.segments.some((s) => s.complete),
+    );
+    this.persist('master.m3u8', Buffer.from(renderMasterPlaylist(infos, { vod: true })));
+    await this.writes;
+  }
+
+  // --- output ---
+
+  get renditions(): RenditionInfo[] {
+    if (this.plan === null) return [];
+    return this.plan.map((r) => this.info(r));
+  }
+
+  private info(r: PlannedRendition): RenditionInfo {
+    const p = this.packagers.get(r.name);
+    const track = p?.track ?? null;
+    const complete = p?.segments.filter((s) => s.complete && s.duration > 0) ?? [];
+    const nominal = r.kind === 'video' ? r.videoBitrateKbps * 1000 : r.audioBitrateKbps * 1000;
+    const recent = complete.slice(-10);
+    const peak =
+      recent.length > 0 ? Math.max(...recent.map((s) => (s.bytes * 8) / s.duration)) : nominal;
+    const totalSeconds = recent.reduce((a, s) => a + s.duration, 0);
+    const average =
+      totalSeconds > 0 ? recent.reduce((a, s) => a + s.bytes * 8, 0) / totalSeconds : nominal;
+    const base = {
+      name: r.name,
+      uri: mediaPlaylistUri(r.name),
+      bandwidth: Math.round(peak),
+      averageBandwidth: Math.round(average),
+    };
+    if (r.kind === 'audio') {
+      return {
+        ...base,
+        kind: 'audio',
+        width: 0,
+        height: 0,
+        codecs: track?.codec ?? 'mp4a.40.2',
+        frameRate: null,
+        sampleRate: track?.sampleRate || 48000,
+        channels: track?.channels || 2,
+      };
+    }
+    return {
+      ...base,
+      kind: 'video',
+      width: track?.width || r.width,
+      height: track?.height || r.height,
+      codecs: track?.codec ?? 'avc1.64001f',
+      frameRate: this.source.fps ?? p?.frameRate ?? null,
+    };
+  }
+
+  masterPlaylist(): string | null {
+    if (this.plan === null || this.packagers.size === 0) return null;
+    if (![...this.packagers.values()].every((p) => p.hasInit)) return null;
+    return renderMasterPlaylist(this.renditions);
+  }
+
+  private packager(rendition: string): RenditionPackager {
+    const p = this.packagers.get(rendition);
+    if (p === undefined) throw new MediaRequestError('NOT_FOUND', `no rendition ${rendition}`);
+    return p;
+  }
+
+  async mediaPlaylist(
+    rendition: string,
+    q: MediaPlaylistQuery,
+    signal?: AbortSignal,
+  ): Promise<string> {
+    return blockingPlaylist(this.packager(rendition), q, signal);
+  }
+
+  dashManifest(): string | null {
+    if (this.plan === null) return null;
+    const inputs = this.plan.flatMap((r) => {
+      const packager = this.packagers.get(r.name);
+      return packager ? [{ info: this.info(r), packager }] : [];
+    });
+    return renderMpd(inputs, {
+      now: this.now(),
+      ended: this.ending,
+      partTargetMs: this.partTargetMs,
+      segmentTargetMs: this.segmentTargetMs,
+    });
+  }
+
+  async resource(
+    rendition: string,
+    file: string,
+    signal?: AbortSignal,
+  ): Promise<MediaResource | null> {
+    const p = this.packagers.get(rendition);
+    if (p === undefined) return null;
+    const contentType = p.track?.handler === 'soun' ? 'audio/mp4' : 'video/mp4';
+    const found = p.file(file);
+    if (found) return { body: found, contentType };
+    const part = /^p(\d+)\.m4s$/.exec(file);
+    if (part && !p.ended) {
+      const seq = Number(part[1]);
+      // The preload hint names the next part; answer it the moment it is produced.
+      if (seq >= p.nextPart && seq <= p.nextPart + 1) {
+        await p.waitFor(
+          () => p.file(file) !== null || p.nextPart > seq,
+          p.targetDuration * 3000,
+          signal,
+        );
+        const body = p.file(file);
+        return body ? { body, contentType } : null;
+      }
+    }
+    if (/^(s\d+\.m4s|init-\d+\.mp4)$/.test(file)) {
+      try {
+        return { body: await readFile(join(this.opts.outputDir, rendition, file)), contentType };
+      } catch {
+        return null;
+      }
+    }
+    return null;
+  }
+}
