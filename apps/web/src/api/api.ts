@@ -2,7 +2,9 @@ import { createApi } from '@reduxjs/toolkit/query/react';
 import type {
   AdminUser,
   AdminUserList,
+  AdminUserQuery,
   AuditList,
+  AuditQuery,
   ChannelStream,
   LiveStreamList,
   LoginRequest,
@@ -11,6 +13,7 @@ import type {
   RegisterRequest,
   SocketTicket,
   StreamKeyResponse,
+  SuspendRequest,
   StreamSettings,
   TokenResponse,
   UpdateMeRequest,
@@ -122,27 +125,27 @@ export const api = createApi({
       invalidatesTags: ['Stream', 'Streams'],
     }),
 
-    adminUsers: b.query<AdminUserList, { q: string; cursor?: string | undefined }>({
-      query: ({ q, cursor }) => ({ url: 'admin/v1/users', params: { q: q || undefined, cursor } }),
+    adminUsers: b.query<AdminUserList, AdminUserQuery>({
+      query: (params) => ({ url: 'admin/v1/users', params }),
       providesTags: ['AdminUsers'],
     }),
     adminSetAdmin: b.mutation<AdminUser, { id: string; admin: boolean }>({
       query: ({ id, admin }) => ({
-        url: `admin/v1/users/${u(id)}/roles/admin`,
+        url: `admin/v1/users/${u(id)}/admin`,
         method: admin ? 'PUT' : 'DELETE',
       }),
       invalidatesTags: ['AdminUsers', 'Audit'],
     }),
     adminSuspend: b.mutation<AdminUser, { id: string; suspended: boolean }>({
       query: ({ id, suspended }) => ({
-        url: `admin/v1/users/${u(id)}/${suspended ? 'suspend' : 'unsuspend'}`,
-        method: 'POST',
-        body: {},
+        url: `admin/v1/users/${u(id)}/suspension`,
+        method: suspended ? 'PUT' : 'DELETE',
+        ...(suspended ? { body: {} satisfies SuspendRequest } : {}),
       }),
       invalidatesTags: ['AdminUsers', 'Audit'],
     }),
-    audit: b.query<AuditList, { cursor?: string | undefined }>({
-      query: ({ cursor }) => ({ url: 'admin/v1/audit', params: { cursor } }),
+    audit: b.query<AuditList, AuditQuery>({
+      query: (params) => ({ url: 'admin/v1/audit', params }),
       providesTags: ['Audit'],
     }),
   }),

@@ -70,7 +70,10 @@ function Users() {
     }, 250);
     return () => clearTimeout(t);
   }, [input]);
-  const { data, error, isFetching, refetch } = useAdminUsersQuery({ q, cursor });
+  const { data, error, isFetching, refetch } = useAdminUsersQuery({
+    ...(q ? { q } : {}),
+    ...(cursor ? { cursor } : {}),
+  });
   return (
     <section className="panel wide">
       <input
@@ -128,7 +131,7 @@ function Users() {
 
 function Audit() {
   const [cursor, setCursor] = useState<string | undefined>();
-  const { data, error, refetch } = useAuditQuery({ cursor });
+  const { data, error, refetch } = useAuditQuery(cursor ? { cursor } : {});
   if (error)
     return (
       <ErrorState

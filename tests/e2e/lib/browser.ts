@@ -1,0 +1,51 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+/** Debian's Chromium: the tests never download a browser. */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Where screenshots and other artefacts of the end-to-end tests go. */
+export const OUTPUT_DIR = join('test-results', 'e2e');
+
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+/**
+ * Headless Chromium with a fresh, throw-away profile (playwright creates a
+ * temporary user-data dir per launch and removes it on close). Each
+ * `newContext()` is an isolated session: its own cookies and storage.
+ */
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+}
+
+export async function newPage(
+  browser: Browser,
+  baseURL: string,
+  viewport = { width: 1366, height: 800 },
+): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ baseURL, viewport, colorScheme: 'dark' });
+  const page = await context.newPage();
+  // Uncaught exceptions and CSP violations land here, so a test can show them.
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(String(err)));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  return { context, page, errors };
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(OUTPUT_DIR, { recursive: true });
+  const path = join(OUTPUT_DIR, `${name}.png`);
+  await page.screenshot({ path });
+  return path;
+}

@@ -1,0 +1,320 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { sleep, waitFor } from '@neon/testing';
+import { startEmbedded, type Embedded } from '../../launcher/src/embedded.js';
+import { launchBrowser, newPage, screenshot } from './lib/browser.js';
+import { run, type Spawned } from './lib/process.js';
+
+/*
+ * The product as a user meets it: a streamer signs up and goes live with
+ * ffmpeg, a viewer in another browser session watches and chats, the
+ * streamer moderates and edits their profile, then ends the broadcast and it
+ * plays back as a past broadcast. Real gateway, services, ffmpeg, Chromium.
+ */
+
+const STREAMER = `streamer${process.pid % 100_000}`;
+const VIEWER = `viewer${process.pid % 100_000}`;
+const PASSWORD = 'violet-kettle-hums-42';
+
+/** A synthetic 640x360 30 fps H.264/AAC source, keyframe every second, paced in real time. */
+function publish(rtmpUrl: string, key: string): Spawned {
+  return run(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-loglevel',
+      'warning',
+      '-re',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=640x360:rate=30',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:sample_rate=48000',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-tune',
+      'zerolatency',
+      '-pix_fmt',
+      'yuv420p',
+      '-g',
+      '30',
+      '-keyint_min',
+      '30',
+      '-b:v',
+      '1200k',
+      '-c:a',
+      'aac',
+      '-b:a',
+      '96k',
+      '-f',
+      'flv',
+      `${rtmpUrl}/${key}`,
+    ],
+    {},
+  );
+}
+
+async function signUp(page: Page, username: string, next: string): Promise<void> {
+  await page.goto(`/signup?next=${encodeURIComponent(next)}`);
+  await page.getByLabel('Username', { exact: true }).fill(username);
+  await page.getByLabel('Email').fill(`${username}@example.test`);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.waitForURL((url) => url.pathname === next, { timeout: 20_000 });
+}
+
+/** What the test reads from the page's <video> (the DOM types are not in this project's lib). */
+interface MediaState {
+  currentTime: number;
+  error: { code: number } | null;
+  paused: boolean;
+}
+
+/** The video's currentTime, and whether the element reports an error. */
+async function videoState(
+  page: Page,
+): Promise<{ t: number; error: number | null; paused: boolean }> {
+  return page.locator('[data-testid="player"] video').evaluate((el) => {
+    const v = el as unknown as MediaState;
+    return {
+      t: v.currentTime,
+      error: v.error?.code ?? null,
+      paused: v.paused,
+    };
+  });
+}
+
+/** Waits for playback to start, then checks the picture keeps moving for `seconds`. */
+async function assertPlays(page: Page, seconds: number): Promise<number> {
+  await waitFor(async () => (await videoState(page)).t > 0, {
+    timeoutMs: 30_000,
+    what: 'playback to start',
+  });
+  const start = await videoState(page);
+  await sleep(seconds * 1000);
+  const end = await videoState(page);
+  assert.equal(end.error, null, 'the video element reports no error');
+  assert.equal(end.paused, false, 'still playing');
+  // Advancing at least half as fast as the clock allows for a rebuffer, not for a frozen player.
+  assert.ok(
+    end.t - start.t >= seconds / 2,
+    `currentTime advanced ${(end.t - start.t).toFixed(2)} s in ${seconds} s`,
+  );
+  return end.t - start.t;
+}
+
+describe(
+  'web app end to end: go live, watch, chat, edit profile, play back',
+  { timeout: 300_000 },
+  () => {
+    let dataDir: string;
+    let neon: Embedded;
+    let browser: Browser;
+    let streamer: { context: BrowserContext; page: Page; errors: string[] };
+    let viewer: { context: BrowserContext; page: Page; errors: string[] };
+    let ffmpeg: Spawned | undefined;
+    let streamKey = '';
+    let rtmpUrl = '';
+
+    before(async () => {
+      execFileSync(process.execPath, ['scripts/ensure-web.mjs'], { stdio: 'inherit' });
+      dataDir = mkdtempSync(join(tmpdir(), 'neon-web-e2e-'));
+      neon = await startEmbedded({
+        ...process.env,
+        DATA_DIR: dataDir,
+        GATEWAY_HOST: '127.0.0.1',
+        GATEWAY_PORT: '0',
+        RTMP_HOST: '127.0.0.1',
+        RTMP_PORT: '0',
+        RECONNECT_GRACE_SECONDS: '2',
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: '',
+        NATS_URL: '',
+        REDIS_URL: '',
+      });
+      browser = await launchBrowser();
+      streamer = await newPage(browser, neon.url);
+      viewer = await newPage(browser, neon.url);
+    });
+
+    after(async () => {
+      if (ffmpeg && ffmpeg.child.exitCode === null) await ffmpeg.stop('SIGKILL');
+      await browser?.close();
+      await neon?.close();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it('1. a streamer signs up and reads the stream key from the dashboard', async () => {
+      await signUp(streamer.page, STREAMER, '/dashboard');
+      const page = streamer.page;
+      await page.getByRole('heading', { name: 'Creator dashboard' }).waitFor();
+      const key = page.getByTestId('stream-key');
+      await key.waitFor();
+      assert.doesNotMatch(
+        (await key.textContent()) ?? '',
+        /[a-z0-9]{8}/i,
+        'the key is hidden until revealed',
+      );
+      await page.getByRole('button', { name: 'Reveal' }).click();
+      streamKey = ((await key.textContent()) ?? '').trim();
+      rtmpUrl = ((await page.getByTestId('rtmp-url').textContent()) ?? '').trim();
+      assert.ok(streamKey.length >= 16, 'a stream key is shown');
+      assert.match(rtmpUrl, /^rtmp:\/\/[^/]+(:\d+)?\/live$/);
+    });
+
+    it('2. ffmpeg publishes with that key and the dashboard shows the ingest', async () => {
+      ffmpeg = publish(rtmpUrl.replace('//localhost', '//127.0.0.1'), streamKey);
+      const page = streamer.page;
+      await page
+        .getByTestId('live-status')
+        .filter({ hasText: 'LIVE' })
+        .waitFor({ timeout: 30_000 });
+      await page.getByText('640×360').waitFor({ timeout: 15_000 });
+      await page.getByLabel('Stream title').fill('Synthetic test pattern');
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await page.getByText('Saved.').waitFor();
+    });
+
+    it('3. a viewer sees the channel live on the home page and the video plays with a latency readout', async () => {
+      const page = viewer.page;
+      await page.goto('/');
+      const card = page.locator(`a[data-channel="${STREAMER}"]`);
+      await waitFor(
+        async () => {
+          if (await card.count()) return true;
+          await page.reload();
+          return false;
+        },
+        { timeoutMs: 30_000, intervalMs: 2_000, what: 'the channel in the directory' },
+      );
+      await card.getByText('Synthetic test pattern').waitFor();
+      await page.waitForLoadState('networkidle').catch(() => undefined);
+      await screenshot(page, 'home');
+
+      await card.click();
+      await page.waitForURL(`**/${STREAMER}`);
+      const advanced = await assertPlays(page, 5);
+      await waitFor(
+        async () =>
+          /^\d+(\.\d+)? s$/.test(((await page.getByTestId('latency').textContent()) ?? '').trim()),
+        {
+          timeoutMs: 10_000,
+          what: 'a latency number',
+        },
+      );
+      const latency = (await page.getByTestId('latency').textContent()) ?? '';
+      process.stdout.write(
+        `# playback advanced ${advanced.toFixed(2)} s in 5 s; latency readout ${latency}\n`,
+      );
+      await page.getByRole('button', { name: /^Quality/ }).click();
+      assert.ok(
+        (await page.getByRole('menuitemradio').count()) >= 2,
+        'Auto and at least one rendition',
+      );
+      await page.keyboard.press('Escape');
+    });
+
+    it('4. the viewer chats, the streamer sees it, deletes it as the owner, and it disappears for both', async () => {
+      await signUp(viewer.page, VIEWER, `/${STREAMER}`);
+      await streamer.page.goto(`/${STREAMER}`);
+      for (const p of [viewer.page, streamer.page])
+        await p.getByText('Connected').waitFor({ timeout: 15_000 });
+
+      const body = `hello from the viewer <b>${Date.now()}</b>`;
+      const input = viewer.page.getByLabel('Chat message');
+      await input.fill(body);
+      const sentAt = Date.now();
+      await input.press('Enter');
+      const onStreamer = streamer.page.locator('.msg', { hasText: body });
+      await onStreamer.waitFor({ timeout: 10_000 });
+      process.stdout.write(`# chat message reached the streamer in ${Date.now() - sentAt} ms\n`);
+      await viewer.page.locator('.msg', { hasText: body }).waitFor();
+      assert.equal(
+        await streamer.page.locator('.msg-body b').count(),
+        0,
+        'the body is text, not HTML',
+      );
+      await screenshot(streamer.page, 'channel');
+
+      await onStreamer.hover();
+      await onStreamer.getByRole('button', { name: `Delete message from ${VIEWER}` }).click();
+      await onStreamer.waitFor({ state: 'detached', timeout: 10_000 });
+      await viewer.page
+        .locator('.msg', { hasText: body })
+        .waitFor({ state: 'detached', timeout: 10_000 });
+    });
+
+    it('5. the streamer edits the profile and the viewer sees the new display name', async () => {
+      const page = streamer.page;
+      await page.goto(`/u/${STREAMER}`);
+      await page.getByRole('button', { name: 'Edit profile' }).click();
+      await page.getByLabel('Display name').fill('Neon Test Pattern');
+      await page.getByLabel('Bio').fill('Colour bars and a 440 Hz tone, live every day.');
+      await page.getByRole('button', { name: 'Save profile' }).click();
+      await page.getByTestId('profile-name').filter({ hasText: 'Neon Test Pattern' }).waitFor();
+      await screenshot(page, 'profile');
+
+      await viewer.page.goto(`/${STREAMER}`);
+      await viewer.page
+        .getByTestId('streamer-name')
+        .filter({ hasText: 'Neon Test Pattern' })
+        .waitFor({ timeout: 10_000 });
+      await viewer.page.goto(`/u/${STREAMER}`);
+      await viewer.page
+        .getByTestId('profile-name')
+        .filter({ hasText: 'Neon Test Pattern' })
+        .waitFor();
+      // The viewer is not the owner: no edit control.
+      assert.equal(await viewer.page.getByRole('button', { name: 'Edit profile' }).count(), 0);
+      await viewer.page.goto(`/${STREAMER}`);
+      await assertPlays(viewer.page, 1);
+    });
+
+    it('6. ffmpeg stops: the channel goes offline, lists the past broadcast, and it plays', async () => {
+      await streamer.page.goto('/dashboard');
+      await streamer.page
+        .getByTestId('live-status')
+        .filter({ hasText: 'LIVE' })
+        .waitFor({ timeout: 15_000 });
+      await sleep(1500); // let the preview draw a frame for the screenshot
+      await screenshot(streamer.page, 'dashboard');
+
+      assert.ok(ffmpeg);
+      await ffmpeg.stop('SIGINT');
+      const page = viewer.page;
+      await page.getByText(/is offline/).waitFor({ timeout: 60_000 });
+      const vod = page.locator('[data-video]').first();
+      await waitFor(
+        async () => {
+          if (await vod.count()) return true;
+          await page.reload();
+          return false;
+        },
+        { timeoutMs: 60_000, intervalMs: 2_000, what: 'the past broadcast' },
+      );
+      await screenshot(page, 'channel-offline');
+      await vod.getByRole('link').first().click();
+      await page.waitForURL('**/videos/**');
+      await assertPlays(page, 3);
+      await page.getByRole('slider', { name: 'Seek' }).waitFor();
+
+      for (const [who, errors] of [
+        ['streamer', streamer.errors],
+        ['viewer', viewer.errors],
+      ] as const) {
+        const csp = errors.filter((e) => /Content Security Policy/i.test(e));
+        assert.deepEqual(csp, [], `no CSP violations in the ${who}'s page`);
+      }
+    });
+  },
+);
