@@ -1,0 +1,84 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { Logger } from '@neon/kit';
+
+/** Fetches the JWKS document (from identity, through the upstream pool). */
+export type JwksFetcher = () => Promise<unknown>;
+
+interface Jwk {
+  kty?: unknown;
+  kid?: unknown;
+  alg?: unknown;
+  use?: unknown;
+  n?: unknown;
+  e?: unknown;
+}
+
+/**
+ * The signing keys identity publishes, by `kid`. Fetched on first use and
+ * again when a token names a `kid` we do not know (a rotation), at most once
+ * per cooldown so a flood of forged kids cannot hammer identity.
+ */
+export class JwksCache {
+  private keys = new Map<string, KeyObject>();
+  private lastFetch = 0;
+  private inflight: Promise<void> | null = null;
+
+  constructor(
+    private readonly fetcher: JwksFetcher,
+    private readonly options: { cooldownMs: number; logger: Logger },
+  ) {}
+
+  async get(kid: string): Promise<KeyObject | null> {
+    const known = this.keys.get(kid);
+    if (known) return known;
+    if (this.inflight) await this.inflight;
+    else if (Date.now() - this.lastFetch >= this.options.cooldownMs || this.lastFetch === 0)
+      await this.refresh();
+    return this.keys.get(kid) ?? null;
+  }
+
+  /** Known without a fetch: the verifier's synchronous fast path. */
+  peek(kid: string): KeyObject | undefined {
+    return this.keys.get(kid);
+  }
+
+  refresh(): Promise<void> {
+    this.inflight ??= this.load().finally(() => {
+      this.inflight = null;
+    });
+    return this.inflight;
+  }
+
+  private async load(): Promise<void> {
+    this.lastFetch = Date.now();
+    try {
+      const doc = (await this.fetcher()) as { keys?: unknown };
+      if (!doc || !Array.isArray(doc.keys)) throw new Error('JWKS document without keys');
+      const next = new Map<string, KeyObject>();
+      for (const jwk of doc.keys as Jwk[]) {
+        if (jwk.kty !== 'RSA' || typeof jwk.kid !== 'string') continue;
+        if (jwk.alg !== undefined && jwk.alg !== 'RS256') continue;
+        if (jwk.use !== undefined && jwk.use !== 'sig') continue;
+        if (typeof jwk.n !== 'string' || typeof jwk.e !== 'string') continue;
+        try {
+          const key = createPublicKey({
+            key: { kty: 'RSA', n: jwk.n, e: jwk.e },
+            format: 'jwk',
+          });
+          // Below 2048 bits RS256 is not a signature we accept.
+          if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) continue;
+          next.set(jwk.kid, key);
+        } catch {
+          continue;
+        }
+      }
+      this.keys = next;
+    } catch (err) {
+      // Keep the keys we have: identity being down must not log everyone out.
+      this.options.logger.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        'JWKS fetch failed',
+      );
+    }
+  }
+}

@@ -1,0 +1,160 @@
+import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
+import type { Role } from '@neon/contracts';
+import type { JwksCache } from './jwks.js';
+
+export type TokenErrorCode = 'AUTH_TOKEN_INVALID' | 'AUTH_TOKEN_EXPIRED';
+
+export class TokenError extends Error {
+  constructor(
+    readonly code: TokenErrorCode,
+    readonly reason: string,
+  ) {
+    super(reason);
+    this.name = 'TokenError';
+  }
+}
+
+/** A verified caller, as the gateway passes it on. */
+export interface VerifiedToken {
+  sub: string;
+  username: string;
+  roles: Role[];
+  jti: string | null;
+  exp: number;
+}
+
+export interface VerifyRules {
+  issuer: string;
+  audience: string;
+  /** Longest accepted `exp - iat`, in seconds. */
+  maxLifetimeSeconds: number;
+  /** Clock skew accepted on `exp`, `nbf` and `iat`, in seconds (<= 60). */
+  leewaySeconds: number;
+  /** Skew accepted on `exp` alone when it must be tighter (60 s tickets), else `leewaySeconds`. */
+  expiryLeewaySeconds?: number;
+}
+
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
+
+function decodeJson(segment: string): Record<string, unknown> {
+  if (!SEGMENT.test(segment)) throw new TokenError('AUTH_TOKEN_INVALID', 'malformed segment');
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch {
+    throw new TokenError('AUTH_TOKEN_INVALID', 'segment is not JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new TokenError('AUTH_TOKEN_INVALID', 'segment is not an object');
+  return value as Record<string, unknown>;
+}
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/**
+ * RS256 JWT verification against the JWKS. The signature check is node's
+ * one-shot `crypto.verify` (synchronous, OpenSSL underneath): jose's WebCrypto
+ * path costs about three times the CPU per token, and this runs on every API
+ * request. The rules are written out here and covered by the bad-token tests
+ * (`alg` other than RS256, unknown `kid`, bad signature, times, audience,
+ * lifetime, missing claims).
+ */
+export class TokenVerifier {
+  constructor(private readonly jwks: JwksCache) {}
+
+  async verify(token: string, rules: VerifyRules, now = Date.now() / 1000): Promise<VerifiedToken> {
+    const parts = token.split('.');
+    if (parts.length !== 3) throw new TokenError('AUTH_TOKEN_INVALID', 'not a compact JWS');
+    const [h, p, s] = parts as [string, string, string];
+    const header = decodeJson(h);
+    if (header.alg !== 'RS256') throw new TokenError('AUTH_TOKEN_INVALID', 'alg must be RS256');
+    if (header.crit !== undefined)
+      throw new TokenError('AUTH_TOKEN_INVALID', 'crit headers unsupported');
+    if (typeof header.kid !== 'string' || header.kid.length === 0 || header.kid.length > 256)
+      throw new TokenError('AUTH_TOKEN_INVALID', 'kid missing');
+    if (!SEGMENT.test(s)) throw new TokenError('AUTH_TOKEN_INVALID', 'malformed signature');
+    const key: KeyObject | null = this.jwks.peek(header.kid) ?? (await this.jwks.get(header.kid));
+    if (!key) throw new TokenError('AUTH_TOKEN_INVALID', 'unknown kid');
+    const signed = Buffer.from(`${h}.${p}`, 'latin1');
+    if (!verifySignature('sha256', signed, key, Buffer.from(s, 'base64url')))
+      throw new TokenError('AUTH_TOKEN_INVALID', 'bad signature');
+    return checkClaims(decodeJson(p), rules, now);
+  }
+}
+
+export function checkClaims(
+  claims: Record<string, unknown>,
+  rules: VerifyRules,
+  now: number,
+): VerifiedToken {
+  const invalid = (reason: string) => new TokenError('AUTH_TOKEN_INVALID', reason);
+  if (claims.iss !== rules.issuer) throw invalid('wrong issuer');
+  const aud = claims.aud;
+  if (!(aud === rules.audience || (Array.isArray(aud) && aud.includes(rules.audience))))
+    throw invalid('wrong audience');
+  const { exp, iat, nbf } = claims;
+  if (!isNumber(exp) || !isNumber(iat)) throw invalid('exp and iat are required');
+  if (exp - iat > rules.maxLifetimeSeconds) throw invalid('lifetime too long');
+  if (iat > now + rules.leewaySeconds) throw invalid('issued in the future');
+  if (nbf !== undefined && (!isNumber(nbf) || nbf > now + rules.leewaySeconds))
+    throw invalid('not yet valid');
+  if (exp <= now - (rules.expiryLeewaySeconds ?? rules.leewaySeconds))
+    throw new TokenError('AUTH_TOKEN_EXPIRED', 'expired');
+  const { sub, username, roles, jti } = claims;
+  if (typeof sub !== 'string' || sub.length === 0) throw invalid('sub is required');
+  if (typeof username !== 'string' || username.length === 0) throw invalid('username is required');
+  if (roles !== undefined && !Array.isArray(roles)) throw invalid('roles must be a list');
+  return {
+    sub,
+    username,
+    roles: ((roles as unknown[] | undefined) ?? []).filter(
+      (r): r is Role => r === 'user' || r === 'admin',
+    ),
+    jti: typeof jti === 'string' && jti.length > 0 ? jti : null,
+    exp,
+  };
+}
+
+/**
+ * Verified access tokens by their SHA-256 (the token itself is never kept),
+ * least recently used evicted first; an entry lives until its token expires.
+ */
+export class TokenCache {
+  private readonly entries = new Map<string, VerifiedToken>();
+
+  constructor(
+    private readonly capacity: number,
+    private readonly leewaySeconds: number,
+  ) {}
+
+  static keyOf(token: string): string {
+    return createHash('sha256').update(token).digest('base64');
+  }
+
+  get(key: string, now = Date.now() / 1000): VerifiedToken | undefined {
+    const hit = this.entries.get(key);
+    if (!hit) return undefined;
+    if (hit.exp <= now - this.leewaySeconds) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    // Re-inserting keeps Map order = recency.
+    this.entries.delete(key);
+    this.entries.set(key, hit);
+    return hit;
+  }
+
+  set(key: string, value: VerifiedToken): void {
+    if (this.capacity === 0) return;
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    if (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

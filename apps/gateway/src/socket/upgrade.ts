@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ClientHeaders, errorStatus, type ErrorCode } from '@neon/contracts';
+import { clientHeaders, problemType, statusTitle, type Logger } from '@neon/kit';
+import type { Replica, UpstreamPools } from '../upstream/pool.js';
+import { upstreamRequestHeaders } from '../proxy/headers.js';
+import type { VerifiedToken } from '../auth/verifier.js';
+
+/** The protocol entry the official phoenix client sends its `authToken` in. */
+export const PHOENIX_TOKEN_PREFIX = 'base64url.bearer.phx.';
+export const SOCKET_PATH = '/socket/websocket';
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface UpgradeDeps {
+  pools: UpstreamPools;
+  logger: Logger;
+  internalSecret: string;
+  proto: string;
+  /** Verifies and consumes a ticket; null when it is not valid (any reason). */
+  redeemTicket(token: string): Promise<VerifiedToken | null>;
+}
+
+/** Where the ticket came from, and the protocol list without it. */
+export function extractTicket(
+  url: URL,
+  protocolHeader: string | undefined,
+): { token: string | null; protocols: string[] } {
+  const protocols = (protocolHeader ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  let token = url.searchParams.get('token');
+  const kept: string[] = [];
+  for (const p of protocols) {
+    if (p.startsWith(PHOENIX_TOKEN_PREFIX)) {
+      // phoenix encodes with btoa and strips the padding; base64 decoding accepts both alphabets.
+      token ??= Buffer.from(p.slice(PHOENIX_TOKEN_PREFIX.length), 'base64').toString('utf8');
+    } else kept.push(p);
+  }
+  return { token: token || null, protocols: kept };
+}
+
+function reject(
+  socket: Duplex,
+  code: ErrorCode,
+  requestId: string,
+  extra: Record<string, string> = {},
+): void {
+  const status = errorStatus[code];
+  const body = JSON.stringify({
+    type: problemType(code),
+    title: statusTitle(status),
+    status,
+    code,
+    requestId,
+  });
+  const headers = {
+    'content-type': 'application/problem+json',
+    'content-length': String(Buffer.byteLength(body)),
+    'x-request-id': requestId,
+    connection: 'close',
+    ...extra,
+  };
+  const head = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  if (socket.writable)
+    socket.end(`HTTP/1.1 ${status} ${statusTitle(status)}\r\n${head}\r\n${body}`);
+  else socket.destroy();
+}
+
+/**
+ * The HTTP upgrade handler for the chat socket: authenticates the ticket
+ * before anything is upgraded, then pipes the raw connection to a chat replica
+ * with the identity as query parameters and headers.
+ */
+export function createUpgradeHandler(deps: UpgradeDeps) {
+  const { pools, logger } = deps;
+  return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    void handle(req, socket, head, requestId).catch((err: unknown) => {
+      logger.error({ err, requestId }, 'socket upgrade failed');
+      reject(socket, 'INTERNAL', requestId);
+    });
+  };
+
+  async function handle(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    requestId: string,
+  ): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    const log = logger.child({ requestId, path: url.pathname });
+    if (url.pathname !== SOCKET_PATH || req.headers.upgrade?.toLowerCase() !== 'websocket') {
+      reject(socket, 'NOT_FOUND', requestId);
+      return;
+    }
+    const protocolHeader = req.headers['sec-websocket-protocol'];
+    const { token, protocols } = extractTicket(url, protocolHeader);
+    let client: VerifiedToken | null = null;
+    if (token) {
+      client = await deps.redeemTicket(token);
+      if (!client) {
+        log.info({ status: 401 }, 'socket ticket rejected');
+        reject(socket, 'AUTH_TICKET_INVALID', requestId, {
+          'www-authenticate': 'Bearer error="invalid_token"',
+        });
+        return;
+      }
+    }
+    // Only the gateway says who the socket belongs to.
+    url.searchParams.delete('token');
+    url.searchParams.delete('id');
+    url.searchParams.delete('username');
+    if (client) {
+      url.searchParams.set('id', client.sub);
+      url.searchParams.set('username', client.username);
+    }
+    const identity = client
+      ? clientHeaders(
+          { id: client.sub, username: client.username, roles: client.roles },
+          deps.internalSecret,
+        )
+      : { [ClientHeaders.internalToken]: deps.internalSecret };
+    const headers = upstreamRequestHeaders(req.headers, {
+      requestId,
+      clientIp: req.socket.remoteAddress ?? '',
+      proto: deps.proto,
+      identity,
+    });
+    delete headers['sec-websocket-protocol'];
+    if (protocols.length > 0) headers['sec-websocket-protocol'] = protocols.join(', ');
+    headers.connection = 'Upgrade';
+    headers.upgrade = 'websocket';
+    const path = `${url.pathname}${url.search}`;
+
+    const tried: Replica[] = [];
+    const context = {
+      service: 'chat' as const,
+      method: 'GET',
+      path: url.pathname,
+      headers: req.headers,
+    };
+    for (;;) {
+      const replica = pools.choose(context, tried);
+      if (!replica) {
+        reject(socket, 'GATEWAY_UPSTREAM_UNAVAILABLE', requestId);
+        return;
+      }
+      tried.push(replica);
+      const outcome = await connect(replica, path, headers, socket, head);
+      if (outcome === 'connect-failed') {
+        pools.markFailed(replica, 'socket connect failed');
+        continue;
+      }
+      log.info({ upstream: replica.url, outcome, user: client?.sub ?? null }, 'socket proxied');
+      return;
+    }
+  }
+
+  function connect(
+    replica: Replica,
+    path: string,
+    headers: Record<string, string | string[]>,
+    socket: Duplex,
+    head: Buffer,
+  ): Promise<'upgraded' | 'refused' | 'connect-failed'> {
+    return new Promise((resolve) => {
+      const target = new URL(replica.origin);
+      const upstream = httpRequest({
+        host: target.hostname,
+        port: target.port,
+        path,
+        method: 'GET',
+        headers,
+        timeout: 10_000,
+      });
+      let settled = false;
+      const settle = (v: 'upgraded' | 'refused' | 'connect-failed') => {
+        if (!settled) {
+          settled = true;
+          resolve(v);
+        }
+      };
+      upstream.on('timeout', () => upstream.destroy(new Error('upstream upgrade timed out')));
+      upstream.on('error', () => {
+        if (!settled) settle('connect-failed');
+      });
+      socket.once('close', () => upstream.destroy());
+      upstream.on('response', (res) => {
+        // The upstream refused the upgrade: relay its answer as is.
+        const lines = [`HTTP/1.1 ${res.statusCode ?? 502} ${res.statusMessage ?? ''}`];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) {
+          const name = res.rawHeaders[i]!;
+          if (/^(connection|transfer-encoding|keep-alive)$/i.test(name)) continue;
+          lines.push(`${name}: ${res.rawHeaders[i + 1]!}`);
+        }
+        lines.push('connection: close');
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          if (!res.headers['content-length']) lines.push(`content-length: ${body.length}`);
+          socket.end(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), body]));
+          settle('refused');
+        });
+        res.on('error', () => {
+          socket.destroy();
+          settle('refused');
+        });
+      });
+      upstream.on('upgrade', (res, upSocket, upHead) => {
+        const lines = ['HTTP/1.1 101 Switching Protocols'];
+        for (let i = 0; i < res.rawHeaders.length; i += 2)
+          lines.push(`${res.rawHeaders[i]!}: ${res.rawHeaders[i + 1]!}`);
+        socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+        if (upHead.length > 0) socket.write(upHead);
+        if (head.length > 0) upSocket.write(head);
+        upSocket.on('error', () => socket.destroy());
+        socket.on('error', () => upSocket.destroy());
+        upSocket.on('close', () => socket.destroy());
+        socket.on('close', () => upSocket.destroy());
+        upSocket.setTimeout(0);
+        upSocket.setNoDelay(true);
+        upSocket.pipe(socket);
+        socket.pipe(upSocket);
+        settle('upgraded');
+      });
+      upstream.end();
+    });
+  }
+}

@@ -1,0 +1,150 @@
+import { Pool } from 'undici';
+import type { ServiceName } from '@neon/contracts';
+import type { Logger } from '@neon/kit';
+import type { ReplicaView, RouteContext, UpstreamPolicy } from './policy.js';
+
+/** One upstream replica: a keep-alive connection pool and its health. */
+export class Replica implements ReplicaView {
+  readonly origin: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly pool: Pool;
+  healthy = true;
+  /** Consecutive failed health checks or connection failures. */
+  failures = 0;
+
+  constructor(
+    readonly service: ServiceName,
+    readonly url: string,
+    options: { connectTimeoutMs: number },
+  ) {
+    const parsed = new URL(url);
+    this.origin = parsed.origin;
+    this.tags = Object.fromEntries(new URLSearchParams(parsed.hash.replace(/^#/, '')));
+    this.pool = new Pool(this.origin, {
+      connect: { timeout: options.connectTimeoutMs },
+      keepAliveTimeout: 30_000,
+      // Header/body timeouts are set per request: long polls and SSE need none.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+  }
+}
+
+export interface PoolsOptions {
+  logger: Logger;
+  policy: UpstreamPolicy;
+  healthIntervalMs: number;
+  connectTimeoutMs: number;
+}
+
+/**
+ * Every service's replicas: the policy chooses among the healthy ones; an
+ * active check (GET /healthz) and passive ejection (a failed connection) keep
+ * `healthy` current.
+ */
+export class UpstreamPools {
+  private readonly byService = new Map<ServiceName, Replica[]>();
+  private timer: NodeJS.Timeout | null = null;
+  private checking = false;
+  private readonly logger: Logger;
+
+  constructor(
+    urls: Partial<Record<ServiceName, readonly string[]>>,
+    private readonly options: PoolsOptions,
+  ) {
+    this.logger = options.logger;
+    for (const [service, list] of Object.entries(urls) as [ServiceName, string[]][]) {
+      if (list.length === 0) continue;
+      this.byService.set(
+        service,
+        list.map((u) => new Replica(service, u, { connectTimeoutMs: options.connectTimeoutMs })),
+      );
+    }
+  }
+
+  has(service: ServiceName): boolean {
+    return this.byService.has(service);
+  }
+
+  replicas(service: ServiceName): readonly Replica[] {
+    return this.byService.get(service) ?? [];
+  }
+
+  /**
+   * The replica for this attempt, skipping those already tried. When no
+   * replica is known healthy, every untried one is a candidate: a stale
+   * check must not turn a recovered service away.
+   */
+  choose(context: RouteContext, tried: readonly Replica[] = []): Replica | null {
+    const all = this.byService.get(context.service);
+    if (!all) return null;
+    let candidates = all;
+    if (tried.length > 0 || all.some((r) => !r.healthy)) {
+      const untried = all.filter((r) => !tried.includes(r));
+      const healthy = untried.filter((r) => r.healthy);
+      candidates = healthy.length > 0 ? healthy : untried;
+    }
+    if (candidates.length === 0) return null;
+    if (candidates.length === 1) return candidates[0]!;
+    return this.options.policy.choose(candidates, context);
+  }
+
+  /** Passive ejection: a replica that refused or dropped a connection is out until a check passes. */
+  markFailed(replica: Replica, reason: string): void {
+    replica.failures++;
+    if (replica.healthy) {
+      replica.healthy = false;
+      this.logger.warn({ upstream: replica.url, reason }, 'upstream replica ejected');
+    }
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.checkAll(), this.options.healthIntervalMs);
+    this.timer.unref();
+    void this.checkAll();
+  }
+
+  /** One round of active checks (also what the timer runs). */
+  async checkAll(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      const all = [...this.byService.values()].flat();
+      await Promise.all(all.map((r) => this.check(r)));
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private async check(replica: Replica): Promise<void> {
+    let ok = false;
+    try {
+      const res = await replica.pool.request({
+        method: 'GET',
+        path: '/healthz',
+        headersTimeout: Math.max(500, Math.min(this.options.healthIntervalMs, 5000)),
+        bodyTimeout: 5000,
+      });
+      await res.body.dump();
+      ok = res.statusCode === 200;
+    } catch {
+      ok = false;
+    }
+    if (ok) {
+      if (!replica.healthy) this.logger.info({ upstream: replica.url }, 'upstream replica healthy');
+      replica.healthy = true;
+      replica.failures = 0;
+    } else {
+      this.markFailed(replica, 'health check failed');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await Promise.all(
+      [...this.byService.values()].flat().map((r) => r.pool.destroy().catch(() => undefined)),
+    );
+  }
+}

@@ -1,0 +1,580 @@
+import assert from 'node:assert/strict';
+import { createHmac, randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { WebSocket } from 'ws';
+import type { Problem } from '@neon/contracts';
+import { engines, skipUnless, waitFor } from '@neon/testing';
+import { CONTENT_SECURITY_POLICY } from '../src/proxy/security.js';
+import { PHOENIX_TOKEN_PREFIX } from '../src/socket/upgrade.js';
+import {
+  PUBLIC_URL,
+  makeKeys,
+  mintTicket,
+  mintToken,
+  startGateway,
+  startUpstream,
+  type GatewayHandle,
+  type Keys,
+  type Upstream,
+} from './harness.js';
+
+const { redisUrl } = engines();
+const variants = [
+  { name: 'in-memory limits and tickets', redisUrl: undefined, skip: false as const },
+  { name: 'Redis limits and tickets', redisUrl, skip: skipUnless(redisUrl, 'TEST_REDIS_URL') },
+];
+
+async function problem(res: Response): Promise<Problem> {
+  assert.equal(res.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+  return (await res.json()) as Problem;
+}
+
+function b64url(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+/** Opens a socket through the gateway; resolves with the first frame or the HTTP refusal. */
+function openSocket(
+  url: string,
+  protocols?: string[],
+): Promise<
+  { ok: true; ws: WebSocket; first: string } | { ok: false; status: number; body: string }
+> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocols);
+    ws.once('message', (data) => resolve({ ok: true, ws, first: (data as Buffer).toString() }));
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ ok: false, status: res.statusCode ?? 0, body }));
+    });
+    ws.once('error', (err) => {
+      if (ws.readyState !== WebSocket.CLOSED) reject(err);
+    });
+  });
+}
+
+for (const variant of variants) {
+  describe(`gateway with ${variant.name}`, { skip: variant.skip }, () => {
+    let keys: Keys;
+    let stranger: Keys;
+    let identity: Upstream;
+    let live: Upstream;
+    let chat: Upstream;
+    let gw: GatewayHandle;
+
+    before(async () => {
+      keys = await makeKeys();
+      stranger = await makeKeys(keys.kid);
+      identity = await startUpstream('identity', () => [keys.publicJwk]);
+      live = await startUpstream('live', () => []);
+      chat = await startUpstream('chat', () => []);
+      gw = await startGateway(
+        {
+          IDENTITY_URL: identity.url,
+          LIVE_URL: live.url,
+          CHAT_URL: chat.url,
+          GATEWAY_BODY_LIMIT_BYTES: '4096',
+          GATEWAY_UPSTREAM_TIMEOUT_MS: '500',
+        },
+        { redisUrl: variant.redisUrl },
+      );
+    });
+
+    after(async () => {
+      await gw.close();
+      await Promise.all([identity.close(), live.close(), chat.close()]);
+    });
+
+    test('a valid token reaches the upstream as the X-Client-* identity', async () => {
+      const token = await mintToken(keys, { username: 'alice', roles: ['user'] });
+      const res = await fetch(`${gw.url}/api/v1/me`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(res.status, 200);
+      const body = (await res.json()) as { client: unknown };
+      assert.deepEqual(body.client, {
+        id: '0190f000-0000-7000-8000-000000000001',
+        username: 'alice',
+        roles: ['user'],
+      });
+    });
+
+    test('the path and query are forwarded unchanged to the service that owns them', async () => {
+      const res = await fetch(`${gw.url}/api/v1/streams/abc/x?y=1&z=%20`);
+      assert.equal(res.status, 200);
+      const body = (await res.json()) as { upstream: string; url: string };
+      assert.equal(body.upstream, 'live');
+      assert.equal(body.url, '/api/v1/streams/abc/x?y=1&z=%20');
+    });
+
+    test('every bad token is refused with 401 and never forwarded', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const claims = {
+        iss: PUBLIC_URL,
+        aud: 'neon-api',
+        sub: 'victim',
+        username: 'victim',
+        roles: ['admin'],
+        iat: now,
+        exp: now + 600,
+        jti: randomUUID(),
+      };
+      const header = b64url({ alg: 'HS256', kid: keys.kid, typ: 'JWT' });
+      const hsInput = `${header}.${b64url(claims)}`;
+      const hsWithPublicKey = `${hsInput}.${createHmac('sha256', JSON.stringify(keys.publicJwk))
+        .update(hsInput)
+        .digest('base64url')}`;
+      const valid = await mintToken(keys);
+      const [vh, vp] = valid.split('.');
+      const cases: [string, string, string][] = [
+        [
+          'alg none',
+          `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(claims)}.`,
+          'AUTH_TOKEN_INVALID',
+        ],
+        [
+          'alg none, kid set',
+          `${b64url({ alg: 'none', kid: keys.kid })}.${b64url(claims)}.`,
+          'AUTH_TOKEN_INVALID',
+        ],
+        ['HS256 signed with the public key', hsWithPublicKey, 'AUTH_TOKEN_INVALID'],
+        ['unknown kid', await mintToken(keys, { kid: 'nobody-knows' }), 'AUTH_TOKEN_INVALID'],
+        ['signed by another key', await mintToken(stranger), 'AUTH_TOKEN_INVALID'],
+        [
+          'tampered payload',
+          `${vh}.${b64url({ ...claims, sub: 'x' })}.${valid.split('.')[2]}`,
+          'AUTH_TOKEN_INVALID',
+        ],
+        [
+          'truncated signature',
+          `${vh}.${vp}.${valid.split('.')[2]!.slice(0, 40)}`,
+          'AUTH_TOKEN_INVALID',
+        ],
+        [
+          'expired beyond the leeway',
+          await mintToken(keys, { issuedAt: now - 900, lifetimeSeconds: 820 }),
+          'AUTH_TOKEN_EXPIRED',
+        ],
+        ['wrong audience', await mintToken(keys, { audience: 'socket' }), 'AUTH_TOKEN_INVALID'],
+        [
+          'wrong issuer',
+          await mintToken(keys, { issuer: 'http://evil.test' }),
+          'AUTH_TOKEN_INVALID',
+        ],
+        [
+          'one-hour lifetime',
+          await mintToken(keys, { lifetimeSeconds: 3600 }),
+          'AUTH_TOKEN_INVALID',
+        ],
+        [
+          'issued in the future',
+          await mintToken(keys, { issuedAt: now + 600 }),
+          'AUTH_TOKEN_INVALID',
+        ],
+        ['not a JWT', 'hello', 'AUTH_TOKEN_INVALID'],
+      ];
+      const before = identity.seen.length;
+      for (const [name, token, code] of cases) {
+        const res = await fetch(`${gw.url}/api/v1/me`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        assert.equal(res.status, 401, name);
+        assert.equal(res.headers.get('www-authenticate'), 'Bearer error="invalid_token"', name);
+        assert.equal((await problem(res)).code, code, name);
+      }
+      assert.equal(identity.seen.length, before, 'no bad token reached the upstream');
+    });
+
+    test('a token within the 60 s leeway still passes', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const token = await mintToken(keys, { issuedAt: now - 900, lifetimeSeconds: 870 });
+      const res = await fetch(`${gw.url}/api/v1/me`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(res.status, 200);
+    });
+
+    test('a client-sent X-Client-Id never reaches an upstream', async () => {
+      const spoof = {
+        'x-client-id': 'someone-else',
+        'x-client-username': 'root',
+        'x-client-roles': 'admin',
+        'x-neon-internal': 'guess',
+      };
+      const anonymous = await fetch(`${gw.url}/api/v1/streams/spoof`, { headers: spoof });
+      const a = (await anonymous.json()) as { headers: Record<string, string>; client: unknown };
+      assert.equal(a.client, null);
+      assert.equal(a.headers['x-client-id'], undefined);
+      assert.equal(a.headers['x-client-roles'], undefined);
+
+      const token = await mintToken(keys, { sub: 'the-real-one', username: 'bob' });
+      const signed = await fetch(`${gw.url}/api/v1/streams/spoof`, {
+        headers: { ...spoof, authorization: `Bearer ${token}` },
+      });
+      const s = (await signed.json()) as { headers: Record<string, string>; client: unknown };
+      assert.deepEqual(s.client, { id: 'the-real-one', username: 'bob', roles: ['user'] });
+      assert.equal(s.headers['x-client-roles'], 'user');
+    });
+
+    test('the admin surface needs the admin role at the gateway', async () => {
+      const none = await fetch(`${gw.url}/admin/v1/users`);
+      assert.equal(none.status, 401);
+      assert.equal(none.headers.get('www-authenticate'), 'Bearer');
+      assert.equal((await problem(none)).code, 'AUTH_REQUIRED');
+
+      const user = await fetch(`${gw.url}/admin/v1/users`, {
+        headers: { authorization: `Bearer ${await mintToken(keys, { roles: ['user'] })}` },
+      });
+      assert.equal(user.status, 403);
+      assert.equal((await problem(user)).code, 'FORBIDDEN');
+
+      const admin = await fetch(`${gw.url}/admin/v1/users`, {
+        headers: { authorization: `Bearer ${await mintToken(keys, { roles: ['user', 'admin'] })}` },
+      });
+      assert.equal(admin.status, 200);
+      assert.equal(((await admin.json()) as { upstream: string }).upstream, 'identity');
+    });
+
+    test('unrouted API paths are 404 problems; ambiguous paths are refused', async () => {
+      for (const path of ['/api/v1/nothing-here', '/public/v2/x', '/admin/v2/x']) {
+        const res = await fetch(`${gw.url}${path}`);
+        assert.equal(res.status, 404, path);
+        assert.equal((await problem(res)).code, 'NOT_FOUND');
+      }
+      const res = await fetch(`${gw.url}/api/v1/auth/..%2f..%2fadmin/v1/users`);
+      assert.equal(res.status, 400);
+      assert.equal((await problem(res)).code, 'BAD_REQUEST');
+    });
+
+    test('a service without a reachable replica answers 503; a slow one 504', async () => {
+      const res = await fetch(`${gw.url}/api/v1/channels/x`);
+      assert.equal(res.status, 503);
+      assert.equal((await problem(res)).code, 'GATEWAY_UPSTREAM_UNAVAILABLE');
+      const slow = await fetch(`${gw.url}/api/v1/streams/hang`);
+      assert.equal(slow.status, 504);
+      assert.equal((await problem(slow)).code, 'GATEWAY_UPSTREAM_TIMEOUT');
+    });
+
+    test('request bodies stream through and oversized ones answer 413', async () => {
+      const ok = await fetch(`${gw.url}/api/v1/streams/upload`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: Buffer.alloc(4000, 1),
+      });
+      assert.equal(((await ok.json()) as { bodyLength: number }).bodyLength, 4000);
+      const big = await fetch(`${gw.url}/api/v1/streams/upload`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ x: 'y'.repeat(5000) }),
+      });
+      assert.equal(big.status, 413);
+      assert.equal((await problem(big)).code, 'PAYLOAD_TOO_LARGE');
+      const chunked = await fetch(`${gw.url}/api/v1/streams/upload`, {
+        method: 'PUT',
+        body: new ReadableStream({
+          start(c) {
+            for (let i = 0; i < 5; i++) c.enqueue(new Uint8Array(1000));
+            c.close();
+          },
+        }),
+        duplex: 'half',
+      });
+      assert.equal(chunked.status, 413);
+    });
+
+    test('a long-lived response streams before the upstream finishes it', async () => {
+      const res = await fetch(`${gw.url}/api/v1/streams/live-feed`);
+      assert.equal(res.status, 200);
+      const reader = res.body!.getReader();
+      const first = await reader.read();
+      assert.match(Buffer.from(first.value).toString(), /data: first/);
+      live.releaseStream();
+      let rest = '';
+      for (;;) {
+        const r = await reader.read();
+        if (r.done) break;
+        rest += Buffer.from(r.value).toString();
+      }
+      assert.match(rest, /data: last/);
+      const empty = await fetch(`${gw.url}/api/v1/streams/empty`);
+      assert.equal(empty.status, 204);
+    });
+
+    test('request ids are issued, or kept when valid, and forwarded', async () => {
+      const given = await fetch(`${gw.url}/api/v1/streams/rid`, {
+        headers: { 'x-request-id': 'abc-123' },
+      });
+      assert.equal(given.headers.get('x-request-id'), 'abc-123');
+      assert.equal(
+        ((await given.json()) as { headers: Record<string, string> }).headers['x-request-id'],
+        'abc-123',
+      );
+      const bad = await fetch(`${gw.url}/api/v1/streams/rid`, {
+        headers: { 'x-request-id': 'no spaces <>' },
+      });
+      const issued = bad.headers.get('x-request-id')!;
+      assert.match(issued, /^[0-9a-f-]{36}$/);
+      assert.equal(
+        ((await bad.json()) as { headers: Record<string, string> }).headers['x-request-id'],
+        issued,
+      );
+    });
+
+    test('security headers on every answer; CORS only for PUBLIC_URL', async () => {
+      const res = await fetch(`${gw.url}/api/v1/streams/h`, { headers: { origin: PUBLIC_URL } });
+      await res.arrayBuffer();
+      assert.equal(res.headers.get('content-security-policy'), CONTENT_SECURITY_POLICY);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+      assert.ok(res.headers.get('referrer-policy'));
+      assert.equal(res.headers.get('access-control-allow-origin'), PUBLIC_URL);
+      const other = await fetch(`${gw.url}/api/v1/streams/h`, {
+        headers: { origin: 'http://evil.test' },
+      });
+      await other.arrayBuffer();
+      assert.equal(other.headers.get('access-control-allow-origin'), null);
+      const preflight = await fetch(`${gw.url}/api/v1/me`, {
+        method: 'OPTIONS',
+        headers: { origin: 'http://evil.test', 'access-control-request-method': 'PATCH' },
+      });
+      assert.equal(preflight.status, 403);
+      await preflight.arrayBuffer();
+      const ours = await fetch(`${gw.url}/api/v1/me`, {
+        method: 'OPTIONS',
+        headers: { origin: PUBLIC_URL, 'access-control-request-method': 'PATCH' },
+      });
+      assert.equal(ours.status, 204);
+      assert.match(ours.headers.get('access-control-allow-methods') ?? '', /PATCH/);
+    });
+
+    test('a socket ticket works once, over ?token= or the phoenix protocol entry', async () => {
+      const ticket = await mintTicket(keys, { sub: 'u-1', username: 'carol' });
+      const first = await openSocket(
+        `${gw.url.replace('http', 'ws')}/socket/websocket?vsn=2.0.0&token=${ticket}&id=forged`,
+      );
+      assert.ok(first.ok);
+      const hello = JSON.parse(first.first) as { url: string };
+      const forwarded = new URL(hello.url, 'http://x');
+      assert.equal(forwarded.searchParams.get('token'), null);
+      assert.equal(forwarded.searchParams.get('id'), 'u-1');
+      assert.equal(forwarded.searchParams.get('username'), 'carol');
+      assert.equal(forwarded.searchParams.get('vsn'), '2.0.0');
+      const upstreamSide = chat.sockets.at(-1)!;
+      assert.equal(upstreamSide.headers['x-client-id'], 'u-1');
+      const echoed = new Promise<string>((r) =>
+        first.ws.once('message', (d) => r((d as Buffer).toString())),
+      );
+      first.ws.send('ping');
+      assert.equal(await echoed, 'echo:ping');
+      first.ws.close();
+
+      const again = await openSocket(
+        `${gw.url.replace('http', 'ws')}/socket/websocket?token=${ticket}`,
+      );
+      assert.ok(!again.ok);
+      assert.equal(again.status, 401);
+      assert.equal((JSON.parse(again.body) as Problem).code, 'AUTH_TICKET_INVALID');
+
+      const viaProtocol = await mintTicket(keys, { sub: 'u-2', username: 'dave' });
+      const entry = `${PHOENIX_TOKEN_PREFIX}${btoa(viaProtocol).replace(/=/g, '')}`;
+      const phx = await openSocket(`${gw.url.replace('http', 'ws')}/socket/websocket?vsn=2.0.0`, [
+        'phoenix',
+        entry,
+      ]);
+      assert.ok(phx.ok);
+      assert.equal(phx.ws.protocol, 'phoenix');
+      const side = chat.sockets.at(-1)!;
+      assert.equal(side.protocol, 'phoenix');
+      assert.equal(new URL(side.url, 'http://x').searchParams.get('username'), 'dave');
+      phx.ws.close();
+      const replay = await openSocket(`${gw.url.replace('http', 'ws')}/socket/websocket`, [
+        'phoenix',
+        entry,
+      ]);
+      assert.ok(!replay.ok);
+      assert.equal(replay.status, 401);
+    });
+
+    test('bad tickets are refused before the upgrade; no ticket is an anonymous socket', async () => {
+      const base = `${gw.url.replace('http', 'ws')}/socket/websocket`;
+      const accessToken = await mintToken(keys);
+      const longTicket = await mintTicket(keys, { lifetimeSeconds: 900 });
+      const expired = await mintTicket(keys, { issuedAt: Math.floor(Date.now() / 1000) - 61 });
+      for (const bad of [accessToken, longTicket, expired, 'garbage']) {
+        const r = await openSocket(`${base}?token=${bad}`);
+        assert.ok(!r.ok);
+        assert.equal(r.status, 401);
+      }
+      const anon = await openSocket(`${base}?vsn=2.0.0&id=forged&username=forged`);
+      assert.ok(anon.ok);
+      const url = new URL((JSON.parse(anon.first) as { url: string }).url, 'http://x');
+      assert.equal(url.searchParams.get('id'), null);
+      assert.equal(url.searchParams.get('username'), null);
+      assert.equal(chat.sockets.at(-1)!.headers['x-client-id'], undefined);
+      anon.ws.close();
+    });
+
+    test('logs never hold tokens, tickets or cookies', async () => {
+      const token = await mintToken(keys);
+      const ticket = await mintTicket(keys);
+      await (
+        await fetch(`${gw.url}/api/v1/streams/logged?token=secret-query-value&x=1`, {
+          headers: { authorization: `Bearer ${token}`, cookie: 'neon_refresh=cookie-value' },
+        })
+      ).arrayBuffer();
+      await (
+        await fetch(`${gw.url}/api/v1/me`, { headers: { authorization: `Bearer ${token}x` } })
+      ).arrayBuffer();
+      const s = await openSocket(
+        `${gw.url.replace('http', 'ws')}/socket/websocket?token=${ticket}`,
+      );
+      assert.ok(s.ok);
+      s.ws.close();
+      await (await fetch(`${gw.url}/api/v1/streams/x?key=live_streamkey_value`)).arrayBuffer();
+      const logs = gw.lines.join('');
+      assert.match(logs, /\/api\/v1\/streams\/logged/, 'requests are logged');
+      for (const secret of [
+        token,
+        ticket,
+        'secret-query-value',
+        'cookie-value',
+        'live_streamkey_value',
+      ])
+        assert.ok(!logs.includes(secret), 'a secret reached the log');
+      assert.ok(!logs.includes(token.split('.')[2]!), 'a signature reached the log');
+    });
+  });
+
+  describe(`gateway limits with ${variant.name}`, { skip: variant.skip }, () => {
+    let keys: Keys;
+    let identity: Upstream;
+    let gw: GatewayHandle;
+    before(async () => {
+      keys = await makeKeys();
+      identity = await startUpstream('identity', () => [keys.publicJwk]);
+      gw = await startGateway(
+        {
+          IDENTITY_URL: identity.url,
+          GATEWAY_AUTH_RATE_LIMIT: '3',
+          GATEWAY_API_RATE_LIMIT: '5',
+        },
+        { redisUrl: variant.redisUrl },
+      );
+    });
+    after(async () => {
+      await gw.close();
+      await identity.close();
+    });
+
+    test('login brute force hits 429 with Retry-After and RateLimit headers', async () => {
+      const statuses: number[] = [];
+      let last: Response | undefined;
+      for (let i = 0; i < 4; i++) {
+        last = await fetch(`${gw.url}/api/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ login: 'alice', password: `guess-${i}` }),
+        });
+        statuses.push(last.status);
+        if (last.status !== 429) await last.arrayBuffer();
+      }
+      assert.deepEqual(statuses, [200, 200, 200, 429]);
+      assert.equal((await problem(last!)).code, 'RATE_LIMITED');
+      assert.ok(Number(last!.headers.get('retry-after')) >= 1);
+      assert.equal(last!.headers.get('ratelimit-limit'), '3');
+      assert.equal(last!.headers.get('ratelimit-remaining'), '0');
+      assert.ok(Number(last!.headers.get('ratelimit-reset')) >= 1);
+    });
+
+    test('the API limit counts per user, so one user cannot starve another', async () => {
+      const alice = await mintToken(keys, { sub: 'alice-id' });
+      const bob = await mintToken(keys, { sub: 'bob-id' });
+      const codes: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const res = await fetch(`${gw.url}/api/v1/users/x`, {
+          headers: { authorization: `Bearer ${alice}` },
+        });
+        codes.push(res.status);
+        await res.arrayBuffer();
+      }
+      assert.deepEqual(codes, [200, 200, 200, 200, 200, 429]);
+      const other = await fetch(`${gw.url}/api/v1/users/x`, {
+        headers: { authorization: `Bearer ${bob}` },
+      });
+      assert.equal(other.status, 200);
+      assert.equal(other.headers.get('ratelimit-remaining'), '4');
+    });
+
+    test(
+      'gateway replicas on one Redis share one budget',
+      { skip: !variant.redisUrl },
+      async () => {
+        const second = await startGateway(
+          {
+            IDENTITY_URL: identity.url,
+            GATEWAY_AUTH_RATE_LIMIT: '3',
+            GATEWAY_REDIS_PREFIX: gw.prefix,
+          },
+          { redisUrl: variant.redisUrl },
+        );
+        try {
+          const res = await fetch(`${second.url}/api/v1/auth/register`, {
+            method: 'POST',
+            body: '{}',
+          });
+          assert.equal(res.status, 429, "the first gateway already used this IP's attempts");
+          assert.equal((await problem(res)).code, 'RATE_LIMITED');
+        } finally {
+          await second.close();
+        }
+      },
+    );
+  });
+}
+
+describe('gateway load balancing', () => {
+  let keys: Keys;
+  let a: Upstream;
+  let b: Upstream;
+  let gw: GatewayHandle;
+  before(async () => {
+    keys = await makeKeys();
+    a = await startUpstream('channels-a', () => [keys.publicJwk]);
+    b = await startUpstream('channels-b', () => [keys.publicJwk]);
+    gw = await startGateway({ CHANNELS_URL: `${a.url},${b.url}`, IDENTITY_URL: a.url });
+  });
+  after(async () => {
+    await gw.close();
+    await a.close();
+    await b.close().catch(() => undefined);
+  });
+
+  test('two replicas share the load; killing one mid-run loses no request', async () => {
+    const served: string[] = [];
+    const token = await mintToken(keys);
+    for (let i = 0; i < 60; i++) {
+      if (i === 20) await b.close();
+      const res = await fetch(`${gw.url}/api/v1/channels/c${i}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(res.status, 200, `request ${i}`);
+      served.push(((await res.json()) as { upstream: string }).upstream);
+    }
+    assert.ok(served.slice(0, 20).includes('channels-b'), 'both replicas served before the kill');
+    assert.ok(served.slice(0, 20).includes('channels-a'));
+    assert.ok(served.slice(20).every((s) => s === 'channels-a'));
+  });
+
+  test('once ejected, a dead replica receives nothing, non-idempotent requests included', async () => {
+    await waitFor(async () => {
+      const r = await fetch(`${gw.url}/api/v1/channels/p`, { method: 'POST', body: '{}' });
+      await r.arrayBuffer();
+      return r.status === 200;
+    });
+    for (let i = 0; i < 10; i++) {
+      const r = await fetch(`${gw.url}/api/v1/channels/p`, { method: 'POST', body: '{}' });
+      assert.equal(r.status, 200);
+      await r.arrayBuffer();
+    }
+  });
+});

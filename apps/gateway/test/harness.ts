@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Redis } from 'ioredis';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { pino } from 'pino';
+import { WebSocketServer } from 'ws';
+import { API_AUDIENCE, SOCKET_AUDIENCE } from '@neon/contracts';
+import { createServer, loadConfig, redactUrl, REDACT_PATHS, type Logger } from '@neon/kit';
+import type { Platform, Service } from '@neon/platform';
+import type { Bus } from '@neon/bus';
+import type { Db } from '@neon/db';
+import { buildApp } from '../src/app.js';
+import { gatewaySpec, type GatewayConfig } from '../src/config.js';
+import { uniqueName } from '@neon/testing';
+
+export const PUBLIC_URL = 'http://neon.test';
+export const SECRET = 'test-internal-secret-0123456789abcdef';
+
+/** Log lines as the gateway wrote them, for redaction checks. */
+export function captureLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const logger = pino(
+    {
+      level: 'debug',
+      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+      serializers: {
+        req: (req: { method?: string; url?: string }) => ({
+          method: req.method,
+          url: req.url ? redactUrl(req.url) : req.url,
+        }),
+      },
+    },
+    { write: (s: string) => void lines.push(s) },
+  );
+  return { logger, lines };
+}
+
+/** The gateway needs neither; touching them is a bug this makes loud. */
+function unused<T extends object>(what: string): T {
+  return new Proxy({} as T, {
+    get() {
+      throw new Error(`the gateway does not use the ${what}`);
+    },
+  });
+}
+
+export interface Keys {
+  kid: string;
+  privateKey: CryptoKey;
+  publicJwk: JWK;
+}
+
+export async function makeKeys(kid = `k-${randomUUID().slice(0, 8)}`): Promise<Keys> {
+  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
+  return { kid, privateKey, publicJwk };
+}
+
+export interface TokenOptions {
+  sub?: string;
+  username?: string;
+  roles?: string[];
+  audience?: string;
+  issuer?: string;
+  lifetimeSeconds?: number;
+  issuedAt?: number;
+  kid?: string;
+  jti?: string;
+}
+
+export async function mintToken(keys: Keys, o: TokenOptions = {}): Promise<string> {
+  const iat = o.issuedAt ?? Math.floor(Date.now() / 1000);
+  return new SignJWT({ username: o.username ?? 'alice', roles: o.roles ?? ['user'] })
+    .setProtectedHeader({ alg: 'RS256', kid: o.kid ?? keys.kid, typ: 'JWT' })
+    .setIssuer(o.issuer ?? PUBLIC_URL)
+    .setAudience(o.audience ?? API_AUDIENCE)
+    .setSubject(o.sub ?? '0190f000-0000-7000-8000-000000000001')
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + (o.lifetimeSeconds ?? 900))
+    .setJti(o.jti ?? randomUUID())
+    .sign(keys.privateKey);
+}
+
+export function mintTicket(keys: Keys, o: TokenOptions = {}): Promise<string> {
+  return mintToken(keys, { audience: SOCKET_AUDIENCE, lifetimeSeconds: 60, ...o });
+}
+
+export interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  client: { id: string; username: string; roles: string[] } | null;
+}
+
+export interface Upstream {
+  url: string;
+  name: string;
+  /** Every request that reached this upstream, JWKS and health checks excepted. */
+  seen: Seen[];
+  /** Query strings and headers of upgraded sockets. */
+  sockets: { url: string; headers: IncomingHttpHeaders; protocol: string }[];
+  /** Resolves the pending `/stream` response's second half. */
+  releaseStream(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A small Neon service of our own (kit's server): it echoes what it received,
+ * serves a JWKS, streams on /api/v1/streams/slow, and accepts chat sockets.
+ */
+export async function startUpstream(name: string, jwks: () => JWK[]): Promise<Upstream> {
+  const { logger } = captureLogger();
+  const server = createServer({ name, logger, internalSecret: SECRET });
+  const seen: Seen[] = [];
+  const sockets: Upstream['sockets'] = [];
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((r) => (release = r));
+
+  server.get('/.well-known/jwks.json', async () => ({ keys: jwks() }));
+  server.get('/api/v1/streams/live-feed', async (_request, reply) => {
+    reply.raw.writeHead(200, { 'content-type': 'text/event-stream' });
+    reply.raw.write('data: first\n\n');
+    await released;
+    reply.raw.end('data: last\n\n');
+    return reply;
+  });
+  server.get('/api/v1/streams/hang', async (_request, reply) => {
+    await new Promise((r) => setTimeout(r, 3000));
+    return reply.send({ late: true });
+  });
+  server.get('/api/v1/streams/empty', async (_request, reply) => reply.code(204).send());
+  server.get('/api/v1/me', async (request) => ({ client: request.client }));
+  server.removeAllContentTypeParsers();
+  server.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit: 64 * 1024 * 1024 },
+    (_r, body, done) => done(null, body),
+  );
+  server.all('/*', async (request) => {
+    const body = request.body as Buffer | undefined;
+    return {
+      upstream: name,
+      method: request.method,
+      url: request.url,
+      headers: request.headers,
+      client: request.client,
+      bodyLength: body?.length ?? 0,
+    };
+  });
+  server.addHook('onRequest', async (request) => {
+    if (request.url === '/healthz' || request.url.startsWith('/.well-known/')) return;
+    seen.push({
+      method: request.method,
+      url: request.url,
+      headers: request.headers,
+      client: request.client,
+    });
+  });
+
+  const wss = new WebSocketServer({ noServer: true });
+  server.server.on('upgrade', (req, socket, head) => {
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.push({ url: req.url ?? '', headers: req.headers, protocol: ws.protocol });
+      ws.on('message', (data) => ws.send(`echo:${(data as Buffer).toString()}`));
+      ws.send(JSON.stringify({ hello: name, url: req.url }));
+    });
+  });
+
+  const url = await server.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    url,
+    name,
+    seen,
+    sockets,
+    releaseStream: () => release(),
+    async close() {
+      release();
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      await server.close();
+    },
+  };
+}
+
+export interface GatewayHandle {
+  url: string;
+  service: Service;
+  lines: string[];
+  redis: Redis | null;
+  /** Its Redis key prefix (unique per test gateway unless given). */
+  prefix: string;
+  close(): Promise<void>;
+}
+
+/** The gateway on a loopback port, over the given upstreams and optional Redis. */
+export async function startGateway(
+  env: Record<string, string>,
+  options: { redisUrl?: string | undefined } = {},
+): Promise<GatewayHandle> {
+  const { logger, lines } = captureLogger();
+  const redis = options.redisUrl ? new Redis(options.redisUrl, { lazyConnect: true }) : null;
+  if (redis) await redis.connect();
+  const platform: Platform = {
+    shape: redis ? 'distributed' : 'embedded',
+    logger,
+    db: unused<Db>('database'),
+    bus: unused<Bus>('bus'),
+    redis,
+    internalSecret: SECRET,
+    dataDir: '/nonexistent',
+    publicUrl: PUBLIC_URL,
+  };
+  const config: GatewayConfig = loadConfig(gatewaySpec, {
+    WEB_ROOT: '/nonexistent',
+    GATEWAY_HEALTH_INTERVAL_MS: '200',
+    GATEWAY_JWKS_COOLDOWN_MS: '0',
+    GATEWAY_REDIS_PREFIX: uniqueName('gwtest'),
+    ...env,
+  });
+  const prefix = config.GATEWAY_REDIS_PREFIX;
+  const service = await buildApp(platform, config);
+  const url = await service.server.listen({ host: '127.0.0.1', port: 0 });
+  await service.start?.();
+  return {
+    url,
+    service,
+    lines,
+    redis,
+    prefix,
+    async close() {
+      await service.server.close();
+      await service.close();
+      if (redis) await redis.quit();
+    },
+  };
+}
