@@ -3,11 +3,20 @@ import { createServer } from '@neon/kit';
 import { addEngineChecks, type Platform, type Service, type ServiceModule } from '@neon/platform';
 import { chatSpec, type ChatConfig } from './config.js';
 import { migrations } from './db/migrations/index.js';
+import { MemoryRateLimiter, RedisRateLimiter } from './domain/rate-limit.js';
+import { subscribeProjections } from './events/projections.js';
+import { ChatService } from './rooms/chat.service.js';
+import { natsFanout, soloFanout, type Fanout } from './rooms/fanout.js';
+import { RoomRegistry } from './rooms/room.js';
+import { moderationLogRoutes } from './routes/moderation-log.routes.js';
+import { SocketServer } from './socket/socket-server.js';
+import { ChatRepository } from './store/chat.repository.js';
+import type { Subscription } from '@neon/bus';
 
 export const SCHEMA = 'chat';
 
 /** Builds the chat service (chat rooms over WebSocket (Phoenix Channels V2), history and moderation) from its dependencies; never listens. */
-export async function buildApp(platform: Platform, _config: ChatConfig): Promise<Service> {
+export async function buildApp(platform: Platform, config: ChatConfig): Promise<Service> {
   const logger = platform.logger.child({ service: 'chat' });
   const server = createServer({
     name: 'chat',
@@ -17,10 +26,51 @@ export async function buildApp(platform: Platform, _config: ChatConfig): Promise
   });
   addEngineChecks(server, platform);
   await migrate(platform.db, SCHEMA, migrations);
+
+  const repo = new ChatRepository(platform.db);
+  const rooms = new RoomRegistry(repo);
+  const limiter = platform.redis ? new RedisRateLimiter(platform.redis) : new MemoryRateLimiter();
+  const chat = new ChatService({ repo, rooms, limiter, config, logger });
+  const sockets = new SocketServer({
+    chat,
+    logger,
+    internalSecret: platform.internalSecret,
+    maxBufferedBytes: config.CHAT_MAX_BUFFERED_BYTES,
+    heartbeatTimeoutMs: config.CHAT_HEARTBEAT_TIMEOUT_MS,
+  });
+  server.server.on('upgrade', sockets.handleUpgrade);
+  // Sockets close (after draining) before the HTTP server stops, whoever closes it.
+  server.addHook('preClose', async () => {
+    await sockets.close();
+  });
+
+  await server.register(moderationLogRoutes, { rooms, repo });
+
+  let fanout: Fanout = soloFanout;
+  if (config.NATS_URL) {
+    fanout = await natsFanout(
+      config.NATS_URL,
+      config.CHAT_FANOUT_SUBJECT,
+      (m) => {
+        chat.received(m).catch((err: unknown) => logger.error({ err }, 'fan-out delivery failed'));
+      },
+      (err) => logger.error({ err }, 'fan-out failed'),
+    );
+  }
+  chat.fanout = fanout;
+  let subscriptions: Subscription[] = [];
+
   return {
     name: 'chat',
     server,
-    async close() {},
+    async start() {
+      subscriptions = await subscribeProjections(platform.bus, platform.db, SCHEMA, repo, chat);
+    },
+    async close() {
+      await sockets.close();
+      for (const s of subscriptions) await s.close();
+      await fanout.close();
+    },
   };
 }
 

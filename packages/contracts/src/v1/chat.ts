@@ -3,6 +3,9 @@ import Type, { type Static } from 'typebox';
 export const CHAT_MAX_BODY = 500;
 export const CHAT_HISTORY_ON_JOIN = 50;
 export const CHAT_RESUME_LIMIT = 500;
+/** Frames larger than this close the socket with 1009 (message too big). */
+export const CHAT_MAX_FRAME_BYTES = 16 * 1024;
+export const CHAT_MAX_TIMEOUT_SECONDS = 1_209_600;
 
 export const ChatBadge = Type.Union([
   Type.Literal('owner'),
@@ -32,19 +35,35 @@ export type ChatMessage = Static<typeof ChatMessage>;
 
 /** Client → server payloads. */
 export const ShoutPayload = Type.Object({ body: Type.String() });
+export type ShoutPayload = Static<typeof ShoutPayload>;
+export const ShoutReply = Type.Object({ id: Type.String() });
+export type ShoutReply = Static<typeof ShoutReply>;
 export const JoinPayload = Type.Object({ last_seen_id: Type.Optional(Type.String()) });
+export type JoinPayload = Static<typeof JoinPayload>;
+
+export const RoomSettings = Type.Object({
+  slowSeconds: Type.Integer(),
+  followersOnly: Type.Boolean(),
+  subscribersOnly: Type.Boolean(),
+});
+export type RoomSettings = Static<typeof RoomSettings>;
+
 export const JoinReply = Type.Object({
+  /** The last 50 messages, oldest first; after `last_seen_id`, every later one (up to 500). */
   history: Type.Array(ChatMessage),
+  /** Whether this socket may send `moderate` events in the room. */
   moderator: Type.Boolean(),
+  settings: RoomSettings,
 });
 export type JoinReply = Static<typeof JoinReply>;
 
+/** Client → server `moderate` payloads (owner, channel moderators, admins). */
 export const ModerationAction = Type.Union([
   Type.Object({ action: Type.Literal('delete'), messageId: Type.String() }),
   Type.Object({
     action: Type.Literal('timeout'),
     userId: Type.String(),
-    seconds: Type.Integer({ minimum: 1, maximum: 1_209_600 }),
+    seconds: Type.Integer({ minimum: 1, maximum: CHAT_MAX_TIMEOUT_SECONDS }),
     reason: Type.Optional(Type.String({ maxLength: 200 })),
   }),
   Type.Object({
@@ -61,14 +80,35 @@ export const ModerationAction = Type.Union([
   Type.Object({ action: Type.Literal('subscribers_only'), enabled: Type.Boolean() }),
 ]);
 export type ModerationAction = Static<typeof ModerationAction>;
+export type ModerationActionName = ModerationAction['action'];
 
-/** Server → room: a message was removed. */
+/** Server → room `delete`: a message was removed. */
 export const MessageDeleted = Type.Object({ id: Type.String() });
 export type MessageDeleted = Static<typeof MessageDeleted>;
 
-export const RoomSettings = Type.Object({
-  slowSeconds: Type.Integer(),
-  followersOnly: Type.Boolean(),
-  subscribersOnly: Type.Boolean(),
+/** Server → room `user_restricted`: a user was timed out (`until` set), banned (`until` null) or unbanned (`lifted`). */
+export const UserRestricted = Type.Object({
+  userId: Type.String(),
+  until: Type.Union([Type.String(), Type.Null()]),
+  lifted: Type.Boolean(),
 });
-export type RoomSettings = Static<typeof RoomSettings>;
+export type UserRestricted = Static<typeof UserRestricted>;
+
+/** One entry of a channel's moderation log. */
+export const ModerationLogEntry = Type.Object({
+  id: Type.String(),
+  action: Type.String(),
+  actor: Type.Object({ id: Type.String(), username: Type.String() }),
+  targetUserId: Type.Union([Type.String(), Type.Null()]),
+  targetMessageId: Type.Union([Type.String(), Type.Null()]),
+  details: Type.Record(Type.String(), Type.Unknown()),
+  createdAt: Type.String(),
+});
+export type ModerationLogEntry = Static<typeof ModerationLogEntry>;
+
+export const ModerationLogQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+  before: Type.Optional(Type.String({ format: 'uuid' })),
+});
+export const ModerationLogPage = Type.Object({ items: Type.Array(ModerationLogEntry) });
+export type ModerationLogPage = Static<typeof ModerationLogPage>;

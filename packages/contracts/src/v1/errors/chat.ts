@@ -15,4 +15,8 @@ export const chatErrors = {
   CHAT_NOT_MODERATOR: 403,
   CHAT_MESSAGE_NOT_FOUND: 404,
   CHAT_NOT_JOINED: 400,
+  /** A moderator tried to act on the channel owner, or a moderator on another moderator. */
+  CHAT_TARGET_PROTECTED: 403,
+  /** The message could not be stored; nothing was broadcast, the client may retry. */
+  CHAT_UNAVAILABLE: 503,
 } as const;

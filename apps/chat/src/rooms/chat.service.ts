@@ -1,0 +1,379 @@
+import Value from 'typebox/value';
+import {
+  CHAT_HISTORY_ON_JOIN,
+  CHAT_RESUME_LIMIT,
+  ModerationAction,
+  type ChatMessage,
+  type ErrorCode,
+  type JoinReply,
+  type RoomSettings,
+  type UserRestricted,
+} from '@neon/contracts';
+import { uuidv7, type Client, type Logger } from '@neon/kit';
+import type { ChatConfig } from '../config.js';
+import { cleanBody } from '../domain/body.js';
+import { encodeFrame, wsTextFrame } from '../domain/phoenix.js';
+import type { RateLimiter } from '../domain/rate-limit.js';
+import type { ChatRepository, ChatUser } from '../store/chat.repository.js';
+import type { Fanout, FanoutItem, FanoutMessage } from './fanout.js';
+import { MessageWriter, type PendingMessage } from './message-writer.js';
+import type { Member, Room, RoomRegistry } from './room.js';
+
+/** A refusal the socket turns into an error reply carrying `code`. */
+export class ChatError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    detail: string,
+  ) {
+    super(detail);
+    this.name = 'ChatError';
+  }
+}
+
+const CHANNEL = /^[a-z0-9_]{3,25}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface ChatServiceDeps {
+  repo: ChatRepository;
+  rooms: RoomRegistry;
+  limiter: RateLimiter;
+  config: Pick<
+    ChatConfig,
+    | 'CHAT_FLUSH_MS'
+    | 'CHAT_FLUSH_MAX'
+    | 'CHAT_RATE_LIMIT'
+    | 'CHAT_RATE_LIMIT_MODERATOR'
+    | 'CHAT_RATE_WINDOW_MS'
+  >;
+  logger: Logger;
+}
+
+/**
+ * The rules of chat, free of sockets: joining, shouting, moderating, and
+ * delivering committed batches to a room's members (encoded once per batch,
+ * written to every member as one buffer).
+ */
+export class ChatService {
+  readonly writer: MessageWriter;
+  fanout: Fanout | null = null;
+  private readonly pendingRooms = new Map<Room, FanoutItem[]>();
+  private flushScheduled = false;
+  private readonly profiles = new Map<string, { user: ChatUser | null; at: number }>();
+
+  constructor(private readonly deps: ChatServiceDeps) {
+    this.writer = new MessageWriter(
+      (batch) => deps.repo.insertMessages(batch),
+      (batch) => this.committed(batch),
+      deps.config.CHAT_FLUSH_MS,
+      deps.config.CHAT_FLUSH_MAX,
+    );
+  }
+
+  get rooms(): RoomRegistry {
+    return this.deps.rooms;
+  }
+
+  /** Resolves a `room:<channel>` topic to its room. */
+  async room(topic: string): Promise<Room> {
+    const channel = topic.startsWith('room:') ? topic.slice(5) : '';
+    const room = CHANNEL.test(channel) ? await this.deps.rooms.get(channel) : null;
+    if (!room) throw new ChatError('CHAT_ROOM_NOT_FOUND', `No chat room ${topic}.`);
+    return room;
+  }
+
+  /**
+   * Adds `member` to the room (holding its broadcasts) and returns the join
+   * reply. Membership starts before history is read, so a message committed
+   * meanwhile is either in the history or in what was held, never lost; the
+   * caller releases the held items that the history does not already hold.
+   */
+  async join(
+    room: Room,
+    member: Member,
+    client: Client | null,
+    payload: Record<string, unknown>,
+  ): Promise<JoinReply> {
+    const lastSeen = payload.last_seen_id;
+    if (
+      lastSeen !== undefined &&
+      lastSeen !== null &&
+      (typeof lastSeen !== 'string' || !UUID.test(lastSeen))
+    ) {
+      throw new ChatError('CHAT_INVALID_MESSAGE', 'last_seen_id must be a message id.');
+    }
+    member.held = [];
+    room.members.add(member);
+    try {
+      const history = lastSeen
+        ? await this.deps.repo.after(room.channel, lastSeen, CHAT_RESUME_LIMIT)
+        : await this.deps.repo.recent(room.channel, CHAT_HISTORY_ON_JOIN);
+      return { history, moderator: room.isModerator(client), settings: { ...room.settings } };
+    } catch (err) {
+      room.members.delete(member);
+      member.held = null;
+      throw err;
+    }
+  }
+
+  /** Sends what was held during the join, minus what the history already carried. */
+  release(member: Member, history: readonly ChatMessage[]): void {
+    const held = member.held;
+    member.held = null;
+    if (!held || held.length === 0) return;
+    const seen = new Set(history.map((m) => m.id));
+    const fresh = held.filter((i) => i.id === null || !seen.has(i.id));
+    if (fresh.length > 0)
+      member.write(Buffer.concat(fresh.map((i) => wsTextFrame(Buffer.from(i.frame)))));
+  }
+
+  leave(room: Room, member: Member): void {
+    room.members.delete(member);
+  }
+
+  private async displayName(client: Client): Promise<string> {
+    const now = Date.now();
+    const hit = this.profiles.get(client.id);
+    if (hit && now - hit.at < 60_000) return hit.user?.displayName ?? client.username;
+    const user = await this.deps.repo.userById(client.id);
+    if (this.profiles.size > 50_000) this.profiles.clear();
+    this.profiles.set(client.id, { user, at: now });
+    return user?.displayName ?? client.username;
+  }
+
+  /** Validates and accepts a message; resolves with its id once it is durable. */
+  async shout(
+    room: Room,
+    client: Client | null,
+    payload: Record<string, unknown>,
+  ): Promise<string> {
+    if (!client) throw new ChatError('CHAT_AUTH_REQUIRED', 'Sign in to chat.');
+    const cleaned = cleanBody(payload.body);
+    if (!cleaned.ok) throw new ChatError(cleaned.code, 'The message body is not valid.');
+    const now = Date.now();
+    const restriction = room.restriction(client.id, now);
+    if (restriction === 'banned')
+      throw new ChatError('CHAT_BANNED', 'You are banned from this chat.');
+    if (restriction === 'timed_out')
+      throw new ChatError('CHAT_TIMED_OUT', 'You are timed out in this chat.');
+    const moderator = room.isModerator(client);
+    const { config, limiter } = this.deps;
+    if (!moderator && room.settings.slowSeconds > 0) {
+      const ok = await limiter.take(
+        `slow:${room.channel}:${client.id}`,
+        1,
+        room.settings.slowSeconds * 1000,
+      );
+      if (!ok)
+        throw new ChatError(
+          'CHAT_SLOW_MODE',
+          `Slow mode: one message every ${room.settings.slowSeconds} s.`,
+        );
+    }
+    const limit = moderator ? config.CHAT_RATE_LIMIT_MODERATOR : config.CHAT_RATE_LIMIT;
+    if (
+      !(await limiter.take(`msg:${room.channel}:${client.id}`, limit, config.CHAT_RATE_WINDOW_MS))
+    ) {
+      throw new ChatError('CHAT_RATE_LIMITED', 'You are sending messages too fast.');
+    }
+    const message: ChatMessage = {
+      id: uuidv7(),
+      body: cleaned.body,
+      sender: {
+        id: client.id,
+        username: client.username,
+        displayName: await this.displayName(client),
+        badges: room.badges(client),
+      },
+      sentAt: new Date().toISOString(),
+    };
+    await new Promise<void>((resolve, reject) => {
+      this.writer.enqueue({
+        channel: room.channel,
+        message,
+        done: (err) =>
+          err
+            ? reject(new ChatError('CHAT_UNAVAILABLE', 'The message could not be stored.'))
+            : resolve(),
+      });
+    });
+    return message.id;
+  }
+
+  private async committed(batch: readonly PendingMessage[]): Promise<void> {
+    const byRoom = new Map<string, FanoutItem[]>();
+    for (const p of batch) {
+      let items = byRoom.get(p.channel);
+      if (!items) byRoom.set(p.channel, (items = []));
+      items.push({
+        id: p.message.id,
+        frame: encodeFrame(null, null, `room:${p.channel}`, 'shout', p.message),
+      });
+    }
+    const sent: Promise<void>[] = [];
+    for (const [channel, items] of byRoom) {
+      if (this.fanout) sent.push(this.fanout.publish({ room: channel, reload: false, items }));
+      const room = this.deps.rooms.cached(channel);
+      if (room) this.deliver(room, items);
+    }
+    await Promise.all(sent);
+  }
+
+  /** A peer replica's batch or notice. */
+  async received(message: FanoutMessage): Promise<void> {
+    if (message.reload) await this.deps.rooms.reload(message.room);
+    const room = this.deps.rooms.cached(message.room);
+    if (room && message.items.length > 0) this.deliver(room, message.items);
+  }
+
+  /**
+   * Queues items for a room's members. Everything queued in the same turn of
+   * the event loop goes out together: per room, one buffer of frames, framed
+   * once and written to each member as is.
+   */
+  deliver(room: Room, items: readonly FanoutItem[]): void {
+    let q = this.pendingRooms.get(room);
+    if (!q) this.pendingRooms.set(room, (q = []));
+    q.push(...items);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushRooms());
+    }
+  }
+
+  flushRooms(): void {
+    this.flushScheduled = false;
+    const rooms = [...this.pendingRooms];
+    this.pendingRooms.clear();
+    for (const [room, items] of rooms) {
+      if (room.members.size === 0) continue;
+      const bytes = Buffer.concat(items.map((i) => wsTextFrame(Buffer.from(i.frame))));
+      for (const m of room.members) {
+        if (m.held) m.held.push(...items);
+        else m.write(bytes);
+      }
+    }
+  }
+
+  /** Broadcasts an event to a room on every replica. */
+  private announce(room: Room, event: string, payload: unknown, reload: boolean): void {
+    const items = [{ id: null, frame: encodeFrame(null, null, room.topic, event, payload) }];
+    void this.fanout?.publish({ room: room.channel, reload, items });
+    this.deliver(room, items);
+  }
+
+  async moderate(
+    room: Room,
+    actor: Client | null,
+    payload: Record<string, unknown>,
+  ): Promise<void> {
+    if (!actor) throw new ChatError('CHAT_AUTH_REQUIRED', 'Sign in to moderate.');
+    if (!room.isModerator(actor))
+      throw new ChatError('CHAT_NOT_MODERATOR', 'Only moderators may do this.');
+    if (!Value.Check(ModerationAction, payload)) {
+      throw new ChatError('CHAT_INVALID_MESSAGE', 'Not a valid moderation action.');
+    }
+    const action: ModerationAction = payload;
+    const { repo } = this.deps;
+    const log = {
+      id: uuidv7(),
+      channel: room.channel,
+      actor: { id: actor.id, username: actor.username },
+      action: action.action,
+      targetUserId: null as string | null,
+      targetMessageId: null as string | null,
+      details: {} as Record<string, unknown>,
+    };
+    switch (action.action) {
+      case 'delete': {
+        if (!UUID.test(action.messageId))
+          throw new ChatError('CHAT_MESSAGE_NOT_FOUND', 'No such message.');
+        await repo.tx(async (q) => {
+          const sender = await repo.deleteMessage(q, room.channel, action.messageId);
+          if (sender === null)
+            throw new ChatError('CHAT_MESSAGE_NOT_FOUND', 'No such message in this room.');
+          await repo.logAction(q, {
+            ...log,
+            targetMessageId: action.messageId,
+            targetUserId: sender,
+          });
+        });
+        this.announce(room, 'delete', { id: action.messageId }, false);
+        return;
+      }
+      case 'timeout':
+      case 'ban': {
+        this.checkTarget(room, actor, action.userId);
+        const until =
+          action.action === 'timeout' ? new Date(Date.now() + action.seconds * 1000) : null;
+        await repo.tx(async (q) => {
+          await repo.ban(q, room.channel, action.userId, until, action.reason ?? null, actor.id);
+          await repo.logAction(q, {
+            ...log,
+            targetUserId: action.userId,
+            details: {
+              ...(action.action === 'timeout' ? { seconds: action.seconds } : {}),
+              ...(action.reason ? { reason: action.reason } : {}),
+            },
+          });
+        });
+        room.bans.set(action.userId, until ? until.getTime() : null);
+        const notice: UserRestricted = {
+          userId: action.userId,
+          until: until?.toISOString() ?? null,
+          lifted: false,
+        };
+        this.announce(room, 'user_restricted', notice, true);
+        return;
+      }
+      case 'unban': {
+        await repo.tx(async (q) => {
+          await repo.unban(q, room.channel, action.userId);
+          await repo.logAction(q, { ...log, targetUserId: action.userId });
+        });
+        room.bans.delete(action.userId);
+        const notice: UserRestricted = { userId: action.userId, until: null, lifted: true };
+        this.announce(room, 'user_restricted', notice, true);
+        return;
+      }
+      case 'slow':
+      case 'followers_only':
+      case 'subscribers_only': {
+        const settings: RoomSettings = { ...room.settings };
+        if (action.action === 'slow') settings.slowSeconds = action.seconds;
+        else if (action.action === 'followers_only') settings.followersOnly = action.enabled;
+        else settings.subscribersOnly = action.enabled;
+        await repo.tx(async (q) => {
+          await repo.saveSettings(q, room.channel, settings);
+          await repo.logAction(q, {
+            ...log,
+            details:
+              action.action === 'slow' ? { seconds: action.seconds } : { enabled: action.enabled },
+          });
+        });
+        room.settings = settings;
+        this.announce(room, 'settings', settings, true);
+        return;
+      }
+      default: {
+        const never: never = action;
+        throw new ChatError('CHAT_INVALID_MESSAGE', `Unknown action ${String(never)}.`);
+      }
+    }
+  }
+
+  /** Nobody restricts the owner; only the owner or an admin restricts a moderator. */
+  private checkTarget(room: Room, actor: Client, target: string): void {
+    if (room.isOwner(target) || target === actor.id) {
+      throw new ChatError('CHAT_TARGET_PROTECTED', 'This user cannot be restricted here.');
+    }
+    if (room.moderators.has(target) && !room.isOwner(actor.id) && !actor.roles.includes('admin')) {
+      throw new ChatError('CHAT_TARGET_PROTECTED', 'Only the owner may restrict a moderator.');
+    }
+  }
+
+  /** Re-reads a room's rules here and tells the other replicas to do the same. */
+  async roomChanged(channel: string): Promise<void> {
+    await this.deps.rooms.reload(channel);
+    await this.fanout?.publish({ room: channel, reload: true, items: [] });
+  }
+}

@@ -1,0 +1,276 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import { WebSocketServer, WebSocket, type RawData } from 'ws';
+import { CHAT_MAX_FRAME_BYTES, type ErrorCode } from '@neon/contracts';
+import { clientFromHeaders, fromGateway, type Client, type Logger } from '@neon/kit';
+import { encodeFrame, encodeReply, parseFrame, type PhoenixFrame } from '../domain/phoenix.js';
+import { ChatError, type ChatService } from '../rooms/chat.service.js';
+import type { Member, Room } from '../rooms/room.js';
+
+export const SOCKET_PATH = '/socket/websocket';
+
+export interface SocketServerOptions {
+  chat: ChatService;
+  logger: Logger;
+  internalSecret: string;
+  maxBufferedBytes: number;
+  heartbeatTimeoutMs: number;
+}
+
+interface Joined {
+  room: Room;
+  member: Member;
+}
+
+/** ws keeps the TCP socket private; broadcasts write pre-framed bytes to it directly. */
+function rawSocket(ws: WebSocket): Socket {
+  return (ws as unknown as { _socket: Socket })._socket;
+}
+
+/**
+ * Who the socket belongs to. Only the gateway (holding the internal secret)
+ * vouches for anyone: it passes the verified ticket's user as `id` and
+ * `username` query parameters and/or X-Client-* headers. Anything else is an
+ * anonymous reader.
+ */
+export function socketClient(req: IncomingMessage, url: URL, secret: string): Client | null {
+  if (!fromGateway(req.headers, secret)) return null;
+  const fromHeaders = clientFromHeaders(req.headers, secret);
+  if (fromHeaders) return fromHeaders;
+  const id = url.searchParams.get('id');
+  const username = url.searchParams.get('username');
+  if (!id || !username) return null;
+  const rolesHeader = req.headers['x-client-roles'];
+  const roles = (typeof rolesHeader === 'string' ? rolesHeader.split(',') : [])
+    .map((r) => r.trim())
+    .filter((r): r is Client['roles'][number] => r === 'user' || r === 'admin');
+  return { id, username, roles };
+}
+
+function textOf(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
+
+class Connection {
+  lastSeen = Date.now();
+  readonly joins = new Map<string, Joined>();
+  private readonly socket: Socket;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly client: Client | null,
+    private readonly server: SocketServer,
+  ) {
+    this.socket = rawSocket(ws);
+  }
+
+  get open(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  send(text: string): void {
+    if (!this.open) return;
+    this.ws.send(text);
+    this.checkBacklog();
+  }
+
+  write(bytes: Buffer): void {
+    if (!this.open) return;
+    this.socket.write(bytes);
+    this.checkBacklog();
+  }
+
+  private checkBacklog(): void {
+    if (this.socket.writableLength > this.server.options.maxBufferedBytes) {
+      this.server.options.logger.warn(
+        { buffered: this.socket.writableLength, user: this.client?.id },
+        'slow consumer disconnected',
+      );
+      this.ws.terminate();
+    }
+  }
+
+  reply(f: { joinRef: string | null; ref: string | null; topic: string }, response: unknown): void {
+    this.send(encodeReply(f.joinRef, f.ref, f.topic, 'ok', response));
+  }
+
+  error(
+    f: { joinRef: string | null; ref: string | null; topic: string },
+    code: ErrorCode,
+    detail: string,
+  ): void {
+    this.send(encodeReply(f.joinRef, f.ref, f.topic, 'error', { code, detail }));
+  }
+}
+
+/**
+ * The Phoenix Channels V2 endpoint at `/socket/websocket`: upgrades, frames,
+ * heartbeats, joins and leaves; the rules live in ChatService.
+ */
+export class SocketServer {
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Set<Connection>();
+  private sweeper: NodeJS.Timeout | null = null;
+  private closing = false;
+
+  constructor(readonly options: SocketServerOptions) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: CHAT_MAX_FRAME_BYTES,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    const every = Math.max(50, Math.min(5000, Math.floor(options.heartbeatTimeoutMs / 4)));
+    this.sweeper = setInterval(() => this.sweep(), every);
+    this.sweeper.unref();
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /** The HTTP server's `upgrade` listener. */
+  handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const url = new URL(req.url ?? '/', 'http://chat.internal');
+    const refuse = (status: number, text: string) => {
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (url.pathname !== SOCKET_PATH) return refuse(404, 'Not Found');
+    if (this.closing) return refuse(503, 'Service Unavailable');
+    const vsn = url.searchParams.get('vsn');
+    if (vsn !== null && !vsn.startsWith('2.')) return refuse(400, 'Bad Request');
+    const client = socketClient(req, url, this.options.internalSecret);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, client));
+  };
+
+  private accept(ws: WebSocket, client: Client | null): void {
+    const conn = new Connection(ws, client, this);
+    this.connections.add(conn);
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      conn.lastSeen = Date.now();
+      if (isBinary) {
+        conn.error(
+          { joinRef: null, ref: null, topic: 'phoenix' },
+          'CHAT_INVALID_MESSAGE',
+          'Binary frames are not spoken here.',
+        );
+        return;
+      }
+      this.onText(conn, textOf(data)).catch((err: unknown) => {
+        this.options.logger.error({ err }, 'socket message handling failed');
+      });
+    });
+    ws.on('error', (err) => this.options.logger.debug({ err: err.message }, 'socket error'));
+    ws.on('close', () => this.dropped(conn));
+  }
+
+  private dropped(conn: Connection): void {
+    this.connections.delete(conn);
+    for (const j of conn.joins.values()) this.options.chat.leave(j.room, j.member);
+    conn.joins.clear();
+  }
+
+  private async onText(conn: Connection, text: string): Promise<void> {
+    const parsed = parseFrame(text);
+    if (!parsed.ok) {
+      conn.error(
+        parsed,
+        'CHAT_INVALID_MESSAGE',
+        'Frames are JSON arrays [join_ref, ref, topic, event, payload].',
+      );
+      return;
+    }
+    const f = parsed.frame;
+    try {
+      await this.dispatch(conn, f);
+    } catch (err) {
+      if (err instanceof ChatError) conn.error(f, err.code, err.message);
+      else {
+        this.options.logger.error({ err, event: f.event }, 'socket event failed');
+        conn.error(f, 'CHAT_UNAVAILABLE', 'Something went wrong; try again.');
+      }
+    }
+  }
+
+  private async dispatch(conn: Connection, f: PhoenixFrame): Promise<void> {
+    const { chat } = this.options;
+    if (f.topic === 'phoenix') {
+      if (f.event === 'heartbeat') return conn.reply(f, {});
+      throw new ChatError('CHAT_UNKNOWN_EVENT', `Unknown event ${f.event} on phoenix.`);
+    }
+    if (f.event === 'phx_join') return this.join(conn, f);
+    const joined = conn.joins.get(f.topic);
+    if (!joined) throw new ChatError('CHAT_NOT_JOINED', `Join ${f.topic} first.`);
+    switch (f.event) {
+      case 'shout': {
+        if (this.closing) throw new ChatError('CHAT_UNAVAILABLE', 'The server is restarting.');
+        const id = await chat.shout(joined.room, conn.client, f.payload);
+        return conn.reply(f, { id });
+      }
+      case 'moderate':
+        await chat.moderate(joined.room, conn.client, f.payload);
+        return conn.reply(f, {});
+      case 'phx_leave':
+        chat.leave(joined.room, joined.member);
+        conn.joins.delete(f.topic);
+        conn.reply(f, {});
+        return conn.send(encodeFrame(f.joinRef, f.ref, f.topic, 'phx_close', {}));
+      default:
+        throw new ChatError('CHAT_UNKNOWN_EVENT', `Unknown event ${f.event}.`);
+    }
+  }
+
+  private async join(conn: Connection, f: PhoenixFrame): Promise<void> {
+    const { chat } = this.options;
+    const room = await chat.room(f.topic);
+    // A second join of the same topic replaces the first, as Phoenix does.
+    const previous = conn.joins.get(f.topic);
+    if (previous) {
+      chat.leave(previous.room, previous.member);
+      conn.joins.delete(f.topic);
+    }
+    const member: Member = { joinRef: f.joinRef, held: null, write: (bytes) => conn.write(bytes) };
+    const reply = await chat.join(room, member, conn.client, f.payload);
+    if (!conn.open) {
+      chat.leave(room, member);
+      return;
+    }
+    conn.joins.set(f.topic, { room, member });
+    conn.reply(f, reply);
+    chat.release(member, reply.history);
+  }
+
+  private sweep(): void {
+    const deadline = Date.now() - this.options.heartbeatTimeoutMs;
+    for (const conn of this.connections) {
+      if (conn.lastSeen >= deadline) continue;
+      this.options.logger.debug({ user: conn.client?.id }, 'socket missed its heartbeats');
+      conn.ws.close(1001, 'heartbeat timeout');
+      setTimeout(() => conn.ws.terminate(), 2000).unref();
+    }
+  }
+
+  /**
+   * Stops taking sockets and messages, lets accepted messages become durable
+   * and reach their rooms, then closes every socket with 1012 (service
+   * restart) so clients reconnect to another replica.
+   */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    await this.options.chat.writer.drain();
+    this.options.chat.flushRooms();
+    const all = [...this.connections];
+    for (const conn of all) conn.ws.close(1012, 'service restart');
+    const deadline = Date.now() + 2000;
+    while (this.connections.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (const conn of this.connections) conn.ws.terminate();
+    this.wss.close();
+  }
+}
