@@ -206,7 +206,10 @@ export function parseInit(init: Buffer): TrackInfo {
     channels = init.readUInt16BE(entry.payload + 16);
     sampleRate = init.readUInt32BE(entry.payload + 24) >>> 16;
     const esds = readBoxes(init, entry.payload + 28, entry.end).find((b) => b.type === 'esds');
-    codec = `mp4a.40.${esds ? audioObjectType(init, esds) : 2}`;
+    const asc = esds ? audioSpecificConfig(init, esds) : null;
+    codec = `mp4a.40.${asc?.objectType ?? 2}`;
+    // ISO files always say 2 in the sample entry; the AudioSpecificConfig knows.
+    if (asc && asc.channels > 0) channels = asc.channels;
   }
 
   let defaultSampleDuration = 0;
@@ -225,8 +228,11 @@ export function parseInit(init: Buffer): TrackInfo {
   };
 }
 
-/** The AAC audio object type from the esds DecoderSpecificInfo (5 bits). */
-function audioObjectType(buf: Buffer, esds: Box): number {
+/** Object type and channel configuration from the esds DecoderSpecificInfo (AudioSpecificConfig). */
+function audioSpecificConfig(
+  buf: Buffer,
+  esds: Box,
+): { objectType: number; channels: number } | null {
   // Walk the descriptors: ES (3) > DecoderConfig (4) > DecoderSpecific (5).
   let at = esds.payload + 4;
   const readDescriptor = (): { tag: number; body: number; len: number } | null => {
@@ -241,19 +247,28 @@ function audioObjectType(buf: Buffer, esds: Box): number {
     return { tag, body: at, len };
   };
   const es = readDescriptor();
-  if (es?.tag !== 3) return 2;
+  if (es?.tag !== 3) return null;
   const flags = buf[at + 2] ?? 0;
   at += 3;
   if (flags & 0x80) at += 2;
   if (flags & 0x40) at += 1 + (buf[at] ?? 0);
   if (flags & 0x20) at += 2;
   const dc = readDescriptor();
-  if (dc?.tag !== 4) return 2;
+  if (dc?.tag !== 4) return null;
   at += 13;
   const ds = readDescriptor();
-  if (ds?.tag !== 5) return 2;
-  const aot = (buf[ds.body] ?? 0x10) >> 3;
-  return aot === 0 ? 2 : aot;
+  if (ds?.tag !== 5) return null;
+  const bits =
+    ((buf[ds.body] ?? 0) << 24) |
+    ((buf[ds.body + 1] ?? 0) << 16) |
+    ((buf[ds.body + 2] ?? 0) << 8) |
+    (buf[ds.body + 3] ?? 0);
+  const objectType = (bits >>> 27) & 0x1f;
+  const frequencyIndex = (bits >>> 23) & 0x0f;
+  // An explicit 24-bit sampling frequency sits between the index and the channels.
+  const channels =
+    frequencyIndex === 15 ? ((buf[ds.body + 4] ?? 0) >> 3) & 0x0f : (bits >>> 19) & 0x0f;
+  return { objectType: objectType === 0 ? 2 : objectType, channels };
 }
 
 export interface Sample {
