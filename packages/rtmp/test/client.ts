@@ -359,6 +359,7 @@ export function statusCodes(sent: Buffer[]): string[] {
     .filter((m) => m.values?.[0] === 'onStatus')
     .map((m) => {
       const info = m.values?.[3];
-      return info && typeof info === 'object' && 'code' in info ? String(info.code) : '';
+      const code = info && typeof info === 'object' && 'code' in info ? info.code : undefined;
+      return typeof code === 'string' ? code : '';
     });
 }
