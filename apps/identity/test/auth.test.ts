@@ -21,7 +21,7 @@ for (const variant of variants()) {
 
     before(async () => {
       const engines = await variant.open();
-      cleanup = engines.cleanup;
+      cleanup = () => engines.cleanup();
       h = await start(engines);
     });
     after(async () => {
