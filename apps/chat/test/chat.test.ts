@@ -314,11 +314,14 @@ for (const variant of engineVariants()) {
         username: mod.username,
         role: 'moderator',
       });
-      const modChan = connect(replica, d.secret, mod).channel(room);
-      await waitFor(
+      const modSocket = connect(replica, d.secret, mod);
+      const modChan = await waitFor(
         async () => {
-          const r = await join(modChan);
-          return (r.response as unknown as JoinReply).moderator === true;
+          const ch = modSocket.channel(room);
+          const r = await join(ch);
+          if ((r.response as unknown as JoinReply).moderator) return ch;
+          ch.leave();
+          return undefined;
         },
         { what: 'moderator role to arrive' },
       );
