@@ -138,6 +138,8 @@ describe(
         RTMP_PORT: '0',
         RECONNECT_GRACE_SECONDS: '2',
         LOG_LEVEL: 'warn',
+        // Both browser sessions share 127.0.0.1, and each page load refreshes the session once.
+        GATEWAY_AUTH_RATE_LIMIT: '60',
         DATABASE_URL: '',
         NATS_URL: '',
         REDIS_URL: '',
@@ -189,14 +191,8 @@ describe(
       const page = viewer.page;
       await page.goto('/');
       const card = page.locator(`a[data-channel="${STREAMER}"]`);
-      await waitFor(
-        async () => {
-          if (await card.count()) return true;
-          await page.reload();
-          return false;
-        },
-        { timeoutMs: 30_000, intervalMs: 2_000, what: 'the channel in the directory' },
-      );
+      // The directory refreshes itself: no reload.
+      await card.waitFor({ timeout: 30_000 });
       await card.getByText('Synthetic test pattern').waitFor();
       await page.waitForLoadState('networkidle').catch(() => undefined);
       await screenshot(page, 'home');
@@ -231,7 +227,7 @@ describe(
         await p.getByText('Connected').waitFor({ timeout: 15_000 });
 
       const body = `hello from the viewer <b>${Date.now()}</b>`;
-      const input = viewer.page.getByLabel('Chat message');
+      const input = viewer.page.getByLabel('Chat message', { exact: true });
       await input.fill(body);
       const sentAt = Date.now();
       await input.press('Enter');
@@ -282,6 +278,11 @@ describe(
 
     it('6. ffmpeg stops: the channel goes offline, lists the past broadcast, and it plays', async () => {
       await streamer.page.goto('/dashboard');
+      assert.equal(
+        ffmpeg?.child.exitCode,
+        null,
+        `ffmpeg still publishing: ${ffmpeg?.output().slice(-2000)}`,
+      );
       await streamer.page
         .getByTestId('live-status')
         .filter({ hasText: 'LIVE' })
@@ -294,14 +295,8 @@ describe(
       const page = viewer.page;
       await page.getByText(/is offline/).waitFor({ timeout: 60_000 });
       const vod = page.locator('[data-video]').first();
-      await waitFor(
-        async () => {
-          if (await vod.count()) return true;
-          await page.reload();
-          return false;
-        },
-        { timeoutMs: 60_000, intervalMs: 2_000, what: 'the past broadcast' },
-      );
+      // The offline channel page polls its past broadcasts: no reload.
+      await vod.waitFor({ timeout: 60_000 });
       await screenshot(page, 'channel-offline');
       await vod.getByRole('link').first().click();
       await page.waitForURL('**/videos/**');

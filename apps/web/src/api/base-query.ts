@@ -21,19 +21,39 @@ const raw = fetchBaseQuery({
 /** Every caller that hits a 401 at the same moment waits on this one refresh. */
 let refreshing: Promise<TokenResponse | null> | null = null;
 
-/** Exchanges the refresh cookie for a new access token; null when there is no session. */
+const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Exchanges the refresh cookie for a new access token; null when there is no
+ * session. A rate limit or an unavailable service is not a logout: it waits
+ * (honouring Retry-After) and tries again a few times before giving up.
+ */
 export function refreshSession(): Promise<TokenResponse | null> {
-  refreshing ??= fetch('/api/v1/auth/refresh', {
-    method: 'POST',
-    credentials: 'same-origin',
-    headers: { 'content-type': 'application/json' },
-    body: '{}',
-  })
-    .then(async (res) => (res.ok ? ((await res.json()) as TokenResponse) : null))
-    .catch(() => null)
-    .finally(() => {
-      refreshing = null;
-    });
+  refreshing ??= (async () => {
+    for (let attempt = 0; attempt < 4; attempt++) {
+      let res: Response;
+      try {
+        res = await fetch('/api/v1/auth/refresh', {
+          method: 'POST',
+          credentials: 'same-origin',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        });
+      } catch {
+        await wait(1000 * (attempt + 1));
+        continue;
+      }
+      if (res.ok) return (await res.json()) as TokenResponse;
+      if (res.status !== 429 && res.status < 500) return null;
+      const after = Number(res.headers.get('retry-after'));
+      await wait(
+        Math.min(15_000, Number.isFinite(after) && after > 0 ? after * 1000 : 1000 * (attempt + 1)),
+      );
+    }
+    return null;
+  })().finally(() => {
+    refreshing = null;
+  });
   return refreshing;
 }
 

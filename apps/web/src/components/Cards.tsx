@@ -1,11 +1,14 @@
+import { useState } from 'react';
 import { Link } from 'react-router';
 import type { LiveStream, Video } from '@neon/contracts';
 import { clock, date, since, viewers } from '../format';
 import { useNow } from '../hooks';
 
 function Thumb({ url, label }: { url: string | null; label: string }) {
-  return url ? (
-    <img className="thumb" src={url} alt="" loading="lazy" />
+  // A live thumbnail appears some seconds after going live; until then, and if it fails, a placeholder.
+  const [failed, setFailed] = useState<string | null>(null);
+  return url && failed !== url ? (
+    <img className="thumb" src={url} alt="" loading="lazy" onError={() => setFailed(url)} />
   ) : (
     <div className="thumb placeholder" aria-hidden="true">
       {label}

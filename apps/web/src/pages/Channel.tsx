@@ -13,7 +13,11 @@ const Player = lazy(() => import('../player/Player'));
 const Chat = lazy(() => import('../chat/Chat'));
 
 function PastBroadcasts({ username }: { username: string }) {
-  const { data, error, isLoading, refetch } = useChannelVideosQuery(username);
+  // Polled: a broadcast that just ended shows up here once its recording is kept.
+  const { data, error, isLoading, refetch } = useChannelVideosQuery(username, {
+    pollingInterval: 15_000,
+    refetchOnMountOrArgChange: true,
+  });
   if (isLoading) return <Spinner label="Loading past broadcasts" />;
   if (error)
     return (
