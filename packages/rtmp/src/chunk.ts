@@ -71,6 +71,7 @@ export class ChunkDecoder {
   private chunkRemaining = 0;
   private inFlight = 0;
   private inFlightBytes = 0;
+  private closed = false;
 
   constructor(
     private readonly limits: ChunkLimits,
@@ -98,6 +99,15 @@ export class ChunkDecoder {
     this.chunkSize = size;
   }
 
+  /** Drops every unfinished message and partial header and ignores all further input. */
+  reset(): void {
+    this.closed = true;
+    for (const s of this.streams.values()) this.release(s);
+    this.streams.clear();
+    this.current = null;
+    this.stashLen = 0;
+  }
+
   /** Abort Message: drops the unfinished message of a chunk stream. */
   abort(csid: number): void {
     const s = this.streams.get(csid);
@@ -114,6 +124,7 @@ export class ChunkDecoder {
 
   /** Consumes `data` entirely. Throws RtmpProtocolError on malformed input. */
   push(input: Buffer): void {
+    if (this.closed) return;
     let data = input;
     let pos = 0;
     if (this.stashLen > 0) {
@@ -136,7 +147,8 @@ export class ChunkDecoder {
       this.stashLen = 0;
     }
     const end = data.length;
-    while (pos < end) {
+    // A message handler may close the decoder (reset) in the middle of this read.
+    while (pos < end && !this.closed) {
       if (this.current) {
         pos = this.readPayload(data, pos);
         continue;

@@ -337,6 +337,8 @@ export class RtmpServerSession {
     if (this.phaseValue === 'closed') return;
     const wasPublishing = this.publishing?.status === 'active' ? this.publishing : null;
     this.phaseValue = 'closed';
+    this.c1 = null;
+    this.decoder.reset();
     this.publishing = null;
     this.decisionToken = null;
     if (wasPublishing) {
@@ -390,6 +392,7 @@ export class RtmpServerSession {
           });
     this.phaseValue = 'failed';
     this.c1 = null;
+    this.decoder.reset();
     this.safeEmit('error', error);
     return error;
   }

@@ -1,11 +1,13 @@
 import { spawn, execFile } from 'node:child_process';
+import { connect } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { amf0DecodeAll, flvHeader, flvTag, AmfEcmaArray, type AmfObject } from '@neon/rtmp';
+import { amf0DecodeAll, flvHeader, flvTag, AmfEcmaArray } from '@neon/rtmp';
+import { statusCodes } from '@neon/rtmp/testing';
 import { startRtmpServer } from './server.js';
 
 const FFMPEG = '/usr/bin/ffmpeg';
@@ -55,29 +57,6 @@ function publish(url: string, seconds: number): Promise<{ code: number; stderr: 
   });
 }
 
-/** Status codes of every onStatus command the session sent. */
-function sentStatusCodes(sent: Buffer[]): string[] {
-  const all = Buffer.concat(sent);
-  const codes: string[] = [];
-  const marker = Buffer.from('onStatus');
-  for (let i = all.indexOf(marker); i >= 0; i = all.indexOf(marker, i + 1)) {
-    // The command name's AMF0 string starts 3 bytes before the text.
-    try {
-      const values = amf0DecodeAll(all.subarray(i - 3, i - 3 + 200).subarray(0, findEnd(all, i)));
-      const info = values[3] as AmfObject | undefined;
-      if (info && typeof info.code === 'string') codes.push(info.code);
-    } catch {
-      // a partial decode of the tail is fine: the code property comes early
-    }
-  }
-  return codes;
-}
-
-function findEnd(all: Buffer, i: number): number {
-  const end = all.indexOf(Buffer.of(0, 0, 9), i);
-  return end < 0 ? 200 : end + 3 - (i - 3);
-}
-
 test('ffmpeg publishes H.264 + AAC: publish, metadata, sequence headers, keyframes; the FLV we write is readable', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'neon-rtmp-'));
   const server = await startRtmpServer((req) =>
@@ -88,9 +67,19 @@ test('ffmpeg publishes H.264 + AAC: publish, metadata, sequence headers, keyfram
     await rm(dir, { recursive: true, force: true });
   });
 
-  const result = await publish(`rtmp://127.0.0.1:${server.port}/live/sk_good`, 3);
+  // A peer sending garbage at the same time: its connection ends, the publish carries on.
+  const garbage = connect(server.port, '127.0.0.1');
+  garbage.on('error', () => undefined);
+  garbage.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+  const garbageClosed = new Promise<void>((r) => garbage.on('close', () => r()));
+  const publishing = publish(`rtmp://127.0.0.1:${server.port}/live/sk_good`, 3);
+  await garbageClosed;
+  const result = await publishing;
   assert.equal(result.code, 0, result.stderr);
-  const conn = server.connections[0]!;
+  assert.equal(server.connections.length, 2);
+  const bad = server.connections.find((c) => c.errors.length > 0);
+  assert.equal(bad?.errors[0]?.code, 'RTMP_HANDSHAKE_VERSION_UNSUPPORTED');
+  const conn = server.connections.find((c) => c !== bad)!;
   await conn.closed;
   assert.deepEqual(conn.errors, []);
 
@@ -169,7 +158,7 @@ test('a rejected key: ffmpeg exits non-zero, the session answered BadName and em
   const conn = server.connections[0]!;
   await conn.closed;
   assert.equal(conn.events.publish?.[0]?.streamKey, 'sk_wrong');
-  assert.deepEqual(sentStatusCodes(conn.sent), ['NetStream.Publish.BadName']);
+  assert.deepEqual(statusCodes(conn.sent), ['NetStream.Publish.BadName']);
   assert.equal(conn.events.video, undefined);
   assert.equal(conn.events.audio, undefined);
 });

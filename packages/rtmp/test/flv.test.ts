@@ -10,7 +10,7 @@ import {
   parseFlv,
   parseVideoTag,
 } from '@neon/rtmp';
-import { avcSequenceHeader } from './client.js';
+import { avcSequenceHeader } from '@neon/rtmp/testing';
 
 test('header and tags are laid out as the FLV specification says', () => {
   assert.deepEqual(

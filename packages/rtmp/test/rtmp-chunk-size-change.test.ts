@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chunkMessage, newSession, publishScript, setChunkSize } from './client.js';
+import { chunkMessage, newSession, publishScript, setChunkSize } from '@neon/rtmp/testing';
 
 /** Video messages of `size` bytes chunked at `chunkSize`, timestamps from `t0` by 33. */
 function frames(n: number, size: number, chunkSize: number, t0: number): Buffer[] {

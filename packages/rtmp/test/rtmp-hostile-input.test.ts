@@ -9,7 +9,7 @@ import {
   newSession,
   publishScript,
   serverMessages,
-} from './client.js';
+} from '@neon/rtmp/testing';
 
 function connected(): ReturnType<typeof newSession> {
   const run = newSession();

@@ -11,7 +11,7 @@ import {
   statusCodes,
   type ExpectedMedia,
   type Run,
-} from './client.js';
+} from '@neon/rtmp/testing';
 
 function mediaOf(run: Run): ExpectedMedia[] {
   const out: ExpectedMedia[] = [];
@@ -451,4 +451,15 @@ test('aggregate messages are split into their audio and video tags', () => {
     [1000, 1033],
   );
   assert.equal(run.events.audio!.at(-1)!.tag.timestamp, 1010);
+});
+
+test('end() from inside a listener stops the read quietly', () => {
+  const run = newSession();
+  run.session.on('metadata', () => run.session.end());
+  assert.equal(run.session.feed(publishScript().bytes), undefined);
+  assert.equal(run.session.phase, 'closed');
+  assert.equal(run.events.error, undefined);
+  assert.equal(run.events.video?.length ?? 0, 0);
+  assert.deepEqual(run.events.unpublish, [{ streamId: 1, reason: 'disconnect' }]);
+  assert.equal(run.session.bufferedBytes, 0);
 });

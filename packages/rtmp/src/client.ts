@@ -1,20 +1,11 @@
 /**
- * The client side, for tests: builds the bytes an encoder sends, with full
- * control over chunk header types, and decodes what the session sends back.
+ * The client side, for tests (`@neon/rtmp/testing`): builds the bytes an
+ * encoder sends, with full control over chunk header types, decodes what the
+ * session sends back, and fuzzes the session.
  */
-import {
-  AmfEcmaArray,
-  ChunkDecoder,
-  amf0DecodeAll,
-  amf0Encode,
-  amfObject,
-  defaultChunkLimits,
-  RtmpServerSession,
-  type AmfValue,
-  type RtmpMessage,
-  type RtmpSessionEventMap,
-  type RtmpSessionOptions,
-} from '@neon/rtmp';
+import { AmfEcmaArray, amf0DecodeAll, amf0Encode, amfObject, type AmfValue } from './amf0.js';
+import { ChunkDecoder, defaultChunkLimits, type RtmpMessage } from './chunk.js';
+import { RtmpServerSession, type RtmpSessionEventMap, type RtmpSessionOptions } from './session.js';
 
 export function handshake(): Buffer {
   const c0c1 = Buffer.alloc(1 + 1536);
@@ -155,6 +146,8 @@ export interface ExpectedMedia {
  */
 export function publishScript(opts: ScriptOptions = {}): {
   bytes: Buffer;
+  /** The same bytes as handshake, then one buffer per message. */
+  segments: Buffer[];
   media: ExpectedMedia[];
 } {
   const cs = opts.chunkSize ?? 4096;
@@ -298,7 +291,7 @@ export function publishScript(opts: ScriptOptions = {}): {
     parts.push(command(3, 0, size, 'FCUnpublish', 6, null, name));
     parts.push(command(3, 0, size, 'deleteStream', 7, null, 1));
   }
-  return { bytes: Buffer.concat(parts), media };
+  return { bytes: Buffer.concat(parts), segments: parts, media };
 }
 
 export interface Run {
