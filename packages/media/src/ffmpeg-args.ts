@@ -41,8 +41,7 @@ export function buildFfmpegArgs(plan: PlannedRendition[], opts: FfmpegArgsOption
     '-loglevel',
     'warning',
     '-nostdin',
-    '-fflags',
-    '+nobuffer',
+    // Not `-fflags nobuffer`: it discards what was read while probing, the first second of media.
     '-analyzeduration',
     '1000000',
     '-f',

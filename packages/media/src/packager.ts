@@ -111,12 +111,11 @@ export class RenditionPackager {
     if (this.segments.length > 0) this.pendingDiscontinuity = true;
   }
 
+  /** A new init section: a new ffmpeg, so a new timeline (EXT-X-DISCONTINUITY, new map, new DASH period). */
   pushInit(bytes: Buffer): void {
     const track = parseInit(bytes);
-    const previous = this.epochs.at(-1);
-    if (previous && previous.init.equals(bytes) && !this.pendingDiscontinuity) return;
     this.closeOpenSegment();
-    if (previous) this.pendingDiscontinuity = true;
+    if (this.epochs.length > 0) this.markDiscontinuity();
     this.epochs.push({
       index: this.epochs.length,
       init: bytes,

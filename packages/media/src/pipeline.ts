@@ -126,11 +126,11 @@ class LivePipeline extends EventEmitter implements Pipeline {
   /** Tags waiting for the next ffmpeg (after a restart or a returning publisher). */
   private queue: FlvTag[] = [];
   private queuedBytes = 0;
-  /** Prefix to give the next ffmpeg: the FLV header and configuration records. */
-  private nextPrefix: Buffer[] | null = null;
   private waitForKeyframe = false;
   private restarts: number[] = [];
   private ending = false;
+  private inputClosed = false;
+  private ended: Promise<VodResult> | null = null;
   private failed = false;
   private readyEmitted = false;
   private writes: Promise<void> = Promise.resolve();
@@ -168,7 +168,7 @@ class LivePipeline extends EventEmitter implements Pipeline {
   // --- input ---
 
   write(flv: Buffer): void {
-    if (this.ending || this.failed) return;
+    if (this.inputClosed || this.failed) return;
     let parsed: ReturnType<FlvReader['push']>;
     try {
       parsed = this.reader.push(flv);
@@ -177,10 +177,7 @@ class LivePipeline extends EventEmitter implements Pipeline {
       this.reader.reset();
       return;
     }
-    if (parsed.header) {
-      this.header = parsed.header;
-      if (this.plan !== null) this.nextPrefix = [parsed.header.bytes];
-    }
+    if (parsed.header) this.header = parsed.header;
     for (const tag of parsed.tags) {
       if (tag.type === 'script') this.metadata = tag;
       if (tag.sequenceHeader && tag.type === 'video') this.videoConfig = tag;
@@ -234,22 +231,19 @@ class LivePipeline extends EventEmitter implements Pipeline {
     this.log.info({ source: s, renditions: this.plan.map((r) => r.name) }, 'ladder planned');
     const tags = this.probeTags;
     this.probeTags = [];
-    this.nextPrefix = [
-      this.header?.bytes ?? flvHeader(s.audioCodec !== null, s.videoCodec !== null),
-    ];
     for (const tag of tags) this.feed(tag);
   }
 
   private feed(tag: FlvTag): void {
     if (this.proc === null && this.retiring === null) {
-      if (
-        this.waitForKeyframe &&
-        this.hasVideo &&
-        !(tag.type === 'video' && tag.keyframe && !tag.sequenceHeader)
-      )
-        return;
+      if (this.waitForKeyframe) {
+        // Configuration records go into the new process's prefix; media waits for a keyframe.
+        if (tag.type === 'script' || tag.sequenceHeader) return;
+        if (this.hasVideo && !(tag.type === 'video' && tag.keyframe)) return;
+      }
+      const resume = this.waitForKeyframe;
       this.waitForKeyframe = false;
-      this.spawn();
+      this.spawn(resume);
     }
     if (this.proc === null) {
       if (this.queuedBytes + tag.bytes.length > MAX_QUEUED_BYTES) return;
@@ -271,7 +265,8 @@ class LivePipeline extends EventEmitter implements Pipeline {
     return this.plan?.some((r) => r.kind === 'video') ?? false;
   }
 
-  private spawn(): void {
+  /** Starts ffmpeg; `resume`: mid-stream, so the FLV header and configuration records go first. */
+  private spawn(resume: boolean): void {
     const plan = this.plan;
     if (plan === null || this.ending) return;
     if (this.opts.thumbnailPath)
@@ -297,13 +292,13 @@ class LivePipeline extends EventEmitter implements Pipeline {
       onExit: (exit) => this.onExit(proc, exit),
     });
     this.proc = proc;
-    const prefix = this.nextPrefix ?? [
-      flvHeader(this.source.audioCodec !== null, this.source.videoCodec !== null),
-      ...[this.metadata, this.videoConfig, this.audioConfig]
-        .filter((t): t is FlvTag => t !== null)
-        .map((t) => t.bytes),
-    ];
-    this.nextPrefix = null;
+    const header =
+      this.header?.bytes ??
+      flvHeader(this.source.audioCodec !== null, this.source.videoCodec !== null);
+    const configs = [this.metadata, this.videoConfig, this.audioConfig].filter(
+      (t): t is FlvTag => t !== null,
+    );
+    const prefix = resume ? [header, ...configs.map((t) => t.bytes)] : [header];
     for (const b of prefix) proc.stdin.write(b);
   }
 
@@ -394,7 +389,6 @@ class LivePipeline extends EventEmitter implements Pipeline {
     this.restarts.push(now);
     this.log.warn({ restarts: this.restarts.length }, 'restarting ffmpeg');
     // Resume at the next keyframe with the configuration records the decoder needs.
-    this.nextPrefix = null;
     this.waitForKeyframe = true;
   }
 
@@ -406,8 +400,7 @@ class LivePipeline extends EventEmitter implements Pipeline {
     this.reader.reset();
     const old = this.proc;
     this.proc = null;
-    this.nextPrefix = null;
-    this.waitForKeyframe = this.hasVideo;
+    this.waitForKeyframe = true;
     if (old) {
       const retiring = old.finish(3000).then(() => {
         for (const p of this.packagers.values()) {
@@ -428,23 +421,28 @@ class LivePipeline extends EventEmitter implements Pipeline {
     for (const tag of queued) this.feed(tag);
   }
 
-  async end(): Promise<VodResult> {
-    if (!this.ending) {
-      this.ending = true;
-      if (this.retiring) await this.retiring;
-      const proc = this.proc;
-      if (proc) {
-        await proc.finish(20_000);
-        this.proc = null;
-      }
-      for (const p of this.packagers.values()) {
-        const closed = p.end();
-        if (closed) this.onSegment(p.name, closed);
-      }
-      await this.writeVod();
-      this.abort.abort();
-      if (!this.failed) this.emitEvent('exit', { reason: 'ended' });
+  end(): Promise<VodResult> {
+    this.ended ??= this.finishBroadcast();
+    return this.ended;
+  }
+
+  private async finishBroadcast(): Promise<VodResult> {
+    this.inputClosed = true;
+    // A returning publisher's queued media still goes through (the retiring ffmpeg hands over first).
+    while (this.retiring) await this.retiring;
+    this.ending = true;
+    const proc = this.proc;
+    if (proc) {
+      await proc.finish(20_000);
+      this.proc = null;
     }
+    for (const p of this.packagers.values()) {
+      const closed = p.end();
+      if (closed) this.onSegment(p.name, closed);
+    }
+    await this.writeVod();
+    this.abort.abort();
+    if (!this.failed) this.emitEvent('exit', { reason: 'ended' });
     await this.writes;
     const durationSeconds = Math.max(
       0,

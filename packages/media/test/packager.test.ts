@@ -357,9 +357,7 @@ describe('master playlist and MPD', () => {
     assert.ok(mpd);
     const elements: { name: string; attributes: Record<string, string> }[] = [];
     const parser = new SaxesParser();
-    parser.on('opentag', (tag) =>
-      elements.push({ name: tag.name, attributes: tag.attributes as Record<string, string> }),
-    );
+    parser.on('opentag', (tag) => elements.push({ name: tag.name, attributes: tag.attributes }));
     parser.write(mpd).close();
     const root = elements[0];
     assert.equal(root?.name, 'MPD');
