@@ -126,6 +126,10 @@ export class BroadcastManager {
 
   constructor(private readonly o: BroadcastManagerOptions) {}
 
+  get limits(): IngestLimits {
+    return this.o.limits;
+  }
+
   on(fn: (e: BroadcastEvent) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
@@ -148,7 +152,9 @@ export class BroadcastManager {
   async publish(
     channel: { userId: string; username: string; title: string },
     publisher: Publisher,
-  ): Promise<{ ok: true; broadcast: Broadcast } | { ok: false; code: PublishRefusal }> {
+  ): Promise<
+    { ok: true; broadcast: Broadcast; resumed: boolean } | { ok: false; code: PublishRefusal }
+  > {
     if (this.closed) return { ok: false, code: 'SERVICE_UNAVAILABLE' };
     const existing = this.get(channel.username);
     if (existing?.publisher) return { ok: false, code: 'LIVE_ALREADY_PUBLISHING' };
@@ -167,7 +173,7 @@ export class BroadcastManager {
         channel: channel.username,
         resumed: true,
       });
-      return { ok: true, broadcast: existing };
+      return { ok: true, broadcast: existing, resumed: existing.pendingDiscontinuity };
     }
     const id = uuidv7();
     const b = new Broadcast(
@@ -195,7 +201,7 @@ export class BroadcastManager {
     }
     this.o.logger.info({ broadcastId: id, channel: b.channel }, 'broadcast publishing');
     this.emit({ type: 'publishing', broadcastId: id, channel: b.channel, resumed: false });
-    return { ok: true, broadcast: b };
+    return { ok: true, broadcast: b, resumed: false };
   }
 
   /** Whether a source is within the ingest limits; the reason when not. */

@@ -1,8 +1,44 @@
+import { startPipeline } from '@neon/media';
 import type { Logger } from '@neon/kit';
-import type { PipelineFactory } from './pipeline.js';
+import type { LivePipeline, PipelineFactory } from './pipeline.js';
 
-export function mediaPipelineFactory(_o: { ffmpegPath: string; logger: Logger }): PipelineFactory {
-  return () => {
-    throw new Error('media pipeline unavailable');
+/** Builds broadcasts' pipelines with @neon/media (one ffmpeg ladder + our CMAF packager each). */
+export function mediaPipelineFactory(o: { ffmpegPath: string; logger: Logger }): PipelineFactory {
+  return ({ outputDir, thumbnailPath, source }) => {
+    const p = startPipeline({
+      ffmpegPath: o.ffmpegPath,
+      outputDir,
+      thumbnailPath,
+      logger: o.logger.child({ component: 'media' }),
+      source: {
+        ...(source.width ? { width: source.width } : {}),
+        ...(source.height ? { height: source.height } : {}),
+        ...(source.fps ? { fps: source.fps } : {}),
+        ...(source.videoBitrateKbps ? { videoBitrateKbps: source.videoBitrateKbps } : {}),
+        videoCodec: source.videoCodec,
+        audioCodec: source.audioCodec,
+      },
+    });
+    const pipeline: LivePipeline = {
+      write: (flv) => p.write(Buffer.from(flv.buffer, flv.byteOffset, flv.byteLength)),
+      discontinuity: () => p.discontinuity(),
+      end: () => p.end(),
+      renditions: () =>
+        p.renditions.map((r) => ({
+          name: r.name,
+          width: r.width,
+          height: r.height,
+          bitrateKbps: Math.round(r.bandwidth / 1000),
+        })),
+      masterPlaylist: () => p.masterPlaylist(),
+      mediaPlaylist: (rendition, query, signal) => p.mediaPlaylist(rendition, query, signal),
+      dashManifest: () => p.dashManifest(),
+      resource: (rendition, file, signal) => p.resource(rendition, file, signal),
+      onReady: (fn) => void p.on('ready', fn),
+      onError: (fn) =>
+        void p.on('error', (e) => fn(Object.assign(new Error(e.message), { command: e.command }))),
+      onExit: (fn) => void p.on('exit', (e) => fn(e.reason === 'failed')),
+    };
+    return pipeline;
   };
 }

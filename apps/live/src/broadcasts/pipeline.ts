@@ -14,7 +14,7 @@ export interface SourceMeta {
 export interface PlaylistQuery {
   msn?: number;
   part?: number;
-  skip?: boolean;
+  skip?: string;
 }
 
 /**

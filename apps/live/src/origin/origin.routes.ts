@@ -56,7 +56,7 @@ export function parsePlaylistQuery(q: {
   if (q._HLS_skip !== undefined) {
     if (q._HLS_skip !== 'YES' && q._HLS_skip !== 'v2')
       throw new AppError('LIVE_PLAYLIST_REQUEST_INVALID', '_HLS_skip must be YES or v2.');
-    out.skip = true;
+    out.skip = q._HLS_skip;
   }
   return out;
 }
