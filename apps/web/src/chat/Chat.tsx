@@ -8,8 +8,10 @@ import {
   type MessageDeleted,
   type ModerationAction,
   type ShoutPayload,
+  type UserRestricted,
 } from '@neon/contracts';
 import { api } from '../api/api';
+import { time } from '../format';
 import { messageFor } from '../api/errors';
 import { useAppDispatch, useSession } from '../store';
 import { validateChatBody } from '../validation';
@@ -31,6 +33,8 @@ function useChatRoom(channel: string) {
   const [status, setStatus] = useState<Status>('connecting');
   const [moderator, setModerator] = useState(false);
   const [joinError, setJoinError] = useState<string | null>(null);
+  /** Set when this user is timed out (until a time) or banned (until null) in the room. */
+  const [restricted, setRestricted] = useState<UserRestricted | null>(null);
   const room = useRef<Channel | null>(null);
   const lastSeen = useRef<string | null>(null);
 
@@ -66,6 +70,9 @@ function useChatRoom(channel: string) {
         setMessages((cur) => mergeMessages(cur, [m]));
       });
       ch.on('delete', (d: MessageDeleted) => setMessages((cur) => removeMessage(cur, d.id)));
+      ch.on('user_restricted', (r: UserRestricted) => {
+        if (r.userId === userId) setRestricted(r.lifted ? null : r);
+      });
       ch.join()
         .receive('ok', (reply: JoinReply) => {
           attempt = 0;
@@ -125,6 +132,7 @@ function useChatRoom(channel: string) {
     status,
     moderator,
     joinError,
+    restricted,
     send: (body: string) => push('shout', { body } satisfies ShoutPayload),
     moderate: (action: ModerationAction) => push('moderate', action),
     removeLocally: (id: string) => setMessages((cur) => removeMessage(cur, id)),
@@ -199,6 +207,13 @@ export default function Chat({ channel }: { channel: string }) {
           onTimeout={(m) => act({ action: 'timeout', userId: m.sender.id, seconds: 600 })}
           onBan={(m) => act({ action: 'ban', userId: m.sender.id })}
         />
+      )}
+      {chat.restricted && (
+        <p className="chat-notice" role="status">
+          {chat.restricted.until
+            ? `You are timed out until ${time(chat.restricted.until)}.`
+            : 'You are banned from this chat.'}
+        </p>
       )}
       {user ? (
         <form className="chat-form" onSubmit={(e) => void submit(e)} noValidate>

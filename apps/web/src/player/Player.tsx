@@ -226,6 +226,13 @@ export default function Player({ src, live, onFatal, preview = false }: PlayerPr
       ref={boxRef}
       onKeyDown={onKey}
       data-testid="player"
+      tabIndex={0}
+      role="region"
+      aria-label={
+        live
+          ? 'Live video player (space: play/pause, m: mute, f: fullscreen)'
+          : 'Video player (space: play/pause, m: mute, f: fullscreen)'
+      }
     >
       <video
         ref={videoRef}
