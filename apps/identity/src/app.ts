@@ -1,6 +1,7 @@
-import { ACCESS_TOKEN_TTL_SECONDS } from '@neon/contracts';
+import { ACCESS_TOKEN_TTL_SECONDS, RegisterRequest } from '@neon/contracts';
+import Value from 'typebox/value';
 import { migrate, type Db } from '@neon/db';
-import { createServer, type Logger } from '@neon/kit';
+import { AppError, createServer, type Logger } from '@neon/kit';
 import { addEngineChecks, type Platform, type Service, type ServiceModule } from '@neon/platform';
 import { adminRoutes } from './admin/admin.routes.js';
 import { AdminService } from './admin/admin.service.js';
@@ -139,6 +140,17 @@ export async function adminCommands(
   const { auth } = await buildCore(db, logger, config, publicUrl, () => undefined);
   return {
     async createAdmin(input) {
+      if (!Value.Check(RegisterRequest, input)) {
+        const errors = Value.Errors(RegisterRequest, input).map((e) => ({
+          field: e.instancePath.replace(/^\//, '') || 'input',
+          message: e.message,
+        }));
+        throw new AppError(
+          'VALIDATION_FAILED',
+          errors.map((e) => `${e.field} ${e.message}`).join('; '),
+          { errors },
+        );
+      }
       const user = await auth.createUser(input, true);
       await writeAudit(db, {
         actor: null,
