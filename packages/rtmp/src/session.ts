@@ -211,6 +211,10 @@ class PublishRequest implements RtmpPublishRequest {
   reject(options?: { status?: PublishRejectStatus; description?: string }): boolean {
     return this.session.decide(this.token, false, options);
   }
+  /** console.log and util.inspect: the key stays out of those too. */
+  [Symbol.for('nodejs.util.inspect.custom')](): object {
+    return this.toJSON();
+  }
   /** Loggers serialise with JSON: the key stays out of every log line. */
   toJSON(): object {
     return {
@@ -379,6 +383,8 @@ export class RtmpServerSession {
         options?.description ?? 'Stream key rejected.',
       );
       this.phaseValue = 'rejected';
+      // Nothing more from this peer matters: stop parsing and free what was buffered.
+      this.decoder.reset();
     }
     return true;
   }

@@ -186,16 +186,24 @@ test('type-3 continuations without the repeated extended timestamp (some encoder
     chunkSize: 4096,
   });
   run.session.feed(repeat);
+  // And one byte at a time, where the absent timestamp is only known from the bytes after it.
+  for (const b of [omit, repeat]) {
+    for (let i = 0; i < b.length; i++) run.session.feed(b.subarray(i, i + 1));
+  }
   assert.equal(run.events.error, undefined);
-  const v = run.events.video!.slice(-3);
+  const v = run.events.video!.slice(-5);
   assert.deepEqual(
     v.map((e) => [e.tag.timestamp, e.tag.payload.length]),
     [
       [ts, 1000],
       [ts + 40, 9000],
       [ts + 80, 9000],
+      [ts + 40, 9000],
+      [ts + 80, 9000],
     ],
   );
+  // No timestamp byte slipped into a payload.
+  for (const e of v.slice(1)) assert.ok(e.tag.payload.every((x) => x === 0x27));
 });
 
 test('chunk stream ids in the 2- and 3-byte forms, with continuations', () => {
@@ -462,4 +470,41 @@ test('end() from inside a listener stops the read quietly', () => {
   assert.equal(run.events.video?.length ?? 0, 0);
   assert.deepEqual(run.events.unpublish, [{ streamId: 1, reason: 'disconnect' }]);
   assert.equal(run.session.bufferedBytes, 0);
+});
+
+test('type-3 headers that start messages: after a type 0 they repeat its timestamp as the delta', () => {
+  const run = newSession();
+  run.session.feed(publishScript({ frames: 0, unpublish: false }).bytes);
+  const before = run.events.video!.length;
+  const frame = Buffer.alloc(5000, 0x27);
+  const msgs = [
+    chunkMessage({
+      csid: 7,
+      fmt: 0,
+      typeId: 9,
+      streamId: 1,
+      timestamp: 40,
+      payload: frame,
+      chunkSize: 4096,
+    }),
+    chunkMessage({ csid: 7, fmt: 3, payload: frame, chunkSize: 4096 }),
+    chunkMessage({ csid: 7, fmt: 2, timestamp: 10, payload: frame, chunkSize: 4096 }),
+    chunkMessage({ csid: 7, fmt: 3, payload: frame, chunkSize: 4096 }),
+    chunkMessage({ csid: 7, fmt: 3, payload: frame, chunkSize: 4096 }),
+  ];
+  run.session.feed(Buffer.concat(msgs));
+  assert.deepEqual(
+    run.events.video!.slice(before).map((e) => e.tag.timestamp),
+    [40, 80, 90, 100, 110],
+  );
+});
+
+test('the publish request never shows its key to a logger or console', async () => {
+  const { inspect } = await import('node:util');
+  const run = newSession({}, 'none');
+  run.session.feed(publishScript({ frames: 0, unpublish: false, publishName: 'sk_secret' }).bytes);
+  const req = run.events.publish![0]!;
+  assert.equal(req.streamKey, 'sk_secret');
+  assert.ok(!JSON.stringify({ req }).includes('sk_secret'));
+  assert.ok(!inspect(req).includes('sk_secret'));
 });
