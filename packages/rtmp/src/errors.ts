@@ -30,6 +30,12 @@ export const rtmpErrorCodes = [
   'RTMP_COMMAND_INVALID',
   /** A session listener threw; the session stops rather than continue in an unknown state. */
   'RTMP_INTERNAL',
+  /** `checkTimeouts`: the handshake did not complete in time, however slowly bytes arrived. */
+  'RTMP_HANDSHAKE_TIMEOUT',
+  /** `checkTimeouts`: connected, but no publish command came in time. */
+  'RTMP_PUBLISH_TIMEOUT',
+  /** `checkTimeouts`: no bytes from the peer for too long. */
+  'RTMP_IDLE_TIMEOUT',
 ] as const;
 
 export type RtmpErrorCode = (typeof rtmpErrorCodes)[number];

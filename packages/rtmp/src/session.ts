@@ -57,13 +57,21 @@ export const UserControlEvent = {
 } as const;
 
 /**
- * How long a host should let a connection sit before the handshake completes
- * (a peer that connects and sends nothing, or dribbles bytes, holds a socket):
- * close it when `handshakeComplete` is still false after this.
+ * How long a connection may take to complete the handshake, counted from its
+ * start (a peer dribbling one byte every few seconds must not hold a socket
+ * forever): the default of `timeouts.handshakeMs`.
  */
 export const RECOMMENDED_HANDSHAKE_TIMEOUT_MS = 10_000;
-/** Close a publishing connection that has sent nothing for this long. */
+/** No bytes from the peer for this long ends the connection: the default of `timeouts.idleMs`. */
 export const RECOMMENDED_IDLE_TIMEOUT_MS = 30_000;
+/** From handshake to a publish command: the default of `timeouts.publishMs`. */
+export const RECOMMENDED_PUBLISH_TIMEOUT_MS = 30_000;
+
+export interface RtmpTimeouts {
+  handshakeMs: number;
+  publishMs: number;
+  idleMs: number;
+}
 
 export interface RtmpLimits extends ChunkLimits, AmfDecodeLimits {
   /** createStream calls honoured per connection. */
@@ -88,6 +96,10 @@ export interface RtmpSessionOptions {
   peerBandwidth?: number;
   /** Fills S1's random bytes; tests pass a deterministic one. */
   randomFill?: (buf: Buffer) => void;
+  /** Deadlines enforced by `checkTimeouts()`. */
+  timeouts?: Partial<RtmpTimeouts>;
+  /** Clock for the deadlines (ms); `Date.now` unless a test drives time. */
+  now?: () => number;
 }
 
 export interface RtmpConnectEvent {
@@ -242,6 +254,11 @@ export class RtmpServerSession {
   private readonly windowAckSize: number;
   private readonly peerBandwidth: number;
   private readonly randomFill: (buf: Buffer) => void;
+  private readonly timeouts: RtmpTimeouts;
+  private readonly now: () => number;
+  private readonly startedAt: number;
+  private handshakeDoneAt = 0;
+  private lastInputAt: number;
 
   private phaseValue: RtmpSessionPhase = 'handshake';
   /** Handshake bytes seen so far (C0 + C1 + C2 = 3073). */
@@ -273,6 +290,42 @@ export class RtmpServerSession {
     this.ackWindow = this.windowAckSize;
     this.randomFill = options.randomFill ?? ((b) => void randomFillSync(b));
     this.decoder = new ChunkDecoder(this.limits, (m) => this.onMessage(m));
+    this.timeouts = {
+      handshakeMs: RECOMMENDED_HANDSHAKE_TIMEOUT_MS,
+      publishMs: RECOMMENDED_PUBLISH_TIMEOUT_MS,
+      idleMs: RECOMMENDED_IDLE_TIMEOUT_MS,
+      ...options.timeouts,
+    };
+    this.now = options.now ?? Date.now;
+    this.startedAt = this.now();
+    this.lastInputAt = this.startedAt;
+  }
+
+  /**
+   * The session has no timer of its own: the host calls this every second or
+   * so. A missed deadline (handshake not done `handshakeMs` after the start,
+   * no publish `publishMs` after the handshake, nothing received for
+   * `idleMs`) stops the session like a protocol error (`error` event, code
+   * RTMP_*_TIMEOUT), and the host closes the connection.
+   */
+  checkTimeouts(): RtmpProtocolError | undefined {
+    const now = this.now();
+    const t = this.timeouts;
+    if (this.phaseValue === 'handshake') {
+      if (now - this.startedAt >= t.handshakeMs) {
+        return this.fail(new RtmpProtocolError('RTMP_HANDSHAKE_TIMEOUT', 'handshake too slow'));
+      }
+    } else if (this.phaseValue === 'open') {
+      if (!this.publishing && now - this.handshakeDoneAt >= t.publishMs) {
+        return this.fail(new RtmpProtocolError('RTMP_PUBLISH_TIMEOUT', 'no publish in time'));
+      }
+    } else {
+      return undefined;
+    }
+    if (now - this.lastInputAt >= t.idleMs) {
+      return this.fail(new RtmpProtocolError('RTMP_IDLE_TIMEOUT', 'peer silent too long'));
+    }
+    return undefined;
   }
 
   on<K extends keyof RtmpSessionEventMap>(
@@ -319,6 +372,7 @@ export class RtmpServerSession {
   feed(chunk: Buffer): RtmpProtocolError | undefined {
     if (this.phaseValue !== 'handshake' && this.phaseValue !== 'open') return undefined;
     this.received += chunk.length;
+    this.lastInputAt = this.now();
     try {
       let data = chunk;
       if (this.phaseValue === 'handshake') {
@@ -444,7 +498,10 @@ export class RtmpServerSession {
       const n = Math.min(c2End - this.hsReceived, data.length - pos);
       this.hsReceived += n;
       pos += n;
-      if (this.hsReceived === c2End) this.phaseValue = 'open';
+      if (this.hsReceived === c2End) {
+        this.phaseValue = 'open';
+        this.handshakeDoneAt = this.now();
+      }
     }
     return pos;
   }

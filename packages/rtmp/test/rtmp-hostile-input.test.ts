@@ -203,3 +203,50 @@ test('a peer stalling in the handshake holds at most one C1 and is visible to th
   assert.equal(run.session.handshakeComplete, true);
   assert.equal(run.session.bufferedBytes, 0);
 });
+
+test('checkTimeouts: a slow-loris handshake, a connection that never publishes, a silent peer', () => {
+  let now = 1_000_000;
+  const clock = { now: () => now };
+  const hs = handshake();
+
+  // One byte every 4 s: never idle, but the handshake deadline counts from the start.
+  const loris = newSession(clock);
+  for (let i = 0; i < 3; i++) {
+    loris.session.feed(hs.subarray(i, i + 1));
+    assert.equal(loris.session.checkTimeouts(), undefined);
+    now += 4000;
+  }
+  now -= 2000; // 10 s after the start
+  assert.equal(loris.session.checkTimeouts()?.code, 'RTMP_HANDSHAKE_TIMEOUT');
+  assert.equal(loris.events.error?.[0]?.code, 'RTMP_HANDSHAKE_TIMEOUT');
+  assert.equal(loris.session.feed(hs.subarray(3)), undefined);
+  assert.equal(loris.session.handshakeComplete, false);
+
+  // Handshake and connect, then only pings: no publish within 30 s.
+  const lurker = newSession(clock);
+  lurker.session.feed(hs);
+  lurker.session.feed(command(3, 0, 128, 'connect', 1, amfObject({ app: 'live' })));
+  for (let i = 0; i < 4; i++) {
+    now += 6000;
+    const ping = Buffer.alloc(6);
+    ping.writeUInt16BE(6, 0);
+    lurker.session.feed(
+      chunkMessage({ csid: 2, fmt: 0, typeId: 4, payload: ping, chunkSize: 4096 }),
+    );
+    assert.equal(lurker.session.checkTimeouts(), undefined, `at ${i}`);
+  }
+  now += 6000;
+  assert.equal(lurker.session.checkTimeouts()?.code, 'RTMP_PUBLISH_TIMEOUT');
+
+  // A publisher that goes silent.
+  const silent = newSession({ ...clock, timeouts: { idleMs: 10_000 } });
+  silent.session.feed(publishScript({ frames: 2, unpublish: false }).bytes);
+  now += 9_999;
+  assert.equal(silent.session.checkTimeouts(), undefined);
+  now += 1;
+  assert.equal(silent.session.checkTimeouts()?.code, 'RTMP_IDLE_TIMEOUT');
+  assert.equal(silent.session.phase, 'failed');
+  // The host's close then ends the stream as usual.
+  silent.session.end();
+  assert.deepEqual(silent.events.unpublish, [{ streamId: 1, reason: 'disconnect' }]);
+});
