@@ -52,7 +52,8 @@ async function buildCore(
       leewayMs: KEY_LEEWAY_MS,
     },
   });
-  const issuer = new TokenIssuer(ring, publicUrl, accessTtl);
+  // The gateway compares `iss` with PUBLIC_URL without its trailing slash.
+  const issuer = new TokenIssuer(ring, publicUrl.replace(/\/+$/, ''), accessTtl);
   const auth = new AuthService({
     db,
     logger,
