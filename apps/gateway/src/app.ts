@@ -226,7 +226,8 @@ export async function buildApp(
     request.log = request.log.child({ path: redactUrl(url), upstream: service });
 
     if (request.method === 'POST' && AUTH_LIMITED.has(path)) {
-      const d = await limit(authLimiter, `ip:${request.ip}`);
+      // Per endpoint: a login brute force must not also lock the victim out of refreshing.
+      const d = await limit(authLimiter, `${path}:${request.ip}`);
       if (d) {
         const headers = rateHeaders(d);
         if (!d.allowed)
@@ -356,3 +357,6 @@ export const gatewayService: ServiceModule<typeof gatewaySpec> = {
   listen: (c) => ({ host: c.GATEWAY_HOST, port: c.GATEWAY_PORT }),
   build: buildApp,
 };
+
+export { TokenVerifier, TokenCache, TokenError, type VerifyRules } from './auth/verifier.js';
+export { JwksCache } from './auth/jwks.js';

@@ -518,7 +518,7 @@ for (const variant of variants) {
           { redisUrl: variant.redisUrl },
         );
         try {
-          const res = await fetch(`${second.url}/api/v1/auth/register`, {
+          const res = await fetch(`${second.url}/api/v1/auth/login`, {
             method: 'POST',
             body: '{}',
           });

@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { WebSocket } from 'ws';
+import {
+  REFRESH_TRANSPORT_HEADER,
+  type Me,
+  type Problem,
+  type SocketTicket,
+  type TokenResponse,
+} from '@neon/contracts';
+import {
+  createTestDatabase,
+  engines,
+  skipUnless,
+  uniqueName,
+  type TestDatabase,
+} from '@neon/testing';
+import { startEmbedded, type Embedded } from '../../launcher/src/embedded.js';
+
+const { databaseUrl, natsUrl, redisUrl } = engines();
+
+const base = {
+  LOG_LEVEL: 'warn',
+  GATEWAY_HOST: '127.0.0.1',
+  GATEWAY_PORT: '0',
+  RTMP_HOST: '127.0.0.1',
+  RTMP_PORT: '0',
+  // A rotated token presented again is reuse at once, not a second tab.
+  REFRESH_GRACE_SECONDS: '0',
+  GATEWAY_AUTH_RATE_LIMIT: '5',
+};
+
+const shapes = [
+  {
+    name: 'embedded (PGlite, in-process bus, memory limits)',
+    skip: false as const,
+    engines: false,
+  },
+  {
+    name: 'PostgreSQL + NATS + Redis',
+    skip:
+      skipUnless(databaseUrl, 'TEST_DATABASE_URL') ||
+      skipUnless(natsUrl, 'TEST_NATS_URL') ||
+      skipUnless(redisUrl, 'TEST_REDIS_URL'),
+    engines: true,
+  },
+];
+
+async function json<T>(res: Response, status: number): Promise<T> {
+  const text = await res.text();
+  assert.equal(res.status, status, text);
+  return JSON.parse(text) as T;
+}
+
+async function problemCode(res: Response, status: number): Promise<string> {
+  return (await json<Problem>(res, status)).code;
+}
+
+function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [REFRESH_TRANSPORT_HEADER]: 'body', ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+/** Opens the chat socket through the gateway: the first frame's arrival, or the HTTP refusal. */
+function openSocket(
+  url: string,
+): Promise<{ ok: true; ws: WebSocket } | { ok: false; status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.once('open', () => resolve({ ok: true, ws }));
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ ok: false, status: res.statusCode ?? 0, body }));
+    });
+    ws.once('error', (err) => {
+      if (ws.readyState !== WebSocket.CLOSED) reject(err);
+    });
+  });
+}
+
+for (const shape of shapes) {
+  describe(`sign-up to sign-out through the gateway, ${shape.name}`, { skip: shape.skip }, () => {
+    let neon: Embedded;
+    let dataDir: string;
+    let db: TestDatabase | undefined;
+    const username = uniqueName('u').toLowerCase().slice(0, 25);
+    const password = 'correct horse battery staple';
+
+    before(async () => {
+      dataDir = mkdtempSync(join(tmpdir(), 'neon-auth-flow-'));
+      const env: Record<string, string> = { ...base, DATA_DIR: dataDir };
+      if (shape.engines) {
+        db = await createTestDatabase(databaseUrl!);
+        Object.assign(env, { DATABASE_URL: db.url, NATS_URL: natsUrl!, REDIS_URL: redisUrl! });
+      }
+      neon = await startEmbedded(env);
+    });
+
+    after(async () => {
+      await neon?.close();
+      await db?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    test('register, login, me, refresh, reuse revokes the family, logout', async () => {
+      const api = `${neon.url}/api/v1`;
+      const registered = await json<TokenResponse>(
+        await post(`${api}/auth/register`, {
+          username,
+          email: `${username}@example.com`,
+          password,
+        }),
+        201,
+      );
+      assert.equal(registered.user.username, username);
+
+      const login = await json<TokenResponse>(
+        await post(`${api}/auth/login`, { login: username, password }),
+        200,
+      );
+      assert.ok(login.refreshToken, 'a non-browser client gets its refresh token in the body');
+
+      const me = await json<Me>(
+        await fetch(`${api}/me`, { headers: { authorization: `Bearer ${login.accessToken}` } }),
+        200,
+      );
+      assert.equal(me.username, username);
+      assert.equal(me.email, `${username}@example.com`);
+
+      const anonymous = await fetch(`${api}/me`);
+      assert.equal(anonymous.status, 401);
+      assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Bearer/);
+      await anonymous.arrayBuffer();
+
+      const forged = await fetch(`${api}/me`, {
+        headers: { authorization: `Bearer ${login.accessToken}x` },
+      });
+      assert.equal(await problemCode(forged, 401), 'AUTH_TOKEN_INVALID');
+
+      const refreshed = await json<TokenResponse>(
+        await post(`${api}/auth/refresh`, { refreshToken: login.refreshToken }),
+        200,
+      );
+      assert.ok(refreshed.refreshToken && refreshed.refreshToken !== login.refreshToken);
+
+      const reused = await post(`${api}/auth/refresh`, { refreshToken: login.refreshToken });
+      assert.equal(reused.status, 401);
+      await reused.arrayBuffer();
+      // The whole family is dead: the successor handed out above no longer works either.
+      const successor = await post(`${api}/auth/refresh`, { refreshToken: refreshed.refreshToken });
+      assert.equal(successor.status, 401);
+      await successor.arrayBuffer();
+
+      const again = await json<TokenResponse>(
+        await post(`${api}/auth/login`, { login: username, password }),
+        200,
+      );
+      const logout = await post(`${api}/auth/logout`, { refreshToken: again.refreshToken });
+      assert.equal(logout.status, 204);
+      const afterLogout = await post(`${api}/auth/refresh`, { refreshToken: again.refreshToken });
+      assert.equal(afterLogout.status, 401);
+      await afterLogout.arrayBuffer();
+    });
+
+    test('a socket ticket opens the chat socket once', async () => {
+      const api = `${neon.url}/api/v1`;
+      const session = await json<TokenResponse>(
+        await post(`${api}/auth/login`, { login: username, password }),
+        200,
+      );
+      const ticket = await json<SocketTicket>(
+        await fetch(`${api}/auth/socket-ticket`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${session.accessToken}` },
+        }),
+        200,
+      );
+      const socketUrl = `${neon.url.replace(/^http/, 'ws')}/socket/websocket?vsn=2.0.0&token=${encodeURIComponent(ticket.token)}`;
+      const first = await openSocket(socketUrl);
+      assert.ok(first.ok, first.ok ? '' : `first use refused: ${first.status} ${first.body}`);
+      first.ws.close();
+      const second = await openSocket(socketUrl);
+      assert.ok(!second.ok, 'a ticket works once');
+      assert.equal(second.status, 401);
+      assert.equal((JSON.parse(second.body) as Problem).code, 'AUTH_TICKET_INVALID');
+      const anonymous = await openSocket(
+        `${neon.url.replace(/^http/, 'ws')}/socket/websocket?vsn=2.0.0`,
+      );
+      assert.ok(anonymous.ok, 'no ticket is an anonymous socket');
+      anonymous.ws.close();
+    });
+
+    test('a login brute force hits 429', async () => {
+      const api = `${neon.url}/api/v1`;
+      let last: Response | undefined;
+      for (let i = 0; i < 8; i++) {
+        last = await post(`${api}/auth/login`, {
+          login: username,
+          password: `wrong-${i}-password`,
+        });
+        if (last.status === 429) break;
+        assert.equal(await problemCode(last, 401), 'AUTH_INVALID_CREDENTIALS');
+      }
+      assert.equal(last!.status, 429);
+      assert.ok(Number(last!.headers.get('retry-after')) >= 1);
+      assert.equal(await problemCode(last!, 429), 'RATE_LIMITED');
+    });
+  });
+}
