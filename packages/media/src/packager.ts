@@ -243,14 +243,15 @@ export class RenditionPackager {
   }
 
   private trim(): void {
-    const complete = this.segments.filter((s) => s.complete);
+    // Older segments were trimmed when they left these ranges; only the tail can change.
+    const tail = this.segments.slice(-(this.windowSegments + this.partSegments + 6));
+    const complete = tail.filter((s) => s.complete);
     const keepData = new Set(complete.slice(-this.windowSegments - 2).map((s) => s.msn));
     const keepParts = new Set(complete.slice(-this.partSegments - 1).map((s) => s.msn));
     for (const s of complete) {
       if (!keepData.has(s.msn)) s.data = null;
-      if (!keepParts.has(s.msn) && s.parts.length > 0) {
-        s.parts = s.parts.map((p) => ({ ...p, bytes: EMPTY }));
-      }
+      // Old parts are neither listed nor served; a long broadcast keeps only segment metadata.
+      if (!keepParts.has(s.msn) && s.parts.length > 0) s.parts = [];
     }
   }
 
@@ -260,9 +261,10 @@ export class RenditionPackager {
 
   /** The live window: the last complete segments plus the open one. */
   windowed(): Segment[] {
-    const complete = this.segments.filter((s) => s.complete);
+    const tail = this.segments.slice(-(this.windowSegments + 1));
+    const complete = tail.filter((s) => s.complete);
     const first = complete.at(-this.windowSegments)?.msn ?? complete[0]?.msn ?? 0;
-    return this.segments.filter((s) => s.msn >= first);
+    return tail.filter((s) => s.msn >= first);
   }
 
   lastPart(): { msn: number; index: number } | null {
@@ -281,8 +283,8 @@ export class RenditionPackager {
   /** True once the playlist holds segment `msn` complete, or part `part` of it. */
   satisfies(msn: number, part: number | undefined): boolean {
     if (this.ended) return true;
-    const seg = this.segments.find((s) => s.msn === msn);
     const last = this.segments.at(-1);
+    const seg = last ? this.segments[msn - (this.segments[0]?.msn ?? 0)] : undefined;
     if (last === undefined) return false;
     if (msn < (this.segments[0]?.msn ?? 0)) return true;
     if (part === undefined) return (seg?.complete ?? false) || last.msn > msn;
@@ -380,12 +382,13 @@ export class RenditionPackager {
     m = /^s(\d+)\.m4s$/.exec(name);
     if (m) {
       const msn = Number(m[1]);
-      return this.segments.find((s) => s.msn === msn)?.data ?? null;
+      return this.segments[msn - (this.segments[0]?.msn ?? 0)]?.data ?? null;
     }
     m = /^p(\d+)\.m4s$/.exec(name);
     if (m) {
       const seq = Number(m[1]);
-      for (let i = this.segments.length - 1; i >= 0; i--) {
+      const oldest = Math.max(0, this.segments.length - this.partSegments - 3);
+      for (let i = this.segments.length - 1; i >= oldest; i--) {
         const seg = this.segments[i];
         if (seg === undefined) continue;
         const first = seg.parts[0];
@@ -397,5 +400,3 @@ export class RenditionPackager {
     return null;
   }
 }
-
-const EMPTY = Buffer.alloc(0);

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { SaxesParser } from 'saxes';
 import { parseFragment, parseInit, startPipeline, type Pipeline } from '@neon/media';
@@ -383,6 +384,61 @@ describe('pipeline: audio-only and video-only sources, a returning publisher', (
       assert.ok(vod.includes('#EXT-X-DISCONTINUITY'));
       assert.ok(await pipeline.resource('160p', 'init-1.mp4'));
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('restarts a crashed ffmpeg and carries on after a discontinuity', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'neon-pipeline-'));
+    const pipeline = startPipeline({
+      ffmpegPath: FFMPEG,
+      outputDir: dir,
+      source: { width: 320, height: 180 },
+      logger: silentLogger,
+    });
+    const errors: { command: string }[] = [];
+    pipeline.on('error', (e) => errors.push(e));
+    const ready = once(pipeline, 'ready');
+    const publisher = publish(
+      [
+        '-re',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=size=320x180:rate=30',
+        '-t',
+        '6',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-g',
+        '30',
+      ],
+      (c) => pipeline.write(c),
+    );
+    try {
+      await ready;
+      // The pipeline's ffmpeg is the child of this process reading FLV from stdin and writing pipe:3.
+      const { stdout } = await promisify(execFile)('ps', [
+        '-o',
+        'pid=,args=',
+        '--ppid',
+        String(process.pid),
+      ]);
+      const line = stdout.split('\n').find((l) => l.includes('pipe:0') && l.includes('pipe:3'));
+      assert.ok(line, stdout);
+      process.kill(Number(line.trim().split(/\s+/)[0]), 'SIGKILL');
+      assert.equal(await publisher, 0);
+      const result = await pipeline.end();
+      assert.equal(errors.length, 1);
+      assert.match(errors[0]?.command ?? '', /ffmpeg .*-i pipe:0/);
+      const vod = await readFile(join(dir, '160p', 'index.m3u8'), 'utf8');
+      assert.ok(vod.includes('#EXT-X-DISCONTINUITY'), vod);
+      assert.ok(vod.includes('#EXT-X-MAP:URI="init-1.mp4"'));
+      assert.ok(result.durationSeconds >= 3, `duration ${result.durationSeconds}`);
+    } finally {
+      await pipeline.end();
       await rm(dir, { recursive: true, force: true });
     }
   });
