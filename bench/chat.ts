@@ -1,0 +1,204 @@
+// npm run bench:chat — Neon's chat server against a Socket.IO room broadcast
+// and a bare `ws` broadcast, each driven by the same lean generator. Servers
+// run on core 0, the generator on core 1, everything on loopback.
+//   BENCH_CLIENTS (3000) BENCH_SENDERS (20) BENCH_RATE (20) BENCH_SECONDS (20)
+//   BENCH_RAMP (comma-separated msg/s) BENCH_RAMP_SECONDS (5) BENCH_SERVERS (neon,socketio,ws)
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createInterface, type Interface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { cpuSeconds, rssBytes } from './chat/proc.js';
+
+type Kind = 'neon' | 'socketio' | 'ws';
+const env = process.env;
+const CLIENTS = Number(env.BENCH_CLIENTS ?? 3000);
+const SENDERS = Number(env.BENCH_SENDERS ?? 20);
+const RATE = Number(env.BENCH_RATE ?? 20);
+const SECONDS = Number(env.BENCH_SECONDS ?? 20);
+const RAMP = (env.BENCH_RAMP ?? '50,100,150,200,300,400,600,800,1200,1600').split(',').map(Number);
+const RAMP_SECONDS = Number(env.BENCH_RAMP_SECONDS ?? 5);
+const SERVERS = (env.BENCH_SERVERS ?? 'neon,socketio,ws').split(',') as Kind[];
+const P99_LIMIT_MS = 250;
+const secret = randomBytes(32).toString('base64url');
+const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
+
+const serverFile: Record<Kind, string> = {
+  neon: here('./chat/server-neon.ts'),
+  socketio: here('./chat/server-socketio.ts'),
+  ws: here('./chat/server-ws.ts'),
+};
+
+/** Every child runs pinned to a core, with the fd limit raised to the hard limit. */
+function pinned(core: number, file: string, extraEnv: Record<string, string>): ChildProcess {
+  const cmd = `ulimit -n $(ulimit -Hn) && exec taskset -c ${core} "${process.execPath}" --expose-gc --import tsx "${file}"`;
+  return spawn('sh', ['-c', cmd], {
+    env: { ...env, ...extraEnv },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+}
+
+function waitLine(lines: Interface, prefix: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      lines.off('line', on);
+      reject(new Error(`timed out waiting for ${prefix}`));
+    }, timeoutMs);
+    const on = (line: string) => {
+      if (!line.startsWith(prefix)) return;
+      clearTimeout(timer);
+      lines.off('line', on);
+      resolve(line.slice(prefix.length).trim());
+    };
+    lines.on('line', on);
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface PhaseResult {
+  rate: number;
+  seconds: number;
+  sent: number;
+  expected: number;
+  delivered: number;
+  loss: number;
+  p50ms: number;
+  p99ms: number;
+  receiversConnected: number;
+  serverCpuSeconds: number;
+  cpuPer1000: number;
+  deliveriesPerCpuSecond: number;
+  serverCpuShare: number;
+}
+
+interface ServerResult {
+  kind: Kind;
+  idleBytesPerConnection: number;
+  fixed: PhaseResult;
+  ramp: PhaseResult[];
+  highestCleanRate: number;
+}
+
+async function runServer(kind: Kind): Promise<ServerResult> {
+  const server = pinned(0, serverFile[kind], {
+    BENCH_SECRET: secret,
+    BENCH_SENDERS: String(SENDERS),
+  });
+  const sLines = createInterface({ input: server.stdout! });
+  let gen: ChildProcess | null = null;
+  try {
+    const port = Number(await waitLine(sLines, 'PORT', 60_000));
+    // The shell execs node: the pid is the server's own.
+    const pid = server.pid!;
+    const settledRss = async () => {
+      await sleep(1000);
+      const done = waitLine(sLines, 'GCDONE', 10_000);
+      server.stdin!.write('GC\n');
+      await done;
+      await sleep(500);
+      return rssBytes(pid);
+    };
+    const baseline = await settledRss();
+    gen = pinned(1, here('./chat/generator.ts'), {
+      GEN_OPTIONS: JSON.stringify({
+        kind,
+        port,
+        clients: CLIENTS,
+        senders: SENDERS,
+        secret,
+        bodyBytes: 100,
+      }),
+    });
+    const gLines = createInterface({ input: gen.stdout! });
+    await waitLine(gLines, 'READY', 180_000);
+    const idleBytesPerConnection = ((await settledRss()) - baseline) / (CLIENTS + SENDERS);
+
+    const phase = async (rate: number, seconds: number): Promise<PhaseResult> => {
+      const started = waitLine(gLines, 'PHASE_START', 10_000);
+      gen!.stdin!.write(`PHASE ${JSON.stringify({ rate, seconds })}\n`);
+      await started;
+      const cpu0 = cpuSeconds(pid);
+      const t0 = performance.now();
+      const r = JSON.parse(
+        await waitLine(gLines, 'PHASE_END', (seconds + 20) * 1000),
+      ) as PhaseResult;
+      const cpu = cpuSeconds(pid) - cpu0;
+      const wall = (performance.now() - t0) / 1000;
+      return {
+        ...r,
+        serverCpuSeconds: cpu,
+        cpuPer1000: r.delivered > 0 ? (cpu / r.delivered) * 1000 : NaN,
+        deliveriesPerCpuSecond: cpu > 0 ? r.delivered / cpu : NaN,
+        serverCpuShare: cpu / wall,
+      };
+    };
+
+    const fixed = await phase(RATE, SECONDS);
+    log(kind, 'fixed', fixed);
+    const ramp: PhaseResult[] = [];
+    let highestCleanRate = 0;
+    for (const rate of RAMP) {
+      const r = await phase(rate, RAMP_SECONDS);
+      ramp.push(r);
+      log(kind, 'ramp', r);
+      const clean = r.delivered === r.expected && r.p99ms <= P99_LIMIT_MS;
+      if (!clean) break;
+      highestCleanRate = rate;
+    }
+    gen.stdin!.write('QUIT\n');
+    return { kind, idleBytesPerConnection, fixed, ramp, highestCleanRate };
+  } finally {
+    gen?.kill('SIGKILL');
+    server.kill('SIGTERM');
+    await sleep(500);
+    server.kill('SIGKILL');
+  }
+}
+
+function log(kind: Kind, what: string, r: PhaseResult): void {
+  process.stdout.write(
+    `${kind.padEnd(9)} ${what.padEnd(5)} ${String(r.rate).padStart(5)} msg/s  ` +
+      `delivered ${r.delivered}/${r.expected} (loss ${(r.loss * 100).toFixed(2)}%)  ` +
+      `p50 ${r.p50ms.toFixed(1)} ms  p99 ${r.p99ms.toFixed(1)} ms  ` +
+      `cpu ${(r.serverCpuShare * 100).toFixed(0)}%  ${r.cpuPer1000.toFixed(4)} cpu-s/1000\n`,
+  );
+}
+
+const results: ServerResult[] = [];
+for (const kind of SERVERS) results.push(await runServer(kind));
+
+const by = (k: Kind) => results.find((r) => r.kind === k);
+const sio = by('socketio');
+const rows: [string, (r: ServerResult) => number, number][] = [
+  ['loss at fixed load (%)', (r) => r.fixed.loss * 100, 2],
+  ['p50 latency (ms)', (r) => r.fixed.p50ms, 1],
+  ['p99 latency (ms)', (r) => r.fixed.p99ms, 1],
+  ['server CPU per 1,000 deliveries (ms)', (r) => r.fixed.cpuPer1000 * 1000, 3],
+  ['deliveries per server CPU-second', (r) => r.fixed.deliveriesPerCpuSecond, 0],
+  ['idle memory per connection (KiB)', (r) => r.idleBytesPerConnection / 1024, 1],
+  ['highest clean rate (msg/s)', (r) => r.highestCleanRate, 0],
+];
+process.stdout.write(
+  `\n${CLIENTS} clients, ${SENDERS} senders, ${RATE} msg/s for ${SECONDS} s; ramp ${RAMP_SECONDS} s steps (clean = no loss, p99 <= ${P99_LIMIT_MS} ms)\n`,
+);
+process.stdout.write(
+  `${'metric'.padEnd(40)}${results.map((r) => r.kind.padStart(12)).join('')}${sio && by('neon') ? '  neon/socketio'.padStart(16) : ''}\n`,
+);
+for (const [name, f, digits] of rows) {
+  const ratio = sio && by('neon') ? f(by('neon')!) / f(sio) : NaN;
+  process.stdout.write(
+    `${name.padEnd(40)}${results.map((r) => f(r).toFixed(digits).padStart(12)).join('')}${Number.isFinite(ratio) ? ratio.toFixed(2).padStart(16) : ''}\n`,
+  );
+}
+mkdirSync(here('./results'), { recursive: true });
+const file = here(`./results/chat-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(
+  file,
+  JSON.stringify(
+    { clients: CLIENTS, senders: SENDERS, rate: RATE, seconds: SECONDS, results },
+    null,
+    2,
+  ),
+);
+process.stdout.write(`\nwritten to ${file}\n`);
