@@ -301,6 +301,7 @@ describe(
       await vod.getByRole('link').first().click();
       await page.waitForURL('**/videos/**');
       await assertPlays(page, 3);
+      await screenshot(page, 'video');
       await page.getByRole('slider', { name: 'Seek' }).waitFor();
 
       for (const [who, errors] of [

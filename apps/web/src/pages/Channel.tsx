@@ -7,6 +7,7 @@ import { VideoCard } from '../components/Cards';
 import { ErrorState, Spinner } from '../components/ErrorState';
 import { since, viewers } from '../format';
 import { useNow, useTitle } from '../hooks';
+import { useSession } from '../store';
 import { NotFound } from './NotFound';
 
 const Player = lazy(() => import('../player/Player'));
@@ -48,6 +49,7 @@ export default function Channel({ username }: { username: string }) {
   const stream = useChannelStreamQuery(username, { pollingInterval: 10_000, refetchOnFocus: true });
   const profile = useProfileQuery(username);
   const now = useNow(1000);
+  const { user } = useSession();
   const name = profile.data?.displayName || username;
   useTitle(name);
 
@@ -114,13 +116,18 @@ export default function Channel({ username }: { username: string }) {
               )}
             </div>
           </div>
+          {user?.username === username && (
+            <Link className="btn ghost sm" to="/dashboard">
+              Creator dashboard
+            </Link>
+          )}
         </div>
         {profile.data?.bio && <p className="bio">{profile.data.bio}</p>}
         {!live && <PastBroadcasts username={username} />}
       </div>
       <aside className="channel-chat">
         <Suspense fallback={<div className="chat skeleton" />}>
-          <Chat channel={username} />
+          <Chat key={username} channel={username} />
         </Suspense>
       </aside>
     </div>
