@@ -188,6 +188,34 @@ for (const variant of variants()) {
       assert.equal(wrongType.json().code, 'VALIDATION_FAILED');
     });
 
+    test('idle and absolute lifetimes end a refresh token', async () => {
+      const idle = (await register()).session;
+      await h.db.query(
+        `UPDATE identity.refresh_tokens SET idle_expires_at = now() - interval '1 second'
+          WHERE family_id IN (SELECT id FROM identity.refresh_families WHERE user_id = $1)`,
+        [idle.user.id],
+      );
+      const idleRes = await post('/api/v1/auth/refresh', { refreshToken: idle.refreshToken }, BODY);
+      assert.equal(idleRes.json().code, 'AUTH_REFRESH_INVALID');
+
+      const old = (await register()).session;
+      const step = await post('/api/v1/auth/refresh', { refreshToken: old.refreshToken }, BODY);
+      await h.db.query(
+        `UPDATE identity.refresh_families SET expires_at = now() - interval '1 second' WHERE user_id = $1`,
+        [old.user.id],
+      );
+      const oldRes = await post(
+        '/api/v1/auth/refresh',
+        { refreshToken: step.json<TokenResponse>().refreshToken },
+        BODY,
+      );
+      assert.equal(
+        oldRes.json().code,
+        'AUTH_REFRESH_INVALID',
+        'rotation never extends the family past 30 days',
+      );
+    });
+
     test('unknown user and wrong password answer identically', async () => {
       const { account } = await register();
       const wrong = await post('/api/v1/auth/login', {

@@ -13,8 +13,9 @@ import type { AdminService } from './admin.service.js';
 /** `/admin/v1`: the gateway checks the role too, but this service never relies on that alone. */
 export function adminRoutes(service: AdminService): FastifyPluginAsyncTypebox {
   return async (app) => {
+    // The role in the token may be up to 15 minutes old: a revoked or suspended admin loses the API at once.
     app.addHook('onRequest', async (request) => {
-      requireRole(request, 'admin');
+      await service.assertAdmin(requireRole(request, 'admin'));
     });
 
     app.get(

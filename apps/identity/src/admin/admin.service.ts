@@ -31,6 +31,13 @@ export class AdminService {
     };
   }
 
+  async assertAdmin(actor: Client): Promise<void> {
+    const user = await users.findById(this.db, actor.id);
+    if (!user?.is_admin || user.suspended_at) {
+      throw new AppError('FORBIDDEN', 'Requires the admin role.');
+    }
+  }
+
   async setAdmin(actor: Client, targetId: string, admin: boolean): Promise<AdminUser> {
     if (!admin && actor.id === targetId) {
       throw new AppError('ADMIN_SELF_ACTION', 'Admins cannot revoke their own admin role.');
