@@ -36,6 +36,7 @@ export {
   blockingPlaylist,
   mediaPlaylistUri,
   type RenditionInfo,
+  type RenditionReport,
   type MediaPlaylistQuery,
 } from './playlist.js';
 export { renderMpd } from './dash.js';

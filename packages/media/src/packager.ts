@@ -270,7 +270,6 @@ export class RenditionPackager {
   lastPart(): { msn: number; index: number } | null {
     const last = this.segments.at(-1);
     if (last === undefined) return null;
-    if (last.complete) return { msn: last.msn, index: last.parts.length - 1 };
     return { msn: last.msn, index: last.parts.length - 1 };
   }
 

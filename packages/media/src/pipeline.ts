@@ -94,7 +94,7 @@ export interface Pipeline {
 }
 
 /** Probing stops after this much media (ms of FLV timestamps) or this many tags. */
-const PROBE_MS = 1000;
+const PROBE_MS = 2500;
 const PROBE_TAGS = 300;
 const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 const RESTART_WINDOW_MS = 60_000;
@@ -527,7 +527,12 @@ class LivePipeline extends EventEmitter implements Pipeline {
     q: MediaPlaylistQuery,
     signal?: AbortSignal,
   ): Promise<string> {
-    return blockingPlaylist(this.packager(rendition), q, signal);
+    const p = this.packager(rendition);
+    const kind = p.track?.handler;
+    const reports = [...this.packagers.values()]
+      .filter((other) => other !== p && other.track?.handler === kind)
+      .map((other) => ({ uri: `../${mediaPlaylistUri(other.name)}`, packager: other }));
+    return blockingPlaylist(p, q, signal, undefined, reports);
   }
 
   dashManifest(): string | null {

@@ -31,7 +31,16 @@ function isoDate(ms: number): string {
  * the last few and the open one, a preload hint for the next part. With
  * `vod`, every segment of the broadcast and no low-latency tags.
  */
-export function renderMediaPlaylist(p: RenditionPackager, opts: { vod?: boolean } = {}): string {
+/** Where another rendition's live edge is, for EXT-X-RENDITION-REPORT. */
+export interface RenditionReport {
+  uri: string;
+  packager: RenditionPackager;
+}
+
+export function renderMediaPlaylist(
+  p: RenditionPackager,
+  opts: { vod?: boolean; reports?: RenditionReport[] } = {},
+): string {
   const vod = opts.vod ?? false;
   const segments = vod ? p.segments.filter((s) => s.complete) : p.windowed();
   const first = segments[0];
@@ -74,6 +83,14 @@ export function renderMediaPlaylist(p: RenditionPackager, opts: { vod?: boolean 
     lines.push('#EXT-X-ENDLIST');
   } else if (p.hasInit) {
     lines.push(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${partUri(p.nextPart)}"`);
+    // Lets a player switching rendition ask for the right part straight away.
+    for (const report of opts.reports ?? []) {
+      const last = report.packager.lastPart();
+      if (last === null || last.index < 0) continue;
+      lines.push(
+        `#EXT-X-RENDITION-REPORT:URI="${report.uri}",LAST-MSN=${last.msn},LAST-PART=${last.index}`,
+      );
+    }
   }
   return lines.join('\n') + '\n';
 }
@@ -139,6 +156,7 @@ export async function blockingPlaylist(
   q: MediaPlaylistQuery,
   signal?: AbortSignal,
   timeoutMs = p.targetDuration * 3000,
+  reports: RenditionReport[] = [],
 ): Promise<string> {
   for (const [key, value] of [
     ['_HLS_msn', q.msn],
@@ -159,5 +177,5 @@ export async function blockingPlaylist(
   const msn = q.msn;
   if (msn !== undefined) await p.waitFor(() => p.satisfies(msn, q.part), timeoutMs, signal);
   else await p.waitFor(() => p.ended || p.segments.length > 0, timeoutMs, signal);
-  return renderMediaPlaylist(p);
+  return renderMediaPlaylist(p, { reports });
 }

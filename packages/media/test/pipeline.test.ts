@@ -146,6 +146,16 @@ describe('pipeline: 720p30 H.264/AAC FLV through the ladder', () => {
       const after = lastPart(next);
       assert.ok(after.msn > last.msn || after.part > last.part, `${rendition} did not advance`);
     }
+    // Reports of the other video renditions' live edges, none for the lone audio rendition.
+    const video = await pipeline.mediaPlaylist('360p', {});
+    const reports = video.split('\n').filter((l) => l.startsWith('#EXT-X-RENDITION-REPORT:'));
+    assert.deepEqual(
+      reports.map((l) => attr(l, 'URI')),
+      ['../source/index.m3u8', '../720p/index.m3u8', '../480p/index.m3u8', '../160p/index.m3u8'],
+    );
+    for (const l of reports)
+      assert.ok(Number(attr(l, 'LAST-MSN')) >= 0 && Number(attr(l, 'LAST-PART')) >= 0);
+    assert.equal((await pipeline.mediaPlaylist('audio', {})).includes('RENDITION-REPORT'), false);
   });
 
   it('answers the preload-hinted part as soon as it is produced', async () => {
