@@ -223,7 +223,9 @@ export async function buildApp(
         return reply.type('text/html').header('cache-control', 'no-cache').sendFile('index.html');
       return sendProblem(reply, 'NOT_FOUND', `No route for ${request.method} ${path}`);
     }
-    request.log = request.log.child({ path: redactUrl(url), upstream: service });
+    // The access line carries the path; a child logger costs too much to make when it would not print.
+    if (logger.isLevelEnabled('info'))
+      request.log = request.log.child({ path: redactUrl(url), upstream: service });
 
     if (request.method === 'POST' && AUTH_LIMITED.has(path)) {
       // Per endpoint: a login brute force must not also lock the victim out of refreshing.
