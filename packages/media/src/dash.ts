@@ -6,6 +6,8 @@ export interface DashInput {
   packager: RenditionPackager;
 }
 
+const AVAILABILITY_MARGIN_MS = 250;
+
 const seconds = (s: number): string => `PT${Math.max(0, s).toFixed(3)}S`;
 const iso = (ms: number): string => new Date(Math.round(ms)).toISOString();
 const xml = (s: string): string =>
@@ -31,12 +33,15 @@ export function renderMpd(
       epochStarts.set(e.index, prev === undefined ? start : Math.min(prev, start));
     }
   }
-  const ast = epochStarts.get(0) ?? opts.now;
+  const origin = epochStarts.get(0) ?? opts.now;
+  // A segment is complete one fragment after its last sample (when the next
+  // segment starts), so its availability is announced that much later.
+  const ast = origin + opts.partTargetMs + AVAILABILITY_MARGIN_MS;
   const target = opts.segmentTargetMs / 1000;
   const maxDuration = Math.max(...withMedia.map((i) => i.packager.targetDuration));
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011,http://dashif.org/guidelines/dash-if-simple" ` +
+    `<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" ` +
       (opts.ended
         ? `type="static" mediaPresentationDuration="${seconds(totalDuration(withMedia))}" `
         : `type="dynamic" availabilityStartTime="${iso(ast)}" publishTime="${iso(opts.now)}" minimumUpdatePeriod="${seconds(target)}" timeShiftBufferDepth="${seconds(target * 6)}" suggestedPresentationDelay="${seconds(target * 1.5)}" `) +
@@ -61,7 +66,7 @@ export function renderMpd(
       }))
       .filter((i) => i.segs.length > 0);
     if (sets.length === 0) continue;
-    const start = ((epochStarts.get(epoch) ?? ast) - ast) / 1000;
+    const start = ((epochStarts.get(epoch) ?? origin) - origin) / 1000;
     lines.push(`  <Period id="p${epoch}" start="${seconds(start)}">`);
     for (const kind of ['video', 'audio'] as const) {
       const reps = sets.filter((s) => s.info.kind === kind);

@@ -362,7 +362,8 @@ describe('master playlist and MPD', () => {
     const root = elements[0];
     assert.equal(root?.name, 'MPD');
     assert.equal(root?.attributes.type, 'dynamic');
-    assert.equal(root?.attributes.availabilityStartTime, '2026-01-01T00:00:00.000Z');
+    // The first media's wall clock, plus one part and a margin for the segment to complete.
+    assert.equal(root?.attributes.availabilityStartTime, '2026-01-01T00:00:00.500Z');
     assert.ok(root?.attributes.minimumUpdatePeriod);
     const template = elements.find((e) => e.name === 'SegmentTemplate');
     assert.equal(template?.attributes.timescale, String(track.timescale));
