@@ -48,6 +48,7 @@ const tightLimits: Partial<RtmpLimits> = {
   maxBufferedBytes: 128 * 1024,
   maxChunkStreams: 16,
   maxChunkStreamsInFlight: 4,
+  maxElements: 1000,
 };
 
 function deepAmf(depth: number, marker: number): Buffer {
@@ -66,6 +67,13 @@ function deepAmf(depth: number, marker: number): Buffer {
 export function fuzzRtmp(options: FuzzOptions): FuzzReport {
   const rand = prng(options.seed ?? 0x5eed);
   const pick = (n: number): number => rand() % n;
+  // Building mutation messages costs more than parsing them: build each once.
+  const memo = new Map<string, Buffer>();
+  const cached = (key: string, make: () => Buffer): Buffer => {
+    let b = memo.get(key);
+    if (!b) memo.set(key, (b = make()));
+    return b;
+  };
   const seeds = [
     publishScript({ frames: 3, chunkSize: 128 }).segments,
     publishScript({ frames: 3, chunkSize: 4096 }).segments,
@@ -92,26 +100,32 @@ export function fuzzRtmp(options: FuzzOptions): FuzzReport {
     const rounds = 1 + pick(3);
     for (let r = 0; r < rounds; r++) {
       const at = 1 + pick(Math.max(1, segs.length - 1));
-      switch (pick(8)) {
+      switch (pick(10)) {
         case 0: // chunk size storm
           for (let k = pick(20); k >= 0; k--) {
             const sizes = [1, 2, 127, 128, 4096, 65536, 65537, 0, 0x7fffffff, 0x80000000, rand()];
             segs.splice(at, 0, setChunkSize(sizes[pick(sizes.length)]!, 128));
           }
           break;
-        case 1: // deep AMF
+        case 1: {
+          // deep AMF
+          const depth = 1 + pick(200);
+          const marker = pick(2) ? 0x0a : 0x03;
           segs.splice(
             at,
             0,
-            chunkMessage({
-              csid: 3,
-              fmt: 0,
-              typeId: 20,
-              payload: deepAmf(1 + pick(200), pick(2) ? 0x0a : 0x03),
-              chunkSize: 128,
-            }),
+            cached(`deep:${depth}:${marker}`, () =>
+              chunkMessage({
+                csid: 3,
+                fmt: 0,
+                typeId: 20,
+                payload: deepAmf(depth, marker),
+                chunkSize: 128,
+              }),
+            ),
           );
           break;
+        }
         case 2: // drop a message
           segs.splice(at, 1);
           break;
@@ -138,6 +152,46 @@ export function fuzzRtmp(options: FuzzOptions): FuzzReport {
               ]),
               chunkSize: 128,
             }),
+          );
+          break;
+        case 7: {
+          // Many chunk streams, each with a message left unfinished after its first chunk
+          // (at a chunk size set here, so the cut lands on a chunk boundary).
+          const batch: Buffer[] = [cached('cs128', () => setChunkSize(128, 128))];
+          for (let k = 5 + pick(80), csid = 3 + pick(300); k > 0; k--, csid++) {
+            const basic = csid < 64 ? 1 : csid < 320 ? 2 : 3;
+            const first = cached(`part:${csid}`, () =>
+              chunkMessage({
+                csid,
+                fmt: 0,
+                typeId: 9,
+                streamId: 1,
+                payload: Buffer.alloc(300, 0x27),
+                chunkSize: 128,
+              }).subarray(0, basic + 11 + 128),
+            );
+            batch.push(first);
+          }
+          segs.splice(at, 0, ...batch);
+          break;
+        }
+        case 8: // a wide AMF value: many elements in few bytes
+          segs.splice(
+            at,
+            0,
+            cached('wide', () =>
+              chunkMessage({
+                csid: 3,
+                fmt: 0,
+                typeId: 20,
+                payload: Buffer.concat([
+                  amf0Encode('connect', 1),
+                  Buffer.of(0x0a, 0, 0, 0x07, 0xd0), // 2000 values
+                  Buffer.alloc(2000, 0x05),
+                ]),
+                chunkSize: 4096,
+              }),
+            ),
           );
           break;
         default: // an unexpected command

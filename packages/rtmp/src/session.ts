@@ -509,12 +509,12 @@ export class RtmpServerSession {
   private sendS0S1S2(): void {
     const out = Buffer.allocUnsafe(1 + 2 * HANDSHAKE_SIZE);
     out[0] = RTMP_VERSION;
-    // S1: time 0, then four zero bytes, which tell a client not to expect the
-    // digest scheme (ffmpeg and librtmp then skip verifying S1), then random bytes.
+    // S1: time 0, then four zero bytes (no server version), then random bytes.
+    // Without a version a client that sent a digest C1 (ffmpeg does) does not
+    // look for a server digest, so the simple reply serves both variants.
     out.fill(0, 1, 9);
     this.randomFill(out.subarray(9, 1 + HANDSHAKE_SIZE));
-    // S2 echoes C1 whole, which satisfies the simple handshake and, since clients
-    // using the digest scheme only check S2 loosely, the digest variant's C1 too.
+    // S2 echoes C1 whole, as the simple handshake asks.
     this.c1!.copy(out, 1 + HANDSHAKE_SIZE);
     this.c1 = null;
     this.sendBytes(out);
