@@ -505,10 +505,8 @@ for (const variant of variants) {
       assert.equal(other.headers.get('ratelimit-remaining'), '4');
     });
 
-    test(
-      'gateway replicas on one Redis share one budget',
-      { skip: !variant.redisUrl },
-      async () => {
+    if (variant.redisUrl)
+      test('gateway replicas on one Redis share one budget', async () => {
         const second = await startGateway(
           {
             IDENTITY_URL: identity.url,
@@ -527,8 +525,7 @@ for (const variant of variants) {
         } finally {
           await second.close();
         }
-      },
-    );
+      });
   });
 }
 

@@ -1,4 +1,4 @@
-import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { hash, verify as verifySignature, type KeyObject } from 'node:crypto';
 import type { Role } from '@neon/contracts';
 import type { JwksCache } from './jwks.js';
 
@@ -116,8 +116,10 @@ export function checkClaims(
 }
 
 /**
- * Verified access tokens by their SHA-256 (the token itself is never kept),
- * least recently used evicted first; an entry lives until its token expires.
+ * Verified access tokens by their SHA-256 (the token itself is never kept).
+ * Entries leave when their token expires or, when full, oldest first: a hit
+ * does not reorder (that would cost a delete and an insert on the hot path),
+ * and every entry is at most 15 minutes old anyway.
  */
 export class TokenCache {
   private readonly entries = new Map<string, VerifiedToken>();
@@ -128,19 +130,16 @@ export class TokenCache {
   ) {}
 
   static keyOf(token: string): string {
-    return createHash('sha256').update(token).digest('base64');
+    return hash('sha256', token, 'base64');
   }
 
   get(key: string, now = Date.now() / 1000): VerifiedToken | undefined {
     const hit = this.entries.get(key);
-    if (!hit) return undefined;
+    if (hit === undefined) return undefined;
     if (hit.exp <= now - this.leewaySeconds) {
       this.entries.delete(key);
       return undefined;
     }
-    // Re-inserting keeps Map order = recency.
-    this.entries.delete(key);
-    this.entries.set(key, hit);
     return hit;
   }
 
