@@ -58,3 +58,4 @@ export {
   type PipelineExitEvent,
   type MediaResource,
 } from './pipeline.js';
+export { FlvReader, flvHeader, metadataNumber, type FlvTag, type FlvHeader } from './flv.js';
