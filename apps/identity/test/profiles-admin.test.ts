@@ -286,6 +286,16 @@ for (const variant of variants()) {
         })
       ).json<AdminUserList>();
       assert.equal(wildcard.items.length, 0, 'a % in the search is literal');
+      const empty = await h.app.server.inject({
+        method: 'GET',
+        url: '/admin/v1/users?q=',
+        headers: asAdmin(),
+      });
+      assert.equal(empty.statusCode, 200);
+      assert.ok(
+        empty.json<AdminUserList>().items.some((u) => u.id === admin.id),
+        'an empty search lists everyone',
+      );
     });
 
     test('grant and revoke admin, with audit entries', async () => {

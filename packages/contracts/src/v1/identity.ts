@@ -125,8 +125,8 @@ export type AdminUserList = Static<typeof AdminUserList>;
 
 export const AdminUserQuery = Type.Object(
   {
-    /** Matches anywhere in the username or the email, case-insensitively. */
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+    /** Matches anywhere in the username or the email, case-insensitively; empty matches all. */
+    q: Type.Optional(Type.String({ maxLength: 254 })),
     cursor: Type.Optional(Type.String({ format: 'uuid' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
   },
