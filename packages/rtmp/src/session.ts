@@ -201,6 +201,8 @@ const CSID_CONTROL = 2;
 const CSID_COMMAND = 3;
 const CSID_STATUS = 5;
 const MIN_ACK_WINDOW = 4096;
+/** Encoders send each of these a handful of times per connection; keep-alive pings come every few seconds. */
+const MAX_REPEATABLE_REPLIES = 1024;
 
 interface PublishState {
   streamId: number;
@@ -277,6 +279,7 @@ export class RtmpServerSession {
   private publishing: PublishState | null = null;
   /** Identifies the publish request a host's accept/reject belongs to. */
   private decisionToken: object | null = null;
+  private repliesLeft = MAX_REPEATABLE_REPLIES;
 
   constructor(options: RtmpSessionOptions) {
     this.limits = { ...defaultRtmpLimits, ...options.limits };
@@ -583,7 +586,7 @@ export class RtmpServerSession {
       const b = Buffer.allocUnsafe(6);
       b.writeUInt16BE(UserControlEvent.PingResponse, 0);
       p.copy(b, 2, 2, 6);
-      this.sendControl(MessageType.UserControl, b);
+      if (this.takeReply()) this.sendControl(MessageType.UserControl, b);
     } else if (event === UserControlEvent.PingResponse) {
       if (p.length < 6) throw invalidMessage('PingResponse too short');
       this.emit('pong', { timestamp: p.readUInt32BE(2) });
@@ -600,9 +603,10 @@ export class RtmpServerSession {
       case 'connect':
         return this.onConnect(txn, values[2]);
       case 'releaseStream':
-        if (txn > 0) this.sendCommand(0, '_result', txn, null, undefined);
+        if (txn > 0 && this.takeReply()) this.sendCommand(0, '_result', txn, null, undefined);
         return;
       case 'FCPublish':
+        if (!this.takeReply()) return;
         this.sendCommand(
           0,
           'onFCPublish',
@@ -616,13 +620,14 @@ export class RtmpServerSession {
       case 'publish':
         return this.onPublish(m.streamId, values);
       case 'FCUnpublish':
-        this.sendCommand(
-          0,
-          'onFCUnpublish',
-          0,
-          null,
-          status('status', 'NetStream.Unpublish.Success', ''),
-        );
+        if (this.takeReply())
+          this.sendCommand(
+            0,
+            'onFCUnpublish',
+            0,
+            null,
+            status('status', 'NetStream.Unpublish.Success', ''),
+          );
         return this.stopPublishing(this.publishing?.streamId ?? 0, 'FCUnpublish');
       case 'deleteStream':
         return this.stopPublishing(typeof values[3] === 'number' ? values[3] : -1, 'deleteStream');
@@ -689,7 +694,9 @@ export class RtmpServerSession {
     }
     if (this.publishing) {
       // One publish per connection; the first one stands.
-      this.sendStatus(streamId, 'error', 'NetStream.Publish.BadName', 'Already publishing.');
+      if (this.takeReply()) {
+        this.sendStatus(streamId, 'error', 'NetStream.Publish.BadName', 'Already publishing.');
+      }
       return;
     }
     const q = name.indexOf('?');
@@ -766,6 +773,17 @@ export class RtmpServerSession {
   }
 
   // ---- output ------------------------------------------------------------
+
+  /**
+   * Replies a peer can ask for again and again (pings, releaseStream...) are
+   * capped: a peer that writes requests and never reads must not grow the
+   * host's socket buffer with our answers.
+   */
+  private takeReply(): boolean {
+    if (this.repliesLeft === 0) return false;
+    this.repliesLeft--;
+    return true;
+  }
 
   private sendControl(typeId: number, payload: Buffer): void {
     this.sendBytes(encodeChunks(CSID_CONTROL, typeId, 0, 0, payload, this.outChunkSize));

@@ -250,3 +250,21 @@ test('checkTimeouts: a slow-loris handshake, a connection that never publishes, 
   silent.session.end();
   assert.deepEqual(silent.events.unpublish, [{ streamId: 1, reason: 'disconnect' }]);
 });
+
+test('a peer that repeats requests forever gets a bounded number of answers', () => {
+  const run = connected();
+  const sentBefore = Buffer.concat(run.sent).length;
+  const ping = Buffer.alloc(6);
+  ping.writeUInt16BE(6, 0);
+  const pingMsg = chunkMessage({ csid: 2, fmt: 0, typeId: 4, payload: ping, chunkSize: 4096 });
+  const release = command(3, 0, 4096, 'releaseStream', 9, null, 'k');
+  const fc = command(3, 0, 4096, 'FCPublish', 0, null, 'k');
+  const storm = Buffer.concat(
+    Array.from({ length: 4000 }, () => Buffer.concat([pingMsg, release, fc])),
+  );
+  assert.equal(run.session.feed(storm), undefined);
+  const sent = Buffer.concat(run.sent).length - sentBefore;
+  // 12,000 requests (~390 KB), at most 1024 answers of under 100 bytes, and a few acknowledgements.
+  assert.ok(storm.length > 300_000);
+  assert.ok(sent < 1024 * 100, `sent ${sent}`);
+});
