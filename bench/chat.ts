@@ -70,6 +70,8 @@ interface PhaseResult {
   cpuPer1000: number;
   deliveriesPerCpuSecond: number;
   serverCpuShare: number;
+  /** Near 100%, the generator (not the server) limits the run. */
+  generatorCpuShare: number;
 }
 
 interface ServerResult {
@@ -119,11 +121,13 @@ async function runServer(kind: Kind): Promise<ServerResult> {
       gen!.stdin!.write(`PHASE ${JSON.stringify({ rate, seconds })}\n`);
       await started;
       const cpu0 = cpuSeconds(pid);
+      const gcpu0 = cpuSeconds(gen!.pid!);
       const t0 = performance.now();
       const r = JSON.parse(
         await waitLine(gLines, 'PHASE_END', (seconds + 20) * 1000),
       ) as PhaseResult;
       const cpu = cpuSeconds(pid) - cpu0;
+      const gcpu = cpuSeconds(gen!.pid!) - gcpu0;
       const wall = (performance.now() - t0) / 1000;
       return {
         ...r,
@@ -131,6 +135,9 @@ async function runServer(kind: Kind): Promise<ServerResult> {
         cpuPer1000: r.delivered > 0 ? (cpu / r.delivered) * 1000 : NaN,
         deliveriesPerCpuSecond: cpu > 0 ? r.delivered / cpu : NaN,
         serverCpuShare: cpu / wall,
+        generatorCpuShare: gcpu / wall,
+        p50ms: r.p50ms ?? NaN,
+        p99ms: r.p99ms ?? NaN,
       };
     };
 
@@ -156,12 +163,16 @@ async function runServer(kind: Kind): Promise<ServerResult> {
   }
 }
 
+const fmt = (n: number | null, digits: number) =>
+  n === null || !Number.isFinite(n) ? 'n/a' : n.toFixed(digits);
+
 function log(kind: Kind, what: string, r: PhaseResult): void {
   process.stdout.write(
     `${kind.padEnd(9)} ${what.padEnd(5)} ${String(r.rate).padStart(5)} msg/s  ` +
       `delivered ${r.delivered}/${r.expected} (loss ${(r.loss * 100).toFixed(2)}%)  ` +
-      `p50 ${r.p50ms.toFixed(1)} ms  p99 ${r.p99ms.toFixed(1)} ms  ` +
-      `cpu ${(r.serverCpuShare * 100).toFixed(0)}%  ${r.cpuPer1000.toFixed(4)} cpu-s/1000\n`,
+      `p50 ${fmt(r.p50ms, 1)} ms  p99 ${fmt(r.p99ms, 1)} ms  ` +
+      `server cpu ${fmt(r.serverCpuShare * 100, 0)}%  generator cpu ${fmt(r.generatorCpuShare * 100, 0)}%  ` +
+      `${fmt(r.cpuPer1000 * 1000, 3)} ms cpu/1000\n`,
   );
 }
 
@@ -188,7 +199,7 @@ process.stdout.write(
 for (const [name, f, digits] of rows) {
   const ratio = sio && by('neon') ? f(by('neon')!) / f(sio) : NaN;
   process.stdout.write(
-    `${name.padEnd(40)}${results.map((r) => f(r).toFixed(digits).padStart(12)).join('')}${Number.isFinite(ratio) ? ratio.toFixed(2).padStart(16) : ''}\n`,
+    `${name.padEnd(40)}${results.map((r) => fmt(f(r), digits).padStart(12)).join('')}${Number.isFinite(ratio) ? ratio.toFixed(2).padStart(16) : ''}\n`,
   );
 }
 mkdirSync(here('./results'), { recursive: true });
