@@ -2,7 +2,7 @@
 // RS256 verification against `openssl speed`. See apps/gateway/README.md.
 //
 // Knobs: BENCH_ROUNDS (5), BENCH_SECONDS per throughput run (3),
-// BENCH_CONNECTIONS (8), BENCH_VERIFY_SECONDS (3).
+// BENCH_CONNECTIONS (8), BENCH_VERIFY_SECONDS (3), BENCH_WARMUP_SECONDS per target (15).
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -18,6 +18,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const VERIFY_SECONDS = Number(process.env.BENCH_VERIFY_SECONDS ?? 3);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 15);
 const PUBLIC_URL = 'http://localhost:8080';
 const SECRET = 'bench-internal-secret-0123456789abcdef';
 const PATH = '/api/v1/me';
@@ -125,14 +126,8 @@ async function main(): Promise<void> {
       `gateway benchmark: ${ROUNDS} rounds × {direct, gateway, nginx}, ${CONNECTIONS} connections × ${SECONDS} s, GET ${PATH} with a bearer token\n`,
     );
     for (const t of Object.keys(targets) as Target[]) {
-      // Long enough for V8 to optimise the gateway's hot path before anything counts.
-      const r = await runLoad(
-        targets[t].url,
-        PATH,
-        headers,
-        CONNECTIONS,
-        t === 'gateway' ? 8000 : 3000,
-      );
+      // Long enough for V8 to optimise the Node processes' hot paths before anything counts.
+      const r = await runLoad(targets[t].url, PATH, headers, CONNECTIONS, WARMUP_SECONDS * 1000);
       if (r.errors > 0 || r.requests === 0)
         throw new Error(`${t} warm-up failed (${r.errors} errors)`);
     }

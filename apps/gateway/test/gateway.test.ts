@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import type { JWK } from 'jose';
 import { WebSocket } from 'ws';
 import type { Problem } from '@neon/contracts';
 import { engines, skipUnless, waitFor } from '@neon/testing';
@@ -62,11 +63,13 @@ for (const variant of variants) {
     let live: Upstream;
     let chat: Upstream;
     let gw: GatewayHandle;
+    let published: JWK[];
 
     before(async () => {
       keys = await makeKeys();
       stranger = await makeKeys(keys.kid);
-      identity = await startUpstream('identity', () => [keys.publicJwk]);
+      published = [keys.publicJwk];
+      identity = await startUpstream('identity', () => published);
       live = await startUpstream('live', () => []);
       chat = await startUpstream('chat', () => []);
       gw = await startGateway(
@@ -184,6 +187,27 @@ for (const variant of variants) {
         assert.equal((await problem(res)).code, code, name);
       }
       assert.equal(identity.seen.length, before, 'no bad token reached the upstream');
+    });
+
+    test('a key published after a rotation is fetched when a token first names it', async () => {
+      const next = await makeKeys();
+      const token = await mintToken(next);
+      const early = await fetch(`${gw.url}/api/v1/me`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(early.status, 401, 'not published yet');
+      await early.arrayBuffer();
+      published = [keys.publicJwk, next.publicJwk];
+      const later = await fetch(`${gw.url}/api/v1/me`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(later.status, 200);
+      await later.arrayBuffer();
+      const old = await fetch(`${gw.url}/api/v1/me`, {
+        headers: { authorization: `Bearer ${await mintToken(keys)}` },
+      });
+      assert.equal(old.status, 200, 'the previous key still verifies while published');
+      await old.arrayBuffer();
     });
 
     test('a token within the 60 s leeway still passes', async () => {

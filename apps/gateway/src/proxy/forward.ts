@@ -6,6 +6,8 @@ import { sendProblem } from '@neon/kit';
 import type { Replica, UpstreamPools } from '../upstream/pool.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js';
 
+/** Answers up to this size (with a declared length) are buffered rather than piped. */
+const SMALL_BODY = 64 * 1024;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
 export interface ForwardOptions {
@@ -163,6 +165,11 @@ export async function forward(
       // No body may follow; drain so the connection returns to the pool.
       await res.body.dump();
       return reply.send();
+    }
+    const size = Number(res.headers['content-length']);
+    if (method !== 'HEAD' && size >= 0 && size <= SMALL_BODY) {
+      // A small answer goes out in one write with its headers: a syscall saved per request.
+      return reply.send(Buffer.from(await res.body.arrayBuffer()));
     }
     return reply.send(res.body);
   }
