@@ -70,12 +70,13 @@ function mediaError(err: unknown): unknown {
   return err;
 }
 
-function abortOnClose(request: FastifyRequest): AbortSignal {
+function abortOnClose(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
-  request.raw.once('close', () => {
-    if (!request.raw.complete || request.raw.destroyed) controller.abort();
+  // One listener per response (never per keep-alive socket): a close before the
+  // response finished means the player went away while we waited for media.
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
   });
-  request.raw.socket?.once('close', () => controller.abort());
   return controller.signal;
 }
 
@@ -135,7 +136,7 @@ export const originRoutes: FastifyPluginAsyncTypebox<OriginRoutesOptions> = asyn
         countViewer(request, channel, request.query.v);
         let body: string;
         try {
-          body = await b.pipeline!.mediaPlaylist(rendition, query, abortOnClose(request));
+          body = await b.pipeline!.mediaPlaylist(rendition, query, abortOnClose(reply));
         } catch (err) {
           throw mediaError(err);
         }
@@ -154,17 +155,22 @@ export const originRoutes: FastifyPluginAsyncTypebox<OriginRoutesOptions> = asyn
   ) {
     let found: { body: Uint8Array; contentType: string } | null;
     try {
-      found = await b.pipeline!.resource(rendition, file, abortOnClose(request));
+      found = await b.pipeline!.resource(rendition, file, abortOnClose(reply));
     } catch (err) {
       throw mediaError(err);
     }
     if (!found) throw new AppError('NOT_FOUND', 'No such segment or part.', { headers: CORS });
-    return send(
-      reply,
-      found.body,
-      found.contentType || contentTypeOf(file) || 'video/mp4',
-      CACHE_IMMUTABLE,
-    );
+    // The hot path of playback: written straight to the socket, without Fastify's reply pipeline.
+    reply.hijack();
+    reply.raw.writeHead(200, {
+      ...CORS,
+      'content-type': found.contentType || contentTypeOf(file) || 'video/mp4',
+      'content-length': found.body.byteLength,
+      'cache-control': CACHE_IMMUTABLE,
+      'x-request-id': request.id,
+    });
+    reply.raw.end(found.body);
+    return reply;
   }
 
   app.get(
