@@ -201,6 +201,8 @@ const CSID_CONTROL = 2;
 const CSID_COMMAND = 3;
 const CSID_STATUS = 5;
 const MIN_ACK_WINDOW = 4096;
+/** App and publish names (the stream key) longer than this are not from an encoder. */
+const MAX_NAME_LENGTH = 1024;
 /** Encoders send each of these a handful of times per connection; keep-alive pings come every few seconds. */
 const MAX_REPEATABLE_REPLIES = 1024;
 
@@ -641,8 +643,8 @@ export class RtmpServerSession {
 
   private onConnect(txn: number, cmd: AmfValue): void {
     if (this.connected) throw new RtmpProtocolError('RTMP_COMMAND_INVALID', 'connect sent twice');
-    if (!isAmfObject(cmd) || typeof cmd.app !== 'string') {
-      throw new RtmpProtocolError('RTMP_COMMAND_INVALID', 'connect without an app');
+    if (!isAmfObject(cmd) || typeof cmd.app !== 'string' || cmd.app.length > MAX_NAME_LENGTH) {
+      throw new RtmpProtocolError('RTMP_COMMAND_INVALID', 'connect without a usable app');
     }
     this.connected = true;
     // OBS may append the query of the server URL to the app; the trailing slash is ffmpeg's.
@@ -689,8 +691,8 @@ export class RtmpServerSession {
     const name = values[3];
     if (!this.connected)
       throw new RtmpProtocolError('RTMP_COMMAND_INVALID', 'publish before connect');
-    if (typeof name !== 'string' || name.length === 0) {
-      throw new RtmpProtocolError('RTMP_COMMAND_INVALID', 'publish without a name');
+    if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH) {
+      throw new RtmpProtocolError('RTMP_COMMAND_INVALID', 'publish without a usable name');
     }
     if (this.publishing) {
       // One publish per connection; the first one stands.

@@ -97,6 +97,10 @@ test('commands out of order or malformed', () => {
     [command(3, 0, 128, 'connect', 1, amfObject({ tcUrl: 'x' })), 'RTMP_COMMAND_INVALID'],
     [command(3, 0, 128, 42), 'RTMP_COMMAND_INVALID'],
     [
+      command(3, 0, 128, 'connect', 1, amfObject({ app: 'a'.repeat(1025) })),
+      'RTMP_COMMAND_INVALID',
+    ],
+    [
       chunkMessage({ csid: 3, fmt: 0, typeId: 20, payload: Buffer.of(0x11, 1), chunkSize: 128 }),
       'RTMP_AMF_UNSUPPORTED',
     ],
@@ -128,6 +132,15 @@ test('commands out of order or malformed', () => {
     run.session.feed(handshake());
     assert.equal(run.session.feed(bytes)?.code, expected, expected);
   }
+  // A stream key of a megabyte never reaches the host's key lookup.
+  const huge = newSession();
+  huge.session.feed(handshake());
+  huge.session.feed(command(3, 0, 128, 'connect', 1, amfObject({ app: 'live' })));
+  assert.equal(
+    huge.session.feed(command(3, 1, 128, 'publish', 5, null, 'k'.repeat(1_000_000), 'live'))?.code,
+    'RTMP_COMMAND_INVALID',
+  );
+  assert.equal(huge.events.publish, undefined);
   // A deep AMF bomb in a command: refused by depth, not by the stack.
   const bomb = Buffer.alloc(60_000, 0x0a);
   for (let i = 0; i + 5 <= bomb.length; i += 5) bomb.writeUInt32BE(1, i + 1);
