@@ -160,17 +160,24 @@ export async function forward(
     // Whatever service answered, a 401 tells the client how to authenticate.
     if (res.statusCode === 401 && out['www-authenticate'] === undefined)
       out['www-authenticate'] = 'Bearer';
-    void reply.code(res.statusCode).headers(out);
     if (res.statusCode === 204 || res.statusCode === 304) {
       // No body may follow; drain so the connection returns to the pool.
       await res.body.dump();
-      return reply.send();
+      return reply.code(res.statusCode).headers(out).send();
     }
     const size = Number(res.headers['content-length']);
     if (method !== 'HEAD' && size >= 0 && size <= SMALL_BODY) {
       // A small answer goes out in one write with its headers: a syscall saved per request.
-      return reply.send(Buffer.from(await res.body.arrayBuffer()));
+      let small: Buffer;
+      try {
+        small = Buffer.from(await res.body.arrayBuffer());
+      } catch (err) {
+        if (abort.signal.aborted) return reply;
+        request.log.warn({ err, upstream: replica.url }, 'upstream answer cut short');
+        return sendProblem(reply, 'BAD_GATEWAY', `The ${service} service failed.`);
+      }
+      return reply.code(res.statusCode).headers(out).send(small);
     }
-    return reply.send(res.body);
+    return reply.code(res.statusCode).headers(out).send(res.body);
   }
 }
