@@ -404,6 +404,14 @@ describe('live video end to end (real ffmpeg over RTMP)', { timeout: 240_000 }, 
     assert.equal(publishers[1]!.exitCode, null, 'the publisher is still connected');
   });
 
+  it('refuses a second publisher on a key that is live, and the first carries on', async () => {
+    const second = publish(`${rtmp}/${key}`);
+    publishers.push(second);
+    assert.notEqual(await exitOf(second), 0);
+    assert.equal(publishers[1]!.exitCode, null, 'the first publisher is still connected');
+    assert.equal((await api<StreamSettings>('/api/v1/me/stream')).body.broadcastId, broadcastId);
+  });
+
   it('continues the same broadcast with a discontinuity when the publisher returns within the grace window', async () => {
     await kill(publishers[1]!);
     const again = publish(`${rtmp}/${key}`);
@@ -422,7 +430,7 @@ describe('live video end to end (real ffmpeg over RTMP)', { timeout: 240_000 }, 
   });
 
   it('ends after the grace window: ended event, VOD listed and playable end to end with ENDLIST', async () => {
-    await kill(publishers[2]!);
+    await kill(publishers[3]!);
     await waitFor(
       () =>
         events.some((e) => e.type === 'live.stream.ended.v1' && e.data.broadcastId === broadcastId),
