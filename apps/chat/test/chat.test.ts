@@ -224,6 +224,31 @@ for (const variant of engineVariants()) {
       again.close();
     });
 
+    test('joining a room twice on one socket delivers each message once', async () => {
+      const ws = await rawSocket(replica, d.secret, null);
+      const frames: unknown[][] = [];
+      ws.on('message', (data) =>
+        frames.push(JSON.parse((data as Buffer).toString('utf8')) as unknown[]),
+      );
+      const topic = `room:${alice.username}`;
+      ws.send(JSON.stringify(['1', '1', topic, 'phx_join', {}]));
+      ws.send(JSON.stringify(['2', '2', topic, 'phx_join', {}]));
+      await waitFor(() => frames.filter((f) => f[3] === 'phx_reply').length === 2, {
+        what: 'both join replies',
+      });
+      const c = connect(replica, d.secret, bob).channel(topic);
+      await join(c);
+      const sent = await push(c, 'shout', { body: 'once' });
+      const mine = () =>
+        frames.filter((f) => f[3] === 'shout' && (f[4] as ChatMessage).id === sent.response.id);
+      await waitFor(() => mine().length > 0, { what: 'the broadcast' });
+      const hb = nextFrame(ws, (f) => f[1] === 'hb');
+      ws.send(JSON.stringify([null, 'hb', 'phoenix', 'heartbeat', {}]));
+      await hb;
+      assert.equal(mine().length, 1);
+      ws.close();
+    });
+
     test('a flood is cut at 20 messages per 30 s with CHAT_RATE_LIMITED', async () => {
       const flooder = newUser('flood');
       await register(d, flooder);

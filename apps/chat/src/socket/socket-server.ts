@@ -233,12 +233,22 @@ export class SocketServer {
       conn.joins.delete(f.topic);
     }
     const member: Member = { joinRef: f.joinRef, held: null, write: (bytes) => conn.write(bytes) };
-    const reply = await chat.join(room, member, conn.client, f.payload);
-    if (!conn.open) {
+    // Registered before the history is read, so a second join arriving
+    // meanwhile supersedes this one instead of leaving a stray member behind.
+    conn.joins.set(f.topic, { room, member });
+    const current = () => conn.joins.get(f.topic)?.member === member;
+    let reply;
+    try {
+      reply = await chat.join(room, member, conn.client, f.payload);
+    } catch (err) {
+      if (current()) conn.joins.delete(f.topic);
+      throw err;
+    }
+    if (!conn.open || !current()) {
       chat.leave(room, member);
+      conn.reply(f, reply);
       return;
     }
-    conn.joins.set(f.topic, { room, member });
     conn.reply(f, reply);
     chat.release(member, reply.history);
   }
