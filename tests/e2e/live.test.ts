@@ -366,6 +366,16 @@ describe('live video end to end (real ffmpeg over RTMP)', { timeout: 240_000 }, 
     // Two players named by ?v=, plus this test's own earlier polling, counted by IP + User-Agent.
     assert.equal(mine?.viewers, 3);
     assert.equal(mine?.broadcastId, broadcastId);
+    assert.equal(mine?.thumbnailUrl, `/thumbnails/${streamer.username}.jpg`);
+    const thumb = await waitFor(
+      async () => {
+        const r = await fetch(`${base}${mine.thumbnailUrl}`);
+        return r.status === 200 ? r : undefined;
+      },
+      { what: 'the live thumbnail', timeoutMs: 15_000, intervalMs: 500 },
+    );
+    assert.equal(thumb.headers.get('content-type'), 'image/jpeg');
+    assert.deepEqual([...Buffer.from(await thumb.arrayBuffer()).subarray(0, 2)], [0xff, 0xd8]);
     await waitFor(
       () =>
         events.some(
@@ -474,7 +484,8 @@ describe('live video end to end (real ffmpeg over RTMP)', { timeout: 240_000 }, 
     assert.equal(stream.codec_name, 'h264');
     // Most of the broadcast's frames are there (30 per second).
     assert.ok(Number(stream.nb_read_packets) >= videos[0]!.durationSeconds * 30 * 0.8, stdout);
-    if (videos[0]!.thumbnailUrl) assert.equal((await bytes(videos[0]!.thumbnailUrl))[0], 0xff);
+    assert.ok(videos[0]!.thumbnailUrl, 'the VOD keeps a thumbnail');
+    assert.deepEqual([...(await bytes(videos[0]!.thumbnailUrl)).subarray(0, 2)], [0xff, 0xd8]);
   });
 
   it('regenerating the key ends a live broadcast and invalidates the old key', async () => {

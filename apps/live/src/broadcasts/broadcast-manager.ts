@@ -38,6 +38,20 @@ export type BroadcastEvent =
   | { type: 'ended'; broadcastId: string; channel: string; durationSeconds: number }
   | { type: 'failed'; broadcastId: string; channel: string; reason: string };
 
+/** Why a source is over the ingest limits, or null when it is within them. */
+export function exceedsLimits(source: SourceMeta, limits: IngestLimits): string | null {
+  const { maxWidth, maxHeight, maxBitrateKbps } = limits;
+  const w = source.width ?? 0;
+  const h = source.height ?? 0;
+  // Portrait sources are compared with the limits turned the same way.
+  const [lw, lh] = w >= h ? [maxWidth, maxHeight] : [maxHeight, maxWidth];
+  if (w > lw || h > lh) return `resolution ${w}x${h} exceeds ${lw}x${lh}`;
+  const kbps = (source.videoBitrateKbps ?? 0) + (source.audioBitrateKbps ?? 0);
+  if (kbps > maxBitrateKbps)
+    return `bitrate ${Math.round(kbps)} kbps exceeds ${maxBitrateKbps} kbps`;
+  return null;
+}
+
 const FINAL: readonly VideoState[] = ['ended', 'failed'];
 const BITRATE_WINDOW_MS = 5000;
 
@@ -206,16 +220,7 @@ export class BroadcastManager {
 
   /** Whether a source is within the ingest limits; the reason when not. */
   checkLimits(source: SourceMeta): string | null {
-    const { maxWidth, maxHeight, maxBitrateKbps } = this.o.limits;
-    const w = source.width ?? 0;
-    const h = source.height ?? 0;
-    // Portrait sources are compared with the limits turned the same way.
-    const [lw, lh] = w >= h ? [maxWidth, maxHeight] : [maxHeight, maxWidth];
-    if (w > lw || h > lh) return `resolution ${w}x${h} exceeds ${lw}x${lh}`;
-    const kbps = (source.videoBitrateKbps ?? 0) + (source.audioBitrateKbps ?? 0);
-    if (kbps > maxBitrateKbps)
-      return `bitrate ${Math.round(kbps)} kbps exceeds ${maxBitrateKbps} kbps`;
-    return null;
+    return exceedsLimits(source, this.o.limits);
   }
 
   /** FLV bytes from the publisher: starts the pipeline on the first ones. */

@@ -149,7 +149,7 @@ class IngestConnection implements Publisher {
       return this.closeSoon();
     }
     if (!channel || req.app !== 'live') {
-      this.log.info({ app: req.app }, 'publish refused: unknown stream key');
+      this.log.info({ app: req.app, code: 'LIVE_STREAM_KEY_INVALID' }, 'publish refused');
       req.reject({ status: 'NetStream.Publish.BadName', description: 'Unknown stream key.' });
       return this.closeSoon();
     }
