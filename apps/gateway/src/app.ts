@@ -29,6 +29,7 @@ import {
   type RateDecision,
   type RateLimiter,
 } from './limits/rate-limiter.js';
+import { EdgeCache } from './edge/edge-cache.js';
 import { forward, isConnectFailure } from './proxy/forward.js';
 import { corsHeaders, securityHeaders } from './proxy/security.js';
 import { createUpgradeHandler } from './socket/upgrade.js';
@@ -53,6 +54,8 @@ const AUTH_LIMITED = new Set([
 const API_SURFACE = /^\/(api|public|admin)\//;
 /** Dot segments, encoded separators and backslashes: a path must mean what it says to the router. */
 const AMBIGUOUS_PATH = /(^|\/)\.\.?(\/|$)|%2e|%2f|%5c|\\/i;
+/** Playback media the edge may cache: the origin still decides with Cache-Control. */
+const MEDIA_PATH = /^\/(hls|dash)\//;
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 function rateHeaders(d: RateDecision): Record<string, string> {
@@ -146,6 +149,8 @@ export async function buildApp(
         : memoryRateLimiter(config.GATEWAY_API_RATE_LIMIT, config.GATEWAY_API_RATE_WINDOW_SECONDS);
 
   const anonymous = { [ClientHeaders.internalToken]: platform.internalSecret };
+  const edge =
+    config.GATEWAY_EDGE_CACHE_BYTES > 0 ? new EdgeCache(config.GATEWAY_EDGE_CACHE_BYTES) : null;
   const security = securityHeaders(proto === 'https');
   const cors = corsHeaders(publicUrl.origin);
   const forwardOptions = {
@@ -278,6 +283,10 @@ export async function buildApp(
           platform.internalSecret,
         )
       : anonymous;
+    if (edge && !client && request.method === 'GET' && MEDIA_PATH.test(path))
+      return edge.serve(url, reply, (capture) =>
+        forward(request, reply, service, identity, forwardOptions, capture),
+      );
     return forward(request, reply, service, identity, forwardOptions);
   }
 

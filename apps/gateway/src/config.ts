@@ -35,6 +35,8 @@ export const gatewaySpec = {
   GATEWAY_API_RATE_WINDOW_SECONDS: env.int(60, 1, 86_400),
   /** How many verified access tokens to remember (by hash) until they expire. */
   GATEWAY_TOKEN_CACHE_SIZE: env.int(10_000, 0, 10_000_000),
+  /** Memory for cached media segments and parts (/hls/, /dash/); 0 turns the edge cache off. */
+  GATEWAY_EDGE_CACHE_BYTES: env.int(64 * 1024 * 1024, 0),
   /** Key prefix of the gateway's counters and used tickets in Redis. */
   GATEWAY_REDIS_PREFIX: env.string('neon:gw'),
   /** Minimum pause between two JWKS fetches caused by an unknown `kid`. */

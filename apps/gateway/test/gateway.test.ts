@@ -325,6 +325,27 @@ for (const variant of variants) {
       assert.equal(empty.status, 204);
     });
 
+    test('concurrent requests for one segment cost the origin one; playlists always pass', async () => {
+      const path = `/hls/ch${randomUUID().slice(0, 8)}/720p/seg-1.m4s`;
+      const release = live.holdMedia();
+      const pending = Array.from({ length: 5 }, () => fetch(`${gw.url}${path}`));
+      await waitFor(() => live.seen.some((s) => s.url === path));
+      release();
+      const answers = await Promise.all(pending);
+      for (const a of answers) {
+        assert.equal(a.status, 200);
+        assert.equal(Buffer.from(await a.arrayBuffer()).length, 1000);
+      }
+      const later = await fetch(`${gw.url}${path}`);
+      assert.equal(later.headers.get('x-cache'), 'HIT');
+      await later.arrayBuffer();
+      assert.equal(live.seen.filter((s) => s.url === path).length, 1);
+
+      const playlist = path.replace('seg-1.m4s', 'index.m3u8');
+      for (let i = 0; i < 3; i++) await (await fetch(`${gw.url}${playlist}`)).arrayBuffer();
+      assert.equal(live.seen.filter((s) => s.url === playlist).length, 3);
+    });
+
     test('request ids are issued, or kept when valid, and forwarded', async () => {
       const given = await fetch(`${gw.url}/api/v1/streams/rid`, {
         headers: { 'x-request-id': 'abc-123' },

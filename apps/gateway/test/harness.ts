@@ -101,6 +101,8 @@ export interface Upstream {
   sockets: { url: string; headers: IncomingHttpHeaders; protocol: string }[];
   /** Resolves the pending `/stream` response's second half. */
   releaseStream(): void;
+  /** Holds /hls/ answers until the returned function is called. */
+  holdMedia(): () => void;
   close(): Promise<void>;
 }
 
@@ -113,6 +115,7 @@ export async function startUpstream(name: string, jwks: () => JWK[]): Promise<Up
   const server = createServer({ name, logger, internalSecret: SECRET });
   const seen: Seen[] = [];
   const sockets: Upstream['sockets'] = [];
+  let mediaGate: Promise<void> = Promise.resolve();
   let release: () => void = () => undefined;
   const released = new Promise<void>((r) => (release = r));
 
@@ -130,6 +133,15 @@ export async function startUpstream(name: string, jwks: () => JWK[]): Promise<Up
   });
   server.get('/api/v1/streams/empty', async (_request, reply) => reply.code(204).send());
   server.get('/api/v1/me', async (request) => ({ client: request.client }));
+  // Media as the live origin serves it: segments cacheable, playlists not.
+  server.get('/hls/*', async (request, reply) => {
+    await mediaGate;
+    const segment = request.url.split('?')[0]!.endsWith('.m4s');
+    return reply
+      .header('cache-control', segment ? 'public, max-age=60, immutable' : 'no-cache')
+      .type(segment ? 'video/iso.segment' : 'application/vnd.apple.mpegurl')
+      .send(segment ? Buffer.alloc(1000, 7) : '#EXTM3U\n');
+  });
   server.removeAllContentTypeParsers();
   server.addContentTypeParser(
     '*',
@@ -173,6 +185,14 @@ export async function startUpstream(name: string, jwks: () => JWK[]): Promise<Up
     seen,
     sockets,
     releaseStream: () => release(),
+    holdMedia() {
+      let open: () => void = () => undefined;
+      mediaGate = new Promise<void>((r) => (open = r));
+      return () => {
+        mediaGate = Promise.resolve();
+        open();
+      };
+    },
     async close() {
       release();
       for (const c of wss.clients) c.terminate();

@@ -4,6 +4,7 @@ import { errors as undiciErrors, type Dispatcher } from 'undici';
 import type { ServiceName } from '@neon/contracts';
 import { sendProblem } from '@neon/kit';
 import type { Replica, UpstreamPools } from '../upstream/pool.js';
+import type { Capture } from '../edge/edge-cache.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js';
 
 /** Answers up to this size (with a declared length) are buffered rather than piped. */
@@ -59,6 +60,7 @@ export async function forward(
   service: ServiceName,
   identity: Record<string, string>,
   options: ForwardOptions,
+  capture?: Capture,
 ): Promise<FastifyReply> {
   const { pools } = options;
   if (!pools.has(service))
@@ -176,6 +178,7 @@ export async function forward(
         request.log.warn({ err, upstream: replica.url }, 'upstream answer cut short');
         return sendProblem(reply, 'BAD_GATEWAY', `The ${service} service failed.`);
       }
+      capture?.(res.statusCode, out, small);
       return reply.code(res.statusCode).headers(out).send(small);
     }
     return reply.code(res.statusCode).headers(out).send(res.body);
