@@ -9,6 +9,8 @@ import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js'
 
 /** Answers up to this size (with a declared length) are buffered rather than piped. */
 const SMALL_BODY = 64 * 1024;
+/** Media answers up to this size are buffered so the edge cache can keep them. */
+const CACHEABLE_BODY = 8 * 1024 * 1024;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
 export interface ForwardOptions {
@@ -168,7 +170,7 @@ export async function forward(
       return reply.code(res.statusCode).headers(out).send();
     }
     const size = Number(res.headers['content-length']);
-    if (method !== 'HEAD' && size >= 0 && size <= SMALL_BODY) {
+    if (method !== 'HEAD' && size >= 0 && size <= (capture ? CACHEABLE_BODY : SMALL_BODY)) {
       // A small answer goes out in one write with its headers: a syscall saved per request.
       let small: Buffer;
       try {
