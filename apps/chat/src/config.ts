@@ -7,10 +7,14 @@ export const chatSpec = {
   NATS_URL: env.url(),
   /** The NATS subject replicas fan messages out on; deployments sharing a server set their own. */
   CHAT_FANOUT_SUBJECT: env.string('neon.chat.fanout'),
-  /** Accepted messages wait at most this long to be written (and broadcast) together. */
-  CHAT_FLUSH_MS: env.int(10, 1, 1000),
+  /**
+   * The batching window: accepted messages wait at most this long to be
+   * written, broadcast and acknowledged together (one write per socket per
+   * window, whatever the message rate).
+   */
+  CHAT_FLUSH_MS: env.int(50, 1, 1000),
   /** ...or until this many are waiting. */
-  CHAT_FLUSH_MAX: env.int(100, 1, 10_000),
+  CHAT_FLUSH_MAX: env.int(1000, 1, 10_000),
   CHAT_RATE_LIMIT: env.int(20, 1, 100_000),
   CHAT_RATE_LIMIT_MODERATOR: env.int(100, 1, 100_000),
   CHAT_RATE_WINDOW_MS: env.int(30_000, 1000, 3_600_000),

@@ -6,15 +6,17 @@ export interface PendingMessage extends StoredMessage {
 }
 
 /**
- * Group commit: accepted messages wait at most `flushMs` (or until `maxBatch`
- * are waiting) and are written in one statement. One write is in flight at a
- * time, so batches commit in acceptance order; what arrives meanwhile forms
- * the next batch, written as soon as the current one commits.
+ * Group commit: an accepted message waits until the oldest waiting one is
+ * `flushMs` old (or `maxBatch` are waiting), then the batch is written in one
+ * statement. One write is in flight at a time, so batches commit in
+ * acceptance order, and a busy room costs one write and one broadcast per
+ * window however many messages it carries.
  */
 export class MessageWriter {
-  private queue: PendingMessage[] = [];
+  private queue: { message: PendingMessage; at: number }[] = [];
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private draining = false;
   private readonly acks = new Set<Promise<void>>();
 
   constructor(
@@ -29,44 +31,62 @@ export class MessageWriter {
   }
 
   enqueue(message: PendingMessage): void {
-    this.queue.push(message);
-    if (this.running) return;
-    if (this.queue.length >= this.maxBatch) this.kick();
-    else this.timer ??= setTimeout(() => this.kick(), this.flushMs);
+    this.queue.push({ message, at: Date.now() });
+    if (this.queue.length >= this.maxBatch && this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.schedule();
   }
 
-  private kick(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+  private schedule(): void {
+    if (this.running || this.timer || this.queue.length === 0) return;
+    const due =
+      this.draining || this.queue.length >= this.maxBatch
+        ? 0
+        : this.queue[0]!.at + this.flushMs - Date.now();
+    if (due <= 0) this.start();
+    else
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.start();
+      }, due);
+  }
+
+  private start(): void {
     if (this.running || this.queue.length === 0) return;
-    this.running = this.loop().finally(() => {
+    this.running = this.flushOne().finally(() => {
       this.running = null;
+      this.schedule();
     });
   }
 
-  private async loop(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
-      try {
-        await this.write(batch);
-      } catch (err) {
-        for (const m of batch) m.done(err);
-        continue;
-      }
-      // Acknowledged once delivered onwards; the next batch need not wait for that.
-      const acked = this.onDurable(batch).then(
-        () => batch.forEach((m) => m.done(null)),
-        () => batch.forEach((m) => m.done(null)),
-      );
-      this.acks.add(acked);
-      void acked.finally(() => this.acks.delete(acked));
+  private async flushOne(): Promise<void> {
+    const batch = this.queue.splice(0, this.maxBatch).map((q) => q.message);
+    try {
+      await this.write(batch);
+    } catch (err) {
+      for (const m of batch) m.done(err);
+      return;
     }
+    // Acknowledged once delivered onwards; the next batch need not wait for that.
+    const acked = this.onDurable(batch).then(
+      () => batch.forEach((m) => m.done(null)),
+      () => batch.forEach((m) => m.done(null)),
+    );
+    this.acks.add(acked);
+    void acked.finally(() => this.acks.delete(acked));
   }
 
-  /** Resolves once everything accepted so far is written (or has failed). */
+  /** Writes everything accepted so far without waiting out the window; resolves once acknowledged. */
   async drain(): Promise<void> {
-    for (let i = 0; i < 1000 && (this.queue.length > 0 || this.running); i++) {
-      this.kick();
+    this.draining = true;
+    for (let i = 0; i < 10_000 && (this.queue.length > 0 || this.running); i++) {
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = null;
+      }
+      this.schedule();
       if (this.running) await this.running;
     }
     await Promise.all([...this.acks]);
