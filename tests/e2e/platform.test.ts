@@ -4,12 +4,30 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { createTestDatabase, engines, freePort, skipUnless, waitFor, type TestDatabase } from '@neon/testing';
+import {
+  createTestDatabase,
+  engines,
+  freePort,
+  skipUnless,
+  waitFor,
+  type TestDatabase,
+} from '@neon/testing';
 import { startEmbedded } from '../../launcher/src/embedded.js';
 import { run, startNeon } from './lib/process.js';
 
-const quiet = { LOG_LEVEL: 'warn', GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: '0', RTMP_PORT: '0', RTMP_HOST: '127.0.0.1' };
+const quiet = {
+  LOG_LEVEL: 'warn',
+  GATEWAY_HOST: '127.0.0.1',
+  GATEWAY_PORT: '0',
+  RTMP_PORT: '0',
+  RTMP_HOST: '127.0.0.1',
+};
 const RUNNING = /Neon is running: open (http:\/\/\S+)/;
+const account = {
+  username: 'persistent_pat',
+  email: 'pat@example.test',
+  password: 'a long and unusual passphrase',
+};
 
 describe('the embedded shape (npm start)', () => {
   let dataDir: string;
@@ -30,10 +48,33 @@ describe('the embedded shape (npm start)', () => {
       assert.ok(Date.now() - started < 30_000, 'healthy within 30 s');
       const ready = await fetch(`${url}/readyz`);
       assert.equal(ready.status, 200);
+      const registered = await fetch(`${url}/api/v1/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(account),
+      });
+      assert.equal(registered.status, 201);
     } finally {
       const { code, ms } = await neon.stop('SIGTERM');
       assert.equal(code, 0, neon.output().slice(-2000));
       assert.ok(ms < 10_000, `exited in ${ms} ms`);
+    }
+  });
+
+  it('keeps accounts across a restart of the start command', async () => {
+    const neon = startNeon({ ...quiet, DATA_DIR: dataDir });
+    try {
+      const [, url] = await neon.waitFor(RUNNING, 30_000);
+      const login = await fetch(`${url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-refresh-token-transport': 'body' },
+        body: JSON.stringify({ login: account.username, password: account.password }),
+      });
+      assert.equal(login.status, 200);
+      const body = (await login.json()) as { user: { username: string } };
+      assert.equal(body.user.username, account.username);
+    } finally {
+      assert.equal((await neon.stop('SIGTERM')).code, 0);
     }
   });
 
@@ -45,7 +86,9 @@ describe('the embedded shape (npm start)', () => {
     await first.close();
     const second = await startEmbedded(env);
     try {
-      const rows = await second.platform.db.query<{ v: string }>('SELECT v FROM public.restart_probe');
+      const rows = await second.platform.db.query<{ v: string }>(
+        'SELECT v FROM public.restart_probe',
+      );
       assert.deepEqual(rows, [{ v: 'kept' }]);
     } finally {
       await second.close();
@@ -69,13 +112,18 @@ describe('the distributed shape (npm run start:<service>)', () => {
       NATS_URL: '',
       INTERNAL_SECRET: 'x'.repeat(40),
     });
-    const code = await new Promise<number | null>((resolve) => identity.child.once('exit', resolve));
+    const code = await new Promise<number | null>((resolve) =>
+      identity.child.once('exit', resolve),
+    );
     assert.equal(code, 1);
     assert.match(identity.output(), /NATS_URL is required to run identity alone/);
   });
 
   const { databaseUrl, natsUrl, redisUrl } = engines();
-  const skip = skipUnless(databaseUrl, 'TEST_DATABASE_URL') || skipUnless(natsUrl, 'TEST_NATS_URL') || skipUnless(redisUrl, 'TEST_REDIS_URL');
+  const skip =
+    skipUnless(databaseUrl, 'TEST_DATABASE_URL') ||
+    skipUnless(natsUrl, 'TEST_NATS_URL') ||
+    skipUnless(redisUrl, 'TEST_REDIS_URL');
 
   describe('on PostgreSQL, NATS and Redis', { skip }, () => {
     let db: TestDatabase;
@@ -85,8 +133,11 @@ describe('the distributed shape (npm run start:<service>)', () => {
     after(async () => db.drop());
 
     it('runs each service in its own process, ready on the shared engines', async () => {
+      // Every process agrees on the public address: it is the tokens' issuer.
+      const gatewayPort = await freePort();
       const shared = {
         LOG_LEVEL: 'warn',
+        PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
         DATABASE_URL: db.url,
         NATS_URL: natsUrl!,
         REDIS_URL: redisUrl!,
@@ -104,7 +155,10 @@ describe('the distributed shape (npm run start:<service>)', () => {
       try {
         for (const [i, p] of procs.entries()) {
           const address = `http://127.0.0.1:${ports[i]}`;
-          await waitFor(async () => (await fetch(`${address}/healthz`)).ok, { timeoutMs: 30_000, what: `${services[i]} up` }).catch((err: unknown) => {
+          await waitFor(async () => (await fetch(`${address}/healthz`)).ok, {
+            timeoutMs: 30_000,
+            what: `${services[i]} up`,
+          }).catch((err: unknown) => {
             throw new Error(`${String(err)}\n${p.output().slice(-2000)}`);
           });
           const ready = await fetch(`${address}/readyz`);
@@ -112,6 +166,42 @@ describe('the distributed shape (npm run start:<service>)', () => {
           assert.equal(ready.status, 200, `${services[i]} ready: ${JSON.stringify(body)}`);
           assert.deepEqual(Object.keys(body.checks).sort(), ['bus', 'database', 'redis']);
         }
+        // The gateway alone in front of identity alone: the same flows as embedded.
+        const gateway = run(process.execPath, ['--import', 'tsx', 'apps/gateway/src/main.ts'], {
+          ...shared,
+          GATEWAY_HOST: '127.0.0.1',
+          GATEWAY_PORT: String(gatewayPort),
+          IDENTITY_URL: `http://127.0.0.1:${ports[0]}`,
+          CHANNELS_URL: `http://127.0.0.1:${ports[1]}`,
+        });
+        procs.push(gateway);
+        const base = `http://127.0.0.1:${gatewayPort}`;
+        await waitFor(async () => (await fetch(`${base}/healthz`)).ok, {
+          timeoutMs: 30_000,
+          what: 'gateway up',
+        });
+        const json = { 'content-type': 'application/json' };
+        const reg = await fetch(`${base}/api/v1/auth/register`, {
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify({
+            username: 'dist_dana',
+            email: 'dana@example.test',
+            password: 'distributed passphrase',
+          }),
+        });
+        assert.equal(reg.status, 201, await reg.clone().text());
+        const login = await fetch(`${base}/api/v1/auth/login`, {
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify({ login: 'dist_dana', password: 'distributed passphrase' }),
+        });
+        const { accessToken } = (await login.json()) as { accessToken: string };
+        const me = await fetch(`${base}/api/v1/me`, {
+          headers: { authorization: `Bearer ${accessToken}` },
+        });
+        assert.equal(me.status, 200);
+        assert.equal(((await me.json()) as { username: string }).username, 'dist_dana');
       } finally {
         for (const p of procs) {
           const { code } = await p.stop('SIGTERM');
