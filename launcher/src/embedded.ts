@@ -2,7 +2,7 @@ import { channelsService } from '@neon/channels';
 import { chatService } from '@neon/chat';
 import { gatewayService } from '@neon/gateway';
 import { identityService } from '@neon/identity';
-import { liveService } from '@neon/live';
+import { isLiveService, liveService } from '@neon/live';
 import { notifyService } from '@neon/notify';
 import { paymentsService } from '@neon/payments';
 import { Closer, loadConfig, type Logger } from '@neon/kit';
@@ -49,6 +49,8 @@ export interface Embedded {
   services: Service[];
   /** The gateway's address: what a browser opens. */
   url: string;
+  /** Where encoders publish: `rtmp://host:port/live` (the stream key goes after it). */
+  rtmpUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -96,7 +98,14 @@ export async function startEmbedded(source: NodeJS.ProcessEnv, logger?: Logger):
     await gateway.start?.();
     services.push(gateway);
     const port = (gateway.server.server.address() as { port: number }).port;
-    return { platform, services, url: `http://localhost:${port}`, close: () => closer.close() };
+    const rtmpPort = services.find(isLiveService)?.rtmpPort() ?? null;
+    return {
+      platform,
+      services,
+      url: `http://localhost:${port}`,
+      rtmpUrl: rtmpPort === null ? null : `rtmp://localhost:${rtmpPort}/live`,
+      close: () => closer.close(),
+    };
   } catch (err) {
     await closer.close().catch(() => undefined);
     throw err;

@@ -15,8 +15,9 @@ const logger = createLogger({ level: level.LOG_LEVEL, pretty: level.LOG_PRETTY, 
 await runMain({ name: 'neon', logger }, async () => {
   try {
     const neon = await startEmbedded(process.env, logger);
-    logger.info({ url: neon.url }, 'Neon is running');
-    process.stdout.write(`\nNeon is running: open ${neon.url}\n\n`);
+    logger.info({ url: neon.url, rtmpUrl: neon.rtmpUrl }, 'Neon is running');
+    const ingest = neon.rtmpUrl ? `\nPublish with OBS or ffmpeg to ${neon.rtmpUrl}/<stream key>\n` : '';
+    process.stdout.write(`\nNeon is running: open ${neon.url}\n${ingest}\n`);
     return neon;
   } catch (err) {
     if (err instanceof ConfigError) {
