@@ -87,7 +87,7 @@ export default tseslint.config(
   },
   // contracts runs in the browser too.
   {
-    files: ['packages/contracts/**/*.ts'],
+    files: ['packages/contracts/src/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -23,11 +23,21 @@ function walk(dir, out = []) {
   return out;
 }
 
-const roots = ['packages', ...readdirSync('apps').filter((a) => a !== 'web').map((a) => join('apps', a))];
+const roots = [
+  'packages',
+  ...readdirSync('apps')
+    .filter((a) => a !== 'web')
+    .map((a) => join('apps', a)),
+];
 const matches = (f) => filters.length === 0 || filters.some((w) => f.includes(w));
-const units = roots.flatMap((r) => walk(r)).filter(matches).sort();
+const units = roots
+  .flatMap((r) => walk(r))
+  .filter(matches)
+  .sort();
 const e2e = unitOnly ? [] : walk('tests/e2e').filter(matches).sort();
-const webTests = walk('apps/web/src').concat(walk('apps/web/test')).filter((f) => /\.test\.tsx?$/.test(f));
+const webTests = walk('apps/web/src')
+  .concat(walk('apps/web/test'))
+  .filter((f) => /\.test\.tsx?$/.test(f));
 
 const totals = { pass: 0, fail: 0, skipped: 0 };
 
@@ -71,8 +81,10 @@ const nodeTest = (files, concurrency) => [
   '--test-timeout=300000',
   ...files,
 ];
-if (units.length > 0) failed = (await run(process.execPath, nodeTest(units, 2), parseNode)) !== 0 || failed;
-if (e2e.length > 0) failed = (await run(process.execPath, nodeTest(e2e, 1), parseNode)) !== 0 || failed;
+if (units.length > 0)
+  failed = (await run(process.execPath, nodeTest(units, 2), parseNode)) !== 0 || failed;
+if (e2e.length > 0)
+  failed = (await run(process.execPath, nodeTest(e2e, 1), parseNode)) !== 0 || failed;
 if (webTests.length > 0 && (filters.length === 0 || filters.includes('web'))) {
   failed = (await run('npx', ['vitest', 'run', '--root', 'apps/web'], parseVitest)) !== 0 || failed;
 }

@@ -16,7 +16,9 @@ await runMain({ name: 'neon', logger }, async () => {
   try {
     const neon = await startEmbedded(process.env, logger);
     logger.info({ url: neon.url, rtmpUrl: neon.rtmpUrl }, 'Neon is running');
-    const ingest = neon.rtmpUrl ? `\nPublish with OBS or ffmpeg to ${neon.rtmpUrl}/<stream key>\n` : '';
+    const ingest = neon.rtmpUrl
+      ? `\nPublish with OBS or ffmpeg to ${neon.rtmpUrl}/<stream key>\n`
+      : '';
     process.stdout.write(`\nNeon is running: open ${neon.url}\n${ingest}\n`);
     return neon;
   } catch (err) {

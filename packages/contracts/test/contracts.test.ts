@@ -37,6 +37,10 @@ describe('contracts', () => {
     assert.equal(routeFor('/socket/websocket'), 'chat');
     assert.equal(routeFor('/.well-known/jwks.json'), 'identity');
     assert.equal(routeFor('/dashboard'), null);
-    assert.equal(new Set(routeTable.map(([p]) => p)).size, routeTable.length, 'no duplicate prefixes');
+    assert.equal(
+      new Set(routeTable.map(([p]) => p)).size,
+      routeTable.length,
+      'no duplicate prefixes',
+    );
   });
 });

@@ -12,7 +12,10 @@ export interface Spawned {
 
 /** Runs a command from the repository root, capturing its output, and never leaves it behind. */
 export function run(command: string, args: string[], env: NodeJS.ProcessEnv): Spawned {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const waiters = new Set<() => void>();
   const onData = (chunk: Buffer) => {
@@ -34,12 +37,20 @@ export function run(command: string, args: string[], env: NodeJS.ProcessEnv): Sp
             resolve(m);
           } else if (child.exitCode !== null) {
             cleanup();
-            reject(new Error(`process exited (${child.exitCode}) before ${pattern}:\n${out.slice(-3000)}`));
+            reject(
+              new Error(
+                `process exited (${child.exitCode}) before ${pattern}:\n${out.slice(-3000)}`,
+              ),
+            );
           }
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${pattern}:\n${out.slice(-3000)}`));
+          reject(
+            new Error(
+              `timed out after ${timeoutMs} ms waiting for ${pattern}:\n${out.slice(-3000)}`,
+            ),
+          );
         }, timeoutMs);
         const onExit = () => check();
         const cleanup = () => {
