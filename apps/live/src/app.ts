@@ -83,7 +83,12 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
     if (e.type === 'ended' || e.type === 'failed') void viewers.reset(e.channel);
   });
 
-  const rtmp = new RtmpIngestServer({ logger, keys, broadcasts });
+  const rtmp = new RtmpIngestServer({
+    logger,
+    keys,
+    broadcasts,
+    timeouts: { handshakeMs: config.RTMP_HANDSHAKE_TIMEOUT_MS },
+  });
   const rtmpUrl = (): string => {
     if (config.RTMP_PUBLIC_URL) return config.RTMP_PUBLIC_URL;
     const host = new URL(platform.publicUrl).hostname;

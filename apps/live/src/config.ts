@@ -14,6 +14,8 @@ export const liveSpec = {
   MEDIA_DIR: env.optionalString(),
   /** How long a dropped publisher may take to come back and continue the same broadcast. */
   RECONNECT_GRACE_SECONDS: env.int(10, 0, 600),
+  /** An RTMP peer must finish the handshake this soon after connecting. */
+  RTMP_HANDSHAKE_TIMEOUT_MS: env.int(10_000, 500, 120_000),
   /** Default ingest limits (a user's entitlements may raise them later). */
   INGEST_MAX_WIDTH: env.int(1920, 16, 7680),
   INGEST_MAX_HEIGHT: env.int(1080, 16, 4320),

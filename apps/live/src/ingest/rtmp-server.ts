@@ -2,14 +2,13 @@ import { createServer, type Server, type Socket } from 'node:net';
 import {
   AudioCodecId,
   FlvTagType,
-  RECOMMENDED_HANDSHAKE_TIMEOUT_MS,
-  RECOMMENDED_IDLE_TIMEOUT_MS,
   RtmpServerSession,
   VideoCodecId,
   flvHeader,
   flvTag,
   type FlvTagData,
   type RtmpPublishRequest,
+  type RtmpTimeouts,
   type StreamMetadata,
 } from '@neon/rtmp';
 import type { Logger } from '@neon/kit';
@@ -23,6 +22,7 @@ export interface RtmpIngestOptions {
   broadcasts: BroadcastManager;
   /** Simultaneous connections (publishing or not); more are closed at once. */
   maxConnections?: number;
+  timeouts?: Partial<RtmpTimeouts>;
 }
 
 /** After this long publishing, a measured bitrate above the limit by this factor ends the stream. */
@@ -69,7 +69,6 @@ class IngestConnection implements Publisher {
   private publishingSince = 0;
   private lastBitrateCheck = 0;
   private readonly timer: NodeJS.Timeout;
-  private lastData = Date.now();
   private closed = false;
 
   constructor(
@@ -78,7 +77,10 @@ class IngestConnection implements Publisher {
     private readonly log: Logger,
   ) {
     socket.setNoDelay(true);
-    this.session = new RtmpServerSession({ send: (bytes) => void this.write(bytes) });
+    this.session = new RtmpServerSession({
+      send: (bytes) => void this.write(bytes),
+      ...(o.timeouts ? { timeouts: o.timeouts } : {}),
+    });
     this.session.on('error', (err) => {
       this.log.warn({ code: err.code }, 'RTMP connection closed on a protocol error');
       this.close();
@@ -105,7 +107,6 @@ class IngestConnection implements Publisher {
     });
     this.session.on('unpublish', () => this.releaseBroadcast());
     socket.on('data', (chunk: Buffer) => {
-      this.lastData = Date.now();
       this.session.feed(chunk);
     });
     socket.on('error', () => this.close());
@@ -128,15 +129,10 @@ class IngestConnection implements Publisher {
   }
 
   private checkTimeouts(): void {
-    const now = Date.now();
-    if (!this.session.handshakeComplete && now - this.lastData > RECOMMENDED_HANDSHAKE_TIMEOUT_MS) {
-      this.log.info('RTMP connection closed: no handshake');
-      return this.close();
-    }
-    if (now - this.lastData > RECOMMENDED_IDLE_TIMEOUT_MS) {
-      this.log.info('RTMP connection closed: idle');
-      this.close();
-    }
+    // The session's deadlines count from the connection's start, so a peer
+    // dribbling one byte at a time is cut off as surely as a silent one; the
+    // session reports the miss through its 'error' event, which closes us.
+    this.session.checkTimeouts();
   }
 
   private async onPublish(req: RtmpPublishRequest): Promise<void> {
