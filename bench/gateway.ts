@@ -2,7 +2,8 @@
 // RS256 verification against `openssl speed`. See apps/gateway/README.md.
 //
 // Knobs: BENCH_ROUNDS (5), BENCH_SECONDS per throughput run (3),
-// BENCH_CONNECTIONS (8), BENCH_VERIFY_SECONDS (3), BENCH_WARMUP_SECONDS per target (15).
+// BENCH_CONNECTIONS (8), BENCH_VERIFY_SECONDS (3), BENCH_WARMUP_SECONDS per target (15),
+// BENCH_GATEWAY_NODE_ARGS (node flags for the gateway process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -19,6 +20,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const VERIFY_SECONDS = Number(process.env.BENCH_VERIFY_SECONDS ?? 3);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 15);
+const GATEWAY_NODE_ARGS = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const PUBLIC_URL = 'http://localhost:8080';
 const SECRET = 'bench-internal-secret-0123456789abcdef';
 const PATH = '/api/v1/me';
@@ -105,14 +107,18 @@ async function main(): Promise<void> {
       BENCH_SECRET: SECRET,
     });
     stops.push(upstream.stop);
-    const gateway: Child = await startChild('bench/lib/gateway-server.ts', {
-      IDENTITY_URL: upstream.ready.url!,
-      BENCH_SECRET: SECRET,
-      PUBLIC_URL,
-      LOG_LEVEL: 'warn',
-      WEB_ROOT: '/nonexistent',
-      GATEWAY_API_RATE_LIMIT: '1000000000',
-    });
+    const gateway: Child = await startChild(
+      'bench/lib/gateway-server.ts',
+      {
+        IDENTITY_URL: upstream.ready.url!,
+        BENCH_SECRET: SECRET,
+        PUBLIC_URL,
+        LOG_LEVEL: 'warn',
+        WEB_ROOT: '/nonexistent',
+        GATEWAY_API_RATE_LIMIT: '1000000000',
+      },
+      GATEWAY_NODE_ARGS,
+    );
     stops.push(gateway.stop);
     const nginx: Nginx = await startNginx(upstream.ready.url!);
     stops.push(nginx.stop);

@@ -30,7 +30,7 @@ import {
   type RateLimiter,
 } from './limits/rate-limiter.js';
 import { EdgeCache } from './edge/edge-cache.js';
-import { forward, isConnectFailure } from './proxy/forward.js';
+import { forward, isConnectFailure, type ResponseDecoration } from './proxy/forward.js';
 import { corsHeaders, securityHeaders } from './proxy/security.js';
 import { createUpgradeHandler } from './socket/upgrade.js';
 import { UpstreamPools, type Replica } from './upstream/pool.js';
@@ -57,6 +57,22 @@ const AMBIGUOUS_PATH = /(^|\/)\.\.?(\/|$)|%2e|%2f|%5c|\\/i;
 /** Playback media the edge may cache: the origin still decides with Cache-Control. */
 const MEDIA_PATH = /^\/(hls|dash)\//;
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/** The gateway's headers on a proxied answer: without Origin, from PUBLIC_URL, from elsewhere. */
+function responseDecorations(
+  security: Record<string, string>,
+  cors: Record<string, string>,
+): { plain: ResponseDecoration; cors: ResponseDecoration; otherOrigin: ResponseDecoration } {
+  const of = (h: Record<string, string>): ResponseDecoration => ({
+    owned: new Set(Object.keys(h)),
+    headers: Object.entries(h).flat(),
+  });
+  return {
+    plain: of(security),
+    cors: of({ ...security, ...cors }),
+    otherOrigin: of({ ...security, vary: 'Origin' }),
+  };
+}
 
 function rateHeaders(d: RateDecision): Record<string, string> {
   return {
@@ -153,11 +169,22 @@ export async function buildApp(
     config.GATEWAY_EDGE_CACHE_BYTES > 0 ? new EdgeCache(config.GATEWAY_EDGE_CACHE_BYTES) : null;
   const security = securityHeaders(proto === 'https');
   const cors = corsHeaders(publicUrl.origin);
+  const decorations = responseDecorations(security, cors.actual);
+  let draining = false;
+  server.addHook('preClose', async () => {
+    draining = true;
+  });
   const forwardOptions = {
     pools,
     upstreamTimeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS,
     bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
     proto,
+    decoration(request: FastifyRequest): ResponseDecoration {
+      const origin = request.headers.origin;
+      if (origin === undefined || origin === '') return decorations.plain;
+      return origin === publicUrl.origin ? decorations.cors : decorations.otherOrigin;
+    },
+    draining: () => draining,
   };
 
   /** Counts a hit; a Redis outage lets traffic through rather than take the site down. */
@@ -182,6 +209,7 @@ export async function buildApp(
     return verified;
   }
 
+  // Proxied answers are written past Fastify (see forward): they get the same headers from `decorations`.
   server.addHook('onSend', async (request, reply) => {
     void reply.headers(security);
     const origin = request.headers.origin;

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors as undiciErrors, type Dispatcher } from 'undici';
@@ -5,7 +6,7 @@ import type { ServiceName } from '@neon/contracts';
 import { sendProblem } from '@neon/kit';
 import type { Replica, UpstreamPools } from '../upstream/pool.js';
 import type { Capture } from '../edge/edge-cache.js';
-import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { HOP_BY_HOP, downstreamResponseHeaders, upstreamRequestHeaderList } from './headers.js';
 
 /** Answers up to this size (with a declared length) are buffered rather than piped. */
 const SMALL_BODY = 64 * 1024;
@@ -51,17 +52,131 @@ export function isConnectFailure(err: unknown): boolean {
   );
 }
 
+/** The gateway's own response headers for one request (security, CORS), chosen by the app. */
+export interface ResponseDecoration {
+  /** Names the gateway sets itself: an upstream's value for them is dropped. */
+  owned: ReadonlySet<string>;
+  /** Flat `[name, value, …]` list added to every proxied answer. */
+  headers: readonly string[];
+}
+
+export interface ProxyResponseOptions {
+  decoration: (request: FastifyRequest) => ResponseDecoration;
+  /** True while the server drains: answers then close their connection. */
+  draining: () => boolean;
+}
+
+/** How an upstream attempt ended, as far as `forward` needs to know. */
+type Outcome =
+  | { kind: 'error'; err: Error }
+  /** The whole (small) answer is here; nothing was written yet. */
+  | { kind: 'complete'; status: number; headers: Buffer[]; body: Buffer[]; size: number }
+  /** The head went out; the body streams from the handler. */
+  | { kind: 'streaming' };
+
+function contentLengthOf(raw: Buffer[]): number {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    // 'content-length' in any case: length check first, so most names cost one comparison.
+    if (name.length === 14 && name.toString('latin1').toLowerCase() === 'content-length')
+      return Number(raw[i + 1]!.toString('latin1'));
+  }
+  return -1;
+}
+
+/**
+ * One upstream attempt through undici's `dispatch`: no response object, no
+ * body stream, no promise per chunk. Small answers with a declared length
+ * are collected and written in one go; the rest stream straight to the
+ * client socket with backpressure.
+ */
+class UpstreamCall implements Dispatcher.DispatchHandler {
+  private abortUpstream: ((err?: Error) => void) | null = null;
+  private chunks: Buffer[] = [];
+  private size = 0;
+  status = 0;
+  rawHeaders: Buffer[] = [];
+  private streaming = false;
+  private resumeUpstream: (() => void) | null = null;
+  clientGone = false;
+  readonly done: Promise<Outcome>;
+  private settle!: (o: Outcome) => void;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly bufferLimit: number,
+    private readonly head: boolean,
+    private readonly startStream: (status: number, headers: Buffer[]) => void,
+  ) {
+    this.done = new Promise<Outcome>((resolve) => (this.settle = resolve));
+  }
+
+  /** The client left: let the upstream go too (SSE, blocking playlist reloads). */
+  cancel(): void {
+    this.clientGone = true;
+    this.abortUpstream?.(new Error('client closed the connection'));
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortUpstream = abort;
+    if (this.clientGone) abort(new Error('client closed the connection'));
+  }
+
+  onHeaders(status: number, headers: Buffer[], resume: () => void): boolean {
+    this.status = status;
+    this.rawHeaders = headers;
+    this.resumeUpstream = resume;
+    if (this.head || status === 204 || status === 304) return true;
+    const length = contentLengthOf(headers);
+    if (length >= 0 && length <= this.bufferLimit) return true;
+    this.streaming = true;
+    this.startStream(status, headers);
+    this.res.on('drain', () => this.resumeUpstream?.());
+    this.settle({ kind: 'streaming' });
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.streaming) return this.res.write(chunk);
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.streaming) this.res.end();
+    else
+      this.settle({
+        kind: 'complete',
+        status: this.status,
+        headers: this.rawHeaders,
+        body: this.chunks,
+        size: this.size,
+      });
+  }
+
+  onError(err: Error): void {
+    if (this.streaming) this.res.destroy(err);
+    else this.settle({ kind: 'error', err });
+  }
+}
+
 /**
  * Proxies one request to `service`, path unchanged, streaming the answer.
  * A replica that cannot be reached is ejected, and an idempotent request
  * whose body can be replayed goes to the next healthy one.
+ *
+ * The answer is written to the socket directly (the reply is hijacked): the
+ * gateway's own headers come from `response.decoration`, kit's onResponse
+ * hook (metrics, access line) still runs when the answer finishes. With a
+ * `capture` (the edge cache) the answer goes through the reply instead.
  */
 export async function forward(
   request: FastifyRequest,
   reply: FastifyReply,
   service: ServiceName,
   identity: Record<string, string>,
-  options: ForwardOptions,
+  options: ForwardOptions & ProxyResponseOptions,
   capture?: Capture,
 ): Promise<FastifyReply> {
   const { pools } = options;
@@ -102,23 +217,24 @@ export async function forward(
   }
   const replayable = idempotent && !(body !== null && !Buffer.isBuffer(body));
 
-  const headers = upstreamRequestHeaders(raw.headers, {
-    requestId: request.id,
-    clientIp: request.ip,
-    proto: options.proto,
-    identity,
-  });
-  if (Buffer.isBuffer(body)) {
-    delete headers['transfer-encoding'];
-    headers['content-length'] = String(body.length);
-  }
+  const headers = upstreamRequestHeaderList(
+    raw.headers,
+    { requestId: request.id, clientIp: request.ip, proto: options.proto, identity },
+    Buffer.isBuffer(body) ? body.length : null,
+  );
 
-  // A viewer who leaves (SSE, blocking playlist reload) must release the upstream too.
-  const abort = new AbortController();
-  const onClose = () => {
-    if (!reply.raw.writableFinished) abort.abort();
+  const res = reply.raw;
+  const head = method === 'HEAD';
+  const bufferLimit = capture ? CACHEABLE_BODY : SMALL_BODY;
+  const startStream = (status: number, upstream: Buffer[]) => {
+    reply.hijack();
+    res.writeHead(status, responseHead(status, upstream, reply, request, options, false));
   };
-  reply.raw.once('close', onClose);
+  let call: UpstreamCall | null = null;
+  const onClose = () => {
+    if (!res.writableFinished) call?.cancel();
+  };
+  res.once('close', onClose);
 
   const context = { service, method, path: request.url, headers: raw.headers };
   const tried: Replica[] = [];
@@ -132,25 +248,34 @@ export async function forward(
       );
     }
     tried.push(replica);
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await replica.pool.request({
-        method: method,
+    call = new UpstreamCall(res, bufferLimit, head, startStream);
+    if (res.destroyed) call.clientGone = true;
+    replica.pool.dispatch(
+      {
+        method,
         path: request.url,
         headers,
         body,
-        signal: abort.signal,
         headersTimeout: options.upstreamTimeoutMs,
         bodyTimeout: 0,
-      });
-    } catch (err) {
-      if (abort.signal.aborted) return reply;
+      },
+      call,
+    );
+    const outcome = await call.done;
+    if (outcome.kind === 'streaming') return reply;
+    if (outcome.kind === 'error') {
+      const err = outcome.err;
+      if (call.clientGone) return reply;
       if (err instanceof undiciErrors.HeadersTimeoutError) {
         return sendProblem(
           reply,
           'GATEWAY_UPSTREAM_TIMEOUT',
           `The ${service} service did not answer in time.`,
         );
+      }
+      if (call.rawHeaders.length > 0 || call.status > 0) {
+        request.log.warn({ err, upstream: replica.url }, 'upstream answer cut short');
+        return sendProblem(reply, 'BAD_GATEWAY', `The ${service} service failed.`);
       }
       if (isConnectFailure(err)) {
         pools.markFailed(replica, (err as { code?: string }).code ?? 'connect failed');
@@ -160,29 +285,85 @@ export async function forward(
       request.log.error({ err, upstream: replica.url }, 'upstream request failed');
       return sendProblem(reply, 'BAD_GATEWAY', `The ${service} service failed.`);
     }
-    const out = downstreamResponseHeaders(res.headers);
-    // Whatever service answered, a 401 tells the client how to authenticate.
-    if (res.statusCode === 401 && out['www-authenticate'] === undefined)
-      out['www-authenticate'] = 'Bearer';
-    if (res.statusCode === 204 || res.statusCode === 304) {
-      // No body may follow; drain so the connection returns to the pool.
-      await res.body.dump();
-      return reply.code(res.statusCode).headers(out).send();
+
+    const { status } = outcome;
+    const small =
+      outcome.body.length === 1 ? outcome.body[0]! : Buffer.concat(outcome.body, outcome.size);
+    if (capture) {
+      // The edge cache keeps what it is handed: it gets the object form and a Fastify reply.
+      const out = downstreamResponseHeaders(headerObject(outcome.headers));
+      if (status === 401 && out['www-authenticate'] === undefined)
+        out['www-authenticate'] = 'Bearer';
+      if (status === 204 || status === 304 || head) return reply.code(status).headers(out).send();
+      capture(status, out, small);
+      return reply.code(status).headers(out).send(small);
     }
-    const size = Number(res.headers['content-length']);
-    if (method !== 'HEAD' && size >= 0 && size <= (capture ? CACHEABLE_BODY : SMALL_BODY)) {
-      // A small answer goes out in one write with its headers: a syscall saved per request.
-      let small: Buffer;
-      try {
-        small = Buffer.from(await res.body.arrayBuffer());
-      } catch (err) {
-        if (abort.signal.aborted) return reply;
-        request.log.warn({ err, upstream: replica.url }, 'upstream answer cut short');
-        return sendProblem(reply, 'BAD_GATEWAY', `The ${service} service failed.`);
-      }
-      capture?.(res.statusCode, out, small);
-      return reply.code(res.statusCode).headers(out).send(small);
-    }
-    return reply.code(res.statusCode).headers(out).send(res.body);
+    const empty = status === 204 || status === 304 || head;
+    reply.hijack();
+    res.writeHead(status, responseHead(status, outcome.headers, reply, request, options, !empty));
+    // A small answer goes out in one write with its head: a syscall saved per request.
+    if (empty) res.end();
+    else res.end(small);
+    return reply;
   }
+}
+
+function headerObject(raw: Buffer[]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    const prior = out[name];
+    if (prior === undefined) out[name] = value;
+    else if (Array.isArray(prior)) prior.push(value);
+    else out[name] = name === 'set-cookie' ? [prior, value] : `${prior}, ${value}`;
+  }
+  return out;
+}
+
+/**
+ * The head of a proxied answer: the upstream's headers (hop-by-hop and
+ * gateway-owned ones dropped), what the gateway set on the reply before
+ * (request id, rate-limit state) unless the upstream set it too, and the
+ * gateway's own security and CORS headers.
+ */
+function responseHead(
+  status: number,
+  upstream: Buffer[],
+  reply: FastifyReply,
+  request: FastifyRequest,
+  options: ProxyResponseOptions,
+  /** A body goes out in one piece: typed as Fastify types a Buffer when the upstream did not. */
+  buffered: boolean,
+): string[] {
+  const decoration = options.decoration(request);
+  const out: string[] = [];
+  let authenticate = false;
+  let contentType = false;
+  for (let i = 0; i < upstream.length; i += 2) {
+    const name = upstream[i]!.toString('latin1').toLowerCase();
+    if (HOP_BY_HOP.has(name) || decoration.owned.has(name)) continue;
+    if (name === 'www-authenticate') authenticate = true;
+    else if (name === 'content-type') contentType = true;
+    out.push(name, upstream[i + 1]!.toString('latin1'));
+  }
+  const set = reply.getHeaders();
+  for (const name in set) {
+    if (decoration.owned.has(name) || hasName(out, name)) continue;
+    const value = set[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) out.push(name, v);
+    else out.push(name, String(value));
+  }
+  // Whatever service answered, a 401 tells the client how to authenticate.
+  if (status === 401 && !authenticate) out.push('www-authenticate', 'Bearer');
+  if (buffered && !contentType) out.push('content-type', 'application/octet-stream');
+  for (const h of decoration.headers) out.push(h);
+  if (options.draining()) out.push('connection', 'close');
+  return out;
+}
+
+function hasName(list: readonly string[], name: string): boolean {
+  for (let i = 0; i < list.length; i += 2) if (list[i] === name) return true;
+  return false;
 }

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { ClientHeaders } from '@neon/contracts';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, not the message. */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -67,5 +67,43 @@ export function downstreamResponseHeaders(
     if (value === undefined || HOP_BY_HOP.has(name)) continue;
     out[name] = value;
   }
+  return out;
+}
+
+/**
+ * The same headers as `upstreamRequestHeaders`, as undici's flat
+ * `[name, value, …]` list: no object with per-request keys to build.
+ */
+export function upstreamRequestHeaderList(
+  headers: IncomingHttpHeaders,
+  info: ForwardInfo,
+  contentLength: number | null,
+): string[] {
+  const out: string[] = [];
+  const named = connectionTokens(headers);
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || isClientAsserted(name)) continue;
+    if (named?.has(name)) continue;
+    if (name === 'x-forwarded-for' || name === 'x-forwarded-proto' || name === 'x-request-id')
+      continue;
+    if (name === 'x-forwarded-host' || (contentLength !== null && name === 'content-length'))
+      continue;
+    if (typeof value === 'string') out.push(name, value);
+    else for (const v of value) out.push(name, v);
+  }
+  const prior = headers['x-forwarded-for'];
+  out.push(
+    'x-forwarded-for',
+    prior ? `${String(prior)}, ${info.clientIp}` : info.clientIp,
+    'x-forwarded-proto',
+    info.proto,
+  );
+  if (headers.host) out.push('x-forwarded-host', headers.host);
+  else if (headers['x-forwarded-host'] !== undefined)
+    out.push('x-forwarded-host', String(headers['x-forwarded-host']));
+  out.push('x-request-id', info.requestId);
+  if (contentLength !== null) out.push('content-length', String(contentLength));
+  for (const name in info.identity) out.push(name, info.identity[name]!);
   return out;
 }
