@@ -49,6 +49,11 @@ function decodeJson(segment: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** A function, not a closure per call: this runs for every token. */
+function invalid(reason: string): TokenError {
+  return new TokenError('AUTH_TOKEN_INVALID', reason);
+}
+
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 /**
@@ -60,25 +65,47 @@ const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.is
  * lifetime, missing claims).
  */
 export class TokenVerifier {
+  /**
+   * The `kid` of each protected header already seen, by its encoded segment:
+   * every token from one key shares it, so it is decoded and checked once.
+   */
+  private readonly kids = new Map<string, string>();
+  /** The signed bytes are copied here rather than into a new buffer per token (verify is synchronous). */
+  private readonly scratch = Buffer.allocUnsafe(4096);
+
   constructor(private readonly jwks: JwksCache) {}
 
   async verify(token: string, rules: VerifyRules, now = Date.now() / 1000): Promise<VerifiedToken> {
-    const parts = token.split('.');
-    if (parts.length !== 3) throw new TokenError('AUTH_TOKEN_INVALID', 'not a compact JWS');
-    const [h, p, s] = parts as [string, string, string];
-    const header = decodeJson(h);
+    const d1 = token.indexOf('.');
+    const d2 = d1 < 0 ? -1 : token.indexOf('.', d1 + 1);
+    if (d2 < 0 || token.indexOf('.', d2 + 1) >= 0)
+      throw new TokenError('AUTH_TOKEN_INVALID', 'not a compact JWS');
+    const h = token.slice(0, d1);
+    const kid = this.kids.get(h) ?? this.headerKid(h);
+    const s = token.slice(d2 + 1);
+    if (!SEGMENT.test(s)) throw new TokenError('AUTH_TOKEN_INVALID', 'malformed signature');
+    const key: KeyObject | null = this.jwks.peek(kid) ?? (await this.jwks.get(kid));
+    if (!key) throw new TokenError('AUTH_TOKEN_INVALID', 'unknown kid');
+    const signed =
+      d2 <= this.scratch.length
+        ? this.scratch.subarray(0, this.scratch.write(token, 0, d2, 'latin1'))
+        : Buffer.from(token.slice(0, d2), 'latin1');
+    if (!verifySignature('sha256', signed, key, Buffer.from(s, 'base64url')))
+      throw new TokenError('AUTH_TOKEN_INVALID', 'bad signature');
+    return checkClaims(decodeJson(token.slice(d1 + 1, d2)), rules, now);
+  }
+
+  private headerKid(segment: string): string {
+    const header = decodeJson(segment);
     if (header.alg !== 'RS256') throw new TokenError('AUTH_TOKEN_INVALID', 'alg must be RS256');
     if (header.crit !== undefined)
       throw new TokenError('AUTH_TOKEN_INVALID', 'crit headers unsupported');
     if (typeof header.kid !== 'string' || header.kid.length === 0 || header.kid.length > 256)
       throw new TokenError('AUTH_TOKEN_INVALID', 'kid missing');
-    if (!SEGMENT.test(s)) throw new TokenError('AUTH_TOKEN_INVALID', 'malformed signature');
-    const key: KeyObject | null = this.jwks.peek(header.kid) ?? (await this.jwks.get(header.kid));
-    if (!key) throw new TokenError('AUTH_TOKEN_INVALID', 'unknown kid');
-    const signed = Buffer.from(`${h}.${p}`, 'latin1');
-    if (!verifySignature('sha256', signed, key, Buffer.from(s, 'base64url')))
-      throw new TokenError('AUTH_TOKEN_INVALID', 'bad signature');
-    return checkClaims(decodeJson(p), rules, now);
+    // Valid headers only, and few: forged ones with made-up kids must not grow this without end.
+    if (this.kids.size >= 64) this.kids.clear();
+    this.kids.set(segment, header.kid);
+    return header.kid;
   }
 }
 
@@ -87,7 +114,6 @@ export function checkClaims(
   rules: VerifyRules,
   now: number,
 ): VerifiedToken {
-  const invalid = (reason: string) => new TokenError('AUTH_TOKEN_INVALID', reason);
   if (claims.iss !== rules.issuer) throw invalid('wrong issuer');
   const aud = claims.aud;
   if (!(aud === rules.audience || (Array.isArray(aud) && aud.includes(rules.audience))))
@@ -104,12 +130,13 @@ export function checkClaims(
   if (typeof sub !== 'string' || sub.length === 0) throw invalid('sub is required');
   if (typeof username !== 'string' || username.length === 0) throw invalid('username is required');
   if (roles !== undefined && !Array.isArray(roles)) throw invalid('roles must be a list');
+  const known: Role[] = [];
+  if (roles !== undefined)
+    for (const r of roles as unknown[]) if (r === 'user' || r === 'admin') known.push(r);
   return {
     sub,
     username,
-    roles: ((roles as unknown[] | undefined) ?? []).filter(
-      (r): r is Role => r === 'user' || r === 'admin',
-    ),
+    roles: known,
     jti: typeof jti === 'string' && jti.length > 0 ? jti : null,
     exp,
   };
