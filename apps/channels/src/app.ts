@@ -1,6 +1,4 @@
-import { migrate } from '@neon/db';
-import { createServer } from '@neon/kit';
-import { addEngineChecks, type Platform, type Service, type ServiceModule } from '@neon/platform';
+import { serviceServer, type Platform, type Service, type ServiceModule } from '@neon/platform';
 import { channelsSpec, type ChannelsConfig } from './config.js';
 import { migrations } from './db/migrations/index.js';
 
@@ -8,15 +6,11 @@ export const SCHEMA = 'channels';
 
 /** Builds the channels service (channel metadata, follows, channel roles, directory and search) from its dependencies; never listens. */
 export async function buildApp(platform: Platform, _config: ChannelsConfig): Promise<Service> {
-  const logger = platform.logger.child({ service: 'channels' });
-  const server = createServer({
+  const { server } = await serviceServer(platform, {
     name: 'channels',
-    logger,
-    internalSecret: platform.internalSecret,
-    processMetrics: platform.shape === 'distributed',
+    schema: SCHEMA,
+    migrations,
   });
-  addEngineChecks(server, platform);
-  await migrate(platform.db, SCHEMA, migrations);
   return {
     name: 'channels',
     server,

@@ -1,6 +1,4 @@
-import { migrate } from '@neon/db';
-import { createServer } from '@neon/kit';
-import { addEngineChecks, type Platform, type Service, type ServiceModule } from '@neon/platform';
+import { serviceServer, type Platform, type Service, type ServiceModule } from '@neon/platform';
 import { chatSpec, type ChatConfig } from './config.js';
 import { migrations } from './db/migrations/index.js';
 import { MemoryRateLimiter, RedisRateLimiter } from './domain/rate-limit.js';
@@ -17,15 +15,11 @@ export const SCHEMA = 'chat';
 
 /** Builds the chat service (chat rooms over WebSocket (Phoenix Channels V2), history and moderation) from its dependencies; never listens. */
 export async function buildApp(platform: Platform, config: ChatConfig): Promise<Service> {
-  const logger = platform.logger.child({ service: 'chat' });
-  const server = createServer({
+  const { logger, server } = await serviceServer(platform, {
     name: 'chat',
-    logger,
-    internalSecret: platform.internalSecret,
-    processMetrics: platform.shape === 'distributed',
+    schema: SCHEMA,
+    migrations,
   });
-  addEngineChecks(server, platform);
-  await migrate(platform.db, SCHEMA, migrations);
 
   const repo = new ChatRepository(platform.db);
   const rooms = new RoomRegistry(repo);

@@ -1,8 +1,8 @@
 import { ACCESS_TOKEN_TTL_SECONDS, RegisterRequest } from '@neon/contracts';
 import Value from 'typebox/value';
 import { migrate, type Db } from '@neon/db';
-import { AppError, createServer, type Logger } from '@neon/kit';
-import { addEngineChecks, type Platform, type Service, type ServiceModule } from '@neon/platform';
+import { AppError, type Logger } from '@neon/kit';
+import { serviceServer, type Platform, type Service, type ServiceModule } from '@neon/platform';
 import { adminRoutes } from './admin/admin.routes.js';
 import { AdminService } from './admin/admin.service.js';
 import { writeAudit } from './admin/audit.repository.js';
@@ -72,14 +72,7 @@ async function buildCore(
 
 /** Builds the identity service (accounts, tokens, signing keys and JWKS, profiles, roles) from its dependencies; never listens. */
 export async function buildApp(platform: Platform, config: IdentityConfig): Promise<Service> {
-  const logger = platform.logger.child({ service: 'identity' });
-  const server = createServer({
-    name: 'identity',
-    logger,
-    internalSecret: platform.internalSecret,
-    processMetrics: platform.shape === 'distributed',
-  });
-  addEngineChecks(server, platform);
+  const { logger, server } = await serviceServer(platform, { name: 'identity' });
   const relay = new OutboxRelay(platform.db, platform.bus, logger);
   const { ring, issuer, auth } = await buildCore(
     platform.db,

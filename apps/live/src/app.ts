@@ -1,8 +1,6 @@
 import { join } from 'node:path';
 import type { Subscription } from '@neon/bus';
-import { migrate } from '@neon/db';
-import { createServer } from '@neon/kit';
-import { addEngineChecks, type Platform, type Service, type ServiceModule } from '@neon/platform';
+import { serviceServer, type Platform, type Service, type ServiceModule } from '@neon/platform';
 import { liveSpec, type LiveConfig } from './config.js';
 import { migrations } from './db/migrations/index.js';
 import { BroadcastManager } from './broadcasts/broadcast-manager.js';
@@ -31,15 +29,11 @@ export interface LiveService extends Service {
 
 /** Builds the live service (RTMP ingest, transcoding, CMAF packaging, LL-HLS/DASH origin, VOD, viewer counts) from its dependencies; never listens. */
 export async function buildApp(platform: Platform, config: LiveConfig): Promise<LiveService> {
-  const logger = platform.logger.child({ service: 'live' });
-  const server = createServer({
+  const { logger, server } = await serviceServer(platform, {
     name: 'live',
-    logger,
-    internalSecret: platform.internalSecret,
-    processMetrics: platform.shape === 'distributed',
+    schema: SCHEMA,
+    migrations,
   });
-  addEngineChecks(server, platform);
-  await migrate(platform.db, SCHEMA, migrations);
 
   const mediaDir = config.MEDIA_DIR ?? join(platform.dataDir, 'media');
   const channels = new ChannelRepository(platform.db);

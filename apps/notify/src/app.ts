@@ -1,6 +1,4 @@
-import { migrate } from '@neon/db';
-import { createServer } from '@neon/kit';
-import { addEngineChecks, type Platform, type Service, type ServiceModule } from '@neon/platform';
+import { serviceServer, type Platform, type Service, type ServiceModule } from '@neon/platform';
 import { notifySpec, type NotifyConfig } from './config.js';
 import { migrations } from './db/migrations/index.js';
 
@@ -8,15 +6,7 @@ export const SCHEMA = 'notify';
 
 /** Builds the notify service (real-time notifications to browsers over SSE) from its dependencies; never listens. */
 export async function buildApp(platform: Platform, _config: NotifyConfig): Promise<Service> {
-  const logger = platform.logger.child({ service: 'notify' });
-  const server = createServer({
-    name: 'notify',
-    logger,
-    internalSecret: platform.internalSecret,
-    processMetrics: platform.shape === 'distributed',
-  });
-  addEngineChecks(server, platform);
-  await migrate(platform.db, SCHEMA, migrations);
+  const { server } = await serviceServer(platform, { name: 'notify', schema: SCHEMA, migrations });
   return {
     name: 'notify',
     server,

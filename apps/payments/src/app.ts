@@ -1,6 +1,4 @@
-import { migrate } from '@neon/db';
-import { createServer } from '@neon/kit';
-import { addEngineChecks, type Platform, type Service, type ServiceModule } from '@neon/platform';
+import { serviceServer, type Platform, type Service, type ServiceModule } from '@neon/platform';
 import { paymentsSpec, type PaymentsConfig } from './config.js';
 import { migrations } from './db/migrations/index.js';
 
@@ -8,15 +6,11 @@ export const SCHEMA = 'payments';
 
 /** Builds the payments service (payment provider webhooks and channel subscriptions) from its dependencies; never listens. */
 export async function buildApp(platform: Platform, _config: PaymentsConfig): Promise<Service> {
-  const logger = platform.logger.child({ service: 'payments' });
-  const server = createServer({
+  const { server } = await serviceServer(platform, {
     name: 'payments',
-    logger,
-    internalSecret: platform.internalSecret,
-    processMetrics: platform.shape === 'distributed',
+    schema: SCHEMA,
+    migrations,
   });
-  addEngineChecks(server, platform);
-  await migrate(platform.db, SCHEMA, migrations);
   return {
     name: 'payments',
     server,

@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { openBus, type Bus } from '@neon/bus';
-import { openDb, type Db } from '@neon/db';
-import { Closer, createLogger, type ConfigOf, type Logger, type Server } from '@neon/kit';
+import { migrate, openDb, type Db, type Migration } from '@neon/db';
+import {
+  Closer,
+  createLogger,
+  createServer,
+  type ConfigOf,
+  type Logger,
+  type Server,
+} from '@neon/kit';
 import type { platformSpec } from './config.js';
 
 export type PlatformConfig = ConfigOf<typeof platformSpec>;
@@ -86,4 +93,32 @@ export function addEngineChecks(server: Server, platform: Platform): void {
   server.readiness.set('bus', () => platform.bus.ping());
   const redis = platform.redis;
   if (redis) server.readiness.set('redis', () => redis.ping());
+}
+
+export interface ServiceServerOptions {
+  name: string;
+  /** Migrated before the server is returned, when given. */
+  schema?: string;
+  migrations?: readonly Migration[];
+}
+
+/**
+ * What every service starts from: kit's server with this platform's logger
+ * and internal secret, readiness checks on its engines, and its schema
+ * brought up to date.
+ */
+export async function serviceServer(
+  platform: Platform,
+  options: ServiceServerOptions,
+): Promise<{ logger: Logger; server: Server }> {
+  const logger = platform.logger.child({ service: options.name });
+  const server = createServer({
+    name: options.name,
+    logger,
+    internalSecret: platform.internalSecret,
+    processMetrics: platform.shape === 'distributed',
+  });
+  addEngineChecks(server, platform);
+  if (options.schema) await migrate(platform.db, options.schema, options.migrations ?? []);
+  return { logger, server };
 }
