@@ -354,6 +354,7 @@ export async function buildApp(
       if (pools.has('identity')) void jwks.refresh();
     },
     async close() {
+      jwks.close();
       await pools.close();
       authLimiter.close?.();
       apiLimiter?.close?.();

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import type { JWK } from 'jose';
 import { WebSocket } from 'ws';
 import type { Problem } from '@neon/contracts';
-import { engines, skipUnless, waitFor } from '@neon/testing';
+import { engines, skipUnless, sleep, waitFor } from '@neon/testing';
 import { CONTENT_SECURITY_POLICY } from '../src/proxy/security.js';
 import { PHOENIX_TOKEN_PREFIX } from '../src/socket/upgrade.js';
 import {
@@ -617,6 +617,31 @@ describe('gateway load balancing', () => {
       const r = await fetch(`${gw.url}/api/v1/channels/p`, { method: 'POST', body: '{}' });
       assert.equal(r.status, 200);
       await r.arrayBuffer();
+    }
+  });
+});
+
+describe('gateway lifecycle', () => {
+  test('close stops health checks and JWKS fetches without reporting the upstreams down', async () => {
+    const keys = await makeKeys();
+    const up = await startUpstream('identity', () => [keys.publicJwk]);
+    try {
+      for (let round = 0; round < 2; round++) {
+        // start() sends the first checks and the JWKS fetch; closing at once catches them in flight.
+        const gw = await startGateway({
+          IDENTITY_URL: up.url,
+          CHANNELS_URL: up.url,
+          GATEWAY_HEALTH_INTERVAL_MS: '100',
+        });
+        await gw.close();
+        const closedAt = gw.lines.length;
+        await sleep(300);
+        assert.deepEqual(gw.lines.slice(closedAt), [], 'the gateway logged after close');
+        const down = gw.lines.filter((l) => /replica ejected|JWKS fetch failed/.test(l));
+        assert.deepEqual(down, [], 'a healthy upstream was reported down on close');
+      }
+    } finally {
+      await up.close();
     }
   });
 });

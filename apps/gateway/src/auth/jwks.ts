@@ -22,6 +22,7 @@ export class JwksCache {
   private keys = new Map<string, KeyObject>();
   private lastFetch = 0;
   private inflight: Promise<void> | null = null;
+  private closed = false;
 
   constructor(
     private readonly fetcher: JwksFetcher,
@@ -42,6 +43,11 @@ export class JwksCache {
     return this.keys.get(kid);
   }
 
+  /** No fetch after this; one in flight ends without a warning (its pool is gone, not identity). */
+  close(): void {
+    this.closed = true;
+  }
+
   refresh(): Promise<void> {
     this.inflight ??= this.load().finally(() => {
       this.inflight = null;
@@ -50,6 +56,7 @@ export class JwksCache {
   }
 
   private async load(): Promise<void> {
+    if (this.closed) return;
     this.lastFetch = Date.now();
     try {
       const doc = (await this.fetcher()) as { keys?: unknown };
@@ -75,10 +82,11 @@ export class JwksCache {
       this.keys = next;
     } catch (err) {
       // Keep the keys we have: identity being down must not log everyone out.
-      this.options.logger.warn(
-        { err: err instanceof Error ? err.message : String(err) },
-        'JWKS fetch failed',
-      );
+      if (!this.closed)
+        this.options.logger.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          'JWKS fetch failed',
+        );
     }
   }
 }

@@ -46,6 +46,8 @@ export class UpstreamPools {
   private readonly byService = new Map<ServiceName, Replica[]>();
   private timer: NodeJS.Timeout | null = null;
   private checking = false;
+  /** After close, checks still in flight end quietly: a destroyed pool is not a failed replica. */
+  private closed = false;
   private readonly logger: Logger;
 
   constructor(
@@ -91,6 +93,7 @@ export class UpstreamPools {
 
   /** Passive ejection: a replica that refused or dropped a connection is out until a check passes. */
   markFailed(replica: Replica, reason: string): void {
+    if (this.closed) return;
     replica.failures++;
     if (replica.healthy) {
       replica.healthy = false;
@@ -99,7 +102,7 @@ export class UpstreamPools {
   }
 
   start(): void {
-    if (this.timer) return;
+    if (this.timer || this.closed) return;
     this.timer = setInterval(() => void this.checkAll(), this.options.healthIntervalMs);
     this.timer.unref();
     void this.checkAll();
@@ -107,7 +110,7 @@ export class UpstreamPools {
 
   /** One round of active checks (also what the timer runs). */
   async checkAll(): Promise<void> {
-    if (this.checking) return;
+    if (this.checking || this.closed) return;
     this.checking = true;
     try {
       const all = [...this.byService.values()].flat();
@@ -131,6 +134,7 @@ export class UpstreamPools {
     } catch {
       ok = false;
     }
+    if (this.closed) return;
     if (ok) {
       if (!replica.healthy) this.logger.info({ upstream: replica.url }, 'upstream replica healthy');
       replica.healthy = true;
@@ -141,6 +145,7 @@ export class UpstreamPools {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await Promise.all(
