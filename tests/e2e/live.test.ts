@@ -18,46 +18,14 @@ import type {
 import { clientHeaders, createLogger, loadConfig, uuidv7, type Client } from '@neon/kit';
 import { openPlatform, platformSpec } from '@neon/platform';
 import { buildApp, liveService, type LiveService } from '@neon/live';
-import { waitFor } from '@neon/testing';
+import { syntheticSourceArgs, waitFor } from '@neon/testing';
 
 const run = promisify(execFile);
 const GRACE_SECONDS = 4;
 
 /** ffmpeg pushing the synthetic source: 720p30 testsrc2 + sine, H.264/AAC, a keyframe every second. */
 function publish(url: string): ChildProcess & { output: () => string } {
-  const args = [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-re',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=1280x720:rate=30',
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=48000',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-tune',
-    'zerolatency',
-    '-pix_fmt',
-    'yuv420p',
-    '-g',
-    '30',
-    '-b:v',
-    '2500k',
-    '-c:a',
-    'aac',
-    '-b:a',
-    '128k',
-    '-f',
-    'flv',
-    url,
-  ];
+  const args = syntheticSourceArgs(url);
   const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { sleep, waitFor } from '@neon/testing';
+import { sleep, syntheticSourceArgs, waitFor } from '@neon/testing';
 import { startEmbedded, type Embedded } from '../../launcher/src/embedded.js';
 import { launchBrowser, newPage, screenshot } from './lib/browser.js';
 import { run, type Spawned } from './lib/process.js';
@@ -25,41 +25,14 @@ const PASSWORD = 'violet-kettle-hums-42';
 function publish(rtmpUrl: string, key: string): Spawned {
   return run(
     'ffmpeg',
-    [
-      '-hide_banner',
-      '-loglevel',
-      'warning',
-      '-re',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=640x360:rate=30',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:sample_rate=48000',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'veryfast',
-      '-tune',
-      'zerolatency',
-      '-pix_fmt',
-      'yuv420p',
-      '-g',
-      '30',
-      '-keyint_min',
-      '30',
-      '-b:v',
-      '1200k',
-      '-c:a',
-      'aac',
-      '-b:a',
-      '96k',
-      '-f',
-      'flv',
-      `${rtmpUrl}/${key}`,
-    ],
+    syntheticSourceArgs(`${rtmpUrl}/${key}`, {
+      width: 640,
+      height: 360,
+      preset: 'veryfast',
+      videoKbps: 1200,
+      audioKbps: 96,
+      logLevel: 'warning',
+    }),
     {},
   );
 }

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { amf0DecodeAll, flvHeader, flvTag, AmfEcmaArray } from '@neon/rtmp';
 import { statusCodes } from '@neon/rtmp/testing';
+import { syntheticSourceArgs } from '@neon/testing';
 import { startRtmpServer } from './server.js';
 
 const FFMPEG = '/usr/bin/ffmpeg';
@@ -15,35 +16,7 @@ const FFPROBE = '/usr/bin/ffprobe';
 const pexec = promisify(execFile);
 
 function publish(url: string, seconds: number): Promise<{ code: number; stderr: string }> {
-  const args = [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-re',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=640x360:rate=30',
-    '-f',
-    'lavfi',
-    '-i',
-    'sine',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-tune',
-    'zerolatency',
-    '-g',
-    '30',
-    '-c:a',
-    'aac',
-    '-t',
-    String(seconds),
-    '-f',
-    'flv',
-    url,
-  ];
+  const args = syntheticSourceArgs(url, { width: 640, height: 360, seconds });
   return new Promise((resolve) => {
     const child = spawn(FFMPEG, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -105,7 +78,7 @@ test('ffmpeg publishes H.264 + AAC: publish, metadata, sequence headers, keyfram
   assert.equal(avcHeader.info.avc.sps.length, 1);
   const aacHeader = audio.find((a) => a.info.sequenceHeader);
   assert.equal(aacHeader?.info.aac?.codec, 'mp4a.40.2');
-  assert.equal(aacHeader?.info.aac?.sampleRate, 44100);
+  assert.equal(aacHeader?.info.aac?.sampleRate, 48000); // the synthetic source's tone is 48 kHz
   const keyframes = video.filter((v) => v.info.keyframe && !v.info.sequenceHeader);
   // 3 s at 30 fps with a keyframe every 30 frames.
   assert.ok(keyframes.length >= 3, `keyframes: ${keyframes.length}`);

@@ -1,2 +1,3 @@
 export * from './engines.js';
 export * from './wait.js';
+export * from './ffmpeg.js';
