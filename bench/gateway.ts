@@ -3,6 +3,7 @@
 //
 // Knobs: BENCH_ROUNDS (5), BENCH_SECONDS per throughput run (3),
 // BENCH_CONNECTIONS (8), BENCH_VERIFY_SECONDS (3), BENCH_WARMUP_SECONDS per target (15),
+// BENCH_GATEWAY_LOG_LEVEL (warn; `info` prints the access line of every request),
 // BENCH_GATEWAY_NODE_ARGS (node flags for the gateway process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -113,7 +114,7 @@ async function main(): Promise<void> {
         IDENTITY_URL: upstream.ready.url!,
         BENCH_SECRET: SECRET,
         PUBLIC_URL,
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: process.env.BENCH_GATEWAY_LOG_LEVEL ?? 'warn',
         WEB_ROOT: '/nonexistent',
         GATEWAY_API_RATE_LIMIT: '1000000000',
       },

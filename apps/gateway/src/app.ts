@@ -197,6 +197,20 @@ export async function buildApp(
     }
   }
 
+  /** The X-Client-* headers of a verified token, built once per cached token. */
+  const identities = new WeakMap<VerifiedToken, Record<string, string>>();
+  function identityOf(client: VerifiedToken): Record<string, string> {
+    let headers = identities.get(client);
+    if (!headers) {
+      headers = clientHeaders(
+        { id: client.sub, username: client.username, roles: client.roles },
+        platform.internalSecret,
+      );
+      identities.set(client, headers);
+    }
+    return headers;
+  }
+
   async function authenticate(request: FastifyRequest): Promise<VerifiedToken | null> {
     const header = request.headers.authorization;
     if (!header || !/^bearer /i.test(header)) return null;
@@ -305,12 +319,7 @@ export async function buildApp(
       }
     }
 
-    const identity = client
-      ? clientHeaders(
-          { id: client.sub, username: client.username, roles: client.roles },
-          platform.internalSecret,
-        )
-      : anonymous;
+    const identity = client ? identityOf(client) : anonymous;
     if (edge && !client && request.method === 'GET' && MEDIA_PATH.test(path))
       return edge.serve(url, reply, (capture) =>
         forward(request, reply, service, identity, forwardOptions, capture),

@@ -106,13 +106,16 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
     private readonly res: ServerResponse,
     private readonly bufferLimit: number,
     private readonly head: boolean,
-    private readonly startStream: (status: number, headers: Buffer[]) => void,
+    private readonly request: FastifyRequest,
+    private readonly reply: FastifyReply,
+    private readonly options: ProxyResponseOptions,
   ) {
     this.done = new Promise<Outcome>((resolve) => (this.settle = resolve));
   }
 
   /** The client left: let the upstream go too (SSE, blocking playlist reloads). */
   cancel(): void {
+    if (this.res.writableFinished) return;
     this.clientGone = true;
     this.abortUpstream?.(new Error('client closed the connection'));
   }
@@ -130,8 +133,12 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
     const length = contentLengthOf(headers);
     if (length >= 0 && length <= this.bufferLimit) return true;
     this.streaming = true;
-    this.startStream(status, headers);
-    this.res.on('drain', () => this.resumeUpstream?.());
+    this.reply.hijack();
+    this.res.writeHead(
+      status,
+      responseHead(status, headers, this.reply, this.request, this.options, false),
+    );
+    this.res.on('drain', resume);
     this.settle({ kind: 'streaming' });
     return true;
   }
@@ -226,15 +233,7 @@ export async function forward(
   const res = reply.raw;
   const head = method === 'HEAD';
   const bufferLimit = capture ? CACHEABLE_BODY : SMALL_BODY;
-  const startStream = (status: number, upstream: Buffer[]) => {
-    reply.hijack();
-    res.writeHead(status, responseHead(status, upstream, reply, request, options, false));
-  };
   let call: UpstreamCall | null = null;
-  const onClose = () => {
-    if (!res.writableFinished) call?.cancel();
-  };
-  res.once('close', onClose);
 
   const context = { service, method, path: request.url, headers: raw.headers };
   const tried: Replica[] = [];
@@ -248,7 +247,9 @@ export async function forward(
       );
     }
     tried.push(replica);
-    call = new UpstreamCall(res, bufferLimit, head, startStream);
+    call = new UpstreamCall(res, bufferLimit, head, request, reply, options);
+    // Bound, not a closure: the per-request cost of this path is what it is measured by.
+    res.once('close', call.cancel.bind(call));
     if (res.destroyed) call.clientGone = true;
     replica.pool.dispatch(
       {
