@@ -5,7 +5,8 @@
  */
 import { AmfEcmaArray, amf0DecodeAll, amf0Encode, amfObject, type AmfValue } from './amf0.js';
 import { ChunkDecoder, defaultChunkLimits, type RtmpMessage } from './chunk.js';
-import { RtmpServerSession, type RtmpSessionEventMap, type RtmpSessionOptions } from './session.js';
+import { RtmpServerSession } from './session.js';
+import type { RtmpSessionEventMap, RtmpSessionOptions } from './session-types.js';
 
 export function handshake(): Buffer {
   const c0c1 = Buffer.alloc(1 + 1536);

@@ -1,6 +1,7 @@
 import { amf0Encode, amfObject } from './amf0.js';
 import { type RtmpErrorCode } from './errors.js';
-import { RtmpServerSession, defaultRtmpLimits, type RtmpLimits } from './session.js';
+import { RtmpServerSession } from './session.js';
+import { defaultRtmpLimits, type RtmpLimits } from './session-types.js';
 import { chunkMessage, publishScript, setChunkSize } from './client.js';
 
 export interface FuzzOptions {

@@ -4,194 +4,30 @@ import {
   amf0DecodeAll,
   amf0Encode,
   amfObject,
-  defaultAmfDecodeLimits,
-  type AmfDecodeLimits,
   type AmfObject,
   type AmfValue,
 } from './amf0.js';
-import {
-  ChunkDecoder,
-  DEFAULT_CHUNK_SIZE,
-  defaultChunkLimits,
-  encodeChunks,
-  type ChunkLimits,
-  type RtmpMessage,
-} from './chunk.js';
+import { ChunkDecoder, DEFAULT_CHUNK_SIZE, encodeChunks, type RtmpMessage } from './chunk.js';
 import { RtmpProtocolError } from './errors.js';
+import { FlvTagType, parseAudioTag, parseVideoTag } from './flv.js';
 import {
-  FlvTagType,
-  parseAudioTag,
-  parseVideoTag,
-  type AudioTagInfo,
-  type FlvTagData,
-  type VideoTagInfo,
-} from './flv.js';
-
-/** RTMP message type ids. */
-export const MessageType = {
-  SetChunkSize: 1,
-  Abort: 2,
-  Acknowledgement: 3,
-  UserControl: 4,
-  WindowAckSize: 5,
-  SetPeerBandwidth: 6,
-  Audio: 8,
-  Video: 9,
-  DataAmf3: 15,
-  SharedObjectAmf3: 16,
-  CommandAmf3: 17,
-  DataAmf0: 18,
-  SharedObjectAmf0: 19,
-  CommandAmf0: 20,
-  Aggregate: 22,
-} as const;
-
-export const UserControlEvent = {
-  StreamBegin: 0,
-  StreamEof: 1,
-  StreamDry: 2,
-  SetBufferLength: 3,
-  StreamIsRecorded: 4,
-  PingRequest: 6,
-  PingResponse: 7,
-} as const;
-
-/**
- * How long a connection may take to complete the handshake, counted from its
- * start (a peer dribbling one byte every few seconds must not hold a socket
- * forever): the default of `timeouts.handshakeMs`.
- */
-export const RECOMMENDED_HANDSHAKE_TIMEOUT_MS = 10_000;
-/** No bytes from the peer for this long ends the connection: the default of `timeouts.idleMs`. */
-export const RECOMMENDED_IDLE_TIMEOUT_MS = 30_000;
-/** From handshake to a publish command: the default of `timeouts.publishMs`. */
-export const RECOMMENDED_PUBLISH_TIMEOUT_MS = 30_000;
-
-export interface RtmpTimeouts {
-  handshakeMs: number;
-  publishMs: number;
-  idleMs: number;
-}
-
-export interface RtmpLimits extends ChunkLimits, AmfDecodeLimits {
-  /** createStream calls honoured per connection. */
-  maxStreams: number;
-}
-
-export const defaultRtmpLimits: RtmpLimits = {
-  ...defaultChunkLimits,
-  ...defaultAmfDecodeLimits,
-  maxStreams: 8,
-};
-
-export interface RtmpSessionOptions {
-  /** Writes bytes to the peer. Called synchronously from `feed`, `accept` and `reject`. */
-  send: (bytes: Buffer) => void;
-  limits?: Partial<RtmpLimits>;
-  /** Chunk size announced to the peer after connect (and used for what we send). */
-  chunkSize?: number;
-  /** Window Acknowledgement Size announced to the peer (bytes between its acknowledgements). */
-  windowAckSize?: number;
-  /** Set Peer Bandwidth announced to the peer. */
-  peerBandwidth?: number;
-  /** Fills S1's random bytes; tests pass a deterministic one. */
-  randomFill?: (buf: Buffer) => void;
-  /** Deadlines enforced by `checkTimeouts()`. */
-  timeouts?: Partial<RtmpTimeouts>;
-  /** Clock for the deadlines (ms); `Date.now` unless a test drives time. */
-  now?: () => number;
-}
-
-export interface RtmpConnectEvent {
-  app: string;
-  tcUrl?: string;
-  flashVer?: string;
-  /** Every property of the connect command object, as sent. */
-  properties: AmfObject;
-}
-
-export type PublishRejectStatus = 'NetStream.Publish.BadName' | 'NetStream.Publish.Denied';
-
-export interface RtmpPublishRequest {
-  app: string;
-  /** The publish name without any `?query`: the stream key. A secret: never log it. */
-  streamKey: string;
-  /** What followed `?` in the publish name ('' when nothing). */
-  query: string;
-  /** 'live' (what encoders send), 'record' or 'append'. */
-  publishType: string;
-  streamId: number;
-  /** Starts the stream: onStatus NetStream.Publish.Start. False when the session is gone or already decided. */
-  accept(): boolean;
-  /**
-   * Refuses it: onStatus error (BadName by default, which makes encoders stop
-   * retrying). The host then closes the connection.
-   */
-  reject(options?: { status?: PublishRejectStatus; description?: string }): boolean;
-}
-
-export interface StreamMetadata {
-  width?: number;
-  height?: number;
-  framerate?: number;
-  /** 7 (AVC) from ffmpeg and OBS; some encoders send a FourCC string. */
-  videocodecid?: number | string;
-  /** 10 (AAC) from ffmpeg and OBS. */
-  audiocodecid?: number | string;
-  /** kbit/s. */
-  videodatarate?: number;
-  /** kbit/s. */
-  audiodatarate?: number;
-  audiosamplerate?: number;
-  audiosamplesize?: number;
-  audiochannels?: number;
-  stereo?: boolean;
-  duration?: number;
-  encoder?: string;
-  /** Every property as sent. */
-  properties: AmfObject;
-}
-
-export interface RtmpMetadataEvent {
-  streamId: number;
-  metadata: StreamMetadata;
-  /** An `onMetaData` script tag for the FLV stream. */
-  tag: FlvTagData;
-}
-
-export interface RtmpVideoEvent {
-  streamId: number;
-  tag: FlvTagData;
-  info: VideoTagInfo;
-}
-
-export interface RtmpAudioEvent {
-  streamId: number;
-  tag: FlvTagData;
-  info: AudioTagInfo;
-}
-
-export type UnpublishReason = 'FCUnpublish' | 'deleteStream' | 'closeStream' | 'disconnect';
-
-export interface RtmpUnpublishEvent {
-  streamId: number;
-  reason: UnpublishReason;
-}
-
-export interface RtmpSessionEventMap {
-  connect: RtmpConnectEvent;
-  publish: RtmpPublishRequest;
-  metadata: RtmpMetadataEvent;
-  video: RtmpVideoEvent;
-  audio: RtmpAudioEvent;
-  unpublish: RtmpUnpublishEvent;
-  /** A PingResponse to `ping()`: the timestamp it carried. */
-  pong: { timestamp: number };
-  /** The session has stopped; the host closes the connection. */
-  error: RtmpProtocolError;
-}
-
-export type RtmpSessionPhase = 'handshake' | 'open' | 'rejected' | 'failed' | 'closed';
+  MessageType,
+  UserControlEvent,
+  RECOMMENDED_HANDSHAKE_TIMEOUT_MS,
+  RECOMMENDED_IDLE_TIMEOUT_MS,
+  RECOMMENDED_PUBLISH_TIMEOUT_MS,
+  type RtmpTimeouts,
+  type RtmpLimits,
+  defaultRtmpLimits,
+  type RtmpSessionOptions,
+  type RtmpConnectEvent,
+  type PublishRejectStatus,
+  type RtmpPublishRequest,
+  type UnpublishReason,
+  type RtmpSessionEventMap,
+  type RtmpSessionPhase,
+} from './session-types.js';
+import { isAmfObject, normaliseMetadata } from './metadata.js';
 
 type Listeners = { [K in keyof RtmpSessionEventMap]?: ((e: RtmpSessionEventMap[K]) => void)[] };
 
@@ -839,37 +675,4 @@ function readU32(p: Buffer): number {
 
 function invalidMessage(message: string): RtmpProtocolError {
   return new RtmpProtocolError('RTMP_MESSAGE_INVALID', message);
-}
-
-function isAmfObject(v: AmfValue): v is AmfObject {
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Date) return false;
-  const proto: unknown = Object.getPrototypeOf(v);
-  return proto === null || proto === Object.prototype;
-}
-
-function num(v: AmfValue): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
-function normaliseMetadata(p: AmfObject): StreamMetadata {
-  const out: StreamMetadata = { properties: p };
-  const set = <K extends keyof StreamMetadata>(k: K, v: StreamMetadata[K] | undefined): void => {
-    if (v !== undefined) out[k] = v;
-  };
-  set('width', num(p.width));
-  set('height', num(p.height));
-  set('framerate', num(p.framerate) ?? num(p.fps));
-  const vc = p.videocodecid;
-  set('videocodecid', typeof vc === 'number' || typeof vc === 'string' ? vc : undefined);
-  const ac = p.audiocodecid;
-  set('audiocodecid', typeof ac === 'number' || typeof ac === 'string' ? ac : undefined);
-  set('videodatarate', num(p.videodatarate));
-  set('audiodatarate', num(p.audiodatarate));
-  set('audiosamplerate', num(p.audiosamplerate));
-  set('audiosamplesize', num(p.audiosamplesize));
-  set('audiochannels', num(p.audiochannels));
-  set('stereo', typeof p.stereo === 'boolean' ? p.stereo : undefined);
-  set('duration', num(p.duration));
-  set('encoder', typeof p.encoder === 'string' ? p.encoder : undefined);
-  return out;
 }
