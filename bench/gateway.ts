@@ -6,6 +6,7 @@
 // BENCH_GATEWAY_LOG_LEVEL (warn; `info` prints the access line of every request),
 // BENCH_GATEWAY_NODE_ARGS (node flags for the gateway process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
 import { execFile } from 'node:child_process';
+import { createPublicKey, verify as verifySignature } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT } from 'jose';
@@ -197,8 +198,27 @@ async function main(): Promise<void> {
     const cache = new TokenCache(10_000, 60);
     cache.set(TokenCache.keyOf(token), await verifier.verify(token, rules));
     const joseKey = await importJWK(jwk, 'RS256');
-    const openssl = await opensslVerifyPerSecond(VERIFY_SECONDS);
-    const ours = await perCpuSecond(VERIFY_SECONDS, () => verifier.verify(token, rules));
+    // openssl and node alternate, a few times: load from other work shifts both together.
+    const d2 = token.lastIndexOf('.');
+    const signed = Buffer.from(token.slice(0, d2), 'latin1');
+    const signature = Buffer.from(token.slice(d2 + 1), 'base64url');
+    const publicKey = createPublicKey({ key: jwk, format: 'jwk' });
+    const verifySamples: { openssl: number; raw: number; ours: number }[] = [];
+    for (let i = 0; i < Math.min(ROUNDS, 3); i++) {
+      verifySamples.push({
+        openssl: await opensslVerifyPerSecond(VERIFY_SECONDS),
+        // The floor of any node verifier: one crypto.verify on ready Buffers and a KeyObject.
+        raw: await perCpuSecond(VERIFY_SECONDS, () =>
+          verifySignature('sha256', signed, publicKey, signature),
+        ),
+        ours: await perCpuSecond(VERIFY_SECONDS, () => verifier.verify(token, rules)),
+      });
+    }
+    const openssl = median(verifySamples.map((v) => v.openssl));
+    const raw = median(verifySamples.map((v) => v.raw));
+    const ours = median(verifySamples.map((v) => v.ours));
+    const oursRatio = median(verifySamples.map((v) => v.ours / v.openssl));
+    const rawRatio = median(verifySamples.map((v) => v.raw / v.openssl));
     const jose = await perCpuSecond(VERIFY_SECONDS, () =>
       jwtVerify(token, joseKey, {
         issuer: PUBLIC_URL,
@@ -235,7 +255,8 @@ async function main(): Promise<void> {
     const verifyRows = [
       ['RS256 verify (2048-bit)', 'per CPU-second', 'vs openssl'],
       ['openssl speed rsa2048 verify', fmt(openssl, 0), '1.00'],
-      ['gateway verifier (node:crypto)', fmt(ours, 0), fmt(ours / openssl, 2)],
+      ['node crypto.verify alone (floor)', fmt(raw, 0), fmt(rawRatio, 2)],
+      ['gateway verifier (node:crypto)', fmt(ours, 0), fmt(oursRatio, 2)],
       ['jose jwtVerify (WebCrypto)', fmt(jose, 0), fmt(jose / openssl, 2)],
       ['gateway verified-token cache hit', fmt(cached, 0), fmt(cached / openssl, 2)],
     ];
@@ -243,12 +264,7 @@ async function main(): Promise<void> {
       ['goal', 'measured', 'target', 'met'],
       ['gateway CPU/req ÷ nginx CPU/req', fmt(cpuRatio, 2), '≤ 2.00', cpuRatio <= 2 ? 'yes' : 'no'],
       ['added p50 over direct (µs)', fmt(addedGateway), '≤ 80', addedGateway <= 80 ? 'yes' : 'no'],
-      [
-        'verifier ÷ openssl',
-        fmt(ours / openssl, 2),
-        '≥ 0.65',
-        ours / openssl >= 0.65 ? 'yes' : 'no',
-      ],
+      ['verifier ÷ openssl', fmt(oursRatio, 2), '≥ 0.65', oursRatio >= 0.65 ? 'yes' : 'no'],
       ['cache ÷ openssl', fmt(cached / openssl, 1), '≥ 10', cached / openssl >= 10 ? 'yes' : 'no'],
     ];
     process.stdout.write(
@@ -265,7 +281,7 @@ async function main(): Promise<void> {
           seconds: SECONDS,
           connections: CONNECTIONS,
           samples,
-          verify: { openssl, ours, jose, cached },
+          verify: { samples: verifySamples, openssl, raw, ours, jose, cached },
         },
         null,
         2,
