@@ -11,7 +11,14 @@ import {
   routeFor,
   type ServiceName,
 } from '@neon/contracts';
-import { clientHeaders, createServer, redactUrl, sendProblem, splitUrls } from '@neon/kit';
+import {
+  clientHeaders,
+  createServer,
+  redactUrl,
+  sendProblem,
+  splitUrls,
+  type Logger,
+} from '@neon/kit';
 import type { Platform, Service, ServiceModule } from '@neon/platform';
 import { gatewaySpec, type GatewayConfig } from './config.js';
 import { JwksCache } from './auth/jwks.js';
@@ -270,9 +277,14 @@ export async function buildApp(
         return reply.type('text/html').header('cache-control', 'no-cache').sendFile('index.html');
       return sendProblem(reply, 'NOT_FOUND', `No route for ${request.method} ${path}`);
     }
-    // The access line carries the path; a child logger costs too much to make when it would not print.
-    if (logger.isLevelEnabled('info'))
-      request.log = request.log.child({ path: redactUrl(url), upstream: service });
+    // The access line carries the path, added only when it would print. Fastify's request logger
+    // is this request's own child: adding to its bindings costs less than a second child.
+    if (logger.isLevelEnabled('info')) {
+      const log = request.log as FastifyRequest['log'] & Partial<Pick<Logger, 'setBindings'>>;
+      const bindings = { path: redactUrl(url), upstream: service };
+      if (log.setBindings) log.setBindings(bindings);
+      else request.log = request.log.child(bindings);
+    }
 
     if (request.method === 'POST' && AUTH_LIMITED.has(path)) {
       // Per endpoint: a login brute force must not also lock the victim out of refreshing.
