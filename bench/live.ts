@@ -4,7 +4,8 @@
 //   3. transcoding CPU-seconds per media-second: one ffmpeg for the ladder vs one per rung
 //   4. origin requests/s for a ~75 KB part vs nginx serving the same bytes
 // Knobs: BENCH_LATENCY_SECONDS (60), BENCH_TRANSCODE_SECONDS (20), BENCH_ORIGIN_SECONDS (10),
-// BENCH_CONNECTIONS (32). Results go to bench/results/live-<time>.json.
+// BENCH_CONNECTIONS (32), BENCH_ORIGIN_ROUNDS (3), BENCH_ONLY=origin (just item 4),
+// BENCH_CPU_PROF=<dir> (CPU profile of the Neon process). Results go to bench/results/live-<time>.json.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,8 +27,8 @@ import {
   type SourceInfo,
 } from '@neon/media';
 import { waitFor } from '@neon/testing';
-import { percentile, runLoad } from './lib/load.js';
-import { startChild, stopProcess, type Child } from './lib/proc.js';
+import { median, percentile, runLoad } from './lib/load.js';
+import { cpuSeconds, startChild, stopProcess, type Child } from './lib/proc.js';
 import { startNginxRtmp, type NginxRtmp } from './live/nginx-rtmp.js';
 import { playerScript } from './live/page.js';
 
@@ -35,6 +36,11 @@ const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 60);
 const TRANSCODE_SECONDS = Number(process.env.BENCH_TRANSCODE_SECONDS ?? 20);
 const ORIGIN_SECONDS = Number(process.env.BENCH_ORIGIN_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const ORIGIN_ROUNDS = Number(process.env.BENCH_ORIGIN_ROUNDS ?? 3);
+/** `origin`: only the origin comparison (a short publish to fill the parts, then the load). */
+const ONLY = process.env.BENCH_ONLY ?? '';
+/** A folder for a CPU profile of the Neon server process (`node --cpu-prof`). */
+const PROFILE_DIR = process.env.BENCH_CPU_PROF ?? '';
 const FPS = 30;
 const SECRET = randomBytes(24).toString('base64url');
 const HLS_JS = join(import.meta.dirname, '..', 'node_modules', 'hls.js', 'dist', 'hls.min.js');
@@ -369,6 +375,145 @@ async function servePage(): Promise<{ url: string; close: () => void }> {
   return { url: `http://127.0.0.1:${port}/`, close: () => server.close() };
 }
 
+/** The part nearest ~75 KB of the source rendition, once the ladder has drained (source stopped). */
+async function pickPart(base: string): Promise<{ uri: string; body: Buffer }> {
+  // Let the ladder finish what it still had queued, so the origin runs alone.
+  let last = '';
+  await waitFor(
+    async () => {
+      const now = await (await fetch(`${base}/hls/bench/source/index.m3u8`)).text();
+      const settled = now === last;
+      last = now;
+      return settled;
+    },
+    { timeoutMs: 60_000, intervalMs: 3000, what: 'the ladder to drain' },
+  );
+  const partUris = [...last.matchAll(/#EXT-X-PART:[^\n]*URI="([^"]+)"/g)].map((m) => m[1]!);
+  let best = { uri: '', body: Buffer.alloc(0) };
+  for (const uri of partUris) {
+    const body = Buffer.from(await (await fetch(`${base}/hls/bench/source/${uri}`)).arrayBuffer());
+    if (Math.abs(body.length - 75_000) < Math.abs(best.body.length - 75_000)) best = { uri, body };
+  }
+  return best;
+}
+
+/**
+ * Origin requests/s: the same ~75 KB part through Neon (memory) and nginx
+ * (sendfile), same connections and keep-alive, alternating for
+ * BENCH_ORIGIN_ROUNDS rounds; the ratio of medians is the figure.
+ */
+async function originLoad(
+  base: string,
+  nginx: NginxRtmp,
+  servers: { neon: number; nginx: number },
+  gateway?: { url: string; pid: number },
+) {
+  const { uri, body } = await pickPart(base);
+  // Servers on one core, the load generator (this process) on the other: the
+  // servers compete for the same core as each other, never with the load.
+  const all = `0-${cpus().length - 1}`;
+  const pinned = cpus().length > 1;
+  const pids = [servers.neon, servers.nginx, ...(gateway ? [gateway.pid] : [])];
+  if (pinned) {
+    for (const pid of pids) await pin(pid, '0');
+    await pin(process.pid, '1');
+  }
+  try {
+    return await measureOrigin(base, nginx, servers, uri, body, gateway);
+  } finally {
+    if (pinned) for (const pid of [...pids, process.pid]) await pin(pid, all).catch(() => {});
+  }
+}
+
+async function measureOrigin(
+  base: string,
+  nginx: NginxRtmp,
+  servers: { neon: number; nginx: number },
+  uri: string,
+  body: Buffer,
+  gateway?: { url: string; pid: number },
+) {
+  writeFileSync(join(nginx.staticDir, 'part.m4s'), body);
+  const path = `/hls/bench/source/${uri}`;
+  // name, origin, path, the processes whose CPU serves it
+  const targets: [string, string, string, number[]][] = [
+    ['neon', new URL(base).origin, path, [servers.neon]],
+    ['nginx', nginx.httpUrl, '/static/part.m4s', [servers.nginx]],
+  ];
+  if (gateway) targets.push(['neonGateway', gateway.url, path, [gateway.pid, servers.neon]]);
+  const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const rounds: Record<string, number[]> = {};
+  // Server CPU per answer: what a busy shared machine disturbs least.
+  const cpuUs: Record<string, number[]> = {};
+  // The load generator's CPU per answer (near 1 s per second means it is the limit).
+  const loadCpuUs: Record<string, number[]> = {};
+  const p99: Record<string, number[]> = {};
+  const errors: Record<string, number> = {};
+  for (let round = 0; round < ORIGIN_ROUNDS; round++) {
+    for (const [name, origin, p, pids] of targets) {
+      const cpu0 = cpuOf(pids);
+      const own0 = process.cpuUsage();
+      const l = await runLoad(origin, p, {}, CONNECTIONS, ORIGIN_SECONDS * 1000);
+      (cpuUs[name] ??= []).push(Math.round(((cpuOf(pids) - cpu0) * 1e6) / l.requests));
+      const own = process.cpuUsage(own0);
+      (loadCpuUs[name] ??= []).push(Math.round((own.user + own.system) / l.requests));
+      (rounds[name] ??= []).push(Math.round(l.requests / l.seconds));
+      (p99[name] ??= []).push(Math.round(percentile(l.latencies, 99) / 10) / 100);
+      errors[name] = (errors[name] ?? 0) + l.errors;
+      console.error(
+        `origin round ${round + 1}: ${name} ${rounds[name].at(-1)} req/s, ${cpuUs[name].at(-1)} µs server CPU/req, ${loadCpuUs[name].at(-1)} µs load CPU/req`,
+      );
+    }
+  }
+  const med = (name: string) => median(rounds[name] ?? []);
+  const r3 = (x: number) => Math.round(x * 1000) / 1000;
+  const ratio = (name: string) => r3(med(name) / med('nginx'));
+  // Each round's ratio pairs runs close in time, so load from elsewhere mostly cancels.
+  const roundRatio = (name: string) =>
+    r3(median((rounds[name] ?? []).map((v, i) => v / rounds.nginx![i]!)));
+  const cpuRatio = (name: string) => r3(median(cpuUs.nginx ?? []) / median(cpuUs[name] ?? []));
+  return {
+    partBytes: body.length,
+    connections: CONNECTIONS,
+    seconds: ORIGIN_SECONDS,
+    rounds: ORIGIN_ROUNDS,
+    rps: rounds,
+    p99Ms: p99,
+    cpuUsPerRequest: cpuUs,
+    loadGeneratorCpuUsPerRequest: loadCpuUs,
+    errors,
+    neonRps: med('neon'),
+    nginxRps: med('nginx'),
+    /** Median Neon req/s over median nginx req/s. */
+    ratio: ratio('neon'),
+    /** Median over rounds of (Neon req/s / nginx req/s of the same round). */
+    roundRatio: roundRatio('neon'),
+    /** nginx CPU per answer over Neon's (medians): the efficiency ratio. */
+    cpuRatio: cpuRatio('neon'),
+    ...(gateway
+      ? {
+          neonGatewayRps: med('neonGateway'),
+          gatewayRatio: ratio('neonGateway'),
+          gatewayRoundRatio: roundRatio('neonGateway'),
+          gatewayCpuRatio: cpuRatio('neonGateway'),
+        }
+      : {}),
+  };
+}
+
+async function transcodingIn(work: string) {
+  try {
+    return await transcoding(work);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Pins every thread of `pid` to `cpus` (taskset list syntax). */
+async function pin(pid: number, cpuList: string): Promise<void> {
+  await run('taskset', ['-a', '-p', '-c', cpuList, String(pid)]);
+}
+
 async function main(): Promise<void> {
   const results: Record<string, unknown> = {
     startedAt: new Date().toISOString(),
@@ -380,15 +525,19 @@ async function main(): Promise<void> {
   let source: ReturnType<typeof startSource> | null = null;
   const page = await servePage();
   try {
-    neon = await startChild(join(import.meta.dirname, 'live', 'server.ts'), {
-      DATA_DIR: dataDir,
-      INTERNAL_SECRET: SECRET + SECRET,
-      RTMP_HOST: '127.0.0.1',
-      RTMP_PORT: '0',
-      // Keeps the broadcast (and its parts in memory) after the source stops, for the origin run.
-      RECONNECT_GRACE_SECONDS: '300',
-      LOG_LEVEL: 'warn',
-    });
+    neon = await startChild(
+      join(import.meta.dirname, 'live', 'server.ts'),
+      {
+        DATA_DIR: dataDir,
+        INTERNAL_SECRET: SECRET + SECRET,
+        RTMP_HOST: '127.0.0.1',
+        RTMP_PORT: '0',
+        // Keeps the broadcast (and its parts in memory) after the source stops, for the origin run.
+        RECONNECT_GRACE_SECONDS: '300',
+        LOG_LEVEL: 'warn',
+      },
+      PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [],
+    );
     const base = neon.ready.url!;
     nginx = await startNginxRtmp();
     const streamer = { id: uuidv7(), username: 'bench', roles: ['user' as const] };
@@ -396,77 +545,36 @@ async function main(): Promise<void> {
       headers: clientHeaders(streamer, SECRET + SECRET),
     });
     const { streamKey } = (await keyRes.json()) as StreamKeyResponse;
-    source = startSource([
-      `rtmp://127.0.0.1:${neon.ready.rtmpPort}/live/${streamKey}`,
-      `${nginx.rtmpUrl}/bench`,
-    ]);
-    const neonMaster = `${base}/hls/bench/master.m3u8`;
-    const nginxPlaylist = `${nginx.httpUrl}/hls/bench.m3u8`;
-    await playlistReady(neonMaster);
-    await playlistReady(nginxPlaylist);
-    console.error('both live; measuring Neon');
-    const [neonG2G, avail] = await Promise.all([
-      glassToGlass(page.url, neonMaster, LATENCY_SECONDS, source.sentAt),
-      availability(`${base}/hls/bench`, LATENCY_SECONDS, source.sentAt),
-    ]);
-    results.neon = { ...neonG2G, ...avail };
-    console.error('measuring nginx-rtmp');
-    results.nginxRtmp = await glassToGlass(page.url, nginxPlaylist, LATENCY_SECONDS, source.sentAt);
+    const neonIngest = `rtmp://127.0.0.1:${neon.ready.rtmpPort}/live/${streamKey}`;
+    if (ONLY === 'origin') {
+      source = startSource([neonIngest]);
+      await playlistReady(`${base}/hls/bench/master.m3u8`);
+      // A few segments' worth of parts to choose from.
+      await new Promise((r) => setTimeout(r, 5000));
+      source.child.kill('SIGKILL');
+    } else {
+      source = startSource([neonIngest, `${nginx.rtmpUrl}/bench`]);
+      const neonMaster = `${base}/hls/bench/master.m3u8`;
+      const nginxPlaylist = `${nginx.httpUrl}/hls/bench.m3u8`;
+      await playlistReady(neonMaster);
+      await playlistReady(nginxPlaylist);
+      console.error('both live; measuring Neon');
+      const [neonG2G, avail] = await Promise.all([
+        glassToGlass(page.url, neonMaster, LATENCY_SECONDS, source.sentAt),
+        availability(`${base}/hls/bench`, LATENCY_SECONDS, source.sentAt),
+      ]);
+      results.neon = { ...neonG2G, ...avail };
+      console.error('measuring nginx-rtmp');
+      results.nginxRtmp = await glassToGlass(
+        page.url,
+        nginxPlaylist,
+        LATENCY_SECONDS,
+        source.sentAt,
+      );
 
-    // Origin: the same ~75 KB part through Neon (memory) and nginx (sendfile), source stopped.
-    const sourcePlaylist = await (await fetch(`${base}/hls/bench/source/index.m3u8`)).text();
-    const partUris = [...sourcePlaylist.matchAll(/#EXT-X-PART:[^\n]*URI="([^"]+)"/g)].map(
-      (m) => m[1]!,
-    );
-    let best = { uri: '', size: 0 };
-    for (const uri of partUris) {
-      const size = (await (await fetch(`${base}/hls/bench/source/${uri}`)).arrayBuffer())
-        .byteLength;
-      if (Math.abs(size - 75_000) < Math.abs(best.size - 75_000)) best = { uri, size };
+      source.child.kill('SIGKILL');
     }
-    source.child.kill('SIGKILL');
-    // Let the ladder finish what it still had queued, so the origin runs alone.
-    let last = '';
-    await waitFor(
-      async () => {
-        const now = await (await fetch(`${base}/hls/bench/source/index.m3u8`)).text();
-        const settled = now === last;
-        last = now;
-        return settled;
-      },
-      { timeoutMs: 60_000, intervalMs: 3000, what: 'the ladder to drain' },
-    );
-    const body = Buffer.from(
-      await (await fetch(`${base}/hls/bench/source/${best.uri}`)).arrayBuffer(),
-    );
-    writeFileSync(join(nginx.staticDir, 'part.m4s'), body);
-    const neonUrl = new URL(base);
-    const neonLoad = await runLoad(
-      neonUrl.origin,
-      `/hls/bench/source/${best.uri}`,
-      {},
-      CONNECTIONS,
-      ORIGIN_SECONDS * 1000,
-    );
-    const nginxLoad = await runLoad(
-      nginx.httpUrl,
-      '/static/part.m4s',
-      {},
-      CONNECTIONS,
-      ORIGIN_SECONDS * 1000,
-    );
-    const rps = (l: typeof neonLoad) => Math.round(l.requests / l.seconds);
-    results.origin = {
-      partBytes: body.length,
-      connections: CONNECTIONS,
-      neonRps: rps(neonLoad),
-      neonErrors: neonLoad.errors,
-      nginxRps: rps(nginxLoad),
-      nginxErrors: nginxLoad.errors,
-      ratio: Math.round((rps(neonLoad) / rps(nginxLoad)) * 1000) / 1000,
-      neonP99Ms: Math.round(percentile(neonLoad.latencies, 99) / 10) / 100,
-      nginxP99Ms: Math.round(percentile(nginxLoad.latencies, 99) / 10) / 100,
-    };
+    results.origin = await originLoad(base, nginx, { neon: neon.pid, nginx: nginx.pid });
   } finally {
     page.close();
     if (source) source.child.kill('SIGKILL');
@@ -474,12 +582,9 @@ async function main(): Promise<void> {
     if (nginx) await nginx.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
-  console.error('measuring transcoding');
-  const work = mkdtempSync(join(tmpdir(), 'neon-bench-transcode-'));
-  try {
-    results.transcoding = await transcoding(work);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
+  if (ONLY !== 'origin') {
+    console.error('measuring transcoding');
+    results.transcoding = await transcodingIn(mkdtempSync(join(tmpdir(), 'neon-bench-transcode-')));
   }
   const out = join(import.meta.dirname, 'results');
   mkdirSync(out, { recursive: true });
