@@ -6,6 +6,7 @@ import { migrations } from './db/migrations/index.js';
 import { BroadcastManager } from './broadcasts/broadcast-manager.js';
 import { mediaPipelineFactory } from './broadcasts/media-pipeline.js';
 import { RtmpIngestServer } from './ingest/rtmp-server.js';
+import { mediaFastPath, serveFirst } from './origin/fast-path.js';
 import { originRoutes } from './origin/origin.routes.js';
 import { ChannelRepository } from './stream-keys/channel.repository.js';
 import { KeySealer } from './stream-keys/stream-key.js';
@@ -93,6 +94,9 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
   await server.register(streamKeyRoutes, { keys, broadcasts, rtmpUrl });
   await server.register(streamRoutes, { keys, channels, videos, broadcasts, viewers });
   await server.register(originRoutes, { broadcasts, viewers });
+  // Parts and segments in memory are answered before Fastify (the hot path of playback).
+  const fastPath = serveFirst(server.server, mediaFastPath(broadcasts));
+  server.addHook('preClose', async () => fastPath.closing());
   await server.register(videoRoutes, { videos, channels, broadcasts, mediaDir });
 
   let users: Subscription | null = null;

@@ -83,6 +83,8 @@ export interface Pipeline {
   mediaPlaylist(rendition: string, q: MediaPlaylistQuery, signal?: AbortSignal): Promise<string>;
   dashManifest(): string | null;
   resource(rendition: string, file: string, signal?: AbortSignal): Promise<MediaResource | null>;
+  /** What `resource` answers at once from memory (a part, segment or init segment held), else null. */
+  resourceNow(rendition: string, file: string): MediaResource | null;
   on<K extends keyof PipelineEvents>(
     event: K,
     listener: (...args: PipelineEvents[K]) => void,
@@ -547,6 +549,13 @@ class LivePipeline extends EventEmitter implements Pipeline {
       partTargetMs: this.partTargetMs,
       segmentTargetMs: this.segmentTargetMs,
     });
+  }
+
+  resourceNow(rendition: string, file: string): MediaResource | null {
+    const p = this.packagers.get(rendition);
+    const body = p?.file(file);
+    if (!body) return null;
+    return { body, contentType: p!.track?.handler === 'soun' ? 'audio/mp4' : 'video/mp4' };
   }
 
   async resource(

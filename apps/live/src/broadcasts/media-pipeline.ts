@@ -34,6 +34,7 @@ export function mediaPipelineFactory(o: { ffmpegPath: string; logger: Logger }):
       mediaPlaylist: (rendition, query, signal) => p.mediaPlaylist(rendition, query, signal),
       dashManifest: () => p.dashManifest(),
       resource: (rendition, file, signal) => p.resource(rendition, file, signal),
+      resourceNow: (rendition, file) => p.resourceNow(rendition, file),
       onReady: (fn) => void p.on('ready', fn),
       onError: (fn) =>
         void p.on('error', (e) => fn(Object.assign(new Error(e.message), { command: e.command }))),

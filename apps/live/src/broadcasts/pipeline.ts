@@ -35,6 +35,8 @@ export interface LivePipeline {
     file: string,
     signal?: AbortSignal,
   ): Promise<{ body: Uint8Array; contentType: string } | null>;
+  /** A part, segment or init segment already in memory (what `resource` would answer at once), else null. */
+  resourceNow(rendition: string, file: string): { body: Uint8Array; contentType: string } | null;
   onReady(fn: () => void): void;
   onError(fn: (err: Error) => void): void;
   onExit(fn: (unexpected: boolean) => void): void;

@@ -13,7 +13,7 @@ export interface OriginRoutesOptions {
   viewers: ViewersService;
 }
 
-const CORS = {
+export const CORS = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'GET, HEAD, OPTIONS',
   'access-control-allow-headers': 'Range',
@@ -28,7 +28,7 @@ const PlayerQuery = Type.Object({
 });
 
 const DECIMAL = /^\d{1,10}$/;
-const CHANNEL = /^[a-z0-9_]{3,25}$/;
+export const CHANNEL = /^[a-z0-9_]{3,25}$/;
 
 /**
  * The blocking-reload directives of a media playlist request
