@@ -449,6 +449,8 @@ async function measureOrigin(
   const loadCpuUs: Record<string, number[]> = {};
   const p99: Record<string, number[]> = {};
   const errors: Record<string, number> = {};
+  // A second of each first: JIT, connections, the gateway's edge cache.
+  for (const [, origin, p] of targets) await runLoad(origin, p, {}, CONNECTIONS, 1000);
   for (let round = 0; round < ORIGIN_ROUNDS; round++) {
     for (const [name, origin, p, pids] of targets) {
       const cpu0 = cpuOf(pids);
@@ -521,6 +523,7 @@ async function main(): Promise<void> {
   };
   const dataDir = mkdtempSync(join(tmpdir(), 'neon-bench-live-'));
   let neon: Child | null = null;
+  let gateway: Child | null = null;
   let nginx: NginxRtmp | null = null;
   let source: ReturnType<typeof startSource> | null = null;
   const page = await servePage();
@@ -574,10 +577,24 @@ async function main(): Promise<void> {
 
       source.child.kill('SIGKILL');
     }
-    results.origin = await originLoad(base, nginx, { neon: neon.pid, nginx: nginx.pid });
+    // Viewers go through the gateway (its edge cache answers immutable parts from memory).
+    gateway = await startChild(join(import.meta.dirname, 'lib', 'gateway-server.ts'), {
+      LIVE_URL: base,
+      IDENTITY_URL: base,
+      BENCH_SECRET: SECRET + SECRET,
+      WEB_ROOT: '/nonexistent',
+      LOG_LEVEL: 'warn',
+    });
+    results.origin = await originLoad(
+      base,
+      nginx,
+      { neon: neon.pid, nginx: nginx.pid },
+      { url: gateway.ready.url!, pid: gateway.pid },
+    );
   } finally {
     page.close();
     if (source) source.child.kill('SIGKILL');
+    if (gateway) await gateway.stop();
     if (neon) await neon.stop();
     if (nginx) await nginx.stop();
     rmSync(dataDir, { recursive: true, force: true });
