@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
-import type { BroadcastManager } from '../broadcasts/broadcast-manager.js';
+import type { Broadcast } from '../broadcasts/broadcast-manager.js';
+import type { LivePipeline } from '../broadcasts/pipeline.js';
 import { CACHE_IMMUTABLE, isSafeName } from './media-types.js';
 import { CHANNEL, CORS } from './origin.routes.js';
 
@@ -40,8 +41,17 @@ function headersOf(body: Uint8Array, contentType: string): string[] {
  * playlist, a part still to come, a segment on disk, any error) returns false
  * and takes the routes.
  */
+/** What the fast path reads of the broadcasts (the BroadcastManager). */
+export interface LiveBroadcasts {
+  get(channel: string):
+    | (Pick<Broadcast, 'state'> & {
+        pipeline: Pick<LivePipeline, 'resourceNow'> | null;
+      })
+    | null;
+}
+
 export function mediaFastPath(
-  broadcasts: BroadcastManager,
+  broadcasts: LiveBroadcasts,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     const url = req.url;
@@ -82,7 +92,7 @@ export function mediaFastPath(
 export function serveFirst(
   server: Server,
   fast: (req: IncomingMessage, res: ServerResponse) => boolean,
-): { closing(): void } {
+): { closing: () => void } {
   const listeners = server.listeners('request') as RequestListener[];
   if (listeners.length !== 1) throw new Error('expected one request listener');
   const next = listeners[0]!;
@@ -92,7 +102,7 @@ export function serveFirst(
     if (closing || !fast(req, res)) next(req, res);
   });
   return {
-    closing() {
+    closing: () => {
       closing = true;
     },
   };
