@@ -80,6 +80,13 @@ function abortOnClose(reply: FastifyReply): AbortSignal {
   return controller.signal;
 }
 
+/** The player left while we waited for media: nobody to answer, and nothing failed. */
+function abandoned(reply: FastifyReply): FastifyReply {
+  reply.hijack();
+  if (!reply.raw.destroyed) reply.raw.destroy();
+  return reply;
+}
+
 /** The LL-HLS and DASH origin: public, served from the pipeline's memory while live. */
 export const originRoutes: FastifyPluginAsyncTypebox<OriginRoutesOptions> = async (app, o) => {
   function live(channel: string): Broadcast {
@@ -135,9 +142,11 @@ export const originRoutes: FastifyPluginAsyncTypebox<OriginRoutesOptions> = asyn
         const query = parsePlaylistQuery(request.query);
         countViewer(request, channel, request.query.v);
         let body: string;
+        const signal = abortOnClose(reply);
         try {
-          body = await b.pipeline!.mediaPlaylist(rendition, query, abortOnClose(reply));
+          body = await b.pipeline!.mediaPlaylist(rendition, query, signal);
         } catch (err) {
+          if (signal.aborted) return abandoned(reply);
           throw mediaError(err);
         }
         return send(reply, body, 'application/vnd.apple.mpegurl', CACHE_PLAYLIST);
@@ -154,9 +163,11 @@ export const originRoutes: FastifyPluginAsyncTypebox<OriginRoutesOptions> = asyn
     file: string,
   ) {
     let found: { body: Uint8Array; contentType: string } | null;
+    const signal = abortOnClose(reply);
     try {
-      found = await b.pipeline!.resource(rendition, file, abortOnClose(reply));
+      found = await b.pipeline!.resource(rendition, file, signal);
     } catch (err) {
+      if (signal.aborted) return abandoned(reply);
       throw mediaError(err);
     }
     if (!found) throw new AppError('NOT_FOUND', 'No such segment or part.', { headers: CORS });
