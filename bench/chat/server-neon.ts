@@ -15,6 +15,8 @@ const platform = await openPlatform({
     DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
     INTERNAL_SECRET: process.env.BENCH_SECRET,
+    // PostgreSQL instead of the embedded PGlite, to see what in-process storage costs.
+    DATABASE_URL: process.env.BENCH_DATABASE_URL,
   }),
   shape: 'embedded',
 });
@@ -22,6 +24,8 @@ const config = loadConfig(chatService.spec, {
   CHAT_RATE_LIMIT: '100000',
   CHAT_RATE_LIMIT_MODERATOR: '100000',
   CHAT_MAX_BUFFERED_BYTES: String(8 * 1024 * 1024),
+  // The batching window under test (default: the service's own).
+  CHAT_FLUSH_MS: process.env.BENCH_FLUSH_MS,
 });
 const service = await chatService.build(platform, config);
 const address = await service.server.listen({ host: '127.0.0.1', port: 0 });
