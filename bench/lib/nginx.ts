@@ -45,6 +45,21 @@ http {
   }
 }
 `;
+  const url = `http://127.0.0.1:${port}`;
+  const run = await runNginx(prefix, conf, `${url}/healthz`, 'nginx');
+  return { url, ...run };
+}
+
+/**
+ * Runs nginx in the foreground on `conf` under `prefix` until it answers
+ * `healthUrl`; `stop` ends it and removes the prefix.
+ */
+export async function runNginx(
+  prefix: string,
+  conf: string,
+  healthUrl: string,
+  what: string,
+): Promise<{ pid: number; stop: () => Promise<void> }> {
   writeFileSync(join(prefix, 'nginx.conf'), conf);
   const child: ChildProcess = spawn(
     '/usr/sbin/nginx',
@@ -53,18 +68,16 @@ http {
       stdio: ['ignore', 'ignore', 'inherit'],
     },
   );
-  const url = `http://127.0.0.1:${port}`;
   await waitFor(
     async () => {
-      if (child.exitCode !== null) throw new Error('nginx exited');
-      const res = await fetch(`${url}/healthz`);
+      if (child.exitCode !== null) throw new Error(`${what} exited`);
+      const res = await fetch(healthUrl);
       await res.arrayBuffer();
       return res.status === 200;
     },
-    { timeoutMs: 10_000, what: 'nginx' },
+    { timeoutMs: 10_000, what },
   );
   return {
-    url,
     pid: child.pid!,
     async stop() {
       await stopProcess(child);

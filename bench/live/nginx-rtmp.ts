@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from '@neon/testing';
-import { stopProcess } from '../lib/proc.js';
+import { freePort } from '@neon/testing';
+import { runNginx } from '../lib/nginx.js';
 
 export interface NginxRtmp {
   rtmpUrl: string;
@@ -70,32 +69,12 @@ http {
   }
 }
 `;
-  writeFileSync(join(prefix, 'nginx.conf'), conf);
-  const child: ChildProcess = spawn(
-    '/usr/sbin/nginx',
-    ['-p', prefix, '-c', join(prefix, 'nginx.conf')],
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
   const httpUrl = `http://127.0.0.1:${httpPort}`;
-  await waitFor(
-    async () => {
-      if (child.exitCode !== null) throw new Error('nginx exited');
-      const res = await fetch(`${httpUrl}/healthz`);
-      await res.arrayBuffer();
-      return res.status === 200;
-    },
-    { timeoutMs: 10_000, what: 'nginx-rtmp' },
-  );
+  const run = await runNginx(prefix, conf, `${httpUrl}/healthz`, 'nginx-rtmp');
   return {
     rtmpUrl: `rtmp://127.0.0.1:${rtmpPort}/live`,
     httpUrl,
     staticDir: join(prefix, 'static'),
-    pid: child.pid!,
-    async stop() {
-      await stopProcess(child);
-      rmSync(prefix, { recursive: true, force: true });
-    },
+    ...run,
   };
 }
