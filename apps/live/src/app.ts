@@ -61,7 +61,11 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
       maxHeight: config.INGEST_MAX_HEIGHT,
       maxBitrateKbps: config.INGEST_MAX_BITRATE_KBPS,
     },
-    createPipeline: mediaPipelineFactory({ ffmpegPath: config.FFMPEG_PATH, logger }),
+    createPipeline: mediaPipelineFactory({
+      ffmpegPath: config.FFMPEG_PATH,
+      logger,
+      partTargetMs: config.HLS_PART_TARGET_MS,
+    }),
   });
   const windowMs = config.VIEWER_WINDOW_SECONDS * 1000;
   const counter = platform.redis

@@ -14,6 +14,8 @@ export const liveSpec = {
   MEDIA_DIR: env.optionalString(),
   /** How long a dropped publisher may take to come back and continue the same broadcast. */
   RECONNECT_GRACE_SECONDS: env.int(10, 0, 600),
+  /** LL-HLS part target; players hold back three parts, so it sets most of the latency. */
+  HLS_PART_TARGET_MS: env.int(200, 100, 1000),
   /** An RTMP peer must finish the handshake this soon after connecting. */
   RTMP_HANDSHAKE_TIMEOUT_MS: env.int(10_000, 500, 120_000),
   /** Default ingest limits (a user's entitlements may raise them later). */

@@ -3,12 +3,17 @@ import type { Logger } from '@neon/kit';
 import type { LivePipeline, PipelineFactory } from './pipeline.js';
 
 /** Builds broadcasts' pipelines with @neon/media (one ffmpeg ladder + our CMAF packager each). */
-export function mediaPipelineFactory(o: { ffmpegPath: string; logger: Logger }): PipelineFactory {
+export function mediaPipelineFactory(o: {
+  ffmpegPath: string;
+  logger: Logger;
+  partTargetMs: number;
+}): PipelineFactory {
   return ({ outputDir, thumbnailPath, source }) => {
     const p = startPipeline({
       ffmpegPath: o.ffmpegPath,
       outputDir,
       thumbnailPath,
+      partTargetMs: o.partTargetMs,
       logger: o.logger.child({ component: 'media' }),
       source: {
         ...(source.width ? { width: source.width } : {}),
