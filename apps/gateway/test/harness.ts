@@ -1,17 +1,18 @@
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Redis } from 'ioredis';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { pino } from 'pino';
 import { WebSocketServer } from 'ws';
-import { API_AUDIENCE, SOCKET_AUDIENCE } from '@neon/contracts';
+import { API_AUDIENCE, SOCKET_AUDIENCE, type Problem } from '@neon/contracts';
 import { createServer, loadConfig, redactUrl, REDACT_PATHS, type Logger } from '@neon/kit';
 import type { Platform, Service } from '@neon/platform';
 import type { Bus } from '@neon/bus';
 import type { Db } from '@neon/db';
 import { buildApp } from '../src/app.js';
 import { gatewaySpec, type GatewayConfig } from '../src/config.js';
-import { uniqueName } from '@neon/testing';
+import { engines, skipUnless, uniqueName } from '@neon/testing';
 
 export const PUBLIC_URL = 'http://neon.test';
 export const SECRET = 'test-internal-secret-0123456789abcdef';
@@ -253,4 +254,18 @@ export async function startGateway(
       if (redis) await redis.quit();
     },
   };
+}
+
+const { redisUrl } = engines();
+
+/** The suites run with limits and tickets in memory, and in Redis when it is given. */
+export const variants = [
+  { name: 'in-memory limits and tickets', redisUrl: undefined, skip: false as const },
+  { name: 'Redis limits and tickets', redisUrl, skip: skipUnless(redisUrl, 'TEST_REDIS_URL') },
+];
+
+/** The body of a problem+json answer, checking its content type on the way. */
+export async function problem(res: Response): Promise<Problem> {
+  assert.equal(res.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+  return (await res.json()) as Problem;
 }
