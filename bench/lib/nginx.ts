@@ -19,12 +19,7 @@ export async function startNginx(upstream: string): Promise<Nginx> {
   const port = await freePort();
   const target = new URL(upstream);
   const conf = `
-daemon off;
-master_process off;
-worker_processes 1;
-error_log ${prefix}/logs/error.log warn;
-pid ${prefix}/nginx.pid;
-events { worker_connections 1024; }
+${nginxPreamble(prefix)}
 http {
   access_log off;
   client_body_temp_path ${prefix}/body;
@@ -48,6 +43,16 @@ http {
   const url = `http://127.0.0.1:${port}`;
   const run = await runNginx(prefix, conf, `${url}/healthz`, 'nginx');
   return { url, ...run };
+}
+
+/** One foreground worker (so its pid is the one doing the work), logs under `prefix`. */
+export function nginxPreamble(prefix: string): string {
+  return `daemon off;
+master_process off;
+worker_processes 1;
+error_log ${prefix}/logs/error.log warn;
+pid ${prefix}/nginx.pid;
+events { worker_connections 1024; }`;
 }
 
 /**

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@neon/testing';
-import { runNginx } from '../lib/nginx.js';
+import { nginxPreamble, runNginx } from '../lib/nginx.js';
 
 export interface NginxRtmp {
   rtmpUrl: string;
@@ -21,12 +21,7 @@ export async function startNginxRtmp(): Promise<NginxRtmp> {
   const httpPort = await freePort();
   const conf = `
 load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
-daemon off;
-master_process off;
-worker_processes 1;
-error_log ${prefix}/logs/error.log warn;
-pid ${prefix}/nginx.pid;
-events { worker_connections 1024; }
+${nginxPreamble(prefix)}
 rtmp {
   server {
     listen 127.0.0.1:${rtmpPort};
