@@ -272,7 +272,8 @@ async function main() {
   for await (const line of lines) {
     if (line === 'QUIT') break;
     if (line.startsWith('PHASE ')) {
-      await runPhase(JSON.parse(line.slice(6)) as Phase, senders, receivers, say);
+      const [rate = 0, seconds = 0] = line.slice(6).split(' ').map(Number);
+      await runPhase({ rate, seconds }, senders, receivers, say);
     }
   }
   clearInterval(hb);
