@@ -140,11 +140,16 @@ export class ChatService {
     return user?.displayName ?? client.username;
   }
 
-  /** Validates and accepts a message; resolves with its id once it is durable. */
+  /**
+   * Validates and accepts a message; resolves with its id once it is durable.
+   * `receivedAt` (performance.now()) is when its frame arrived: the batching
+   * window counts from there.
+   */
   async shout(
     room: Room,
     client: Client | null,
     payload: Record<string, unknown>,
+    receivedAt = performance.now(),
   ): Promise<string> {
     if (!client) throw new ChatError('CHAT_AUTH_REQUIRED', 'Sign in to chat.');
     const cleaned = cleanBody(payload.body);
@@ -187,14 +192,17 @@ export class ChatService {
       sentAt: new Date().toISOString(),
     };
     await new Promise<void>((resolve, reject) => {
-      this.writer.enqueue({
-        channel: room.channel,
-        message,
-        done: (err) =>
-          err
-            ? reject(new ChatError('CHAT_UNAVAILABLE', 'The message could not be stored.'))
-            : resolve(),
-      });
+      this.writer.enqueue(
+        {
+          channel: room.channel,
+          message,
+          done: (err) =>
+            err
+              ? reject(new ChatError('CHAT_UNAVAILABLE', 'The message could not be stored.'))
+              : resolve(),
+        },
+        receivedAt,
+      );
     });
     return message.id;
   }
@@ -215,6 +223,8 @@ export class ChatService {
       const room = this.deps.rooms.cached(channel);
       if (room) this.deliver(room, items);
     }
+    // Now rather than on the next turn: the writer times the broadcast as part of the flush.
+    this.flushRooms();
     await Promise.all(sent);
   }
 

@@ -54,3 +54,21 @@ test('a failed write refuses its batch and the writer carries on', async () => {
   await w.drain();
   assert.deepEqual(outcome, ['x:err', 'y:ok']);
 });
+
+test('the window counts from arrival: a message that waited long enough already is written at once', () => {
+  const written: string[] = [];
+  const w = new MessageWriter(
+    async (batch: readonly StoredMessage[]) => {
+      written.push(...batch.map((m) => m.message.id));
+    },
+    async () => undefined,
+    60_000,
+    10,
+  );
+  w.enqueue(
+    { channel: 'c', message: msg('old'), done: () => undefined },
+    performance.now() - 60_000,
+  );
+  assert.deepEqual(written, ['old']);
+  return w.drain();
+});

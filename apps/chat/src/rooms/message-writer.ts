@@ -5,15 +5,26 @@ export interface PendingMessage extends StoredMessage {
   done(err: unknown): void;
 }
 
+/** How many recent flushes the cost estimate looks back on. */
+const COST_SAMPLES = 16;
+
 /**
- * Group commit: an accepted message waits until the oldest waiting one is
- * `flushMs` old (or `maxBatch` are waiting), then the batch is written in one
- * statement. One write is in flight at a time, so batches commit in
- * acceptance order, and a busy room costs one write and one broadcast per
- * window however many messages it carries.
+ * Group commit: accepted messages wait together, then the batch is written in
+ * one statement and handed on (broadcast) in one go. One write is in flight
+ * at a time, so batches commit in acceptance order, and a busy room costs one
+ * write and one broadcast per window however many messages it carries.
+ *
+ * The window is a latency budget counted from when a message arrived: the
+ * wait ends early enough that the write and the broadcast (the slowest of the
+ * last few flushes) still finish within `flushMs` of the oldest arrival.
+ * Broadcasting to thousands of sockets takes tens of milliseconds, so a
+ * window that ignored it would add that to every message's delay.
  */
 export class MessageWriter {
   private queue: { message: PendingMessage; at: number }[] = [];
+  /** Milliseconds from write start to handed on, of the last flushes (a ring). */
+  private readonly costs = new Float64Array(COST_SAMPLES);
+  private costAt = 0;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private draining = false;
@@ -30,8 +41,9 @@ export class MessageWriter {
     return this.queue.length;
   }
 
-  enqueue(message: PendingMessage): void {
-    this.queue.push({ message, at: Date.now() });
+  /** `receivedAt`: when the message arrived (performance.now()), if earlier than now. */
+  enqueue(message: PendingMessage, receivedAt = performance.now()): void {
+    this.queue.push({ message, at: receivedAt });
     if (this.queue.length >= this.maxBatch && this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
@@ -44,7 +56,7 @@ export class MessageWriter {
     const due =
       this.draining || this.queue.length >= this.maxBatch
         ? 0
-        : this.queue[0]!.at + this.flushMs - Date.now();
+        : this.queue[0]!.at + this.flushMs - this.cost() - performance.now();
     if (due <= 0) this.start();
     else
       this.timer = setTimeout(() => {
@@ -61,16 +73,27 @@ export class MessageWriter {
     });
   }
 
+  /** What a flush is expected to take: the slowest of the recent ones. */
+  private cost(): number {
+    let max = 0;
+    for (const c of this.costs) if (c > max) max = c;
+    return max;
+  }
+
   private async flushOne(): Promise<void> {
     const batch = this.queue.splice(0, this.maxBatch).map((q) => q.message);
+    const started = performance.now();
     try {
       await this.write(batch);
     } catch (err) {
       for (const m of batch) m.done(err);
       return;
     }
+    // onDurable broadcasts before it returns its promise: that is the cost to plan for.
     // Acknowledged once delivered onwards; the next batch need not wait for that.
-    const acked = this.onDurable(batch).then(
+    const delivered = this.onDurable(batch);
+    this.costs[this.costAt++ % COST_SAMPLES] = performance.now() - started;
+    const acked = delivered.then(
       () => batch.forEach((m) => m.done(null)),
       () => batch.forEach((m) => m.done(null)),
     );

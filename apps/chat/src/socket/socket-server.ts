@@ -150,6 +150,7 @@ export class SocketServer {
     const conn = new Connection(ws, client, this);
     this.connections.add(conn);
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      const receivedAt = performance.now();
       conn.lastSeen = Date.now();
       if (isBinary) {
         conn.error(
@@ -159,7 +160,7 @@ export class SocketServer {
         );
         return;
       }
-      this.onText(conn, textOf(data)).catch((err: unknown) => {
+      this.onText(conn, textOf(data), receivedAt).catch((err: unknown) => {
         this.options.logger.error({ err }, 'socket message handling failed');
       });
     });
@@ -173,7 +174,7 @@ export class SocketServer {
     conn.joins.clear();
   }
 
-  private async onText(conn: Connection, text: string): Promise<void> {
+  private async onText(conn: Connection, text: string, receivedAt: number): Promise<void> {
     const parsed = parseFrame(text);
     if (!parsed.ok) {
       conn.error(
@@ -185,7 +186,7 @@ export class SocketServer {
     }
     const f = parsed.frame;
     try {
-      await this.dispatch(conn, f);
+      await this.dispatch(conn, f, receivedAt);
     } catch (err) {
       if (err instanceof ChatError) conn.error(f, err.code, err.message);
       else {
@@ -195,7 +196,7 @@ export class SocketServer {
     }
   }
 
-  private async dispatch(conn: Connection, f: PhoenixFrame): Promise<void> {
+  private async dispatch(conn: Connection, f: PhoenixFrame, receivedAt: number): Promise<void> {
     const { chat } = this.options;
     if (f.topic === 'phoenix') {
       if (f.event === 'heartbeat') return conn.reply(f, {});
@@ -207,7 +208,7 @@ export class SocketServer {
     switch (f.event) {
       case 'shout': {
         if (this.closing) throw new ChatError('CHAT_UNAVAILABLE', 'The server is restarting.');
-        const id = await chat.shout(joined.room, conn.client, f.payload);
+        const id = await chat.shout(joined.room, conn.client, f.payload, receivedAt);
         return conn.reply(f, { id });
       }
       case 'moderate':
