@@ -1,4 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import Fastify, {
   LogController,
   type FastifyError,
@@ -24,15 +29,82 @@ export interface ServerOptions {
   processMetrics?: boolean;
 }
 
+/**
+ * Sees every request before Fastify and returns true when it has answered
+ * it itself (the gateway's proxy fast path); false hands it to Fastify.
+ */
+export type FrontHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+/** One answered request, for the metrics and the access line of a request Fastify did not see. */
+export interface RequestRecord {
+  method: string;
+  route: string;
+  status: number;
+  ms: number;
+  requestId: string;
+  /** Extra fields for the access line (never tokens or secrets). */
+  fields?: Record<string, unknown>;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     metrics: Registry;
     readiness: Map<string, ReadinessCheck>;
     serviceName: string;
+    /** Installs the handler that sees requests before Fastify (one per server). */
+    setFront(handler: FrontHandler): void;
+    /** Metrics and access line for a request answered by the front handler. */
+    recordRequest(record: RequestRecord): void;
   }
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The caller's `X-Request-Id` when it is well-formed, a new one otherwise. */
+export function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** The problem+json body for `code` (RFC 9457), the one shape every error answer has. */
+export function problemBody(
+  code: ErrorCode,
+  requestId: string,
+  detail?: string,
+  errors?: FieldError[],
+): Problem {
+  const status = errorStatus[code];
+  return {
+    type: problemType(code),
+    title: statusTitle(status),
+    status,
+    code,
+    requestId,
+    ...(detail ? { detail } : {}),
+    ...(errors ? { errors } : {}),
+  };
+}
+
+/** A problem answer written straight to a node response (the front handler's path). */
+export function writeProblem(
+  res: ServerResponse,
+  code: ErrorCode,
+  requestId: string,
+  detail?: string,
+  headers: readonly string[] = [],
+): void {
+  const body = Buffer.from(JSON.stringify(problemBody(code, requestId, detail)));
+  res.writeHead(errorStatus[code], [
+    'content-type',
+    'application/problem+json; charset=utf-8',
+    'content-length',
+    String(body.length),
+    'x-request-id',
+    requestId,
+    ...headers,
+  ]);
+  res.end(body);
+}
 
 const statusCodes: Partial<Record<number, ErrorCode>> = {
   400: 'BAD_REQUEST',
@@ -55,18 +127,9 @@ export function sendProblem(
   detail?: string,
   extra?: { errors?: FieldError[]; headers?: Record<string, string> },
 ): FastifyReply {
-  const status = errorStatus[code];
-  const body: Problem = {
-    type: problemType(code),
-    title: statusTitle(status),
-    status,
-    code,
-    requestId: reply.request.id,
-    ...(detail ? { detail } : {}),
-    ...(extra?.errors ? { errors: extra.errors } : {}),
-  };
+  const body = problemBody(code, reply.request.id, detail, extra?.errors);
   if (extra?.headers) void reply.headers(extra.headers);
-  return reply.status(status).type('application/problem+json').send(body);
+  return reply.status(body.status).type('application/problem+json').send(body);
 }
 
 function validationErrors(error: FastifyError): FieldError[] {
@@ -88,12 +151,21 @@ function validationErrors(error: FastifyError): FieldError[] {
  * the caller identity passed by the gateway.
  */
 export function createServer(options: ServerOptions) {
+  let front: FrontHandler | null = null;
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    genReqId: requestIdOf,
+    // Fastify's own server, with a door in front for `setFront`; the settings Fastify applies to the server it makes.
+    serverFactory: (handler, opts) => {
+      const server = createHttpServer((req, res) => {
+        if (front === null || !front(req, res)) handler(req, res);
+      });
+      const { keepAliveTimeout, requestTimeout, connectionTimeout } = opts;
+      if (typeof keepAliveTimeout === 'number') server.keepAliveTimeout = keepAliveTimeout;
+      if (typeof requestTimeout === 'number') server.requestTimeout = requestTimeout;
+      if (typeof connectionTimeout === 'number') server.setTimeout(connectionTimeout);
+      return server;
     },
     logController: new LogController({
       requestIdLogLabel: 'requestId',
@@ -118,6 +190,35 @@ export function createServer(options: ServerOptions) {
   app.decorate('metrics', metrics);
   app.decorate('readiness', new Map<string, ReadinessCheck>());
   app.decorate('serviceName', options.name);
+  app.decorate('setFront', (handler: FrontHandler) => {
+    if (front) throw new Error('a front handler is already installed');
+    front = handler;
+  });
+  const accessLog = options.logger;
+  // One labelled child per method, route and status: observing through it skips hashing the labels.
+  const series = new Map<string, { observe(seconds: number): void }>();
+  app.decorate('recordRequest', (r: RequestRecord) => {
+    const key = `${r.method} ${r.status} ${r.route}`;
+    let child = series.get(key);
+    if (!child) {
+      child = duration.labels({ method: r.method, route: r.route, status: String(r.status) });
+      series.set(key, child);
+    }
+    child.observe(r.ms / 1000);
+    const level = r.status >= 500 ? 'error' : 'info';
+    if (!accessLog.isLevelEnabled(level)) return;
+    accessLog[level](
+      {
+        requestId: r.requestId,
+        ...r.fields,
+        method: r.method,
+        route: r.route,
+        status: r.status,
+        ms: Math.round(r.ms),
+      },
+      'request completed',
+    );
+  });
   app.decorateRequest('client', null);
 
   app.addHook('onRequest', async (request, reply) => {
