@@ -196,7 +196,7 @@ async function main(): Promise<void> {
       leewaySeconds: 60,
     };
     const cache = new TokenCache(10_000, 60);
-    cache.set(TokenCache.keyOf(token), await verifier.verify(token, rules));
+    cache.set(token, await verifier.verify(token, rules));
     const joseKey = await importJWK(jwk, 'RS256');
     // openssl and node alternate, a few times: load from other work shifts both together.
     const d2 = token.lastIndexOf('.');
@@ -211,7 +211,8 @@ async function main(): Promise<void> {
         raw: await perCpuSecond(VERIFY_SECONDS, () =>
           verifySignature('sha256', signed, publicKey, signature),
         ),
-        ours: await perCpuSecond(VERIFY_SECONDS, () => verifier.verify(token, rules)),
+        // What the gateway runs on a cache miss for a known key (every token but the first after a rotation).
+        ours: await perCpuSecond(VERIFY_SECONDS, () => verifier.verifyKnown(token, rules)),
       });
     }
     const openssl = median(verifySamples.map((v) => v.openssl));
@@ -227,7 +228,7 @@ async function main(): Promise<void> {
       }),
     );
     const cached = await perCpuSecond(VERIFY_SECONDS, () => {
-      if (!cache.get(TokenCache.keyOf(token))) throw new Error('cache miss');
+      if (!cache.get(token)) throw new Error('cache miss');
     });
 
     const rows: string[][] = [

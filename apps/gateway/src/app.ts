@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
@@ -9,14 +10,17 @@ import {
   SOCKET_AUDIENCE,
   SOCKET_TICKET_TTL_SECONDS,
   routeFor,
+  type ErrorCode,
   type ServiceName,
 } from '@neon/contracts';
 import {
   clientHeaders,
   createServer,
   redactUrl,
+  requestIdOf,
   sendProblem,
   splitUrls,
+  writeProblem,
   type Logger,
 } from '@neon/kit';
 import type { Platform, Service, ServiceModule } from '@neon/platform';
@@ -39,6 +43,12 @@ import {
 import { EdgeCache } from './edge/edge-cache.js';
 import { forward, isConnectFailure, type ResponseDecoration } from './proxy/forward.js';
 import { corsHeaders, securityHeaders } from './proxy/security.js';
+import {
+  fastCapable,
+  fastProxy,
+  type FastProxyOptions,
+  type FastRequest,
+} from './proxy/fast-path.js';
 import { createUpgradeHandler } from './socket/upgrade.js';
 import { UpstreamPools, type Replica } from './upstream/pool.js';
 import { attributePolicy, roundRobinPolicy, type UpstreamPolicy } from './upstream/policy.js';
@@ -81,13 +91,40 @@ function responseDecorations(
   };
 }
 
-function rateHeaders(d: RateDecision): Record<string, string> {
-  return {
-    'ratelimit-limit': String(d.limit),
-    'ratelimit-remaining': String(d.remaining),
-    'ratelimit-reset': String(d.resetSeconds),
-  };
+function pushRateHeaders(out: string[], d: RateDecision): void {
+  out.push(
+    'ratelimit-limit',
+    String(d.limit),
+    'ratelimit-remaining',
+    String(d.remaining),
+    'ratelimit-reset',
+    String(d.resetSeconds),
+  );
 }
+
+function rateLimited(d: RateDecision, detail: string): Admission {
+  const headers: string[] = [];
+  pushRateHeaders(headers, d);
+  headers.push('retry-after', String(d.resetSeconds));
+  return { kind: 'problem', code: 'RATE_LIMITED', detail, headers };
+}
+
+function headerObject(flat: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
+  return out;
+}
+
+/** The gateway's decision on a routed request. */
+type Admission =
+  | { kind: 'problem'; code: ErrorCode; detail: string; headers: string[] }
+  | {
+      kind: 'proxy';
+      client: VerifiedToken | null;
+      identity: Record<string, string>;
+      /** Headers the answer gets from the gateway (rate-limit state), flat. */
+      own: string[];
+    };
 
 /** Builds the gateway, the one public HTTP entry; never listens. */
 export async function buildApp(
@@ -181,16 +218,16 @@ export async function buildApp(
   server.addHook('preClose', async () => {
     draining = true;
   });
+  function decoration(origin: string | undefined): ResponseDecoration {
+    if (origin === undefined || origin === '') return decorations.plain;
+    return origin === publicUrl.origin ? decorations.cors : decorations.otherOrigin;
+  }
   const forwardOptions = {
     pools,
     upstreamTimeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS,
     bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
     proto,
-    decoration(request: FastifyRequest): ResponseDecoration {
-      const origin = request.headers.origin;
-      if (origin === undefined || origin === '') return decorations.plain;
-      return origin === publicUrl.origin ? decorations.cors : decorations.otherOrigin;
-    },
+    decoration,
     draining: () => draining,
   };
 
@@ -218,16 +255,84 @@ export async function buildApp(
     return headers;
   }
 
-  async function authenticate(request: FastifyRequest): Promise<VerifiedToken | null> {
-    const header = request.headers.authorization;
+  /** The bearer token's caller: from the cache when seen before, else verified (and cached). */
+  function authenticate(header: string | undefined): VerifiedToken | null | Promise<VerifiedToken> {
     if (!header || !/^bearer /i.test(header)) return null;
     const token = header.slice(7).trim();
-    const key = TokenCache.keyOf(token);
-    const hit = tokenCache.get(key);
+    const hit = tokenCache.get(token);
     if (hit) return hit;
-    const verified = await verifier.verify(token, accessRules);
-    tokenCache.set(key, verified);
-    return verified;
+    const known = verifier.verifyKnown(token, accessRules);
+    if (known) {
+      tokenCache.set(token, known);
+      return known;
+    }
+    return verifier.verify(token, accessRules).then((verified) => {
+      tokenCache.set(token, verified);
+      return verified;
+    });
+  }
+
+  /**
+   * Everything the gateway decides about a routed request before it goes
+   * upstream: brute-force limits, the caller's token, the admin surface, the
+   * per-user limit. Both the fast path and Fastify's handler ask this.
+   */
+  async function admit(
+    req: IncomingMessage,
+    path: string,
+    ip: string,
+    log: Pick<Logger, 'info'>,
+  ): Promise<Admission> {
+    const own: string[] = [];
+    if (req.method === 'POST' && AUTH_LIMITED.has(path)) {
+      // Per endpoint: a login brute force must not also lock the victim out of refreshing.
+      const d = await limit(authLimiter, `${path}:${ip}`);
+      if (d) {
+        if (!d.allowed) return rateLimited(d, 'Too many attempts; try again later.');
+        pushRateHeaders(own, d);
+      }
+    }
+
+    let client: VerifiedToken | null;
+    try {
+      const auth = authenticate(req.headers.authorization);
+      client = auth instanceof Promise ? await auth : auth;
+    } catch (err) {
+      if (!(err instanceof TokenError)) throw err;
+      log.info({ reason: err.reason }, 'access token rejected');
+      return {
+        kind: 'problem',
+        code: err.code,
+        detail: 'The access token is not valid.',
+        headers: ['www-authenticate', 'Bearer error="invalid_token"'],
+      };
+    }
+
+    if (path.startsWith('/admin/')) {
+      if (!client)
+        return {
+          kind: 'problem',
+          code: 'AUTH_REQUIRED',
+          detail: 'Sign in to do this.',
+          headers: ['www-authenticate', 'Bearer'],
+        };
+      if (!client.roles.includes('admin'))
+        return {
+          kind: 'problem',
+          code: 'FORBIDDEN',
+          detail: 'Requires the admin role.',
+          headers: [],
+        };
+    }
+
+    if (apiLimiter && API_SURFACE.test(path)) {
+      const d = await limit(apiLimiter, client ? `u:${client.sub}` : `ip:${ip}`);
+      if (d) {
+        if (!d.allowed) return rateLimited(d, 'Too many requests; slow down.');
+        pushRateHeaders(own, d);
+      }
+    }
+    return { kind: 'proxy', client, identity: client ? identityOf(client) : anonymous, own };
   }
 
   // Proxied answers are written past Fastify (see forward): they get the same headers from `decorations`.
@@ -286,58 +391,113 @@ export async function buildApp(
       else request.log = request.log.child(bindings);
     }
 
-    if (request.method === 'POST' && AUTH_LIMITED.has(path)) {
-      // Per endpoint: a login brute force must not also lock the victim out of refreshing.
-      const d = await limit(authLimiter, `${path}:${request.ip}`);
-      if (d) {
-        const headers = rateHeaders(d);
-        if (!d.allowed)
-          return sendProblem(reply, 'RATE_LIMITED', 'Too many attempts; try again later.', {
-            headers: { ...headers, 'retry-after': String(d.resetSeconds) },
-          });
-        void reply.headers(headers);
-      }
-    }
-
-    let client: VerifiedToken | null;
-    try {
-      client = await authenticate(request);
-    } catch (err) {
-      if (!(err instanceof TokenError)) throw err;
-      request.log.info({ reason: err.reason }, 'access token rejected');
-      return sendProblem(reply, err.code, 'The access token is not valid.', {
-        headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+    const admission = await admit(request.raw, path, request.ip, request.log);
+    if (admission.kind === 'problem')
+      return sendProblem(reply, admission.code, admission.detail, {
+        headers: headerObject(admission.headers),
       });
-    }
+    for (let i = 0; i < admission.own.length; i += 2)
+      void reply.header(admission.own[i]!, admission.own[i + 1]!);
 
-    if (path.startsWith('/admin/')) {
-      if (!client)
-        return sendProblem(reply, 'AUTH_REQUIRED', 'Sign in to do this.', {
-          headers: { 'www-authenticate': 'Bearer' },
-        });
-      if (!client.roles.includes('admin'))
-        return sendProblem(reply, 'FORBIDDEN', 'Requires the admin role.');
-    }
-
-    if (apiLimiter && API_SURFACE.test(path)) {
-      const d = await limit(apiLimiter, client ? `u:${client.sub}` : `ip:${request.ip}`);
-      if (d) {
-        const headers = rateHeaders(d);
-        if (!d.allowed)
-          return sendProblem(reply, 'RATE_LIMITED', 'Too many requests; slow down.', {
-            headers: { ...headers, 'retry-after': String(d.resetSeconds) },
-          });
-        void reply.headers(headers);
-      }
-    }
-
-    const identity = client ? identityOf(client) : anonymous;
+    const { client, identity } = admission;
     if (edge && !client && request.method === 'GET' && MEDIA_PATH.test(path))
       return edge.serve(url, reply, (capture) =>
         forward(request, reply, service, identity, forwardOptions, capture),
       );
     return forward(request, reply, service, identity, forwardOptions);
   }
+
+  const logRequests = logger.isLevelEnabled('info');
+  function recordFast(r: FastRequest, status: number): void {
+    server.recordRequest({
+      method: r.req.method!,
+      route: '/*',
+      status,
+      ms: performance.now() - r.started,
+      requestId: r.requestId,
+      ...(logRequests ? { fields: { path: redactUrl(r.req.url!), upstream: r.service } } : {}),
+    });
+  }
+  const fastOptions: FastProxyOptions = {
+    record: recordFast,
+    pools,
+    upstreamTimeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS,
+    proto,
+    logger,
+    decoration,
+    draining: () => draining,
+  };
+
+  /**
+   * The fast path: a bodiless request to a routed service, the bulk of API
+   * traffic, is admitted and proxied without Fastify's request cycle. Anything
+   * else (bodies, preflights, the web app, edge-cached media, paths Fastify
+   * answers with an error) goes to Fastify's handler, as does every request
+   * while the fast path cannot serve the service (an https upstream).
+   */
+  function front(req: IncomingMessage, res: ServerResponse): boolean {
+    const method = req.method;
+    if (method !== 'GET' && method !== 'HEAD' && method !== 'DELETE') return false;
+    const headers = req.headers;
+    const length = headers['content-length'];
+    if (headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0'))
+      return false;
+    const url = req.url!;
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (AMBIGUOUS_PATH.test(path)) return false;
+    const service = routeFor(path);
+    if (!service || !fastCapable(pools, service)) return false;
+    if (edge && method === 'GET' && MEDIA_PATH.test(path)) return false;
+    if (draining) return false;
+    void fastRequest(req, res, path, service);
+    return true;
+  }
+
+  async function fastRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    service: ServiceName,
+  ): Promise<void> {
+    const started = performance.now();
+    const requestId = requestIdOf(req);
+    const ip = req.socket.remoteAddress ?? '';
+    const log = logRequests ? logger.child({ requestId }) : logger;
+    const request: FastRequest = {
+      req,
+      res,
+      path,
+      service,
+      requestId,
+      clientIp: ip,
+      identity: anonymous,
+      own: [],
+      started,
+    };
+    try {
+      const admission = await admit(req, path, ip, log);
+      if (admission.kind === 'problem') {
+        writeProblem(res, admission.code, requestId, admission.detail, [
+          ...admission.headers,
+          ...decoration(req.headers.origin).headers,
+        ]);
+        recordFast(request, res.statusCode);
+        return;
+      }
+      admission.own.push('x-request-id', requestId);
+      request.identity = admission.identity;
+      request.own = admission.own;
+      fastProxy(request, fastOptions);
+    } catch (err) {
+      logger.error({ err, requestId }, 'unhandled error');
+      if (!res.headersSent)
+        writeProblem(res, 'INTERNAL', requestId, undefined, decoration(req.headers.origin).headers);
+      else res.destroy();
+      recordFast(request, 500);
+    }
+  }
+  server.setFront(front);
 
   await server.register(async (scope) => {
     // Bodies are streamed to the upstream untouched: nothing here parses them.

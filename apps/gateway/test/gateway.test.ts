@@ -92,6 +92,12 @@ for (const variant of variants) {
         username: 'alice',
         roles: ['user'],
       });
+      // The verified token stops at the gateway; other schemes (OAuth client credentials) pass.
+      assert.equal(identity.seen.at(-1)!.headers.authorization, undefined);
+      await fetch(`${gw.url}/api/v1/me`, {
+        headers: { authorization: 'Basic Y2xpZW50OnNlY3JldA==' },
+      });
+      assert.equal(identity.seen.at(-1)!.headers.authorization, 'Basic Y2xpZW50OnNlY3JldA==');
     });
 
     test('the path and query are forwarded unchanged to the service that owns them', async () => {

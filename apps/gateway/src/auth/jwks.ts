@@ -13,13 +13,22 @@ interface Jwk {
   e?: unknown;
 }
 
+/** A verification key with the size of the signatures it checks. */
+export interface VerificationKey {
+  key: KeyObject;
+  /** RS256 signature length: the modulus size in bytes. */
+  signatureBytes: number;
+  /** The same in unpadded base64url characters. */
+  signatureChars: number;
+}
+
 /**
  * The signing keys identity publishes, by `kid`. Fetched on first use and
  * again when a token names a `kid` we do not know (a rotation), at most once
  * per cooldown so a flood of forged kids cannot hammer identity.
  */
 export class JwksCache {
-  private keys = new Map<string, KeyObject>();
+  private keys = new Map<string, VerificationKey>();
   private lastFetch = 0;
   private inflight: Promise<void> | null = null;
   private closed = false;
@@ -29,7 +38,7 @@ export class JwksCache {
     private readonly options: { cooldownMs: number; logger: Logger },
   ) {}
 
-  async get(kid: string): Promise<KeyObject | null> {
+  async get(kid: string): Promise<VerificationKey | null> {
     const known = this.keys.get(kid);
     if (known) return known;
     if (this.inflight) await this.inflight;
@@ -39,7 +48,7 @@ export class JwksCache {
   }
 
   /** Known without a fetch: the verifier's synchronous fast path. */
-  peek(kid: string): KeyObject | undefined {
+  peek(kid: string): VerificationKey | undefined {
     return this.keys.get(kid);
   }
 
@@ -61,7 +70,7 @@ export class JwksCache {
     try {
       const doc = (await this.fetcher()) as { keys?: unknown };
       if (!doc || !Array.isArray(doc.keys)) throw new Error('JWKS document without keys');
-      const next = new Map<string, KeyObject>();
+      const next = new Map<string, VerificationKey>();
       for (const jwk of doc.keys as Jwk[]) {
         if (jwk.kty !== 'RSA' || typeof jwk.kid !== 'string') continue;
         if (jwk.alg !== undefined && jwk.alg !== 'RS256') continue;
@@ -73,8 +82,14 @@ export class JwksCache {
             format: 'jwk',
           });
           // Below 2048 bits RS256 is not a signature we accept.
-          if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) continue;
-          next.set(jwk.kid, key);
+          const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+          if (bits < 2048) continue;
+          const bytes = Math.ceil(bits / 8);
+          next.set(jwk.kid, {
+            key,
+            signatureBytes: bytes,
+            signatureChars: Math.ceil((bytes * 4) / 3),
+          });
         } catch {
           continue;
         }

@@ -61,7 +61,8 @@ export interface ResponseDecoration {
 }
 
 export interface ProxyResponseOptions {
-  decoration: (request: FastifyRequest) => ResponseDecoration;
+  /** The gateway's headers for a request with this `Origin`. */
+  decoration: (origin: string | undefined) => ResponseDecoration;
   /** True while the server drains: answers then close their connection. */
   draining: () => boolean;
 }
@@ -322,45 +323,82 @@ function headerObject(raw: Buffer[]): Record<string, string | string[]> {
   return out;
 }
 
-/**
- * The head of a proxied answer: the upstream's headers (hop-by-hop and
- * gateway-owned ones dropped), what the gateway set on the reply before
- * (request id, rate-limit state) unless the upstream set it too, and the
- * gateway's own security and CORS headers.
- */
+/** undici's raw `[name, value, …]` buffers as the lower-cased string list `proxiedHead` takes. */
+function headerList(raw: Buffer[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2)
+    out.push(raw[i]!.toString('latin1').toLowerCase(), raw[i + 1]!.toString('latin1'));
+  return out;
+}
+
+/** What the gateway set on a Fastify reply before proxying (request id, rate-limit state), as a flat list. */
+function replyHeaderList(reply: FastifyReply): string[] {
+  const out: string[] = [];
+  const set = reply.getHeaders();
+  for (const name in set) {
+    const value = set[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) out.push(name, v);
+    else out.push(name, String(value));
+  }
+  return out;
+}
+
 function responseHead(
   status: number,
   upstream: Buffer[],
   reply: FastifyReply,
   request: FastifyRequest,
   options: ProxyResponseOptions,
+  buffered: boolean,
+): string[] {
+  return proxiedHead(
+    status,
+    headerList(upstream),
+    replyHeaderList(reply),
+    options.decoration(request.headers.origin),
+    options.draining(),
+    buffered,
+  );
+}
+
+/**
+ * The head of a proxied answer: the upstream's headers (hop-by-hop and
+ * gateway-owned ones dropped), what the gateway set itself (request id,
+ * rate-limit state) unless the upstream set it too, and the gateway's own
+ * security and CORS headers.
+ */
+export function proxiedHead(
+  status: number,
+  /** Lower-cased names, as the upstream sent them, flat. */
+  upstream: readonly string[],
+  /** The gateway's per-request headers, flat. */
+  own: readonly string[],
+  decoration: ResponseDecoration,
+  draining: boolean,
   /** A body goes out in one piece: typed as Fastify types a Buffer when the upstream did not. */
   buffered: boolean,
 ): string[] {
-  const decoration = options.decoration(request);
   const out: string[] = [];
   let authenticate = false;
   let contentType = false;
   for (let i = 0; i < upstream.length; i += 2) {
-    const name = upstream[i]!.toString('latin1').toLowerCase();
+    const name = upstream[i]!;
     if (HOP_BY_HOP.has(name) || decoration.owned.has(name)) continue;
     if (name === 'www-authenticate') authenticate = true;
     else if (name === 'content-type') contentType = true;
-    out.push(name, upstream[i + 1]!.toString('latin1'));
+    out.push(name, upstream[i + 1]!);
   }
-  const set = reply.getHeaders();
-  for (const name in set) {
-    if (decoration.owned.has(name) || hasName(out, name)) continue;
-    const value = set[name];
-    if (value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) out.push(name, v);
-    else out.push(name, String(value));
+  for (let i = 0; i < own.length; i += 2) {
+    const name = own[i]!;
+    if (decoration.owned.has(name) || hasName(upstream, name)) continue;
+    out.push(name, own[i + 1]!);
   }
   // Whatever service answered, a 401 tells the client how to authenticate.
   if (status === 401 && !authenticate) out.push('www-authenticate', 'Bearer');
   if (buffered && !contentType) out.push('content-type', 'application/octet-stream');
   for (const h of decoration.headers) out.push(h);
-  if (options.draining()) out.push('connection', 'close');
+  if (draining) out.push('connection', 'close');
   return out;
 }
 

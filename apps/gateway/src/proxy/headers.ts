@@ -35,6 +35,15 @@ export interface ForwardInfo {
   identity: Record<string, string>;
 }
 
+/**
+ * A bearer token the gateway verified has done its work: upstreams trust the
+ * X-Client-* identity instead and never see the token (a smaller request and
+ * one less place a token could leak from). Other schemes pass untouched.
+ */
+function isBearer(value: string | string[] | undefined): boolean {
+  return typeof value === 'string' && value.length > 7 && /^bearer /i.test(value);
+}
+
 /** The request headers an upstream receives. */
 export function upstreamRequestHeaders(
   headers: IncomingHttpHeaders,
@@ -46,6 +55,7 @@ export function upstreamRequestHeaders(
     const value = headers[name];
     if (value === undefined || HOP_BY_HOP.has(name) || isClientAsserted(name)) continue;
     if (named?.has(name)) continue;
+    if (name === 'authorization' && isBearer(value)) continue;
     out[name] = value;
   }
   const prior = headers['x-forwarded-for'];
@@ -89,6 +99,7 @@ export function upstreamRequestHeaderList(
       continue;
     if (name === 'x-forwarded-host' || (contentLength !== null && name === 'content-length'))
       continue;
+    if (name === 'authorization' && isBearer(value)) continue;
     if (typeof value === 'string') out.push(name, value);
     else for (const v of value) out.push(name, v);
   }

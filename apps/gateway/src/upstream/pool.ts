@@ -2,12 +2,15 @@ import { Pool } from 'undici';
 import type { ServiceName } from '@neon/contracts';
 import type { Logger } from '@neon/kit';
 import type { ReplicaView, RouteContext, UpstreamPolicy } from './policy.js';
+import { Http1Pool } from './http1.js';
 
 /** One upstream replica: a keep-alive connection pool and its health. */
 export class Replica implements ReplicaView {
   readonly origin: string;
   readonly tags: Readonly<Record<string, string>>;
   readonly pool: Pool;
+  /** The bodiless fast path's connections; null for an https upstream (undici serves it). */
+  readonly fast: Http1Pool | null;
   healthy = true;
   /** Consecutive failed health checks or connection failures. */
   failures = 0;
@@ -27,6 +30,14 @@ export class Replica implements ReplicaView {
       headersTimeout: 0,
       bodyTimeout: 0,
     });
+    this.fast =
+      parsed.protocol === 'http:'
+        ? new Http1Pool(parsed.hostname.replace(/^\[|\]$/g, ''), Number(parsed.port || 80), {
+            maxIdle: 256,
+            // Below the upstreams' own keep-alive timeout (kit's Fastify: 72 s; node: 5 s).
+            idleTimeoutMs: 4000,
+          })
+        : null;
   }
 }
 
@@ -148,8 +159,8 @@ export class UpstreamPools {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await Promise.all(
-      [...this.byService.values()].flat().map((r) => r.pool.destroy().catch(() => undefined)),
-    );
+    const all = [...this.byService.values()].flat();
+    for (const r of all) r.fast?.close();
+    await Promise.all(all.map((r) => r.pool.destroy().catch(() => undefined)));
   }
 }
