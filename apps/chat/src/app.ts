@@ -24,7 +24,7 @@ export async function buildApp(platform: Platform, config: ChatConfig): Promise<
   const repo = new ChatRepository(platform.db);
   const rooms = new RoomRegistry(repo);
   const limiter = platform.redis ? new RedisRateLimiter(platform.redis) : new MemoryRateLimiter();
-  const chat = new ChatService({ repo, rooms, limiter, config, logger });
+  const chat = new ChatService({ repo, rooms, limiter, config, logger, bus: platform.bus });
   const sockets = new SocketServer({
     chat,
     logger,
@@ -33,9 +33,11 @@ export async function buildApp(platform: Platform, config: ChatConfig): Promise<
     heartbeatTimeoutMs: config.CHAT_HEARTBEAT_TIMEOUT_MS,
   });
   server.server.on('upgrade', sockets.handleUpgrade);
-  // Sockets close (after draining) before the HTTP server stops, whoever closes it.
+  // Sockets close (after draining) before the HTTP server stops, whoever closes it;
+  // the drained messages' events go out before the platform closes the bus.
   server.addHook('preClose', async () => {
     await sockets.close();
+    await chat.eventsPublished();
   });
 
   await server.register(moderationLogRoutes, { rooms, repo });
@@ -62,6 +64,7 @@ export async function buildApp(platform: Platform, config: ChatConfig): Promise<
     },
     async close() {
       await sockets.close();
+      await chat.eventsPublished();
       for (const s of subscriptions) await s.close();
       await fanout.close();
     },

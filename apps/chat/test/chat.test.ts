@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Socket as TcpSocket } from 'node:net';
 import type WebSocket from 'ws';
-import type { ChatMessage, JoinReply, ModerationLogPage, RoomSettings } from '@neon/contracts';
+import type {
+  ChatMessage,
+  EventOf,
+  JoinReply,
+  ModerationLogPage,
+  RoomSettings,
+} from '@neon/contracts';
 import { clientHeaders } from '@neon/kit';
 import { waitFor } from '@neon/testing';
 import {
@@ -105,6 +111,49 @@ for (const variant of engineVariants()) {
       const anon = await push(c2, 'shout', { body: 'let me in' });
       assert.equal(anon.status, 'error');
       assert.equal(code(anon), 'CHAT_AUTH_REQUIRED');
+    });
+
+    test('each accepted message is published once as chat.message.created.v1', async () => {
+      const writer = newUser('bus');
+      await register(d, writer);
+      const events: EventOf<'chat.message.created.v1'>[] = [];
+      const sub = await d.bus.subscribe({
+        types: ['chat.message.created.v1'],
+        handler: async (e) => {
+          events.push(e);
+        },
+      });
+      try {
+        const c = connect(replica, d.secret, writer).channel(`room:${alice.username}`);
+        const got = collect<ChatMessage>(c, 'shout');
+        await join(c);
+        assert.equal(code(await push(c, 'shout', { body: ' \u0007 ' })), 'CHAT_BODY_EMPTY');
+        const sent = await push(c, 'shout', { body: '  onto the bus ' });
+        assert.equal(sent.status, 'ok');
+        const id = sent.response.id as string;
+        const event = await waitFor(() => events.find((e) => e.data.id === id), {
+          what: 'the message event',
+        });
+        const m = await waitFor(() => got.find((x) => x.id === id), { what: 'the broadcast' });
+        assert.equal(event.type, 'chat.message.created.v1');
+        // One event per message: its envelope id is the message id.
+        assert.equal(event.id, id);
+        assert.equal(event.occurredAt, m.sentAt);
+        assert.deepEqual(event.data, {
+          id,
+          channel: alice.username,
+          senderId: writer.id,
+          body: 'onto the bus',
+          sentAt: m.sentAt,
+        });
+        // The refused message published nothing.
+        assert.deepEqual(
+          events.filter((e) => e.data.senderId === writer.id).map((e) => e.data.id),
+          [id],
+        );
+      } finally {
+        await sub.close();
+      }
     });
 
     test('identity without the gateway secret is ignored: the socket is anonymous', async () => {

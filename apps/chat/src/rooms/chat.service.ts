@@ -9,6 +9,7 @@ import {
   type RoomSettings,
   type UserRestricted,
 } from '@neon/contracts';
+import type { Bus } from '@neon/bus';
 import { uuidv7, type Client, type Logger } from '@neon/kit';
 import type { ChatConfig } from '../config.js';
 import { cleanBody } from '../domain/body.js';
@@ -46,6 +47,8 @@ export interface ChatServiceDeps {
     | 'CHAT_RATE_WINDOW_MS'
   >;
   logger: Logger;
+  /** Where `chat.message.created.v1` goes; none, none published. */
+  bus?: Pick<Bus, 'publish'> | null;
 }
 
 /**
@@ -59,6 +62,8 @@ export class ChatService {
   private readonly pendingRooms = new Map<Room, FanoutItem[]>();
   private flushScheduled = false;
   private readonly profiles = new Map<string, { user: ChatUser | null; at: number }>();
+  /** Event publishes not yet settled, so a shutdown can let them finish before the bus closes. */
+  private readonly publishing = new Set<Promise<void>>();
 
   constructor(private readonly deps: ChatServiceDeps) {
     this.writer = new MessageWriter(
@@ -225,7 +230,48 @@ export class ChatService {
     }
     // Now rather than on the next turn: the writer times the broadcast as part of the flush.
     this.flushRooms();
+    this.publishCreated(batch);
     await Promise.all(sent);
+  }
+
+  /**
+   * Announces each message of a durable batch to other domains as
+   * `chat.message.created.v1`. It starts on a later turn, after the broadcast,
+   * and nothing waits for it: neither the room nor the sender's acknowledgement
+   * depends on the bus. The envelope id is the message id, so a consumer (or
+   * JetStream's duplicate window) sees one event per message whatever retries.
+   * A failure is logged; the message itself is already stored and delivered.
+   */
+  private publishCreated(batch: readonly PendingMessage[]): void {
+    const bus = this.deps.bus;
+    if (!bus) return;
+    const done = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() =>
+        Promise.allSettled(
+          batch.map(({ channel, message: m }) =>
+            bus.publish(
+              'chat.message.created.v1',
+              { id: m.id, channel, senderId: m.sender.id, body: m.body, sentAt: m.sentAt },
+              { id: m.id, occurredAt: new Date(m.sentAt) },
+            ),
+          ),
+        ),
+      )
+      .then((results) => {
+        const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed.length > 0)
+          this.deps.logger.error(
+            { err: failed[0]!.reason, failed: failed.length, batch: batch.length },
+            'message events could not be published',
+          );
+      })
+      .finally(() => this.publishing.delete(done));
+    this.publishing.add(done);
+  }
+
+  /** Resolves once every message event started so far has been published (or failed). */
+  async eventsPublished(): Promise<void> {
+    while (this.publishing.size > 0) await Promise.all([...this.publishing]);
   }
 
   /** A peer replica's batch or notice. */
