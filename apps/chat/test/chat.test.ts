@@ -209,6 +209,65 @@ for (const variant of engineVariants()) {
       assert.equal(h.length, 35);
     });
 
+    test('a rejoin with last_seen_id learns of the messages it had that were deleted while it was away', async () => {
+      const owner = newUser('away');
+      await register(d, owner);
+      const room = `room:${owner.username}`;
+      const oc = connect(replica, d.secret, owner).channel(room);
+      await join(oc);
+      const shout = async (body: string) => {
+        const r = await push(oc, 'shout', { body });
+        assert.equal(r.status, 'ok');
+        return r.response.id as string;
+      };
+      const remove = async (id: string) =>
+        assert.equal(
+          (await push(oc, 'moderate', { action: 'delete', messageId: id })).status,
+          'ok',
+        );
+      const early = await shout('in the join history');
+      const kept = await shout('stays');
+
+      // A joins, sees its history, then m live.
+      const a = connect(replica, d.secret, null);
+      let lastSeen: string | undefined;
+      const replies: JoinReply[] = [];
+      const ac = a.channel(room, () => (lastSeen ? { last_seen_id: lastSeen } : {}));
+      ac.on('shout', (msg: ChatMessage) => {
+        lastSeen = msg.id;
+      });
+      ac.join().receive('ok', (r: JoinReply) => {
+        replies.push(r);
+        lastSeen = r.history.at(-1)?.id ?? lastSeen;
+      });
+      await waitFor(() => replies.length === 1, { what: 'the first join' });
+      assert.deepEqual(
+        replies[0]!.history.map((x) => x.id),
+        [early, kept],
+      );
+      assert.deepEqual(replies[0]!.deleted, []);
+      const m = await shout('m');
+      await waitFor(() => lastSeen === m, { what: 'A to see m' });
+
+      // A drops; meanwhile a moderator deletes m and an older message A had,
+      // and a message A never saw comes and goes.
+      a.disconnect();
+      await waitFor(() => !a.isConnected() && ac.state !== 'joined', { what: 'A to drop' });
+      await remove(m);
+      await remove(early);
+      await remove(await shout('never seen by A'));
+      const missed = await shout('missed');
+
+      a.connect();
+      await waitFor(() => replies.length === 2, { what: 'the rejoin' });
+      const resumed = replies[1]!;
+      assert.deepEqual(resumed.deleted, [early, m]);
+      assert.deepEqual(
+        resumed.history.map((x) => x.id),
+        [missed],
+      );
+    });
+
     test('bad input gets its code and the socket survives', async () => {
       const s = connect(replica, d.secret, bob);
       const c = s.channel(`room:${alice.username}`);

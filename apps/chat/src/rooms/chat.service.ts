@@ -109,10 +109,20 @@ export class ChatService {
     member.held = [];
     room.members.add(member);
     try {
-      const history = lastSeen
-        ? await this.deps.repo.after(room.channel, lastSeen, CHAT_RESUME_LIMIT)
-        : await this.deps.repo.recent(room.channel, CHAT_HISTORY_ON_JOIN);
-      return { history, moderator: room.isModerator(client), settings: { ...room.settings } };
+      const { repo } = this.deps;
+      // A resume also learns which messages it may still show were deleted while it was away.
+      const [history, deleted] = lastSeen
+        ? await Promise.all([
+            repo.after(room.channel, lastSeen, CHAT_RESUME_LIMIT),
+            repo.deletedUpTo(room.channel, lastSeen, CHAT_RESUME_LIMIT),
+          ])
+        : [await repo.recent(room.channel, CHAT_HISTORY_ON_JOIN), []];
+      return {
+        history,
+        deleted,
+        moderator: room.isModerator(client),
+        settings: { ...room.settings },
+      };
     } catch (err) {
       room.members.delete(member);
       member.held = null;

@@ -174,6 +174,22 @@ export class ChatRepository {
     return rows.map(toMessage);
   }
 
+  /**
+   * The ids of deleted messages among the newest `limit` messages (deleted or
+   * not) up to and including `lastSeenId`, oldest first: what a client resuming
+   * from there may still show. One backward range scan of (channel, id).
+   */
+  async deletedUpTo(channel: string, lastSeenId: string, limit: number): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }>(
+      `SELECT id FROM (
+         SELECT id, deleted_at FROM chat.messages
+         WHERE channel = $1 AND id <= $2 ORDER BY id DESC LIMIT $3
+       ) recent WHERE deleted_at IS NOT NULL ORDER BY id ASC`,
+      [channel, lastSeenId, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
   async deleteMessage(q: Queryable, channel: string, id: string): Promise<string | null> {
     const rows = await q.query<{ sender_id: string }>(
       `UPDATE chat.messages SET deleted_at = now()

@@ -16,7 +16,7 @@ import { messageFor } from '../api/errors';
 import { useAppDispatch, useSession } from '../store';
 import { validateChatBody } from '../validation';
 import { ChatList } from './ChatList';
-import { mergeMessages, removeMessage, replyCode } from './messages';
+import { applyJoinReply, mergeMessages, removeMessage, replyCode } from './messages';
 
 type Status = 'connecting' | 'open' | 'reconnecting' | 'failed';
 
@@ -81,7 +81,7 @@ function useChatRoom(channel: string) {
           setModerator(reply.moderator);
           const last = reply.history[reply.history.length - 1];
           if (last && (!lastSeen.current || last.id > lastSeen.current)) lastSeen.current = last.id;
-          setMessages((cur) => mergeMessages(cur, reply.history));
+          setMessages((cur) => applyJoinReply(cur, reply));
         })
         .receive('error', (reply: unknown) => {
           setJoinError(replyCode(reply));

@@ -2,7 +2,7 @@ import { fireEvent, render, screen } from '@testing-library/react';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ChatMessage } from '@neon/contracts';
 import { ChatList } from './ChatList';
-import { mergeMessages, removeMessage } from './messages';
+import { applyJoinReply, mergeMessages, removeMessage } from './messages';
 
 // jsdom does no layout: give the list a 100 px viewport and 20 px per message.
 const scrollTops = new WeakMap<Element, number>();
@@ -144,5 +144,18 @@ describe('mergeMessages', () => {
     const [a, b, c] = [msg('a'), msg('b'), msg('c')];
     const merged = mergeMessages([a, c], [b, c]);
     expect(merged.map((m) => m.body)).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('applyJoinReply', () => {
+  it('removes what a resume reports deleted while away, then adds what was missed', () => {
+    const [a, b, c, d] = [msg('a'), msg('b'), msg('c'), msg('d')];
+    const resumed = applyJoinReply([a, b, c], { history: [d], deleted: [b.id, 'gone-long-ago'] });
+    expect(resumed.map((m) => m.body)).toEqual(['a', 'c', 'd']);
+    // A first join reports nothing deleted: the list only grows.
+    expect(applyJoinReply([a], { history: [a, b], deleted: [] }).map((m) => m.body)).toEqual([
+      'a',
+      'b',
+    ]);
   });
 });

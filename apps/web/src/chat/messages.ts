@@ -1,4 +1,4 @@
-import type { ChatMessage } from '@neon/contracts';
+import type { ChatMessage, JoinReply } from '@neon/contracts';
 
 /** The most messages a room keeps on screen; older ones scroll out of memory. */
 export const KEEP = 300;
@@ -25,6 +25,23 @@ export function mergeMessages(
 
 export function removeMessage(current: readonly ChatMessage[], id: string): ChatMessage[] {
   return current.filter((m) => m.id !== id);
+}
+
+/**
+ * Applies a join reply: drops the messages it reports deleted (moderators may
+ * have removed some while a reconnecting client was away), then adds its
+ * history.
+ */
+export function applyJoinReply(
+  current: readonly ChatMessage[],
+  reply: Pick<JoinReply, 'history' | 'deleted'>,
+): ChatMessage[] {
+  let kept = current;
+  if (reply.deleted.length > 0) {
+    const gone = new Set(reply.deleted);
+    kept = current.filter((m) => !gone.has(m.id));
+  }
+  return mergeMessages(kept, reply.history);
 }
 
 /** What the chat service answers an error reply with, as a code. */

@@ -51,6 +51,13 @@ export type RoomSettings = Static<typeof RoomSettings>;
 export const JoinReply = Type.Object({
   /** The last 50 messages, oldest first; after `last_seen_id`, every later one (up to 500). */
   history: Type.Array(ChatMessage),
+  /**
+   * With `last_seen_id`: the ids of deleted messages among the newest 500 up
+   * to and including it (oldest first), so a client that was away removes the
+   * ones it still shows. May repeat a deletion the client already received.
+   * Empty on a first join.
+   */
+  deleted: Type.Array(Type.String()),
   /** Whether this socket may send `moderate` events in the room. */
   moderator: Type.Boolean(),
   settings: RoomSettings,
