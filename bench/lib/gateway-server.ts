@@ -1,5 +1,6 @@
 // Our gateway alone in its own process, so /proc/<pid>/stat counts only its CPU.
 import { buildApp, gatewayService } from '@neon/gateway';
+import { MemoryBus } from '@neon/bus';
 import { createLogger, loadConfig } from '@neon/kit';
 import type { Platform } from '@neon/platform';
 
@@ -15,7 +16,8 @@ const platform: Platform = {
   shape: 'embedded',
   logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }),
   db: unused('database'),
-  bus: unused('bus'),
+  // In process: the gateway listens for suspensions on it.
+  bus: new MemoryBus({ producer: 'bench' }),
   redis: null,
   internalSecret: process.env.BENCH_SECRET ?? '',
   dataDir: '/nonexistent',

@@ -23,9 +23,11 @@ import {
   writeProblem,
   type Logger,
 } from '@neon/kit';
+import type { Subscription } from '@neon/bus';
 import type { Platform, Service, ServiceModule } from '@neon/platform';
 import { gatewaySpec, type GatewayConfig } from './config.js';
 import { JwksCache } from './auth/jwks.js';
+import { Revocations } from './auth/revocations.js';
 import { memoryTicketStore, redisTicketStore } from './auth/ticket-store.js';
 import {
   TokenCache,
@@ -169,6 +171,8 @@ export async function buildApp(
   });
   const verifier = new TokenVerifier(jwks);
   const tokenCache = new TokenCache(config.GATEWAY_TOKEN_CACHE_SIZE, LEEWAY_SECONDS);
+  const revocations = new Revocations(LEEWAY_SECONDS);
+  let suspensions: Subscription | null = null;
   const accessRules: VerifyRules = {
     issuer,
     audience: API_AUDIENCE,
@@ -304,6 +308,15 @@ export async function buildApp(
         kind: 'problem',
         code: err.code,
         detail: 'The access token is not valid.',
+        headers: ['www-authenticate', 'Bearer error="invalid_token"'],
+      };
+    }
+    if (client && revocations.revoked(client.sub, client.iat)) {
+      log.info({ reason: 'revoked' }, 'access token rejected');
+      return {
+        kind: 'problem',
+        code: 'AUTH_TOKEN_INVALID',
+        detail: 'The access token was revoked.',
         headers: ['www-authenticate', 'Bearer error="invalid_token"'],
       };
     }
@@ -516,7 +529,7 @@ export async function buildApp(
       async redeemTicket(token) {
         try {
           const ticket = await verifier.verify(token, ticketRules);
-          if (!ticket.jti) return null;
+          if (!ticket.jti || revocations.revoked(ticket.sub, ticket.iat)) return null;
           const ttl = Math.ceil(ticket.exp - Date.now() / 1000) + LEEWAY_SECONDS;
           return (await tickets.consume(ticket.jti, ttl)) ? ticket : null;
         } catch (err) {
@@ -533,8 +546,18 @@ export async function buildApp(
     async start() {
       pools.start();
       if (pools.has('identity')) void jwks.refresh();
+      // From one token lifetime back: a restarted gateway still refuses what a recent suspension revoked.
+      suspensions = await platform.bus.subscribe({
+        types: ['identity.user.suspended.v1'],
+        from: new Date(Date.now() - (ACCESS_TOKEN_TTL_SECONDS + LEEWAY_SECONDS) * 1000),
+        handler: async (event) => {
+          revocations.revoke(event.data.userId, Date.parse(event.data.suspendedAt));
+          logger.info({ userId: event.data.userId }, 'access tokens revoked for a suspended user');
+        },
+      });
     },
     async close() {
+      await suspensions?.close();
       jwks.close();
       await pools.close();
       authLimiter.close?.();

@@ -71,7 +71,7 @@ for (const variant of variants) {
           GATEWAY_BODY_LIMIT_BYTES: '4096',
           GATEWAY_UPSTREAM_TIMEOUT_MS: '500',
         },
-        { redisUrl: variant.redisUrl },
+        { redisUrl: variant.redisUrl, natsUrl: variant.natsUrl },
       );
     });
 
@@ -214,6 +214,52 @@ for (const variant of variants) {
         headers: { authorization: `Bearer ${token}` },
       });
       assert.equal(res.status, 200);
+    });
+
+    test('a suspension refuses a user’s earlier tokens and tickets at once, not their later ones', async () => {
+      const sub = '0190f000-0000-7000-8000-0000000000aa';
+      const now = Math.floor(Date.now() / 1000);
+      const before = await mintToken(keys, { sub, username: 'mallory', issuedAt: now - 5 });
+      const other = await mintToken(keys, { username: 'alice', issuedAt: now - 5 });
+      const ask = (token: string) =>
+        fetch(`${gw.url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+      // Verified and cached before the suspension: the cache must not keep it alive.
+      assert.equal((await ask(before)).status, 200);
+
+      await gw.bus.publish('identity.user.suspended.v1', {
+        userId: sub,
+        username: 'mallory',
+        suspendedAt: new Date((now - 1) * 1000).toISOString(),
+      });
+      // The event travels the bus: asked until it lands, not after a fixed wait.
+      const res = await waitFor(
+        async () => {
+          const r = await ask(before);
+          if (r.status === 200) {
+            await r.body?.cancel();
+            return false;
+          }
+          return r;
+        },
+        { what: 'the suspension to reach the gateway' },
+      );
+      assert.equal(res.status, 401);
+      const body = await problem(res);
+      assert.equal(body.code, 'AUTH_TOKEN_INVALID');
+      assert.match(res.headers.get('www-authenticate') ?? '', /invalid_token/);
+
+      // Someone else, and the same user's token from a later login, are untouched.
+      assert.equal((await ask(other)).status, 200);
+      const after = await mintToken(keys, { sub, username: 'mallory', issuedAt: now });
+      assert.equal((await ask(after)).status, 200);
+
+      // A socket ticket issued before the suspension no longer opens a socket.
+      const ticket = await mintTicket(keys, { sub, username: 'mallory', issuedAt: now - 5 });
+      const refused = await openSocket(
+        `${gw.url.replace('http', 'ws')}/socket/websocket?token=${ticket}&vsn=2.0.0`,
+      );
+      assert.ok(!refused.ok);
+      assert.equal(refused.status, 401);
     });
 
     test('a client-sent X-Client-Id never reaches an upstream', async () => {

@@ -8,11 +8,11 @@ import { WebSocketServer } from 'ws';
 import { API_AUDIENCE, SOCKET_AUDIENCE, type Problem } from '@neon/contracts';
 import { createServer, loadConfig, redactUrl, REDACT_PATHS, type Logger } from '@neon/kit';
 import type { Platform, Service } from '@neon/platform';
-import type { Bus } from '@neon/bus';
+import { JetStreamBus, MemoryBus, type Bus } from '@neon/bus';
 import type { Db } from '@neon/db';
 import { buildApp } from '../src/app.js';
 import { gatewaySpec, type GatewayConfig } from '../src/config.js';
-import { engines, skipUnless, uniqueName } from '@neon/testing';
+import { deleteStream, engines, skipUnless, uniqueName } from '@neon/testing';
 
 export const PUBLIC_URL = 'http://neon.test';
 export const SECRET = 'test-internal-secret-0123456789abcdef';
@@ -205,6 +205,8 @@ export async function startUpstream(name: string, jwks: () => JWK[]): Promise<Up
 
 export interface GatewayHandle {
   url: string;
+  /** The bus the gateway listens on (suspensions). */
+  bus: Bus;
   service: Service;
   lines: string[];
   redis: Redis | null;
@@ -216,16 +218,23 @@ export interface GatewayHandle {
 /** The gateway on a loopback port, over the given upstreams and optional Redis. */
 export async function startGateway(
   env: Record<string, string>,
-  options: { redisUrl?: string | undefined } = {},
+  options: { redisUrl?: string | undefined; natsUrl?: string | undefined; bus?: Bus } = {},
 ): Promise<GatewayHandle> {
   const { logger, lines } = captureLogger();
   const redis = options.redisUrl ? new Redis(options.redisUrl, { lazyConnect: true }) : null;
   if (redis) await redis.connect();
+  // JetStream for the distributed variant, on a stream of its own; the in-process bus otherwise.
+  const namespace = uniqueName('GWT').toUpperCase();
+  const bus =
+    options.bus ??
+    (options.natsUrl
+      ? await JetStreamBus.connect({ url: options.natsUrl, producer: 'gateway-test', namespace })
+      : new MemoryBus({ producer: 'gateway-test' }));
   const platform: Platform = {
     shape: redis ? 'distributed' : 'embedded',
     logger,
     db: unused<Db>('database'),
-    bus: unused<Bus>('bus'),
+    bus,
     redis,
     internalSecret: SECRET,
     dataDir: '/nonexistent',
@@ -244,6 +253,7 @@ export async function startGateway(
   await service.start?.();
   return {
     url,
+    bus,
     service,
     lines,
     redis,
@@ -251,17 +261,31 @@ export async function startGateway(
     async close() {
       await service.server.close();
       await service.close();
+      if (!options.bus) {
+        await bus.close();
+        if (options.natsUrl) await deleteStream(options.natsUrl, namespace);
+      }
       if (redis) await redis.quit();
     },
   };
 }
 
-const { redisUrl } = engines();
+const { redisUrl, natsUrl } = engines();
 
-/** The suites run with limits and tickets in memory, and in Redis when it is given. */
+/** The suites run embedded (limits, tickets and bus in memory), and on Redis and JetStream when given. */
 export const variants = [
-  { name: 'in-memory limits and tickets', redisUrl: undefined, skip: false as const },
-  { name: 'Redis limits and tickets', redisUrl, skip: skipUnless(redisUrl, 'TEST_REDIS_URL') },
+  {
+    name: 'in-memory limits, tickets and bus',
+    redisUrl: undefined,
+    natsUrl: undefined,
+    skip: false as const,
+  },
+  {
+    name: 'Redis limits and tickets, JetStream bus',
+    redisUrl,
+    natsUrl,
+    skip: skipUnless(redisUrl && natsUrl, 'TEST_REDIS_URL and TEST_NATS_URL'),
+  },
 ];
 
 /** The body of a problem+json answer, checking its content type on the way. */

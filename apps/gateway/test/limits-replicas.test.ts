@@ -28,7 +28,7 @@ for (const variant of variants) {
           GATEWAY_AUTH_RATE_LIMIT: '3',
           GATEWAY_API_RATE_LIMIT: '5',
         },
-        { redisUrl: variant.redisUrl },
+        { redisUrl: variant.redisUrl, natsUrl: variant.natsUrl },
       );
     });
     after(async () => {
@@ -83,7 +83,7 @@ for (const variant of variants) {
             GATEWAY_AUTH_RATE_LIMIT: '3',
             GATEWAY_REDIS_PREFIX: gw.prefix,
           },
-          { redisUrl: variant.redisUrl },
+          { redisUrl: variant.redisUrl, natsUrl: variant.natsUrl },
         );
         try {
           const res = await fetch(`${second.url}/api/v1/auth/login`, {

@@ -336,6 +336,10 @@ for (const variant of variants()) {
 
     test('a suspended user cannot log in or refresh; unsuspended, they can log in again', async () => {
       const { account, session } = await register();
+      const events = await collect(h.bus, [
+        'identity.user.suspended.v1',
+        'identity.user.unsuspended.v1',
+      ]);
       const suspend = await h.app.server.inject({
         method: 'PUT',
         url: `/admin/v1/users/${session.user.id}/suspension`,
@@ -372,6 +376,18 @@ for (const variant of variants()) {
         headers: asAdmin(),
       });
       assert.equal(lift.json<AdminUser>().suspended, false);
+      // The gateway hears both (it refuses the access tokens issued before the suspension).
+      await waitFor(() => events.events.length >= 2, { what: 'suspension events' });
+      await events.close();
+      assert.deepEqual(
+        events.events.map((e) => [e.type, e.data.userId]),
+        [
+          ['identity.user.suspended.v1', session.user.id],
+          ['identity.user.unsuspended.v1', session.user.id],
+        ],
+      );
+      const suspended = events.events[0]!.data as { suspendedAt?: string };
+      assert.ok(Date.parse(suspended.suspendedAt ?? '') <= Date.now());
       const again = await post(
         '/api/v1/auth/refresh',
         { refreshToken: session.refreshToken },

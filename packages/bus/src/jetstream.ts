@@ -130,10 +130,17 @@ export class JetStreamBus implements Bus {
   ): Promise<ConsumerMessages> {
     const filter = this.subject(type);
     if (options.group === undefined) {
-      const consumer = await this.js.consumers.get(this.stream, {
-        filterSubjects: filter,
-        deliver_policy: DeliverPolicy.New,
-      });
+      // A broadcast starts now, or at a point in time when asked (replaying the recent past).
+      const consumer = await this.js.consumers.get(
+        this.stream,
+        options.from instanceof Date
+          ? {
+              filterSubjects: filter,
+              deliver_policy: DeliverPolicy.StartTime,
+              opt_start_time: options.from.toISOString(),
+            }
+          : { filterSubjects: filter, deliver_policy: DeliverPolicy.New },
+      );
       return consumer.consume();
     }
     const name = `${durableName(options.group)}__${durableName(type)}`;

@@ -84,7 +84,12 @@ export class MemoryBus implements Bus {
     const name = options.group ?? `_broadcast_${++this.anon}`;
     let group = this.groups.get(name);
     if (!group) {
-      const from = ephemeral ? 'new' : (options.from ?? 'all');
+      // A broadcast starts now, or at a point in time when asked (replaying the recent past).
+      const from = ephemeral
+        ? options.from instanceof Date
+          ? options.from
+          : 'new'
+        : (options.from ?? 'all');
       const types = new Set<string>(options.types);
       group = {
         name,

@@ -29,7 +29,11 @@ export interface SubscribeOptions<T extends EventType> {
   types: readonly T[];
   /** Resolving acknowledges the event; throwing (or hanging past `ackWaitMs`) redelivers it. */
   handler: Handler<T>;
-  /** Where a group that does not exist yet starts: all retained events, only new ones, or a point in time (replay). */
+  /**
+   * Where a group that does not exist yet starts: all retained events, only
+   * new ones, or a point in time (replay). A broadcast starts with new events
+   * unless given a point in time.
+   */
   from?: 'all' | 'new' | Date;
   ackWaitMs?: number;
   /** Deliveries before an event is given up on (and logged). */

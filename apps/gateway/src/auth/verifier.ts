@@ -20,6 +20,8 @@ export interface VerifiedToken {
   username: string;
   roles: Role[];
   jti: string | null;
+  /** Seconds since the epoch, as issued. */
+  iat: number;
   exp: number;
 }
 
@@ -166,6 +168,7 @@ export function checkClaims(
     username,
     roles: known,
     jti: typeof jti === 'string' && jti.length > 0 ? jti : null,
+    iat,
     exp,
   };
 }

@@ -2,6 +2,7 @@ import type { AdminUser, AdminUserList, AuditList } from '@neon/contracts';
 import type { Db } from '@neon/db';
 import { AppError, type Client, type Logger } from '@neon/kit';
 import { revokeUserFamilies } from '../auth/refresh-token.repository.js';
+import { enqueue } from '../outbox/outbox.js';
 import * as users from '../users/user.repository.js';
 import { adminView } from '../users/user-view.js';
 import { listAudit, writeAudit } from './audit.repository.js';
@@ -59,7 +60,10 @@ export class AdminService {
     return adminView(user);
   }
 
-  /** Suspension ends every session at once; access tokens already issued lapse within their 15 minutes. */
+  /**
+   * Suspension ends every session at once, and the gateway refuses the
+   * access tokens issued before it (`identity.user.suspended.v1`).
+   */
   async setSuspended(
     actor: Client,
     targetId: string,
@@ -74,6 +78,17 @@ export class AdminService {
       const after = await users.setSuspension(q, targetId, suspension);
       let revoked = 0;
       if (suspension) revoked = await revokeUserFamilies(q, targetId, 'suspended');
+      if (after && suspension && after.suspended_at)
+        await enqueue(q, 'identity.user.suspended.v1', {
+          userId: after.id,
+          username: after.username,
+          suspendedAt: after.suspended_at.toISOString(),
+        });
+      else if (after && !suspension && before.suspended_at !== null)
+        await enqueue(q, 'identity.user.unsuspended.v1', {
+          userId: after.id,
+          username: after.username,
+        });
       if ((before.suspended_at !== null) !== (suspension !== null) || suspension) {
         await writeAudit(q, {
           actor,

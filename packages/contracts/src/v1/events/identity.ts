@@ -14,4 +14,14 @@ export const identityEvents = {
     bio: Type.String(),
     avatarUrl: Type.Union([Type.String(), Type.Null()]),
   }),
+  /** Access tokens the user holds that were issued until `suspendedAt` stop working at once. */
+  'identity.user.suspended.v1': Type.Object({
+    userId: Type.String(),
+    username: Type.String(),
+    suspendedAt: Type.String(),
+  }),
+  'identity.user.unsuspended.v1': Type.Object({
+    userId: Type.String(),
+    username: Type.String(),
+  }),
 };
