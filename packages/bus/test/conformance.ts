@@ -247,6 +247,27 @@ export function busConformance(
       await other.close();
     });
 
+    it('replays to a broadcast given a point in time what was published since', async () => {
+      await bus.publish('live.viewers.updated.v1', viewers('replay', 1));
+      await sleep(50);
+      const since = new Date();
+      await sleep(50);
+      await bus.publish('live.viewers.updated.v1', viewers('replay', 2));
+      const seen: number[] = [];
+      const sub = await bus.subscribe({
+        types: ['live.viewers.updated.v1'],
+        from: since,
+        handler: async (e) => {
+          if (e.data.channel === 'replay') seen.push(e.data.viewers);
+        },
+      });
+      await bus.publish('live.viewers.updated.v1', viewers('replay', 3));
+      await waitFor(() => seen.length >= 2, { what: 'the replayed and the new event' });
+      await sleep(100);
+      assert.deepEqual(seen, [2, 3]);
+      await sub.close();
+    });
+
     it('processes a redelivered event once with handleOnce', async () => {
       const db = await createPgliteDb({});
       await migrate(db, 'demo', [{ id: '0001', up: 'CREATE TABLE demo.counter (n int NOT NULL)' }]);
