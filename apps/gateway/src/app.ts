@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
+import proxyaddr from '@fastify/proxy-addr';
 import {
   ACCESS_TOKEN_TTL_SECONDS,
   API_AUDIENCE,
@@ -135,7 +136,11 @@ export async function buildApp(
   hooks: GatewayHooks = {},
 ): Promise<Service> {
   const logger = platform.logger.child({ service: 'gateway' });
+  // One rule for both paths: Fastify's request.ip and the fast path's client address.
+  const hops = config.GATEWAY_TRUSTED_PROXY_HOPS;
+  const trustProxy = hops > 0 ? (_address: string, hop: number) => hop < hops : undefined;
   const server = createServer({
+    ...(trustProxy ? { trustProxy } : {}),
     name: 'gateway',
     logger,
     internalSecret: platform.internalSecret,
@@ -475,7 +480,7 @@ export async function buildApp(
   ): Promise<void> {
     const started = performance.now();
     const requestId = requestIdOf(req);
-    const ip = req.socket.remoteAddress ?? '';
+    const ip = trustProxy ? proxyaddr(req, trustProxy) : (req.socket.remoteAddress ?? '');
     const log = logRequests ? logger.child({ requestId }) : logger;
     const request: FastRequest = {
       req,
@@ -483,7 +488,6 @@ export async function buildApp(
       path,
       service,
       requestId,
-      clientIp: ip,
       identity: anonymous,
       own: [],
       started,

@@ -33,12 +33,18 @@ export const gatewaySpec = {
   /** Per user (per IP when anonymous) on /api, /public and /admin; 0 turns it off. */
   GATEWAY_API_RATE_LIMIT: env.int(600, 0),
   GATEWAY_API_RATE_WINDOW_SECONDS: env.int(60, 1, 86_400),
-  /** How many verified access tokens to remember (by hash) until they expire. */
+  /** How many verified access tokens to remember until they expire. */
   GATEWAY_TOKEN_CACHE_SIZE: env.int(10_000, 0, 10_000_000),
   /** Memory for cached media segments and parts (/hls/, /dash/); 0 turns the edge cache off. */
   GATEWAY_EDGE_CACHE_BYTES: env.int(64 * 1024 * 1024, 0),
   /** Key prefix of the gateway's counters and used tickets in Redis. */
   GATEWAY_REDIS_PREFIX: env.string('neon:gw'),
+  /**
+   * Proxies in front of the gateway that append to X-Forwarded-For (a load
+   * balancer: 1). The client is the address that many hops back; 0 believes
+   * no header, and the client is the socket's peer.
+   */
+  GATEWAY_TRUSTED_PROXY_HOPS: env.int(0, 0, 10),
   /** Minimum pause between two JWKS fetches caused by an unknown `kid`. */
   GATEWAY_JWKS_COOLDOWN_MS: env.int(5000, 0, 600_000),
 };

@@ -56,6 +56,66 @@ for (const variant of variants) {
       assert.ok(Number(last!.headers.get('ratelimit-reset')) >= 1);
     });
 
+    test('without trusted proxies a forged X-Forwarded-For does not escape the limit', async () => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const res = await fetch(`${gw.url}/api/v1/auth/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': `198.51.100.${i}` },
+          body: '{}',
+        });
+        statuses.push(res.status);
+        await res.arrayBuffer();
+      }
+      // Four attempts from four claimed addresses, one real one: the budget of 3 is still one budget.
+      assert.ok(statuses.filter((st) => st === 200).length <= 3, String(statuses));
+      assert.equal(statuses.at(-1), 429);
+    });
+
+    test('behind a trusted proxy the limit counts per client, not per proxy', async () => {
+      const behind = await startGateway(
+        {
+          IDENTITY_URL: identity.url,
+          GATEWAY_AUTH_RATE_LIMIT: '2',
+          GATEWAY_TRUSTED_PROXY_HOPS: '1',
+        },
+        { redisUrl: variant.redisUrl, natsUrl: variant.natsUrl },
+      );
+      try {
+        const login = async (client: string, path = '/api/v1/auth/login') => {
+          const res = await fetch(`${behind.url}${path}`, {
+            method: 'POST',
+            // What a load balancer sends: what the client claimed, then the client it saw.
+            headers: {
+              'content-type': 'application/json',
+              'x-forwarded-for': `10.9.9.9, ${client}`,
+            },
+            body: JSON.stringify({ login: 'alice', password: 'guess' }),
+          });
+          await res.arrayBuffer();
+          return res.status;
+        };
+        assert.deepEqual(
+          [await login('203.0.113.7'), await login('203.0.113.7'), await login('203.0.113.7')],
+          [200, 200, 429],
+        );
+        // Another client behind the same balancer is not locked out, on either path.
+        assert.equal(await login('203.0.113.8'), 200);
+        // X-Forwarded-For grows by the hop that connected, as at any proxy.
+        assert.equal(
+          identity.seen.at(-1)!.headers['x-forwarded-for'],
+          '10.9.9.9, 203.0.113.8, 127.0.0.1',
+        );
+        const get = await fetch(`${behind.url}/api/v1/users/alice`, {
+          headers: { 'x-forwarded-for': '203.0.113.9' },
+        });
+        assert.equal(get.status, 200);
+        assert.equal(identity.seen.at(-1)!.headers['x-forwarded-for'], '203.0.113.9, 127.0.0.1');
+      } finally {
+        await behind.close();
+      }
+    });
+
     test('the API limit counts per user, so one user cannot starve another', async () => {
       const alice = await mintToken(keys, { sub: 'alice-id' });
       const bob = await mintToken(keys, { sub: 'bob-id' });

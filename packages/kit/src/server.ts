@@ -27,6 +27,8 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** Default process metrics; once per process is enough. */
   processMetrics?: boolean;
+  /** Which peers' X-Forwarded-For to believe for `request.ip` (the address, its hop index from the socket). */
+  trustProxy?: (address: string, hop: number) => boolean;
 }
 
 /**
@@ -156,6 +158,7 @@ export function createServer(options: ServerOptions) {
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     genReqId: requestIdOf,
+    ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
     // Fastify's own server, with a door in front for `setFront`; the settings Fastify applies to the server it makes.
     serverFactory: (handler, opts) => {
       const server = createHttpServer((req, res) => {

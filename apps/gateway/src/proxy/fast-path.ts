@@ -27,7 +27,6 @@ export interface FastRequest {
   path: string;
   service: ServiceName;
   requestId: string;
-  clientIp: string;
   identity: Record<string, string>;
   /** The gateway's own headers for the answer (request id, rate-limit state), flat. */
   own: string[];
@@ -80,7 +79,12 @@ class FastCall implements ExchangeHandler {
     const { req } = r;
     const list = upstreamRequestHeaderList(
       req.headers,
-      { requestId: r.requestId, clientIp: r.clientIp, proto: options.proto, identity: r.identity },
+      {
+        requestId: r.requestId,
+        peerIp: r.req.socket.remoteAddress ?? '',
+        proto: options.proto,
+        identity: r.identity,
+      },
       null,
     );
     let head = `${req.method} ${req.url} HTTP/1.1\r\nhost: ${req.headers.host ?? 'gateway'}\r\n`;

@@ -227,7 +227,12 @@ export async function forward(
 
   const headers = upstreamRequestHeaderList(
     raw.headers,
-    { requestId: request.id, clientIp: request.ip, proto: options.proto, identity },
+    {
+      requestId: request.id,
+      peerIp: raw.socket.remoteAddress ?? '',
+      proto: options.proto,
+      identity,
+    },
     Buffer.isBuffer(body) ? body.length : null,
   );
 

@@ -29,7 +29,8 @@ function connectionTokens(headers: IncomingHttpHeaders): Set<string> | null {
 
 export interface ForwardInfo {
   requestId: string;
-  clientIp: string;
+  /** Who connected to the gateway (a load balancer, or the client): appended to X-Forwarded-For, as every proxy does. */
+  peerIp: string;
   proto: string;
   /** Set last, so nothing the client sent can replace them. */
   identity: Record<string, string>;
@@ -59,7 +60,7 @@ export function upstreamRequestHeaders(
     out[name] = value;
   }
   const prior = headers['x-forwarded-for'];
-  out['x-forwarded-for'] = prior ? `${String(prior)}, ${info.clientIp}` : info.clientIp;
+  out['x-forwarded-for'] = prior ? `${String(prior)}, ${info.peerIp}` : info.peerIp;
   out['x-forwarded-proto'] = info.proto;
   if (headers.host) out['x-forwarded-host'] = headers.host;
   out['x-request-id'] = info.requestId;
@@ -106,7 +107,7 @@ export function upstreamRequestHeaderList(
   const prior = headers['x-forwarded-for'];
   out.push(
     'x-forwarded-for',
-    prior ? `${String(prior)}, ${info.clientIp}` : info.clientIp,
+    prior ? `${String(prior)}, ${info.peerIp}` : info.peerIp,
     'x-forwarded-proto',
     info.proto,
   );

@@ -128,7 +128,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       : { [ClientHeaders.internalToken]: deps.internalSecret };
     const headers = upstreamRequestHeaders(req.headers, {
       requestId,
-      clientIp: req.socket.remoteAddress ?? '',
+      peerIp: req.socket.remoteAddress ?? '',
       proto: deps.proto,
       identity,
     });
