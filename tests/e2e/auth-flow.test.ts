@@ -16,8 +16,11 @@ import {
   engines,
   skipUnless,
   uniqueName,
+  waitFor,
   type TestDatabase,
 } from '@neon/testing';
+import { adminCommands, identitySpec } from '@neon/identity';
+import { loadConfig } from '@neon/kit';
 import { startEmbedded, type Embedded } from '../../launcher/src/embedded.js';
 
 const { databaseUrl, natsUrl, redisUrl } = engines();
@@ -195,6 +198,65 @@ for (const shape of shapes) {
       );
       assert.ok(anonymous.ok, 'no ticket is an anonymous socket');
       anonymous.ws.close();
+    });
+
+    test('an admin suspends a user: their access token stops working at once', async () => {
+      const api = `${neon.url}/api/v1`;
+      const victim = uniqueName('v').toLowerCase().slice(0, 25);
+      const session = await json<TokenResponse>(
+        await post(`${api}/auth/register`, {
+          username: victim,
+          email: `${victim}@example.com`,
+          password,
+        }),
+        201,
+      );
+      const asVictim = { authorization: `Bearer ${session.accessToken}` };
+      await json<Me>(await fetch(`${api}/me`, { headers: asVictim }), 200);
+
+      // The first admin comes from the command line's code path, on the running platform's database.
+      const admin = uniqueName('a').toLowerCase().slice(0, 25);
+      const commands = await adminCommands(
+        neon.platform.db,
+        neon.platform.logger,
+        loadConfig(identitySpec, {}),
+        neon.platform.publicUrl,
+      );
+      await commands.createAdmin({ username: admin, email: `${admin}@example.com`, password });
+      const adminLogin = await json<TokenResponse>(
+        await post(`${api}/auth/login`, { login: admin, password }),
+        200,
+      );
+      const suspend = await fetch(`${neon.url}/admin/v1/users/${session.user.id}/suspension`, {
+        method: 'PUT',
+        headers: {
+          authorization: `Bearer ${adminLogin.accessToken}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ reason: 'spam' }),
+      });
+      assert.equal(suspend.status, 200, await suspend.text());
+
+      // Identity's outbox → the bus → the gateway: asked until it lands, well inside 15 minutes.
+      const refused = await waitFor(
+        async () => {
+          const r = await fetch(`${api}/me`, { headers: asVictim });
+          if (r.status === 200) {
+            await r.arrayBuffer();
+            return false;
+          }
+          return r;
+        },
+        { what: 'the gateway to refuse the suspended user’s token' },
+      );
+      assert.equal(await problemCode(refused, 401), 'AUTH_TOKEN_INVALID');
+      // The admin's own token is untouched.
+      await json<Me>(
+        await fetch(`${api}/me`, {
+          headers: { authorization: `Bearer ${adminLogin.accessToken}` },
+        }),
+        200,
+      );
     });
 
     test('a login brute force hits 429', async () => {
