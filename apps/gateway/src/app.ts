@@ -7,15 +7,12 @@ import proxyaddr from '@fastify/proxy-addr';
 import {
   ACCESS_TOKEN_TTL_SECONDS,
   API_AUDIENCE,
-  ClientHeaders,
   SOCKET_AUDIENCE,
   SOCKET_TICKET_TTL_SECONDS,
   routeFor,
-  type ErrorCode,
   type ServiceName,
 } from '@neon/contracts';
 import {
-  clientHeaders,
   createServer,
   redactUrl,
   requestIdOf,
@@ -27,22 +24,12 @@ import {
 import type { Subscription } from '@neon/bus';
 import type { Platform, Service, ServiceModule } from '@neon/platform';
 import { gatewaySpec, type GatewayConfig } from './config.js';
+import { API_SURFACE, createAdmission } from './auth/admission.js';
 import { JwksCache } from './auth/jwks.js';
 import { Revocations } from './auth/revocations.js';
 import { memoryTicketStore, redisTicketStore } from './auth/ticket-store.js';
-import {
-  TokenCache,
-  TokenError,
-  TokenVerifier,
-  type VerifiedToken,
-  type VerifyRules,
-} from './auth/verifier.js';
-import {
-  memoryRateLimiter,
-  redisRateLimiter,
-  type RateDecision,
-  type RateLimiter,
-} from './limits/rate-limiter.js';
+import { TokenCache, TokenError, TokenVerifier, type VerifyRules } from './auth/verifier.js';
+import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from './limits/rate-limiter.js';
 import { EdgeCache } from './edge/edge-cache.js';
 import { forward, isConnectFailure, type ResponseDecoration } from './proxy/forward.js';
 import { corsHeaders, securityHeaders } from './proxy/security.js';
@@ -66,12 +53,6 @@ export interface GatewayHooks {
 }
 
 const LEEWAY_SECONDS = 60;
-const AUTH_LIMITED = new Set([
-  '/api/v1/auth/register',
-  '/api/v1/auth/login',
-  '/api/v1/auth/refresh',
-]);
-const API_SURFACE = /^\/(api|public|admin)\//;
 /** Dot segments, encoded separators and backslashes: a path must mean what it says to the router. */
 const AMBIGUOUS_PATH = /(^|\/)\.\.?(\/|$)|%2e|%2f|%5c|\\/i;
 /** Playback media the edge may cache: the origin still decides with Cache-Control. */
@@ -94,40 +75,11 @@ function responseDecorations(
   };
 }
 
-function pushRateHeaders(out: string[], d: RateDecision): void {
-  out.push(
-    'ratelimit-limit',
-    String(d.limit),
-    'ratelimit-remaining',
-    String(d.remaining),
-    'ratelimit-reset',
-    String(d.resetSeconds),
-  );
-}
-
-function rateLimited(d: RateDecision, detail: string): Admission {
-  const headers: string[] = [];
-  pushRateHeaders(headers, d);
-  headers.push('retry-after', String(d.resetSeconds));
-  return { kind: 'problem', code: 'RATE_LIMITED', detail, headers };
-}
-
 function headerObject(flat: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
   return out;
 }
-
-/** The gateway's decision on a routed request. */
-type Admission =
-  | { kind: 'problem'; code: ErrorCode; detail: string; headers: string[] }
-  | {
-      kind: 'proxy';
-      client: VerifiedToken | null;
-      identity: Record<string, string>;
-      /** Headers the answer gets from the gateway (rate-limit state), flat. */
-      own: string[];
-    };
 
 /** Builds the gateway, the one public HTTP entry; never listens. */
 export async function buildApp(
@@ -217,7 +169,6 @@ export async function buildApp(
           )
         : memoryRateLimiter(config.GATEWAY_API_RATE_LIMIT, config.GATEWAY_API_RATE_WINDOW_SECONDS);
 
-  const anonymous = { [ClientHeaders.internalToken]: platform.internalSecret };
   const edge =
     config.GATEWAY_EDGE_CACHE_BYTES > 0 ? new EdgeCache(config.GATEWAY_EDGE_CACHE_BYTES) : null;
   const security = securityHeaders(proto === 'https');
@@ -240,118 +191,16 @@ export async function buildApp(
     draining: () => draining,
   };
 
-  /** Counts a hit; a Redis outage lets traffic through rather than take the site down. */
-  async function limit(limiter: RateLimiter, key: string): Promise<RateDecision | null> {
-    try {
-      return await limiter.hit(key);
-    } catch (err) {
-      logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'rate limiter failed');
-      return null;
-    }
-  }
-
-  /** The X-Client-* headers of a verified token, built once per cached token. */
-  const identities = new WeakMap<VerifiedToken, Record<string, string>>();
-  function identityOf(client: VerifiedToken): Record<string, string> {
-    let headers = identities.get(client);
-    if (!headers) {
-      headers = clientHeaders(
-        { id: client.sub, username: client.username, roles: client.roles },
-        platform.internalSecret,
-      );
-      identities.set(client, headers);
-    }
-    return headers;
-  }
-
-  /** The bearer token's caller: from the cache when seen before, else verified (and cached). */
-  function authenticate(header: string | undefined): VerifiedToken | null | Promise<VerifiedToken> {
-    if (!header || !/^bearer /i.test(header)) return null;
-    const token = header.slice(7).trim();
-    const hit = tokenCache.get(token);
-    if (hit) return hit;
-    const known = verifier.verifyKnown(token, accessRules);
-    if (known) {
-      tokenCache.set(token, known);
-      return known;
-    }
-    return verifier.verify(token, accessRules).then((verified) => {
-      tokenCache.set(token, verified);
-      return verified;
-    });
-  }
-
-  /**
-   * Everything the gateway decides about a routed request before it goes
-   * upstream: brute-force limits, the caller's token, the admin surface, the
-   * per-user limit. Both the fast path and Fastify's handler ask this.
-   */
-  async function admit(
-    req: IncomingMessage,
-    path: string,
-    ip: string,
-    log: Pick<Logger, 'info'>,
-  ): Promise<Admission> {
-    const own: string[] = [];
-    if (req.method === 'POST' && AUTH_LIMITED.has(path)) {
-      // Per endpoint: a login brute force must not also lock the victim out of refreshing.
-      const d = await limit(authLimiter, `${path}:${ip}`);
-      if (d) {
-        if (!d.allowed) return rateLimited(d, 'Too many attempts; try again later.');
-        pushRateHeaders(own, d);
-      }
-    }
-
-    let client: VerifiedToken | null;
-    try {
-      const auth = authenticate(req.headers.authorization);
-      client = auth instanceof Promise ? await auth : auth;
-    } catch (err) {
-      if (!(err instanceof TokenError)) throw err;
-      log.info({ reason: err.reason }, 'access token rejected');
-      return {
-        kind: 'problem',
-        code: err.code,
-        detail: 'The access token is not valid.',
-        headers: ['www-authenticate', 'Bearer error="invalid_token"'],
-      };
-    }
-    if (client && revocations.revoked(client.sub, client.iat)) {
-      log.info({ reason: 'revoked' }, 'access token rejected');
-      return {
-        kind: 'problem',
-        code: 'AUTH_TOKEN_INVALID',
-        detail: 'The access token was revoked.',
-        headers: ['www-authenticate', 'Bearer error="invalid_token"'],
-      };
-    }
-
-    if (path.startsWith('/admin/')) {
-      if (!client)
-        return {
-          kind: 'problem',
-          code: 'AUTH_REQUIRED',
-          detail: 'Sign in to do this.',
-          headers: ['www-authenticate', 'Bearer'],
-        };
-      if (!client.roles.includes('admin'))
-        return {
-          kind: 'problem',
-          code: 'FORBIDDEN',
-          detail: 'Requires the admin role.',
-          headers: [],
-        };
-    }
-
-    if (apiLimiter && API_SURFACE.test(path)) {
-      const d = await limit(apiLimiter, client ? `u:${client.sub}` : `ip:${ip}`);
-      if (d) {
-        if (!d.allowed) return rateLimited(d, 'Too many requests; slow down.');
-        pushRateHeaders(own, d);
-      }
-    }
-    return { kind: 'proxy', client, identity: client ? identityOf(client) : anonymous, own };
-  }
+  const admit = createAdmission({
+    verifier,
+    tokenCache,
+    revocations,
+    accessRules,
+    authLimiter,
+    apiLimiter,
+    internalSecret: platform.internalSecret,
+    logger,
+  });
 
   // Proxied answers are written past Fastify (see forward): they get the same headers from `decorations`.
   server.addHook('onSend', async (request, reply) => {
@@ -488,7 +337,8 @@ export async function buildApp(
       path,
       service,
       requestId,
-      identity: anonymous,
+      // Set by the admission below.
+      identity: {},
       own: [],
       started,
     };

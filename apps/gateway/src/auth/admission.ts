@@ -1,0 +1,179 @@
+import type { IncomingMessage } from 'node:http';
+import { ClientHeaders, type ErrorCode } from '@neon/contracts';
+import { clientHeaders, type Logger } from '@neon/kit';
+import type { RateDecision, RateLimiter } from '../limits/rate-limiter.js';
+import type { Revocations } from './revocations.js';
+import {
+  TokenError,
+  type TokenCache,
+  type TokenVerifier,
+  type VerifiedToken,
+  type VerifyRules,
+} from './verifier.js';
+
+const AUTH_LIMITED = new Set([
+  '/api/v1/auth/register',
+  '/api/v1/auth/login',
+  '/api/v1/auth/refresh',
+]);
+/** The API surfaces: limited per user, never answered with the web app. */
+export const API_SURFACE = /^\/(api|public|admin)\//;
+
+/** The gateway's decision on a routed request. */
+export type Admission =
+  | { kind: 'problem'; code: ErrorCode; detail: string; headers: string[] }
+  | {
+      kind: 'proxy';
+      client: VerifiedToken | null;
+      identity: Record<string, string>;
+      /** Headers the answer gets from the gateway (rate-limit state), flat. */
+      own: string[];
+    };
+
+export interface AdmissionDeps {
+  verifier: TokenVerifier;
+  tokenCache: TokenCache;
+  revocations: Revocations;
+  accessRules: VerifyRules;
+  authLimiter: RateLimiter;
+  /** Null when the API limit is off. */
+  apiLimiter: RateLimiter | null;
+  internalSecret: string;
+  logger: Logger;
+}
+
+export type Admit = (
+  req: IncomingMessage,
+  path: string,
+  ip: string,
+  log: Pick<Logger, 'info'>,
+) => Promise<Admission>;
+
+function pushRateHeaders(out: string[], d: RateDecision): void {
+  out.push(
+    'ratelimit-limit',
+    String(d.limit),
+    'ratelimit-remaining',
+    String(d.remaining),
+    'ratelimit-reset',
+    String(d.resetSeconds),
+  );
+}
+
+function rateLimited(d: RateDecision, detail: string): Admission {
+  const headers: string[] = [];
+  pushRateHeaders(headers, d);
+  headers.push('retry-after', String(d.resetSeconds));
+  return { kind: 'problem', code: 'RATE_LIMITED', detail, headers };
+}
+
+const invalidToken = (detail: string, code: ErrorCode = 'AUTH_TOKEN_INVALID'): Admission => ({
+  kind: 'problem',
+  code,
+  detail,
+  headers: ['www-authenticate', 'Bearer error="invalid_token"'],
+});
+
+/**
+ * Everything the gateway decides about a routed request before it goes
+ * upstream: brute-force limits, the caller's token (and whether a suspension
+ * revoked it), the admin surface, the per-user limit. Both the fast path and
+ * Fastify's handler ask this one function.
+ */
+export function createAdmission(deps: AdmissionDeps): Admit {
+  const { verifier, tokenCache, revocations, accessRules, authLimiter, apiLimiter, logger } = deps;
+  const anonymous = { [ClientHeaders.internalToken]: deps.internalSecret };
+
+  /** Counts a hit; a Redis outage lets traffic through rather than take the site down. */
+  async function limit(limiter: RateLimiter, key: string): Promise<RateDecision | null> {
+    try {
+      return await limiter.hit(key);
+    } catch (err) {
+      logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'rate limiter failed');
+      return null;
+    }
+  }
+
+  /** The X-Client-* headers of a verified token, built once per cached token. */
+  const identities = new WeakMap<VerifiedToken, Record<string, string>>();
+  function identityOf(client: VerifiedToken): Record<string, string> {
+    let headers = identities.get(client);
+    if (!headers) {
+      headers = clientHeaders(
+        { id: client.sub, username: client.username, roles: client.roles },
+        deps.internalSecret,
+      );
+      identities.set(client, headers);
+    }
+    return headers;
+  }
+
+  /** The bearer token's caller: from the cache when seen before, else verified (and cached). */
+  function authenticate(header: string | undefined): VerifiedToken | null | Promise<VerifiedToken> {
+    if (!header || !/^bearer /i.test(header)) return null;
+    const token = header.slice(7).trim();
+    const hit = tokenCache.get(token);
+    if (hit) return hit;
+    const known = verifier.verifyKnown(token, accessRules);
+    if (known) {
+      tokenCache.set(token, known);
+      return known;
+    }
+    return verifier.verify(token, accessRules).then((verified) => {
+      tokenCache.set(token, verified);
+      return verified;
+    });
+  }
+
+  return async function admit(req, path, ip, log) {
+    const own: string[] = [];
+    if (req.method === 'POST' && AUTH_LIMITED.has(path)) {
+      // Per endpoint: a login brute force must not also lock the victim out of refreshing.
+      const d = await limit(authLimiter, `${path}:${ip}`);
+      if (d) {
+        if (!d.allowed) return rateLimited(d, 'Too many attempts; try again later.');
+        pushRateHeaders(own, d);
+      }
+    }
+
+    let client: VerifiedToken | null;
+    try {
+      const auth = authenticate(req.headers.authorization);
+      client = auth instanceof Promise ? await auth : auth;
+    } catch (err) {
+      if (!(err instanceof TokenError)) throw err;
+      log.info({ reason: err.reason }, 'access token rejected');
+      return invalidToken('The access token is not valid.', err.code);
+    }
+    if (client && revocations.revoked(client.sub, client.iat)) {
+      log.info({ reason: 'revoked' }, 'access token rejected');
+      return invalidToken('The access token was revoked.');
+    }
+
+    if (path.startsWith('/admin/')) {
+      if (!client)
+        return {
+          kind: 'problem',
+          code: 'AUTH_REQUIRED',
+          detail: 'Sign in to do this.',
+          headers: ['www-authenticate', 'Bearer'],
+        };
+      if (!client.roles.includes('admin'))
+        return {
+          kind: 'problem',
+          code: 'FORBIDDEN',
+          detail: 'Requires the admin role.',
+          headers: [],
+        };
+    }
+
+    if (apiLimiter && API_SURFACE.test(path)) {
+      const d = await limit(apiLimiter, client ? `u:${client.sub}` : `ip:${ip}`);
+      if (d) {
+        if (!d.allowed) return rateLimited(d, 'Too many requests; slow down.');
+        pushRateHeaders(own, d);
+      }
+    }
+    return { kind: 'proxy', client, identity: client ? identityOf(client) : anonymous, own };
+  };
+}
