@@ -33,12 +33,7 @@ import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from './limits/
 import { EdgeCache } from './edge/edge-cache.js';
 import { forward, isConnectFailure, type ResponseDecoration } from './proxy/forward.js';
 import { corsHeaders, securityHeaders } from './proxy/security.js';
-import {
-  fastCapable,
-  fastProxy,
-  type FastProxyOptions,
-  type FastRequest,
-} from './proxy/fast-path.js';
+import { fastProxy, type FastProxyOptions, type FastRequest } from './proxy/fast-path.js';
 import { createUpgradeHandler } from './socket/upgrade.js';
 import { UpstreamPools, type Replica } from './upstream/pool.js';
 import { attributePolicy, roundRobinPolicy, type UpstreamPolicy } from './upstream/policy.js';
@@ -73,12 +68,6 @@ function responseDecorations(
     cors: of({ ...security, ...cors }),
     otherOrigin: of({ ...security, vary: 'Origin' }),
   };
-}
-
-function headerObject(flat: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
-  return out;
 }
 
 /** Builds the gateway, the one public HTTP entry; never listens. */
@@ -261,7 +250,7 @@ export async function buildApp(
     const admission = await admit(request.raw, path, request.ip, request.log);
     if (admission.kind === 'problem')
       return sendProblem(reply, admission.code, admission.detail, {
-        headers: headerObject(admission.headers),
+        headers: admission.headers,
       });
     for (let i = 0; i < admission.own.length; i += 2)
       void reply.header(admission.own[i]!, admission.own[i + 1]!);
@@ -314,7 +303,7 @@ export async function buildApp(
     const path = q < 0 ? url : url.slice(0, q);
     if (AMBIGUOUS_PATH.test(path)) return false;
     const service = routeFor(path);
-    if (!service || !fastCapable(pools, service)) return false;
+    if (!service || !pools.fastCapable(service)) return false;
     if (edge && method === 'GET' && MEDIA_PATH.test(path)) return false;
     if (draining) return false;
     void fastRequest(req, res, path, service);
@@ -346,7 +335,7 @@ export async function buildApp(
       const admission = await admit(req, path, ip, log);
       if (admission.kind === 'problem') {
         writeProblem(res, admission.code, requestId, admission.detail, [
-          ...admission.headers,
+          ...Object.entries(admission.headers).flat(),
           ...decoration(req.headers.origin).headers,
         ]);
         recordFast(request, res.statusCode);

@@ -21,7 +21,7 @@ export const API_SURFACE = /^\/(api|public|admin)\//;
 
 /** The gateway's decision on a routed request. */
 export type Admission =
-  | { kind: 'problem'; code: ErrorCode; detail: string; headers: string[] }
+  | { kind: 'problem'; code: ErrorCode; detail: string; headers: Record<string, string> }
   | {
       kind: 'proxy';
       client: VerifiedToken | null;
@@ -61,17 +61,24 @@ function pushRateHeaders(out: string[], d: RateDecision): void {
 }
 
 function rateLimited(d: RateDecision, detail: string): Admission {
-  const headers: string[] = [];
-  pushRateHeaders(headers, d);
-  headers.push('retry-after', String(d.resetSeconds));
-  return { kind: 'problem', code: 'RATE_LIMITED', detail, headers };
+  return {
+    kind: 'problem',
+    code: 'RATE_LIMITED',
+    detail,
+    headers: {
+      'ratelimit-limit': String(d.limit),
+      'ratelimit-remaining': String(d.remaining),
+      'ratelimit-reset': String(d.resetSeconds),
+      'retry-after': String(d.resetSeconds),
+    },
+  };
 }
 
 const invalidToken = (detail: string, code: ErrorCode = 'AUTH_TOKEN_INVALID'): Admission => ({
   kind: 'problem',
   code,
   detail,
-  headers: ['www-authenticate', 'Bearer error="invalid_token"'],
+  headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
 });
 
 /**
@@ -156,14 +163,14 @@ export function createAdmission(deps: AdmissionDeps): Admit {
           kind: 'problem',
           code: 'AUTH_REQUIRED',
           detail: 'Sign in to do this.',
-          headers: ['www-authenticate', 'Bearer'],
+          headers: { 'www-authenticate': 'Bearer' },
         };
       if (!client.roles.includes('admin'))
         return {
           kind: 'problem',
           code: 'FORBIDDEN',
           detail: 'Requires the admin role.',
-          headers: [],
+          headers: {},
         };
     }
 

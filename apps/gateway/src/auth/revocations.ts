@@ -32,8 +32,4 @@ export class Revocations {
   sweep(now = Date.now()): void {
     for (const [id, e] of this.until) if (e.keepUntilMs <= now) this.until.delete(id);
   }
-
-  get size(): number {
-    return this.until.size;
-  }
 }

@@ -45,12 +45,6 @@ function onClientDrain(this: CallCarrier): void {
   this[CALL]?.drained();
 }
 
-/** True when every replica of `service` can take the fast path (plain http upstreams). */
-export function fastCapable(pools: UpstreamPools, service: ServiceName): boolean {
-  const all = pools.replicas(service);
-  return all.length > 0 && all.every((r) => r.fast !== null);
-}
-
 /**
  * One bodiless request (GET, HEAD, DELETE) proxied with the gateway's own
  * HTTP/1.1 upstream connections and node's response object: no Fastify

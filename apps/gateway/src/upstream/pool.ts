@@ -55,6 +55,8 @@ export interface PoolsOptions {
  */
 export class UpstreamPools {
   private readonly byService = new Map<ServiceName, Replica[]>();
+  /** Services whose every replica is plain http: the gateway's fast path can serve them. */
+  private readonly fast = new Set<ServiceName>();
   private timer: NodeJS.Timeout | null = null;
   private checking = false;
   /** After close, checks still in flight end quietly: a destroyed pool is not a failed replica. */
@@ -72,6 +74,7 @@ export class UpstreamPools {
         service,
         list.map((u) => new Replica(service, u, { connectTimeoutMs: options.connectTimeoutMs })),
       );
+      if (this.byService.get(service)!.every((r) => r.fast !== null)) this.fast.add(service);
     }
   }
 
@@ -79,8 +82,8 @@ export class UpstreamPools {
     return this.byService.has(service);
   }
 
-  replicas(service: ServiceName): readonly Replica[] {
-    return this.byService.get(service) ?? [];
+  fastCapable(service: ServiceName): boolean {
+    return this.fast.has(service);
   }
 
   /**
