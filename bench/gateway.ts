@@ -1,4 +1,4 @@
-// npm run bench:gateway — our gateway against a direct call and nginx, plus
+// npm run bench:gateway — our gateway against a direct call, a node floor proxy and nginx, plus
 // RS256 verification against `openssl speed`. See apps/gateway/README.md.
 //
 // Knobs: BENCH_ROUNDS (5), BENCH_SECONDS per throughput run (3),
@@ -27,7 +27,7 @@ const PUBLIC_URL = 'http://localhost:8080';
 const SECRET = 'bench-internal-secret-0123456789abcdef';
 const PATH = '/api/v1/me';
 
-type Target = 'direct' | 'gateway' | 'nginx';
+type Target = 'direct' | 'gateway' | 'floor' | 'nginx';
 interface Sample {
   rps: number;
   p50: number;
@@ -122,16 +122,21 @@ async function main(): Promise<void> {
       GATEWAY_NODE_ARGS,
     );
     stops.push(gateway.stop);
+    const floor: Child = await startChild('bench/lib/floor-proxy.ts', {
+      BENCH_UPSTREAM: upstream.ready.url!,
+    });
+    stops.push(floor.stop);
     const nginx: Nginx = await startNginx(upstream.ready.url!);
     stops.push(nginx.stop);
 
     const targets: Record<Target, { url: string; pid: number }> = {
       direct: { url: upstream.ready.url!, pid: upstream.pid },
       gateway: { url: gateway.ready.url!, pid: gateway.pid },
+      floor: { url: floor.ready.url!, pid: floor.pid },
       nginx: { url: nginx.url, pid: nginx.pid },
     };
     process.stdout.write(
-      `gateway benchmark: ${ROUNDS} rounds × {direct, gateway, nginx}, ${CONNECTIONS} connections × ${SECONDS} s, GET ${PATH} with a bearer token\n`,
+      `gateway benchmark: ${ROUNDS} rounds × {direct, gateway, node floor, nginx}, ${CONNECTIONS} connections × ${SECONDS} s, GET ${PATH} with a bearer token\n`,
     );
     for (const t of Object.keys(targets) as Target[]) {
       // Long enough for V8 to optimise the Node processes' hot paths before anything counts.
@@ -140,10 +145,11 @@ async function main(): Promise<void> {
         throw new Error(`${t} warm-up failed (${r.errors} errors)`);
     }
 
-    const samples: Record<Target, Sample[]> = { direct: [], gateway: [], nginx: [] };
-    const order: Target[] = ['direct', 'gateway', 'nginx'];
+    const samples: Record<Target, Sample[]> = { direct: [], gateway: [], floor: [], nginx: [] };
+    const order: Target[] = ['direct', 'gateway', 'floor', 'nginx'];
     for (let round = 0; round < ROUNDS; round++) {
-      const rotated = [...order.slice(round % 3), ...order.slice(0, round % 3)];
+      const shift = round % order.length;
+      const rotated = [...order.slice(shift), ...order.slice(0, shift)];
       for (const t of rotated) {
         const { url, pid } = targets[t];
         // Latency with one connection (no queueing), throughput and CPU with several.
@@ -167,16 +173,17 @@ async function main(): Promise<void> {
       const d = samples.direct.at(-1)!;
       process.stdout.write(
         `round ${round + 1}: req/s direct ${fmt(d.rps, 0)} gateway ${fmt(g.rps, 0)} nginx ${fmt(n.rps, 0)}; ` +
-          `p50 µs ${fmt(d.p50)} / ${fmt(g.p50)} / ${fmt(n.p50)}; CPU µs/req gateway ${fmt(g.cpuPerReq)} nginx ${fmt(n.cpuPerReq)}\n`,
+          `p50 µs ${fmt(d.p50)} / ${fmt(g.p50)} / ${fmt(n.p50)}; CPU µs/req gateway ${fmt(g.cpuPerReq)} floor ${fmt(samples.floor.at(-1)!.cpuPerReq)} nginx ${fmt(n.cpuPerReq)}\n`,
       );
     }
 
     const med = (t: Target, k: keyof Sample) => median(samples[t].map((s) => s[k]));
-    const addedGateway = median(samples.gateway.map((s, i) => s.p50 - samples.direct[i]!.p50));
-    const addedNginx = median(samples.nginx.map((s, i) => s.p50 - samples.direct[i]!.p50));
-    const cpuRatio = median(
-      samples.gateway.map((s, i) => s.cpuPerReq / samples.nginx[i]!.cpuPerReq),
-    );
+    /** Per round, then the median: rounds drift together on a shared machine. */
+    const added = (t: Target) => median(samples[t].map((s, i) => s.p50 - samples.direct[i]!.p50));
+    const toNginx = (t: Target) =>
+      median(samples[t].map((s, i) => s.cpuPerReq / samples.nginx[i]!.cpuPerReq));
+    const addedGateway = added('gateway');
+    const cpuRatio = toNginx('gateway');
     const errors = (Object.keys(samples) as Target[]).reduce(
       (n, t) => n + samples[t].reduce((m, s) => m + s.errors, 0),
       0,
@@ -239,17 +246,25 @@ async function main(): Promise<void> {
         'p99 µs',
         'added p50 µs',
         'proxy CPU µs/req',
+        '÷ nginx',
         'upstream CPU µs/req',
       ],
     ];
+    const names: Record<Target, string> = {
+      direct: 'direct',
+      gateway: 'neon gateway',
+      floor: 'node http + our upstream client, no rules (floor)',
+      nginx: 'nginx 1.22 (1 worker)',
+    };
     for (const t of order) {
       rows.push([
-        t === 'gateway' ? 'neon gateway' : t === 'nginx' ? 'nginx 1.22 (1 worker)' : 'direct',
+        names[t],
         fmt(med(t, 'rps'), 0),
         fmt(med(t, 'p50')),
         fmt(med(t, 'p99')),
-        t === 'direct' ? '—' : fmt(t === 'gateway' ? addedGateway : addedNginx),
+        t === 'direct' ? '—' : fmt(added(t)),
         t === 'direct' ? '—' : fmt(med(t, 'cpuPerReq')),
+        t === 'direct' ? '—' : fmt(toNginx(t), 2),
         fmt(med(t, 'upstreamCpuPerReq')),
       ]);
     }

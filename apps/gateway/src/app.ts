@@ -447,3 +447,4 @@ export const gatewayService: ServiceModule<typeof gatewaySpec> = {
 
 export { TokenVerifier, TokenCache, TokenError, type VerifyRules } from './auth/verifier.js';
 export { JwksCache } from './auth/jwks.js';
+export { Http1Pool, type ExchangeHandler } from './upstream/http1.js';
