@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { WebSocket } from 'ws';
 import {
   REFRESH_TRANSPORT_HEADER,
   type Me,
@@ -15,6 +14,7 @@ import {
   createTestDatabase,
   engines,
   skipUnless,
+  openSocket,
   uniqueName,
   waitFor,
   type TestDatabase,
@@ -67,24 +67,6 @@ function post(url: string, body: unknown, headers: Record<string, string> = {}):
     method: 'POST',
     headers: { 'content-type': 'application/json', [REFRESH_TRANSPORT_HEADER]: 'body', ...headers },
     body: JSON.stringify(body),
-  });
-}
-
-/** Opens the chat socket through the gateway: the first frame's arrival, or the HTTP refusal. */
-function openSocket(
-  url: string,
-): Promise<{ ok: true; ws: WebSocket } | { ok: false; status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    ws.once('open', () => resolve({ ok: true, ws }));
-    ws.once('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ ok: false, status: res.statusCode ?? 0, body }));
-    });
-    ws.once('error', (err) => {
-      if (ws.readyState !== WebSocket.CLOSED) reject(err);
-    });
   });
 }
 

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { JWK } from 'jose';
-import { WebSocket } from 'ws';
 import type { Problem } from '@neon/contracts';
-import { waitFor } from '@neon/testing';
+import { openSocket as openTestSocket, waitFor } from '@neon/testing';
 import { CONTENT_SECURITY_POLICY } from '../src/proxy/security.js';
 import { PHOENIX_TOKEN_PREFIX } from '../src/socket/upgrade.js';
 import {
@@ -26,25 +25,8 @@ function b64url(value: unknown): string {
 }
 
 /** Opens a socket through the gateway; resolves with the first frame or the HTTP refusal. */
-function openSocket(
-  url: string,
-  protocols?: string[],
-): Promise<
-  { ok: true; ws: WebSocket; first: string } | { ok: false; status: number; body: string }
-> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, protocols);
-    ws.once('message', (data) => resolve({ ok: true, ws, first: (data as Buffer).toString() }));
-    ws.once('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ ok: false, status: res.statusCode ?? 0, body }));
-    });
-    ws.once('error', (err) => {
-      if (ws.readyState !== WebSocket.CLOSED) reject(err);
-    });
-  });
-}
+const openSocket = (url: string, protocols?: string[]) =>
+  openTestSocket(url, { firstFrame: true, ...(protocols ? { protocols } : {}) });
 
 for (const variant of variants) {
   describe(`gateway with ${variant.name}`, { skip: variant.skip }, () => {

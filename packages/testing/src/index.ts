@@ -1,3 +1,4 @@
 export * from './engines.js';
 export * from './wait.js';
 export * from './ffmpeg.js';
+export * from './socket.js';
