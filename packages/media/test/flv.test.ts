@@ -2,38 +2,15 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { FlvReader, flvHeader, metadataNumber, type FlvTag } from '@neon/media';
+import { syntheticSourceArgs } from '@neon/testing';
 import { FFMPEG } from './helpers.js';
 
 function makeFlv(): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     execFile(
       FFMPEG,
-      [
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-f',
-        'lavfi',
-        '-i',
-        'testsrc2=size=320x180:rate=30',
-        '-f',
-        'lavfi',
-        '-i',
-        'sine',
-        '-t',
-        '2',
-        '-c:v',
-        'libx264',
-        '-preset',
-        'ultrafast',
-        '-g',
-        '30',
-        '-c:a',
-        'aac',
-        '-f',
-        'flv',
-        '-',
-      ],
+      // Two seconds of the tests' synthetic source, at once rather than in real time.
+      syntheticSourceArgs('-', { width: 320, height: 180, seconds: 2, realtime: false }),
       { encoding: 'buffer', maxBuffer: 32 * 1024 * 1024 },
       (err, stdout) => (err ? reject(new Error(err.message)) : resolve(stdout)),
     );
