@@ -244,6 +244,10 @@ describe('the gateway upstream client (HTTP/1.1)', () => {
       'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nabc',
       'HTTP/1.1 200 OK\r\nno colon here\r\n\r\n',
       'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n',
+      // A value that would split the answer the gateway writes on: a bare LF or CR, a NUL.
+      'HTTP/1.1 200 OK\r\nx-a: 1\nset-cookie: x=1\r\ncontent-length: 0\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nx-a: 1\rset-cookie: x=1\r\ncontent-length: 0\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nx-a: 1\x00\r\ncontent-length: 0\r\n\r\n',
     ]) {
       const up = await scripted((s) => s.write(wire));
       const r = await call(poolFor(up.port));

@@ -35,6 +35,12 @@ export class UpstreamError extends Error {
 const MAX_HEAD = 64 * 1024;
 const CRLF = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
+/**
+ * A byte no header may hold (node's rule for values: controls but tab, DEL),
+ * or a CR or LF that is not a line's CRLF: what could split the answer the
+ * gateway writes on to its client. Checked once over the whole head.
+ */
+const UNSAFE_HEAD = /[^\t\r\n\x20-\x7e\x80-\xff]|\r(?!\n)|(?<!\r)\n/;
 
 const enum Body {
   None,
@@ -186,6 +192,10 @@ class Connection {
 
   /** Parses the status line and headers, tells the handler, and sets the body framing. */
   private parseHead(text: string): boolean {
+    if (UNSAFE_HEAD.test(text)) {
+      this.fail('control characters in the response head');
+      return false;
+    }
     const lineEnd = text.indexOf('\r\n');
     const statusLine = lineEnd < 0 ? text : text.slice(0, lineEnd);
     if (!statusLine.startsWith('HTTP/1.')) {
