@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
@@ -33,7 +34,14 @@ import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from './limits/
 import { EdgeCache } from './edge/edge-cache.js';
 import { forward, isConnectFailure, type ResponseDecoration } from './proxy/forward.js';
 import { corsHeaders, securityHeaders } from './proxy/security.js';
-import { fastProxy, type FastProxyOptions, type FastRequest } from './proxy/fast-path.js';
+import {
+  fastProxy,
+  NodeResponse,
+  type FastProxyOptions,
+  type FastRequest,
+} from './proxy/fast-path.js';
+import { FrontDoor } from './front/front-door.js';
+import type { FastResponse } from './front/response.js';
 import { createUpgradeHandler } from './socket/upgrade.js';
 import { UpstreamPools, type Replica } from './upstream/pool.js';
 import { attributePolicy, roundRobinPolicy, type UpstreamPolicy } from './upstream/policy.js';
@@ -266,12 +274,12 @@ export async function buildApp(
   const logRequests = logger.isLevelEnabled('info');
   function recordFast(r: FastRequest, status: number): void {
     server.recordRequest({
-      method: r.req.method!,
+      method: r.method,
       route: '/*',
       status,
       ms: performance.now() - r.started,
       requestId: r.requestId,
-      ...(logRequests ? { fields: { path: redactUrl(r.req.url!), upstream: r.service } } : {}),
+      ...(logRequests ? { fields: { path: redactUrl(r.url), upstream: r.service } } : {}),
     });
   }
   const fastOptions: FastProxyOptions = {
@@ -291,37 +299,74 @@ export async function buildApp(
    * answers with an error) goes to Fastify's handler, as does every request
    * while the fast path cannot serve the service (an https upstream).
    */
+  function fastRoute(method: string, url: string): { path: string; service: ServiceName } | null {
+    if (draining) return null;
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (AMBIGUOUS_PATH.test(path)) return null;
+    const service = routeFor(path);
+    if (!service || !pools.fastCapable(service)) return null;
+    if (edge && method === 'GET' && MEDIA_PATH.test(path)) return null;
+    return { path, service };
+  }
+
+  /** The client's address, by the same rule as Fastify's request.ip. */
+  function clientIp(headers: IncomingHttpHeaders, socket: Socket, peer: string): string {
+    // proxy-addr reads only these two of a request.
+    return trustProxy ? proxyaddr({ headers, socket } as IncomingMessage, trustProxy) : peer;
+  }
+
+  /** Requests the front door read itself (see FrontDoor): bodiless and strictly formed already. */
+  const door = new FrontDoor(server.server, {
+    handle(req, res) {
+      const route = fastRoute(req.method, req.url);
+      if (!route) return false;
+      const peer = req.socket.remoteAddress ?? '';
+      const ip = clientIp(req.headers, req.socket, peer);
+      void fastRequest(req.method, req.url, req.headers, peer, ip, res, route.path, route.service);
+      return true;
+    },
+  });
+  server.addHook('preClose', async () => {
+    door.close();
+  });
+
+  /** Requests node's server parsed: connections the front door left to it. */
   function front(req: IncomingMessage, res: ServerResponse): boolean {
-    const method = req.method;
+    const method = req.method!;
     if (method !== 'GET' && method !== 'HEAD' && method !== 'DELETE') return false;
     const headers = req.headers;
     const length = headers['content-length'];
     if (headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0'))
       return false;
-    const url = req.url!;
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
-    if (AMBIGUOUS_PATH.test(path)) return false;
-    const service = routeFor(path);
-    if (!service || !pools.fastCapable(service)) return false;
-    if (edge && method === 'GET' && MEDIA_PATH.test(path)) return false;
-    if (draining) return false;
-    void fastRequest(req, res, path, service);
+    const route = fastRoute(method, req.url!);
+    if (!route) return false;
+    const peer = req.socket.remoteAddress ?? '';
+    const ip = clientIp(headers, req.socket, peer);
+    const out = new NodeResponse(res);
+    void fastRequest(method, req.url!, headers, peer, ip, out, route.path, route.service);
     return true;
   }
+  server.setFront(front);
 
   async function fastRequest(
-    req: IncomingMessage,
-    res: ServerResponse,
+    method: string,
+    url: string,
+    headers: IncomingHttpHeaders,
+    peer: string,
+    ip: string,
+    res: FastResponse,
     path: string,
     service: ServiceName,
   ): Promise<void> {
     const started = performance.now();
-    const requestId = requestIdOf(req);
-    const ip = trustProxy ? proxyaddr(req, trustProxy) : (req.socket.remoteAddress ?? '');
+    const requestId = requestIdOf({ headers });
     const log = logRequests ? logger.child({ requestId }) : logger;
     const request: FastRequest = {
-      req,
+      method,
+      url,
+      headers,
+      peer,
       res,
       path,
       service,
@@ -332,11 +377,11 @@ export async function buildApp(
       started,
     };
     try {
-      const admission = await admit(req, path, ip, log);
+      const admission = await admit(request, path, ip, log);
       if (admission.kind === 'problem') {
         writeProblem(res, admission.code, requestId, admission.detail, [
           ...Object.entries(admission.headers).flat(),
-          ...decoration(req.headers.origin).headers,
+          ...decoration(headers.origin).headers,
         ]);
         recordFast(request, res.statusCode);
         return;
@@ -348,12 +393,11 @@ export async function buildApp(
     } catch (err) {
       logger.error({ err, requestId }, 'unhandled error');
       if (!res.headersSent)
-        writeProblem(res, 'INTERNAL', requestId, undefined, decoration(req.headers.origin).headers);
+        writeProblem(res, 'INTERNAL', requestId, undefined, decoration(headers.origin).headers);
       else res.destroy();
       recordFast(request, 500);
     }
   }
-  server.setFront(front);
 
   await server.register(async (scope) => {
     // Bodies are streamed to the upstream untouched: nothing here parses them.

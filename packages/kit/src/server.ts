@@ -63,7 +63,7 @@ declare module 'fastify' {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The caller's `X-Request-Id` when it is well-formed, a new one otherwise. */
-export function requestIdOf(req: IncomingMessage): string {
+export function requestIdOf(req: Pick<IncomingMessage, 'headers'>): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
@@ -87,9 +87,15 @@ export function problemBody(
   };
 }
 
+/** Where `writeProblem` writes: node's `ServerResponse`, or a writer of the same shape. */
+export interface HeadAndBodyWriter {
+  writeHead(status: number, headers: string[]): unknown;
+  end(body: Buffer): unknown;
+}
+
 /** A problem answer written straight to a node response (the front handler's path). */
 export function writeProblem(
-  res: ServerResponse,
+  res: HeadAndBodyWriter,
   code: ErrorCode,
   requestId: string,
   detail?: string,

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { ClientHeaders, type ErrorCode } from '@neon/contracts';
 import { clientHeaders, type Logger } from '@neon/kit';
 import type { RateDecision, RateLimiter } from '../limits/rate-limiter.js';
@@ -42,8 +42,14 @@ export interface AdmissionDeps {
   logger: Logger;
 }
 
+/** What the admission reads of a request: node's or the front door's. */
+export interface AdmittedRequest {
+  method?: string;
+  headers: IncomingHttpHeaders;
+}
+
 export type Admit = (
-  req: IncomingMessage,
+  req: AdmittedRequest,
   path: string,
   ip: string,
   log: Pick<Logger, 'info'>,

@@ -1,8 +1,9 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { ServiceName } from '@neon/contracts';
 import { writeProblem, type Logger } from '@neon/kit';
 import type { Replica, UpstreamPools } from '../upstream/pool.js';
 import type { Exchange, ExchangeHandler, UpstreamError } from '../upstream/http1.js';
+import type { FastResponse, ResponseWatcher } from '../front/response.js';
 import { upstreamRequestHeaderList } from './headers.js';
 import { proxiedHead, type ResponseDecoration } from './forward.js';
 
@@ -22,8 +23,12 @@ export interface FastProxyOptions {
 
 /** Who asks and what the gateway already decided for the request. */
 export interface FastRequest {
-  req: IncomingMessage;
-  res: ServerResponse;
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  /** The address that connected (a client, or a proxy in front). */
+  peer: string;
+  res: FastResponse;
   path: string;
   service: ServiceName;
   requestId: string;
@@ -34,15 +39,35 @@ export interface FastRequest {
   started: number;
 }
 
-const CALL = Symbol('fast call');
-type CallCarrier = ServerResponse & { [CALL]?: FastCall };
-
-/** Module-level listeners (`this` is the response), not closures per request. */
-function onClientClose(this: CallCarrier): void {
-  this[CALL]?.clientClosed();
-}
-function onClientDrain(this: CallCarrier): void {
-  this[CALL]?.drained();
+/** node's `ServerResponse` as a FastResponse: for requests node's server parsed (see FrontDoor). */
+export class NodeResponse implements FastResponse {
+  constructor(private readonly res: ServerResponse) {}
+  get statusCode(): number {
+    return this.res.statusCode;
+  }
+  get headersSent(): boolean {
+    return this.res.headersSent;
+  }
+  get destroyed(): boolean {
+    return this.res.destroyed;
+  }
+  writeHead(status: number, headers: string[]): void {
+    this.res.writeHead(status, headers);
+  }
+  write(chunk: Buffer): boolean {
+    return this.res.write(chunk);
+  }
+  end(body?: Buffer): void {
+    if (body) this.res.end(body);
+    else this.res.end();
+  }
+  destroy(): void {
+    this.res.destroy();
+  }
+  watch(watcher: ResponseWatcher): void {
+    this.res.once('close', () => watcher.clientClosed());
+    this.res.on('drain', () => watcher.drained());
+  }
 }
 
 /**
@@ -53,7 +78,7 @@ function onClientDrain(this: CallCarrier): void {
  * backpressure. A replica that refuses the connection is ejected and the
  * request goes to the next one: every method here can be replayed.
  */
-class FastCall implements ExchangeHandler {
+class FastCall implements ExchangeHandler, ResponseWatcher {
   private readonly tried: Replica[] = [];
   private exchange: Exchange | null = null;
   private status = 0;
@@ -70,32 +95,22 @@ class FastCall implements ExchangeHandler {
     private readonly r: FastRequest,
     private readonly options: FastProxyOptions,
   ) {
-    const { req } = r;
     const list = upstreamRequestHeaderList(
-      req.headers,
-      {
-        requestId: r.requestId,
-        peerIp: r.req.socket.remoteAddress ?? '',
-        proto: options.proto,
-        identity: r.identity,
-      },
+      r.headers,
+      { requestId: r.requestId, peerIp: r.peer, proto: options.proto, identity: r.identity },
       null,
     );
-    let head = `${req.method} ${req.url} HTTP/1.1\r\nhost: ${req.headers.host ?? 'gateway'}\r\n`;
+    let head = `${r.method} ${r.url} HTTP/1.1\r\nhost: ${r.headers.host ?? 'gateway'}\r\n`;
     for (let i = 0; i < list.length; i += 2) head += `${list[i]}: ${list[i + 1]}\r\n`;
     this.head = `${head}\r\n`;
-    (r.res as CallCarrier)[CALL] = this;
-    r.res.once('close', onClientClose);
+    r.res.watch(this);
   }
 
   start(fresh = false): void {
     const { pools } = this.options;
-    const { req, service } = this.r;
+    const { method, url, headers, service } = this.r;
     if (!fresh || this.replica === null) {
-      this.replica = pools.choose(
-        { service, method: req.method!, path: req.url!, headers: req.headers },
-        this.tried,
-      );
+      this.replica = pools.choose({ service, method, path: url, headers }, this.tried);
       if (!this.replica) {
         this.problem('GATEWAY_UPSTREAM_UNAVAILABLE', `The ${service} service is unavailable.`);
         return;
@@ -105,7 +120,7 @@ class FastCall implements ExchangeHandler {
     this.exchange = this.replica.fast!.request(
       this.head,
       this,
-      req.method === 'HEAD',
+      method === 'HEAD',
       this.options.upstreamTimeoutMs,
       fresh,
     );
@@ -124,7 +139,6 @@ class FastCall implements ExchangeHandler {
   /** The answer is written: nothing more to hear from the client's side. */
   private finished(): void {
     this.done = true;
-    (this.r.res as CallCarrier)[CALL] = undefined;
     this.options.record(this.r, this.r.res.statusCode);
   }
 
@@ -141,7 +155,6 @@ class FastCall implements ExchangeHandler {
     const { res } = this.r;
     this.streaming = true;
     res.writeHead(this.status, this.responseHead(false));
-    res.on('drain', onClientDrain);
     for (const c of this.chunks) res.write(c);
     this.chunks = [];
   }
@@ -175,7 +188,7 @@ class FastCall implements ExchangeHandler {
     const { pools, logger } = this.options;
     if (this.streaming) {
       logger.warn({ err: err.message, upstream: this.replica?.url }, 'upstream answer cut short');
-      this.r.res.destroy(err);
+      this.r.res.destroy();
       this.finished();
       return;
     }
@@ -211,7 +224,7 @@ class FastCall implements ExchangeHandler {
   private problem(code: Parameters<typeof writeProblem>[1], detail: string): void {
     const { res, own } = this.r;
     if (!res.headersSent && !res.destroyed) {
-      const decoration = this.options.decoration(this.r.req.headers.origin);
+      const decoration = this.options.decoration(this.r.headers.origin);
       // writeProblem sets the request id itself.
       writeProblem(res, code, this.r.requestId, detail, [
         ...dropRequestId(own),
@@ -226,7 +239,7 @@ class FastCall implements ExchangeHandler {
       this.status,
       this.headers,
       this.r.own,
-      this.options.decoration(this.r.req.headers.origin),
+      this.options.decoration(this.r.headers.origin),
       this.options.draining(),
       buffered,
     );
