@@ -121,6 +121,8 @@ class DoorConnection implements AnswerSink {
   }
 
   private readonly onData = (chunk: Buffer): void => {
+    // Ended by the door (Connection: close, a timeout): what the client still sends is not read.
+    if (this.gone) return;
     if (this.held === null) this.held = chunk;
     else this.held = Buffer.concat([this.held, chunk]);
     if (this.busy !== null) {
