@@ -49,6 +49,19 @@ import { attributePolicy, roundRobinPolicy, type UpstreamPolicy } from './upstre
 export { deviceClass, region, roundRobinPolicy, attributePolicy } from './upstream/policy.js';
 export type { UpstreamPolicy, RouteContext, ReplicaView, DeviceClass } from './upstream/policy.js';
 
+/** A bodiless request as either way in read it (the front door, or node's server). */
+interface FastHead {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  socket: Socket;
+}
+
+interface FastRoute {
+  path: string;
+  service: ServiceName;
+}
+
 /** What a deployment may plug in beyond the environment. */
 export interface GatewayHooks {
   /** Chooses the replica per request (default from GATEWAY_ROUTING_POLICY). */
@@ -299,7 +312,7 @@ export async function buildApp(
    * answers with an error) goes to Fastify's handler, as does every request
    * while the fast path cannot serve the service (an https upstream).
    */
-  function fastRoute(method: string, url: string): { path: string; service: ServiceName } | null {
+  function fastRoute(method: string, url: string): FastRoute | null {
     if (draining) return null;
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
@@ -321,9 +334,7 @@ export async function buildApp(
     handle(req, res) {
       const route = fastRoute(req.method, req.url);
       if (!route) return false;
-      const peer = req.socket.remoteAddress ?? '';
-      const ip = clientIp(req.headers, req.socket, peer);
-      void fastRequest(req.method, req.url, req.headers, peer, ip, res, route.path, route.service);
+      void fastRequest(req, res, route);
       return true;
     },
   });
@@ -341,25 +352,20 @@ export async function buildApp(
       return false;
     const route = fastRoute(method, req.url!);
     if (!route) return false;
-    const peer = req.socket.remoteAddress ?? '';
-    const ip = clientIp(headers, req.socket, peer);
-    const out = new NodeResponse(res);
-    void fastRequest(method, req.url!, headers, peer, ip, out, route.path, route.service);
+    const head = { method, url: req.url!, headers, socket: req.socket };
+    void fastRequest(head, new NodeResponse(res), route);
     return true;
   }
   server.setFront(front);
 
   async function fastRequest(
-    method: string,
-    url: string,
-    headers: IncomingHttpHeaders,
-    peer: string,
-    ip: string,
+    { method, url, headers, socket }: FastHead,
     res: FastResponse,
-    path: string,
-    service: ServiceName,
+    { path, service }: FastRoute,
   ): Promise<void> {
     const started = performance.now();
+    const peer = socket.remoteAddress ?? '';
+    const ip = clientIp(headers, socket, peer);
     const requestId = requestIdOf({ headers });
     const log = logRequests ? logger.child({ requestId }) : logger;
     const request: FastRequest = {

@@ -156,14 +156,14 @@ describe('the front door reads only requests every parser frames alike', () => {
     let id = 0;
     for (const text of valid) {
       const bytes = Buffer.from(text, 'latin1');
-      const head = readRequestHead(bytes, 0);
+      const head = readRequestHead(bytes);
       assert.ok(head !== null && head !== 'partial', JSON.stringify(text));
       assert.equal(head.end, bytes.length);
       const node = await nodeSees(++id, bytes);
       assert.deepEqual(node, expected(head));
     }
-    assert.equal(readRequestHead(Buffer.from(valid[0]!.slice(0, 30)), 0), 'partial');
-    const closing = readRequestHead(Buffer.from(valid[2]!), 0);
+    assert.equal(readRequestHead(Buffer.from(valid[0]!.slice(0, 30))), 'partial');
+    const closing = readRequestHead(Buffer.from(valid[2]!));
     assert.ok(closing !== null && closing !== 'partial' && !closing.keepAlive);
   });
 
@@ -199,10 +199,10 @@ describe('the front door reads only requests every parser frames alike', () => {
       `GET / HTTP/1.1\r\nHost: a\r\nX: ${'y'.repeat(17 * 1024)}\r\n\r\n`,
     ];
     for (const text of refused)
-      assert.equal(readRequestHead(Buffer.from(text, 'latin1'), 0), null, JSON.stringify(text));
+      assert.equal(readRequestHead(Buffer.from(text, 'latin1')), null, JSON.stringify(text));
     // A head that never ends is node's to refuse (431) once it is too long.
     assert.equal(
-      readRequestHead(Buffer.from(`GET / HTTP/1.1\r\nX: ${'y'.repeat(17 * 1024)}`), 0),
+      readRequestHead(Buffer.from(`GET / HTTP/1.1\r\nX: ${'y'.repeat(17 * 1024)}`)),
       null,
     );
   });
@@ -262,7 +262,7 @@ describe('the front door reads only requests every parser frames alike', () => {
         }
       }
       const input = Buffer.from(text, 'latin1');
-      const head = readRequestHead(input, 0);
+      const head = readRequestHead(input);
       if (head === null || head === 'partial') continue;
       accepted++;
       const node = await nodeSees(1000 + i, input.subarray(0, head.end));

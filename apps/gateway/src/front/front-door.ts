@@ -59,11 +59,6 @@ export class FrontDoor {
     )}\r\n`;
   }
 
-  /** Open connections the front door still holds (node's server counts the others). */
-  get size(): number {
-    return this.connections.size;
-  }
-
   private accept(socket: Socket): void {
     if (this.closing) return this.handOff(socket, null);
     const connection = new DoorConnection(this, socket);
@@ -157,7 +152,7 @@ class DoorConnection implements AnswerSink {
   private next(): void {
     while (this.held !== null && this.busy === null && !this.gone) {
       const bytes = this.held;
-      const head = readRequestHead(bytes, 0);
+      const head = readRequestHead(bytes);
       if (head === 'partial') {
         const now = performance.now();
         if (this.headSince === 0) this.headSince = now;

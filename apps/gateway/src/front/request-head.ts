@@ -26,7 +26,7 @@ export interface RequestHead {
 }
 
 /**
- * Reads one request head from `buf` at `start`, for the fast path only.
+ * Reads one request head from the start of `buf`, for the fast path only.
  *
  * It accepts a strict subset of HTTP/1.1 (RFC 9112) on purpose: a bodiless
  * method, no Content-Length, Transfer-Encoding, Upgrade or Expect, each header
@@ -37,11 +37,11 @@ export interface RequestHead {
  * own parser, which answers or refuses it as it always did; `'partial'` means
  * the head is not all here yet.
  */
-export function readRequestHead(buf: Buffer, start: number): RequestHead | 'partial' | null {
-  const at = buf.indexOf(HEAD_END, start);
-  if (at < 0) return buf.length - start >= MAX_HEAD_BYTES ? null : 'partial';
-  if (at - start > MAX_HEAD_BYTES) return null;
-  const head = buf.toString('latin1', start, at);
+export function readRequestHead(buf: Buffer): RequestHead | 'partial' | null {
+  const at = buf.indexOf(HEAD_END);
+  if (at < 0) return buf.length >= MAX_HEAD_BYTES ? null : 'partial';
+  if (at > MAX_HEAD_BYTES) return null;
+  const head = buf.toString('latin1', 0, at);
   let eol = head.indexOf('\r\n');
   const line = REQUEST_LINE.exec(eol < 0 ? head : head.slice(0, eol));
   if (!line) return null;
