@@ -6,6 +6,7 @@
 // Knobs: BENCH_LATENCY_SECONDS (60), BENCH_TRANSCODE_SECONDS (20), BENCH_ORIGIN_SECONDS (10),
 // BENCH_CONNECTIONS (32), BENCH_ORIGIN_ROUNDS (3), BENCH_ONLY=origin (just item 4),
 // BENCH_CPU_PROF=<dir> (CPU profile of the Neon process). Results go to bench/results/live-<time>.json.
+// Layout: shared helpers, then one section per item (each headed `// ── n.`), then main(), which runs them in order.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -141,6 +142,8 @@ function startSource(targets: string[]) {
   return { child, sentAt: (frame: number) => t0 + (frame * 1000) / FPS, t0: () => t0 };
 }
 
+// ── 1. Glass-to-glass latency: hls.js in Chromium; the frame on screen against the frame being sent.
+
 async function playlistReady(url: string): Promise<void> {
   await waitFor(
     async () => {
@@ -224,6 +227,8 @@ async function glassToGlass(
   }
 }
 
+// ── 2. Part availability: when the playlist first lists the part that holds a frame.
+
 /** The (msn, part) a client asks for next: the one after the last part listed. */
 function nextPart(playlist: string): { msn: number; part: number } {
   let msn = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(playlist)?.[1] ?? 0);
@@ -271,6 +276,8 @@ async function availability(base: string, seconds: number, sentAt: (frame: numbe
   }
   return { partListedAfterFrameSentSeconds: stats(partDelays) };
 }
+
+// ── 3. Transcoding CPU: the whole ladder in one ffmpeg against one ffmpeg per rung.
 
 /** CPU-seconds (user + system) of reaped children of this process, from /proc/self/stat. */
 function childCpuSeconds(): number {
@@ -363,6 +370,8 @@ async function transcoding(dir: string) {
   };
 }
 
+// ── 1. (cont.) The page the browser loads for item 1.
+
 /** The player page on a loopback origin of its own. */
 async function servePage(): Promise<{ url: string; close: () => void }> {
   const html = `<!doctype html><html><body><script>${readFileSync(HLS_JS, 'utf8')}</script><script>${playerScript}</script></body></html>`;
@@ -374,6 +383,8 @@ async function servePage(): Promise<{ url: string; close: () => void }> {
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}/`, close: () => server.close() };
 }
+
+// ── 4. Origin throughput: one ~75 KB part, from Neon's origin and from nginx.
 
 /** The part nearest ~75 KB of the source rendition, once the ladder has drained (source stopped). */
 async function pickPart(base: string): Promise<{ uri: string; body: Buffer }> {
@@ -515,6 +526,8 @@ async function transcodingIn(work: string) {
 async function pin(pid: number, cpuList: string): Promise<void> {
   await run('taskset', ['-a', '-p', '-c', cpuList, String(pid)]);
 }
+
+// ── Main: starts what the items need, runs items 1–4 in order, prints and saves the figures.
 
 async function main(): Promise<void> {
   const results: Record<string, unknown> = {
