@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { FrontDoor } from '../src/front/front-door.js';
 import { readRequestHead, type RequestHead } from '../src/front/request-head.js';
 import {
   makeKeys,
@@ -430,5 +431,105 @@ describe('the front door in front of the gateway', () => {
     // The keep-alive timeout is 72 s: closing must not wait for it.
     assert.ok(performance.now() - started < 5000);
     await upstream.close();
+  });
+});
+
+describe('the front door’s own limits', () => {
+  let server: Server;
+  let url = '';
+  /** Requests the door's handler was given, by target. */
+  const handled: string[] = [];
+  /** Requests node's server answered instead. */
+  const toNode: string[] = [];
+
+  before(async () => {
+    server = createServer((req, res) => {
+      toNode.push(req.url!);
+      res.end('node');
+    });
+    // Short, so the test can outwait it; node requires requestTimeout >= headersTimeout.
+    server.headersTimeout = 300;
+    server.requestTimeout = 300;
+    new FrontDoor(server, {
+      handle(req, res) {
+        handled.push(req.url);
+        res.writeHead(200, ['content-type', 'text/plain', 'content-length', '4']);
+        res.end(Buffer.from('door'));
+        return true;
+      },
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  test('a head still arriving after the headers timeout gets 408 and the connection ends', async () => {
+    const socket = await open(url);
+    const read = answers(socket, 1);
+    socket.write('GET /slow HTTP/1.1\r\nHost: neon.test\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    socket.write('X-Later: 1\r\n');
+    socket.write('\r\n');
+    const { answers: got } = await read;
+    assert.equal(got[0]?.status, 408);
+    assert.equal(got[0]?.headers.connection, 'close');
+    const closed = await new Promise<boolean>((resolve) => {
+      if (socket.readableEnded) resolve(true);
+      socket.once('end', () => resolve(true));
+      setTimeout(() => resolve(false), 2000);
+    });
+    assert.ok(closed, 'the door ended the connection');
+    assert.ok(!handled.includes('/slow') && !toNode.includes('/slow'));
+    socket.destroy();
+  });
+
+  test('a client that falls silent mid-head gets 408 once the headers timeout passes', async () => {
+    const socket = await open(url);
+    const read = answers(socket, 1);
+    const sent = performance.now();
+    socket.write('GET /silent HTTP/1.1\r\nHost: neon.test\r\n');
+    const { answers: got } = await read;
+    assert.equal(got[0]?.status, 408);
+    assert.ok(performance.now() - sent >= 250, 'not before the timeout');
+    assert.ok(!handled.includes('/silent') && !toNode.includes('/silent'));
+    socket.destroy();
+  });
+
+  test('a head completed within the timeout is answered', async () => {
+    const socket = await open(url);
+    const read = answers(socket, 1);
+    socket.write('GET /split HTTP/1.1\r\nHost: neon.test\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.write('\r\n');
+    const { answers: got } = await read;
+    assert.equal(got[0]?.status, 200);
+    assert.equal(got[0]?.body, 'door');
+    socket.destroy();
+  });
+
+  test('after Connection: close, what the client still sends is not read as a request', async () => {
+    // Half-open, as a client that keeps writing after the server's FIN would be.
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const { hostname, port } = new URL(url);
+      const s = connect({ host: hostname, port: Number(port), allowHalfOpen: true }, () =>
+        resolve(s),
+      );
+      s.once('error', reject);
+    });
+    const ended = new Promise<void>((resolve) => socket.once('end', resolve));
+    let bytes = '';
+    socket.on('data', (d: Buffer) => (bytes += d.toString('latin1')));
+    socket.write('GET /last HTTP/1.1\r\nHost: neon.test\r\nConnection: close\r\n\r\n');
+    await ended;
+    socket.write('GET /after-close HTTP/1.1\r\nHost: neon.test\r\n\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(bytes.match(/HTTP\/1\.1 /g)?.length, 1, 'one answer only');
+    assert.match(bytes, /connection: close/i);
+    assert.ok(handled.includes('/last'));
+    assert.ok(!handled.includes('/after-close') && !toNode.includes('/after-close'));
+    socket.destroy();
   });
 });

@@ -134,7 +134,9 @@ class DoorConnection implements AnswerSink {
 
   private readonly onTimeout = (): void => {
     // An answer in progress is the upstream's to time out (a held-open stream may idle for long).
-    if (this.busy === null) this.socket.destroy();
+    if (this.busy !== null) return;
+    if (this.headSince !== 0 && !this.gone) this.close(REQUEST_TIMEOUT);
+    else this.socket.destroy();
   };
 
   private readonly onEnd = (): void => {
@@ -153,13 +155,21 @@ class DoorConnection implements AnswerSink {
     while (this.held !== null && this.busy === null && !this.gone) {
       const bytes = this.held;
       const head = readRequestHead(bytes);
+      if (this.headSince !== 0 && performance.now() - this.headSince > this.door.headersTimeoutMs)
+        // Too slow, whether or not these bytes complete it (a slowloris finishes eventually).
+        return this.close(REQUEST_TIMEOUT);
       if (head === 'partial') {
-        const now = performance.now();
-        if (this.headSince === 0) this.headSince = now;
-        else if (now - this.headSince > this.door.headersTimeoutMs) this.close(REQUEST_TIMEOUT);
+        if (this.headSince === 0) {
+          this.headSince = performance.now();
+          // A client that falls silent mid-head hears the same 408 when the timeout passes.
+          this.socket.setTimeout(this.door.headersTimeoutMs);
+        }
         return;
       }
-      this.headSince = 0;
+      if (this.headSince !== 0) {
+        this.headSince = 0;
+        this.socket.setTimeout(this.door.keepAliveTimeoutMs);
+      }
       if (head === null || this.door.isClosing) return this.leave(bytes);
       const res = new DoorResponse(this, head.method === 'HEAD', head.keepAlive);
       const req: DoorRequest = {
