@@ -174,34 +174,46 @@ export function checkClaims(
 }
 
 /**
- * Verified access tokens, by the token itself. (Hashing the key would cost
- * more than the lookup it guards, and keep nothing safer: this process holds
- * the internal secret, which asserts any identity, already.) Entries leave when their token expires or, when full, oldest first: a hit
- * does not reorder (that would cost a delete and an insert on the hot path),
- * and every entry is at most 15 minutes old anyway.
+ * Characters of a token's end that key the cache: the last 256 bits of its
+ * signature. A whole token (some 700 characters, a new string on every
+ * request) would be hashed character by character on each lookup; the entry
+ * still holds the whole token, and a hit must equal it.
+ */
+const KEY_CHARS = 43;
+
+/**
+ * Verified access tokens. (Hashing the token would cost more than the
+ * lookup it guards, and keep nothing safer: this process holds the internal
+ * secret, which asserts any identity, already.) Entries leave when their
+ * token expires or, when full, oldest first: a hit does not reorder (that
+ * would cost a delete and an insert on the hot path), and every entry is at
+ * most 15 minutes old anyway.
  */
 export class TokenCache {
-  private readonly entries = new Map<string, VerifiedToken>();
+  private readonly entries = new Map<string, { token: string; verified: VerifiedToken }>();
 
   constructor(
     private readonly capacity: number,
     private readonly leewaySeconds: number,
   ) {}
 
-  get(key: string, now = Date.now() / 1000): VerifiedToken | undefined {
+  get(token: string, now = Date.now() / 1000): VerifiedToken | undefined {
+    const key = token.slice(-KEY_CHARS);
     const hit = this.entries.get(key);
-    if (hit === undefined) return undefined;
-    if (hit.exp <= now - this.leewaySeconds) {
+    if (hit === undefined || hit.token !== token) return undefined;
+    if (hit.verified.exp <= now - this.leewaySeconds) {
       this.entries.delete(key);
       return undefined;
     }
-    return hit;
+    return hit.verified;
   }
 
-  set(key: string, value: VerifiedToken): void {
+  set(token: string, verified: VerifiedToken): void {
     if (this.capacity === 0) return;
+    const key = token.slice(-KEY_CHARS);
+    // Another token with the same tail (a forgery, or chance) takes the slot: the next lookup of either verifies anew.
     this.entries.delete(key);
-    this.entries.set(key, value);
+    this.entries.set(key, { token, verified });
     if (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
