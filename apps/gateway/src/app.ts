@@ -25,7 +25,7 @@ import {
 import type { Subscription } from '@neon/bus';
 import type { Platform, Service, ServiceModule } from '@neon/platform';
 import { gatewaySpec, type GatewayConfig } from './config.js';
-import { API_SURFACE, createAdmission } from './auth/admission.js';
+import { API_SURFACE, createAdmission, type Admission } from './auth/admission.js';
 import { JwksCache } from './auth/jwks.js';
 import { Revocations } from './auth/revocations.js';
 import { memoryTicketStore, redisTicketStore } from './auth/ticket-store.js';
@@ -334,7 +334,7 @@ export async function buildApp(
     handle(req, res) {
       const route = fastRoute(req.method, req.url);
       if (!route) return false;
-      void fastRequest(req, res, route);
+      fastRequest(req, res, route);
       return true;
     },
   });
@@ -353,16 +353,16 @@ export async function buildApp(
     const route = fastRoute(method, req.url!);
     if (!route) return false;
     const head = { method, url: req.url!, headers, socket: req.socket };
-    void fastRequest(head, new NodeResponse(res), route);
+    fastRequest(head, new NodeResponse(res), route);
     return true;
   }
   server.setFront(front);
 
-  async function fastRequest(
+  function fastRequest(
     { method, url, headers, socket }: FastHead,
     res: FastResponse,
     { path, service }: FastRoute,
-  ): Promise<void> {
+  ): void {
     const started = performance.now();
     const peer = socket.remoteAddress ?? '';
     const ip = clientIp(headers, socket, peer);
@@ -377,13 +377,28 @@ export async function buildApp(
       path,
       service,
       requestId,
-      // Set by the admission below.
+      // Set by the admission.
       identity: {},
       own: [],
       started,
     };
+    let admission: Admission | Promise<Admission>;
     try {
-      const admission = await admit(request, path, ip, log);
+      admission = admit(request, path, ip, log);
+    } catch (err) {
+      return fastFailed(request, err);
+    }
+    if (admission instanceof Promise)
+      admission.then(
+        (a) => fastAdmitted(request, a),
+        (err: unknown) => fastFailed(request, err),
+      );
+    else fastAdmitted(request, admission);
+  }
+
+  function fastAdmitted(request: FastRequest, admission: Admission): void {
+    const { res, requestId, headers } = request;
+    try {
       if (admission.kind === 'problem') {
         writeProblem(res, admission.code, requestId, admission.detail, [
           ...Object.entries(admission.headers).flat(),
@@ -397,12 +412,17 @@ export async function buildApp(
       request.own = admission.own;
       fastProxy(request, fastOptions);
     } catch (err) {
-      logger.error({ err, requestId }, 'unhandled error');
-      if (!res.headersSent)
-        writeProblem(res, 'INTERNAL', requestId, undefined, decoration(headers.origin).headers);
-      else res.destroy();
-      recordFast(request, 500);
+      fastFailed(request, err);
     }
+  }
+
+  function fastFailed(request: FastRequest, err: unknown): void {
+    const { res, requestId, headers } = request;
+    logger.error({ err, requestId }, 'unhandled error');
+    if (!res.headersSent)
+      writeProblem(res, 'INTERNAL', requestId, undefined, decoration(headers.origin).headers);
+    else res.destroy();
+    recordFast(request, 500);
   }
 
   await server.register(async (scope) => {

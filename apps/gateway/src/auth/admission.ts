@@ -48,12 +48,18 @@ export interface AdmittedRequest {
   headers: IncomingHttpHeaders;
 }
 
+/** The decision: synchronous unless a limiter in Redis or a JWKS fetch had to be awaited. */
 export type Admit = (
   req: AdmittedRequest,
   path: string,
   ip: string,
   log: Pick<Logger, 'info'>,
-) => Promise<Admission>;
+) => Admission | Promise<Admission>;
+
+/** `fn(value)`, after `value` when it is a promise: the common case stays off the microtask queue. */
+function after<T, R>(value: T | Promise<T>, fn: (v: T) => R | Promise<R>): R | Promise<R> {
+  return value instanceof Promise ? value.then(fn) : fn(value);
+}
 
 function pushRateHeaders(out: string[], d: RateDecision): void {
   out.push(
@@ -97,13 +103,22 @@ export function createAdmission(deps: AdmissionDeps): Admit {
   const { verifier, tokenCache, revocations, accessRules, authLimiter, apiLimiter, logger } = deps;
   const anonymous = { [ClientHeaders.internalToken]: deps.internalSecret };
 
-  /** Counts a hit; a Redis outage lets traffic through rather than take the site down. */
-  async function limit(limiter: RateLimiter, key: string): Promise<RateDecision | null> {
+  /** A Redis outage lets traffic through rather than take the site down. */
+  function limiterFailed(err: unknown): null {
+    logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'rate limiter failed');
+    return null;
+  }
+
+  /** Counts a hit: null when the limiter failed. */
+  function limit(
+    limiter: RateLimiter,
+    key: string,
+  ): RateDecision | null | Promise<RateDecision | null> {
     try {
-      return await limiter.hit(key);
+      const d = limiter.hit(key);
+      return d instanceof Promise ? d.catch(limiterFailed) : d;
     } catch (err) {
-      logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'rate limiter failed');
-      return null;
+      return limiterFailed(err);
     }
   }
 
@@ -138,26 +153,41 @@ export function createAdmission(deps: AdmissionDeps): Admit {
     });
   }
 
-  return async function admit(req, path, ip, log) {
-    const own: string[] = [];
-    if (req.method === 'POST' && AUTH_LIMITED.has(path)) {
-      // Per endpoint: a login brute force must not also lock the victim out of refreshing.
-      const d = await limit(authLimiter, `${path}:${ip}`);
-      if (d) {
-        if (!d.allowed) return rateLimited(d, 'Too many attempts; try again later.');
-        pushRateHeaders(own, d);
-      }
-    }
+  function tokenProblem(err: unknown, log: Pick<Logger, 'info'>): Admission {
+    if (!(err instanceof TokenError)) throw err;
+    log.info({ reason: err.reason }, 'access token rejected');
+    return invalidToken('The access token is not valid.', err.code);
+  }
 
-    let client: VerifiedToken | null;
+  /** The caller's token, then what it may do. */
+  function identify(
+    req: AdmittedRequest,
+    path: string,
+    ip: string,
+    own: string[],
+    log: Pick<Logger, 'info'>,
+  ): Admission | Promise<Admission> {
+    let auth: VerifiedToken | null | Promise<VerifiedToken>;
     try {
-      const auth = authenticate(req.headers.authorization);
-      client = auth instanceof Promise ? await auth : auth;
+      auth = authenticate(req.headers.authorization);
     } catch (err) {
-      if (!(err instanceof TokenError)) throw err;
-      log.info({ reason: err.reason }, 'access token rejected');
-      return invalidToken('The access token is not valid.', err.code);
+      return tokenProblem(err, log);
     }
+    if (auth instanceof Promise)
+      return auth.then(
+        (client) => authorize(client, path, ip, own, log),
+        (err: unknown) => tokenProblem(err, log),
+      );
+    return authorize(auth, path, ip, own, log);
+  }
+
+  function authorize(
+    client: VerifiedToken | null,
+    path: string,
+    ip: string,
+    own: string[],
+    log: Pick<Logger, 'info'>,
+  ): Admission | Promise<Admission> {
     if (client && revocations.revoked(client.sub, client.iat)) {
       log.info({ reason: 'revoked' }, 'access token rejected');
       return invalidToken('The access token was revoked.');
@@ -180,13 +210,33 @@ export function createAdmission(deps: AdmissionDeps): Admit {
         };
     }
 
-    if (apiLimiter && API_SURFACE.test(path)) {
-      const d = await limit(apiLimiter, client ? `u:${client.sub}` : `ip:${ip}`);
+    const admitted: Admission = {
+      kind: 'proxy',
+      client,
+      identity: client ? identityOf(client) : anonymous,
+      own,
+    };
+    if (!apiLimiter || !API_SURFACE.test(path)) return admitted;
+    return after(limit(apiLimiter, client ? `u:${client.sub}` : `ip:${ip}`), (d) => {
       if (d) {
         if (!d.allowed) return rateLimited(d, 'Too many requests; slow down.');
         pushRateHeaders(own, d);
       }
-    }
-    return { kind: 'proxy', client, identity: client ? identityOf(client) : anonymous, own };
+      return admitted;
+    });
+  }
+
+  return function admit(req, path, ip, log) {
+    const own: string[] = [];
+    if (req.method === 'POST' && AUTH_LIMITED.has(path))
+      // Per endpoint: a login brute force must not also lock the victim out of refreshing.
+      return after(limit(authLimiter, `${path}:${ip}`), (d) => {
+        if (d) {
+          if (!d.allowed) return rateLimited(d, 'Too many attempts; try again later.');
+          pushRateHeaders(own, d);
+        }
+        return identify(req, path, ip, own, log);
+      });
+    return identify(req, path, ip, own, log);
   };
 }

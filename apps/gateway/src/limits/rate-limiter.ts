@@ -8,9 +8,12 @@ export interface RateDecision {
   resetSeconds: number;
 }
 
-/** Fixed-window counters: `hit(key)` counts one request against `limit` per `windowSeconds`. */
+/**
+ * Fixed-window counters: `hit(key)` counts one request against `limit` per
+ * `windowSeconds`; synchronous when the counters are in this process.
+ */
 export interface RateLimiter {
-  hit(key: string): Promise<RateDecision>;
+  hit(key: string): RateDecision | Promise<RateDecision>;
   close?(): void;
 }
 
@@ -36,7 +39,7 @@ export function memoryRateLimiter(limit: number, windowSeconds: number): RateLim
   );
   sweep.unref();
   return {
-    async hit(key) {
+    hit(key) {
       const now = Date.now();
       let c = counters.get(key);
       if (!c || c.resetAt <= now) {
