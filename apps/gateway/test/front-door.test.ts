@@ -84,10 +84,10 @@ function answers(
   });
 }
 
-function open(url: string): Promise<Socket> {
+function open(url: string, allowHalfOpen = false): Promise<Socket> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const s = connect({ host: hostname, port: Number(port) }, () => resolve(s));
+    const s = connect({ host: hostname, port: Number(port), allowHalfOpen }, () => resolve(s));
     s.once('error', reject);
   });
 }
@@ -512,13 +512,7 @@ describe('the front door’s own limits', () => {
 
   test('after Connection: close, what the client still sends is not read as a request', async () => {
     // Half-open, as a client that keeps writing after the server's FIN would be.
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const { hostname, port } = new URL(url);
-      const s = connect({ host: hostname, port: Number(port), allowHalfOpen: true }, () =>
-        resolve(s),
-      );
-      s.once('error', reject);
-    });
+    const socket = await open(url, true);
     const ended = new Promise<void>((resolve) => socket.once('end', resolve));
     let bytes = '';
     socket.on('data', (d: Buffer) => (bytes += d.toString('latin1')));
