@@ -39,7 +39,7 @@ async function scripted(answer: Answer): Promise<Scripted> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
-  return {
+  const scripted: Scripted = {
     port,
     get connections() {
       return state.connections;
@@ -51,7 +51,12 @@ async function scripted(answer: Answer): Promise<Scripted> {
         server.close(() => r());
       }),
   };
+  // A failed assertion skips a test's own close: the file must still end.
+  opened.push(scripted);
+  return scripted;
 }
+const opened: Scripted[] = [];
+after(() => Promise.all(opened.map((s) => s.close())));
 
 interface Result {
   status: number;
@@ -186,6 +191,44 @@ describe('the gateway upstream client (HTTP/1.1)', () => {
     assert.equal((await call(pool, '/204')).status, 204);
     assert.equal((await call(pool, '/304')).status, 304);
     assert.equal(up.connections, 1);
+    await up.close();
+  });
+
+  test('body pieces a handler keeps stay intact while later reads arrive, on two connections at once', async () => {
+    // Every byte differs from its neighbours, so a piece overwritten by a later read shows.
+    const body = (seed: number) =>
+      Buffer.from(Array.from({ length: 200_000 }, (_, i) => 97 + ((i * 7 + seed) % 26)));
+    const up = await scripted((s, head) => {
+      const b = body(head.includes('/one') ? 1 : 2);
+      s.write(`HTTP/1.1 200 OK\r\ncontent-length: ${b.length}\r\n\r\n`);
+      let at = 0;
+      const tick = () => {
+        if (at < b.length) s.write(b.subarray(at, (at += 9000)), () => setImmediate(tick));
+      };
+      tick();
+    });
+    const pool = poolFor(up.port);
+    const keep = (path: string) =>
+      new Promise<Buffer>((resolve, reject) => {
+        const pieces: Buffer[] = [];
+        pool.request(
+          `GET ${path} HTTP/1.1\r\nhost: t\r\n\r\n`,
+          {
+            onHead() {},
+            onData(chunk) {
+              pieces.push(chunk);
+              return true;
+            },
+            onEnd: () => resolve(Buffer.concat(pieces)),
+            onError: reject,
+          },
+          false,
+          5000,
+        );
+      });
+    const [one, two] = await Promise.all([keep('/one'), keep('/two')]);
+    assert.ok(one.equals(body(1)), 'first body intact');
+    assert.ok(two.equals(body(2)), 'second body intact');
     await up.close();
   });
 

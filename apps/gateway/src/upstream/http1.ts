@@ -7,7 +7,10 @@ import { connect, type Socket } from 'node:net';
 export interface ExchangeHandler {
   /** The status line and headers are in. */
   onHead(status: number, headers: string[], hasBody: boolean): void;
-  /** Returns false to pause the upstream until `resume()` is called. */
+  /**
+   * A piece of the body, the handler's to keep. Returns false to pause the
+   * upstream until `resume()` is called.
+   */
   onData(chunk: Buffer): boolean;
   onEnd(): void;
   /**
@@ -41,6 +44,13 @@ const HEAD_END = Buffer.from('\r\n\r\n');
  * gateway writes on to its client. Checked once over the whole head.
  */
 const UNSAFE_HEAD = /[^\t\r\n\x20-\x7e\x80-\xff]|\r(?!\n)|(?<!\r)\n/;
+
+/**
+ * The one buffer every upstream connection reads into (node's `onread`): a
+ * read is handled before the next one starts, so nothing allocates per read.
+ * What outlives the read (a partial head, body bytes) is copied out of it.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 const enum Body {
   None,
@@ -79,11 +89,22 @@ class Connection {
     port: number,
     host: string,
   ) {
-    this.socket = connect({ port, host, noDelay: true });
+    this.socket = connect({
+      port,
+      host,
+      noDelay: true,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (n) => {
+          this.data(READ_BUFFER.subarray(0, n));
+          // Pausing is the parser's own call (backpressure), never the read's.
+          return true;
+        },
+      },
+    });
     this.socket.once('connect', () => {
       this.connected = true;
     });
-    this.socket.on('data', (d: Buffer) => this.data(d));
     this.socket.on('end', () => this.closed(null));
     this.socket.on('close', () => this.closed(null));
     this.socket.on('error', (err: NodeJS.ErrnoException) => this.closed(err));
@@ -176,7 +197,7 @@ class Connection {
       const end = b.indexOf(HEAD_END);
       if (end < 0) {
         if (b.length > MAX_HEAD) return this.fail('response head too large');
-        this.pending = b;
+        this.pending = Buffer.from(b);
         return;
       }
       if (!this.parseHead(b.toString('latin1', 0, end))) return;
@@ -266,13 +287,13 @@ class Connection {
         if (b.length === 0) return;
         if (b.length > this.remaining) return this.fail('more body than content-length');
         this.remaining -= b.length;
-        const more = this.handler!.onData(b);
+        const more = this.handler!.onData(Buffer.from(b));
         if (this.remaining === 0) return this.finish();
         if (!more) this.socket.pause();
         return;
       }
       case Body.UntilClose:
-        if (b.length > 0 && !this.handler!.onData(b)) this.socket.pause();
+        if (b.length > 0 && !this.handler!.onData(Buffer.from(b))) this.socket.pause();
         return;
       case Body.Chunked:
         return this.chunked(b);
@@ -291,7 +312,7 @@ class Connection {
         const eol = b.indexOf(CRLF);
         if (eol < 0) {
           if (b.length > 4096) return this.fail('chunk line too long');
-          this.pending = b;
+          this.pending = Buffer.from(b);
           break;
         }
         const line = b.toString('latin1', 0, eol);
@@ -307,14 +328,14 @@ class Connection {
         this.chunk = this.remaining === 0 ? Chunk.Trailers : Chunk.Data;
       } else if (this.chunk === Chunk.Data) {
         const take = Math.min(this.remaining, b.length);
-        more = this.handler!.onData(b.subarray(0, take)) && more;
+        more = this.handler!.onData(Buffer.from(b.subarray(0, take))) && more;
         if (!this.handler) return;
         this.remaining -= take;
         b = b.subarray(take);
         if (this.remaining === 0) this.chunk = Chunk.DataEnd;
       } else {
         if (b.length < 2) {
-          this.pending = b;
+          this.pending = Buffer.from(b);
           break;
         }
         if (b[0] !== 0x0d || b[1] !== 0x0a) return this.fail('chunk without CRLF');
