@@ -3,6 +3,7 @@ import { adminCommands, identitySpec } from '@neon/identity';
 import { openDb } from '@neon/db';
 import { ConfigError, createLogger, isAppError, loadConfig } from '@neon/kit';
 import { platformSpec } from '@neon/platform';
+import { withLocalPublicUrl } from './public-url.js';
 
 // `npm run neon -- <command>`: operations on the same database the server uses.
 const USAGE = `Usage:
@@ -45,8 +46,9 @@ if (group !== 'admin' || (command !== 'create' && command !== 'grant') || !usern
 let base;
 let identity;
 try {
-  base = loadConfig(platformSpec, process.env);
-  identity = loadConfig(identitySpec, process.env);
+  const env = withLocalPublicUrl(process.env);
+  base = loadConfig(platformSpec, env);
+  identity = loadConfig(identitySpec, env);
 } catch (err) {
   process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
   process.exit(1);

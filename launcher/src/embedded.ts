@@ -14,6 +14,7 @@ import {
   type ServiceModule,
 } from '@neon/platform';
 import type { TSchema } from 'typebox';
+import { withLocalPublicUrl } from './public-url.js';
 
 interface Upstream {
   variable: string;
@@ -59,7 +60,8 @@ export interface Embedded {
  * database, one bus), each on a loopback port of its own, behind the gateway.
  * Configuration errors surface before anything opens.
  */
-export async function startEmbedded(source: NodeJS.ProcessEnv, logger?: Logger): Promise<Embedded> {
+export async function startEmbedded(given: NodeJS.ProcessEnv, logger?: Logger): Promise<Embedded> {
+  const source = withLocalPublicUrl(given);
   const base = loadConfig(platformSpec, source);
   const builders = upstreams.map((u) => ({ variable: u.variable, build: u.prepare(source) }));
   const gatewayConfig = loadConfig(gatewayService.spec, source);

@@ -95,6 +95,44 @@ describe('the embedded shape (npm start)', () => {
     }
   });
 
+  it('without PUBLIC_URL, is reached where its gateway listens: token issuer and CORS follow GATEWAY_PORT', async () => {
+    const port = await freePort();
+    const neon = await startEmbedded({ ...quiet, DATA_DIR: dataDir, GATEWAY_PORT: String(port) });
+    const origin = `http://localhost:${port}`;
+    const at = `http://127.0.0.1:${port}`;
+    try {
+      assert.equal(neon.url, origin);
+      const preflight = await fetch(`${at}/api/v1/me`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'GET' },
+      });
+      assert.equal(preflight.status, 204);
+      assert.equal(preflight.headers.get('access-control-allow-origin'), origin);
+      const registered = await fetch(`${at}/api/v1/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          username: 'port_follower',
+          email: 'port@example.test',
+          password: 'another unusual passphrase',
+        }),
+      });
+      assert.equal(registered.status, 201);
+      const { accessToken } = (await registered.json()) as { accessToken: string };
+      const claims = JSON.parse(
+        Buffer.from(accessToken.split('.')[1]!, 'base64url').toString('utf8'),
+      ) as { iss: string };
+      assert.equal(claims.iss, origin);
+      // The gateway accepts what it issued under that name.
+      const me = await fetch(`${at}/api/v1/me`, {
+        headers: { authorization: `Bearer ${accessToken}` },
+      });
+      assert.equal(me.status, 200);
+    } finally {
+      await neon.close();
+    }
+  });
+
   it('refuses a bad config value, naming the variable, with a non-zero exit', async () => {
     const neon = startNeon({ ...quiet, DATA_DIR: dataDir, GATEWAY_PORT: 'abc' });
     const { code } = await new Promise<{ code: number | null }>((resolve) =>
