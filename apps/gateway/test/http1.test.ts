@@ -291,6 +291,11 @@ describe('the gateway upstream client (HTTP/1.1)', () => {
       'HTTP/1.1 200 OK\r\nx-a: 1\nset-cookie: x=1\r\ncontent-length: 0\r\n\r\n',
       'HTTP/1.1 200 OK\r\nx-a: 1\rset-cookie: x=1\r\ncontent-length: 0\r\n\r\n',
       'HTTP/1.1 200 OK\r\nx-a: 1\x00\r\ncontent-length: 0\r\n\r\n',
+      // A name that is not a token (RFC 9110 §5.1): a space, a separator, nothing.
+      'HTTP/1.1 200 OK\r\nx a: 1\r\ncontent-length: 0\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nx-a : 1\r\ncontent-length: 0\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nx(a): 1\r\ncontent-length: 0\r\n\r\n',
+      'HTTP/1.1 200 OK\r\n: 1\r\ncontent-length: 0\r\n\r\n',
     ]) {
       const up = await scripted((s) => s.write(wire));
       const r = await call(poolFor(up.port));

@@ -44,6 +44,8 @@ const HEAD_END = Buffer.from('\r\n\r\n');
  * gateway writes on to its client. Checked once over the whole head.
  */
 const UNSAFE_HEAD = /[^\t\r\n\x20-\x7e\x80-\xff]|\r(?!\n)|(?<!\r)\n/;
+/** A field name (RFC 9110 §5.1), lower-cased: what node's own parser accepts, no white space before the colon. */
+const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 
 /**
  * The one buffer every upstream connection reads into (node's `onread`): a
@@ -244,6 +246,10 @@ class Connection {
         return false;
       }
       const name = text.slice(at, colon).toLowerCase();
+      if (!FIELD_NAME.test(name)) {
+        this.fail('bad header name');
+        return false;
+      }
       const value = text.slice(colon + 1, next).trim();
       at = next + 2;
       if (name === 'content-length') {
