@@ -13,7 +13,8 @@ export interface DeliveryContext {
 }
 
 export type Handler<T extends EventType> = (
-  event: EventOf<T>,
+  /** One of the subscribed types: `event.type` tells which, and narrows `data`. */
+  event: { [K in T]: EventOf<K> }[T],
   ctx: DeliveryContext,
 ) => Promise<void>;
 
