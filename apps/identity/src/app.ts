@@ -4,7 +4,7 @@ import { migrate, type Db } from '@neon/db';
 import { AppError, type Logger } from '@neon/kit';
 import { serviceServer, type Platform, type Service, type ServiceModule } from '@neon/platform';
 import { adminRoutes } from './admin/admin.routes.js';
-import { AdminService } from './admin/admin.service.js';
+import { AdminService, enqueueRolesChanged } from './admin/admin.service.js';
 import { writeAudit } from './admin/audit.repository.js';
 import { authRoutes } from './auth/auth.routes.js';
 import { AuthService } from './auth/auth.service.js';
@@ -158,7 +158,8 @@ export async function adminCommands(
         const user = await users.findByUsername(q, username);
         if (!user) throw new Error(`no user is named ${username}`);
         if (user.is_admin) return { id: user.id, username: user.username, changed: false };
-        await users.setAdmin(q, user.id, true);
+        const granted = await users.setAdmin(q, user.id, true);
+        if (granted) await enqueueRolesChanged(q, granted);
         await writeAudit(q, {
           actor: null,
           action: 'admin.granted',

@@ -298,8 +298,9 @@ for (const variant of variants()) {
       );
     });
 
-    test('grant and revoke admin, with audit entries', async () => {
+    test('grant and revoke admin, with audit entries and a roles event for each', async () => {
       const { session } = await register();
+      const events = await collect(h.bus, ['identity.roles.changed.v1']);
       const grant = await h.app.server.inject({
         method: 'PUT',
         url: `/admin/v1/users/${session.user.id}/admin`,
@@ -332,6 +333,16 @@ for (const variant of variants()) {
       assert.equal(audit.items[0]!.actorId, admin.id);
       assert.equal(audit.items[0]!.actorUsername, admin.username);
       assert.equal(audit.items[0]!.targetUsername, session.user.username);
+      // The gateway and chat hear each change: a token or socket with the old roles is stale.
+      await waitFor(() => events.events.length >= 2, { what: 'roles events' });
+      await events.close();
+      assert.deepEqual(
+        events.events.map((e) => [e.data.userId, (e.data as { roles: string[] }).roles]),
+        [
+          [session.user.id, ['user', 'admin']],
+          [session.user.id, ['user']],
+        ],
+      );
     });
 
     test('a suspended user cannot log in or refresh; unsuspended, they can log in again', async () => {

@@ -1,11 +1,25 @@
 import type { AdminUser, AdminUserList, AuditList } from '@neon/contracts';
-import type { Db } from '@neon/db';
+import type { Db, Queryable } from '@neon/db';
 import { AppError, type Client, type Logger } from '@neon/kit';
 import { revokeUserFamilies } from '../auth/refresh-token.repository.js';
 import { enqueue } from '../outbox/outbox.js';
 import * as users from '../users/user.repository.js';
-import { adminView } from '../users/user-view.js';
+import type { UserRow } from '../users/user.repository.js';
+import { adminView, rolesOf } from '../users/user-view.js';
 import { listAudit, writeAudit } from './audit.repository.js';
+
+/**
+ * Tells the gateway and chat, in the transaction that changed them, the roles
+ * a user holds now: what an earlier token or socket says is stale at once.
+ */
+export async function enqueueRolesChanged(q: Queryable, user: UserRow): Promise<void> {
+  await enqueue(q, 'identity.roles.changed.v1', {
+    userId: user.id,
+    username: user.username,
+    roles: rolesOf(user),
+    changedAt: new Date().toISOString(),
+  });
+}
 
 /** The admin API's rules; every change is written to the audit log in the same transaction. */
 export class AdminService {
@@ -47,7 +61,8 @@ export class AdminService {
       const before = await users.findById(q, targetId);
       if (!before) return null;
       const after = await users.setAdmin(q, targetId, admin);
-      if (before.is_admin !== admin) {
+      if (after && before.is_admin !== admin) {
+        await enqueueRolesChanged(q, after);
         await writeAudit(q, {
           actor,
           action: admin ? 'admin.granted' : 'admin.revoked',

@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import { RoleName } from '../identity.js';
 
 export const identityEvents = {
   'identity.user.registered.v1': Type.Object({
@@ -23,5 +24,15 @@ export const identityEvents = {
   'identity.user.unsuspended.v1': Type.Object({
     userId: Type.String(),
     username: Type.String(),
+  }),
+  /**
+   * The user's platform roles from `changedAt` on: an access token or socket
+   * ticket that still carries other roles is stale, and is refused at once.
+   */
+  'identity.roles.changed.v1': Type.Object({
+    userId: Type.String(),
+    username: Type.String(),
+    roles: Type.Array(RoleName),
+    changedAt: Type.String(),
   }),
 };
