@@ -139,7 +139,7 @@ export async function buildApp(
   const verifier = new TokenVerifier(jwks);
   const tokenCache = new TokenCache(config.GATEWAY_TOKEN_CACHE_SIZE, LEEWAY_SECONDS);
   const revocations = new Revocations(LEEWAY_SECONDS);
-  let suspensions: Subscription | null = null;
+  let revocationEvents: Subscription | null = null;
   const accessRules: VerifyRules = {
     issuer,
     audience: API_AUDIENCE,
@@ -442,7 +442,7 @@ export async function buildApp(
       async redeemTicket(token) {
         try {
           const ticket = await verifier.verify(token, ticketRules);
-          if (!ticket.jti || revocations.revoked(ticket.sub, ticket.iat)) return null;
+          if (!ticket.jti || revocations.revoked(ticket.sub, ticket.iat, ticket.roles)) return null;
           const ttl = Math.ceil(ticket.exp - Date.now() / 1000) + LEEWAY_SECONDS;
           return (await tickets.consume(ticket.jti, ttl)) ? ticket : null;
         } catch (err) {
@@ -459,18 +459,33 @@ export async function buildApp(
     async start() {
       pools.start();
       if (pools.has('identity')) void jwks.refresh();
-      // From one token lifetime back: a restarted gateway still refuses what a recent suspension revoked.
-      suspensions = await platform.bus.subscribe({
-        types: ['identity.user.suspended.v1'],
+      // From one token lifetime back: a restarted gateway still refuses what a recent suspension or role change revoked.
+      revocationEvents = await platform.bus.subscribe({
+        types: ['identity.user.suspended.v1', 'identity.roles.changed.v1'],
         from: new Date(Date.now() - (ACCESS_TOKEN_TTL_SECONDS + LEEWAY_SECONDS) * 1000),
         handler: async (event) => {
-          revocations.revoke(event.data.userId, Date.parse(event.data.suspendedAt));
-          logger.info({ userId: event.data.userId }, 'access tokens revoked for a suspended user');
+          if (event.type === 'identity.user.suspended.v1') {
+            revocations.revoke(event.data.userId, Date.parse(event.data.suspendedAt));
+            logger.info(
+              { userId: event.data.userId },
+              'access tokens revoked for a suspended user',
+            );
+          } else {
+            revocations.rolesChanged(
+              event.data.userId,
+              event.data.roles,
+              Date.parse(event.data.changedAt),
+            );
+            logger.info(
+              { userId: event.data.userId, roles: event.data.roles },
+              'access tokens with other roles revoked',
+            );
+          }
         },
       });
     },
     async close() {
-      await suspensions?.close();
+      await revocationEvents?.close();
       jwks.close();
       await pools.close();
       authLimiter.close?.();

@@ -28,6 +28,21 @@ function b64url(value: unknown): string {
 const openSocket = (url: string, protocols?: string[]) =>
   openTestSocket(url, { firstFrame: true, ...(protocols ? { protocols } : {}) });
 
+/** An event travels the bus: asked until the gateway stops answering 200, not after a fixed wait. */
+function firstRefusal(ask: () => Promise<Response>, what: string): Promise<Response> {
+  return waitFor(
+    async () => {
+      const r = await ask();
+      if (r.status === 200) {
+        await r.body?.cancel();
+        return false;
+      }
+      return r;
+    },
+    { what },
+  );
+}
+
 for (const variant of variants) {
   describe(`gateway with ${variant.name}`, { skip: variant.skip }, () => {
     let keys: Keys;
@@ -213,18 +228,7 @@ for (const variant of variants) {
         username: 'mallory',
         suspendedAt: new Date((now - 1) * 1000).toISOString(),
       });
-      // The event travels the bus: asked until it lands, not after a fixed wait.
-      const res = await waitFor(
-        async () => {
-          const r = await ask(before);
-          if (r.status === 200) {
-            await r.body?.cancel();
-            return false;
-          }
-          return r;
-        },
-        { what: 'the suspension to reach the gateway' },
-      );
+      const res = await firstRefusal(() => ask(before), 'the suspension to reach the gateway');
       assert.equal(res.status, 401);
       const body = await problem(res);
       assert.equal(body.code, 'AUTH_TOKEN_INVALID');
@@ -237,6 +241,59 @@ for (const variant of variants) {
 
       // A socket ticket issued before the suspension no longer opens a socket.
       const ticket = await mintTicket(keys, { sub, username: 'mallory', issuedAt: now - 5 });
+      const refused = await openSocket(
+        `${gw.url.replace('http', 'ws')}/socket/websocket?token=${ticket}&vsn=2.0.0`,
+      );
+      assert.ok(!refused.ok);
+      assert.equal(refused.status, 401);
+    });
+
+    test('a revoked admin role refuses the tokens and tickets that still say admin, not the refreshed ones', async () => {
+      const sub = '0190f000-0000-7000-8000-0000000000ab';
+      const now = Math.floor(Date.now() / 1000);
+      const asAdmin = await mintToken(keys, {
+        sub,
+        username: 'erin',
+        roles: ['user', 'admin'],
+        issuedAt: now - 5,
+      });
+      const otherAdmin = await mintToken(keys, { roles: ['user', 'admin'], issuedAt: now - 5 });
+      const ask = (token: string, path = '/admin/v1/users') =>
+        fetch(`${gw.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      const admitted = await ask(asAdmin);
+      assert.equal(admitted.status, 200);
+      await admitted.body?.cancel();
+
+      await gw.bus.publish('identity.roles.changed.v1', {
+        userId: sub,
+        username: 'erin',
+        roles: ['user'],
+        changedAt: new Date().toISOString(),
+      });
+      const res = await firstRefusal(() => ask(asAdmin), 'the role change to reach the gateway');
+      // Not a 403: the token itself is stale, and a refresh brings one with the roles held now.
+      assert.equal(res.status, 401);
+      assert.equal((await problem(res)).code, 'AUTH_TOKEN_INVALID');
+      assert.equal((await ask(asAdmin, '/api/v1/me')).status, 401);
+
+      // A token minted after the change (in the same second, too) carries ['user'] and passes.
+      const refreshed = await mintToken(keys, { sub, username: 'erin', issuedAt: now });
+      assert.equal((await ask(refreshed, '/api/v1/me')).status, 200);
+      const denied = await ask(refreshed);
+      assert.equal(denied.status, 403);
+      await denied.body?.cancel();
+      // Another admin is untouched.
+      const other = await ask(otherAdmin);
+      assert.equal(other.status, 200);
+      await other.body?.cancel();
+
+      // A ticket minted from the stale token would have made chat treat the socket as an admin's.
+      const ticket = await mintTicket(keys, {
+        sub,
+        username: 'erin',
+        roles: ['user', 'admin'],
+        issuedAt: now,
+      });
       const refused = await openSocket(
         `${gw.url.replace('http', 'ws')}/socket/websocket?token=${ticket}&vsn=2.0.0`,
       );

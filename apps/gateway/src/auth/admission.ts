@@ -188,7 +188,7 @@ export function createAdmission(deps: AdmissionDeps): Admit {
     own: string[],
     log: Pick<Logger, 'info'>,
   ): Admission | Promise<Admission> {
-    if (client && revocations.revoked(client.sub, client.iat)) {
+    if (client && revocations.revoked(client.sub, client.iat, client.roles)) {
       log.info({ reason: 'revoked' }, 'access token rejected');
       return invalidToken('The access token was revoked.');
     }
