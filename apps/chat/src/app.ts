@@ -3,6 +3,7 @@ import { chatSpec, type ChatConfig } from './config.js';
 import { migrations } from './db/migrations/index.js';
 import { MemoryRateLimiter, RedisRateLimiter } from './domain/rate-limit.js';
 import { subscribeProjections } from './events/projections.js';
+import { subscribeSessionEnds } from './events/sessions.js';
 import { ChatService } from './rooms/chat.service.js';
 import { natsFanout, soloFanout, type Fanout } from './rooms/fanout.js';
 import { RoomRegistry } from './rooms/room.js';
@@ -60,7 +61,10 @@ export async function buildApp(platform: Platform, config: ChatConfig): Promise<
     name: 'chat',
     server,
     async start() {
-      subscriptions = await subscribeProjections(platform.bus, platform.db, SCHEMA, repo, chat);
+      subscriptions = [
+        ...(await subscribeProjections(platform.bus, platform.db, SCHEMA, repo, chat)),
+        await subscribeSessionEnds(platform.bus, sockets, logger),
+      ];
     },
     async close() {
       await sockets.close();

@@ -290,6 +290,41 @@ for (const variant of engineVariants()) {
       assert.equal((await push(c, 'shout', { body: 'still here' })).status, 'ok');
     });
 
+    test('a suspension ends the user’s sockets; a role change ends those opened with the old roles', async () => {
+      const erin = { ...newUser('erin'), roles: ['user', 'admin'] as ('user' | 'admin')[] };
+      const dave = newUser('dave');
+      await register(d, erin, dave);
+      const asAdmin = await rawSocket(replica, d.secret, erin);
+      const asUser = await rawSocket(replica, d.secret, { ...erin, roles: ['user'] });
+      const other = await rawSocket(replica, d.secret, dave);
+      const adminClosed = closed(asAdmin);
+      const daveClosed = closed(other);
+
+      await d.bus.publish('identity.roles.changed.v1', {
+        userId: erin.id,
+        username: erin.username,
+        roles: ['user'],
+        changedAt: new Date().toISOString(),
+      });
+      // 4001: the client opens a new socket with a new ticket, which carries the roles held now.
+      assert.equal(await adminClosed, 4001);
+      assert.equal(
+        asUser.readyState,
+        asUser.OPEN,
+        'the socket opened with the current roles stays',
+      );
+      assert.equal(other.readyState, other.OPEN, 'another user is untouched');
+
+      await d.bus.publish('identity.user.suspended.v1', {
+        userId: dave.id,
+        username: dave.username,
+        suspendedAt: new Date().toISOString(),
+      });
+      assert.equal(await daveClosed, 4001);
+      assert.equal(asUser.readyState, asUser.OPEN);
+      asUser.close();
+    });
+
     test('invalid frames get an error reply; oversized frames close with 1009; the server lives on', async () => {
       const ws = await rawSocket(replica, d.secret, bob);
       const reply = nextFrame(ws, (f) => f[3] === 'phx_reply');

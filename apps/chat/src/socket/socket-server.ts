@@ -54,6 +54,9 @@ function textOf(data: RawData): string {
   return Buffer.from(data).toString('utf8');
 }
 
+/** The close code of a socket whose user was suspended or changed roles (an application code). */
+export const SESSION_ENDED = 4001;
+
 class Connection {
   lastSeen = Date.now();
   readonly joins = new Map<string, Joined>();
@@ -262,6 +265,23 @@ export class SocketServer {
       conn.ws.close(1001, 'heartbeat timeout');
       setTimeout(() => conn.ws.terminate(), 2000).unref();
     }
+  }
+
+  /**
+   * Ends the sockets a user opened under an identity that no longer holds
+   * (every one, unless `keep` accepts the roles a socket was opened with),
+   * with 4001 and `session ended`: the client opens a new one with a new
+   * ticket, which says who they are now. Returns how many ended.
+   */
+  endSessions(userId: string, keep: (roles: readonly string[]) => boolean = () => false): number {
+    let ended = 0;
+    for (const conn of this.connections) {
+      if (conn.client?.id !== userId || keep(conn.client.roles)) continue;
+      conn.ws.close(SESSION_ENDED, 'session ended');
+      setTimeout(() => conn.ws.terminate(), 2000).unref();
+      ended++;
+    }
+    return ended;
   }
 
   /**
