@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { adminCommands, identitySpec } from '@neon/identity';
+import { loadConfig } from '@neon/kit';
 import { sleep, syntheticSourceArgs, waitFor } from '@neon/testing';
 import { startEmbedded, type Embedded } from '../../launcher/src/embedded.js';
 import { launchBrowser, newPage, screenshot } from './lib/browser.js';
@@ -284,6 +286,40 @@ describe(
         const csp = errors.filter((e) => /Content Security Policy/i.test(e));
         assert.deepEqual(csp, [], `no CSP violations in the ${who}'s page`);
       }
+    });
+
+    it('7. the viewer is made an admin: their chat reconnects as them, with an admin’s powers, without a reload', async () => {
+      for (const p of [viewer.page, streamer.page]) {
+        await p.goto(`/${STREAMER}`);
+        await p.getByText('Connected').waitFor({ timeout: 15_000 });
+      }
+      const body = `owner speaking ${Date.now()}`;
+      const input = streamer.page.getByLabel('Chat message', { exact: true });
+      await input.fill(body);
+      await input.press('Enter');
+      const seen = viewer.page.locator('.msg', { hasText: body });
+      await seen.waitFor({ timeout: 10_000 });
+      const remove = seen.getByRole('button', { name: `Delete message from ${STREAMER}` });
+      assert.equal(await remove.count(), 0, 'a viewer cannot moderate the room');
+
+      const commands = await adminCommands(
+        neon.platform.db,
+        neon.platform.logger,
+        loadConfig(identitySpec, {}),
+        neon.platform.publicUrl,
+      );
+      assert.equal((await commands.grantAdmin(VIEWER)).changed, true);
+      // Chat ends the socket opened with the old roles; the page's new ticket
+      // needs a refreshed access token (the old one says "user" and is refused).
+      await seen.hover();
+      await remove.waitFor({ timeout: 20_000 });
+      await viewer.page.getByText('Connected').waitFor({ timeout: 15_000 });
+      const reply = `now an admin ${Date.now()}`;
+      const viewerInput = viewer.page.getByLabel('Chat message', { exact: true });
+      await viewerInput.fill(reply);
+      await viewerInput.press('Enter');
+      await streamer.page.locator('.msg', { hasText: reply }).waitFor({ timeout: 10_000 });
+      await viewer.page.getByRole('link', { name: 'Admin' }).first().waitFor({ timeout: 5_000 });
     });
   },
 );

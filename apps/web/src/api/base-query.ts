@@ -63,6 +63,13 @@ function normalise(error: FetchBaseQueryError): ApiError {
 }
 
 /**
+ * Calls whose 401 is about the credentials sent (a wrong password, a dead
+ * refresh token), not the access token: a refresh would not help. A socket
+ * ticket is not one of them: its 401 is a stale access token like any other.
+ */
+const CREDENTIAL_CALL = /^api\/v1\/auth\/(login|register|refresh|logout)\b/;
+
+/**
  * Attaches the in-memory access token; on a 401 refreshes once through the
  * cookie and retries, so a token that expired mid-session is invisible to the
  * user. Errors come out as ApiError (code + readable message + fields).
@@ -75,7 +82,7 @@ export const baseQuery: BaseQueryFn<string | FetchArgs, unknown, ApiError> = asy
   let result = await raw(args, api, extra);
   const url = typeof args === 'string' ? args : args.url;
   const hadToken = Boolean((api.getState() as { session: SessionState }).session.accessToken);
-  if (result.error?.status === 401 && hadToken && !url.startsWith('api/v1/auth/')) {
+  if (result.error?.status === 401 && hadToken && !CREDENTIAL_CALL.test(url)) {
     const fresh = await refreshSession();
     if (fresh) {
       api.dispatch(signedIn(fresh));
