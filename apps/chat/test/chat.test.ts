@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Socket as TcpSocket } from 'node:net';
-import type WebSocket from 'ws';
 import type {
   ChatMessage,
   EventOf,
@@ -12,52 +11,21 @@ import type {
 import { clientHeaders } from '@neon/kit';
 import { waitFor } from '@neon/testing';
 import {
+  closed,
   collect,
   connect,
   disconnectAll,
   engineVariants,
-  gatewayTransport,
   join,
   newUser,
+  nextFrame,
   push,
+  rawSocket,
   register,
   startReplica,
   type Deployment,
   type Replica,
-  type TestUser,
 } from './helpers.js';
-
-/** A bare socket speaking the wire format by hand, for what the phoenix client never sends. */
-async function rawSocket(
-  replica: Replica,
-  secret: string,
-  user: TestUser | null,
-): Promise<WebSocket> {
-  const Transport = gatewayTransport(secret, user);
-  const ws = new Transport(`${replica.socketUrl}/websocket?vsn=2.0.0`);
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  return ws;
-}
-
-function nextFrame(ws: WebSocket, match: (f: unknown[]) => boolean): Promise<unknown[]> {
-  return new Promise((resolve) => {
-    const on = (data: WebSocket.RawData) => {
-      const f = JSON.parse((data as Buffer).toString('utf8')) as unknown[];
-      if (match(f)) {
-        ws.off('message', on);
-        resolve(f);
-      }
-    };
-    ws.on('message', on);
-  });
-}
-
-function closed(ws: WebSocket): Promise<number> {
-  return new Promise((resolve) => ws.once('close', (code) => resolve(code)));
-}
 
 const code = (r: { response: Record<string, unknown> }) => r.response.code;
 

@@ -298,3 +298,35 @@ export function collect<T = Record<string, unknown>>(channel: Channel, event: st
   });
   return out;
 }
+
+/** A bare socket speaking the wire format by hand, for what the phoenix client never sends. */
+export async function rawSocket(
+  replica: Replica,
+  secret: string,
+  user: TestUser | null,
+): Promise<WebSocket> {
+  const Transport = gatewayTransport(secret, user);
+  const ws = new Transport(`${replica.socketUrl}/websocket?vsn=2.0.0`);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  return ws;
+}
+
+export function nextFrame(ws: WebSocket, match: (f: unknown[]) => boolean): Promise<unknown[]> {
+  return new Promise((resolve) => {
+    const on = (data: WebSocket.RawData) => {
+      const f = JSON.parse((data as Buffer).toString('utf8')) as unknown[];
+      if (match(f)) {
+        ws.off('message', on);
+        resolve(f);
+      }
+    };
+    ws.on('message', on);
+  });
+}
+
+export function closed(ws: WebSocket): Promise<number> {
+  return new Promise((resolve) => ws.once('close', (code) => resolve(code)));
+}
