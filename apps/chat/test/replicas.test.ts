@@ -6,6 +6,7 @@ import type { ChatMessage, JoinReply } from '@neon/contracts';
 import { engines, waitFor } from '@neon/testing';
 import { Socket, type Channel } from 'phoenix';
 import {
+  closed,
   collect,
   connect,
   disconnectAll,
@@ -14,6 +15,7 @@ import {
   join,
   newUser,
   push,
+  rawSocket,
   register,
   startReplica,
   type Deployment,
@@ -132,6 +134,30 @@ describe('chat across replicas (postgres+nats+redis)', { skip: real.skip }, () =
       await b.close();
     }
   });
+
+  test(
+    'a suspension ends the user’s sockets on every replica, not on one',
+    { timeout: 20_000 },
+    async () => {
+      const b = await startReplica(d);
+      try {
+        const user = newUser('gone');
+        await register(d, user);
+        const onA = await rawSocket(a, d.secret, user);
+        const onB = await rawSocket(b, d.secret, user);
+        const endedA = closed(onA);
+        const endedB = closed(onB);
+        await d.bus.publish('identity.user.suspended.v1', {
+          userId: user.id,
+          username: user.username,
+          suspendedAt: new Date().toISOString(),
+        });
+        assert.deepEqual(await Promise.all([endedA, endedB]), [4001, 4001]);
+      } finally {
+        await b.close();
+      }
+    },
+  );
 
   test('killing a replica mid-stream of 1,000 messages loses no acknowledged message', async () => {
     const b = await spawnReplica(d);
