@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { FrontDoor } from '../src/front/front-door.js';
 import { readRequestHead, type RequestHead } from '../src/front/request-head.js';
 import {
+  answers,
+  openRaw as open,
+  type Answer,
   makeKeys,
   mintToken,
   startGateway,
@@ -14,86 +17,8 @@ import {
   type Upstream,
 } from './harness.js';
 
-interface Answer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/**
- * Reads HTTP/1.1 answers off a raw socket as a client would: Content-Length
- * or chunked bodies, none for HEAD. Resolves once `count` are in, or with
- * what arrived when the socket closes.
- */
-function answers(
-  socket: Socket,
-  count: number,
-  heads: boolean[] = [],
-): Promise<{ answers: Answer[]; closed: boolean }> {
-  return new Promise((resolve, reject) => {
-    let buf = Buffer.alloc(0);
-    const out: Answer[] = [];
-    const done = (closed: boolean) => {
-      socket.removeAllListeners('data');
-      resolve({ answers: out, closed });
-    };
-    const parse = (): void => {
-      for (;;) {
-        const end = buf.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        const lines = buf.toString('latin1', 0, end).split('\r\n');
-        const status = Number(lines[0]!.split(' ')[1]);
-        const headers: Record<string, string> = {};
-        for (const l of lines.slice(1)) {
-          const c = l.indexOf(':');
-          headers[l.slice(0, c).toLowerCase()] = l.slice(c + 1).trim();
-        }
-        let rest = buf.subarray(end + 4);
-        let body = '';
-        if (heads[out.length] || status === 204 || status === 304) {
-          // No body.
-        } else if (headers['content-length'] !== undefined) {
-          const n = Number(headers['content-length']);
-          if (rest.length < n) return;
-          body = rest.toString('utf8', 0, n);
-          rest = rest.subarray(n);
-        } else if (headers['transfer-encoding'] === 'chunked') {
-          let at = 0;
-          for (;;) {
-            const eol = rest.indexOf('\r\n', at);
-            if (eol < 0) return;
-            const size = parseInt(rest.toString('latin1', at, eol), 16);
-            if (rest.length < eol + 2 + size + 2) return;
-            body += rest.toString('utf8', eol + 2, eol + 2 + size);
-            at = eol + 2 + size + 2;
-            if (size === 0) break;
-          }
-          rest = rest.subarray(at);
-        }
-        buf = rest;
-        out.push({ status, headers, body });
-        if (out.length === count) return done(false);
-      }
-    };
-    socket.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      parse();
-    });
-    socket.once('close', () => done(true));
-    socket.once('error', reject);
-  });
-}
-
-function open(url: string, allowHalfOpen = false): Promise<Socket> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const s = connect({ host: hostname, port: Number(port), allowHalfOpen }, () => resolve(s));
-    s.once('error', reject);
-  });
-}
-
 const body = (a: Answer) =>
-  JSON.parse(a.body) as { url: string; method: string; bodyLength: number };
+  JSON.parse(a.text) as { url: string; method: string; bodyLength: number };
 
 describe('the front door reads only requests every parser frames alike', () => {
   /** node's own server, as the reference: what it saw on each connection. */
@@ -315,7 +240,7 @@ describe('the front door in front of the gateway', () => {
     );
     assert.equal(body(got[0]!).url, '/api/v1/users/a');
     assert.equal(body(got[1]!).url, '/api/v1/users/b');
-    assert.equal(got[2]!.body, '');
+    assert.equal(got[2]!.text, '');
     assert.ok(Number(got[2]!.headers['content-length']) > 0, 'HEAD keeps the length');
     assert.equal(body(got[3]!).url, '/api/v1/users/d');
     for (const a of got) {
@@ -506,7 +431,7 @@ describe('the front door’s own limits', () => {
     socket.write('\r\n');
     const { answers: got } = await read;
     assert.equal(got[0]?.status, 200);
-    assert.equal(got[0]?.body, 'door');
+    assert.equal(got[0]?.text, 'door');
     socket.destroy();
   });
 

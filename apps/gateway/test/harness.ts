@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { pino } from 'pino';
@@ -292,4 +293,161 @@ export const variants = [
 export async function problem(res: Response): Promise<Problem> {
   assert.equal(res.headers.get('content-type'), 'application/problem+json; charset=utf-8');
   return (await res.json()) as Problem;
+}
+
+/** One HTTP/1.1 answer as a client read it off the wire. */
+export interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  /** Header names in the order sent, lower-cased, repeats kept. */
+  names: string[];
+  body: Buffer;
+  text: string;
+}
+
+/**
+ * Reads HTTP/1.1 answers off a raw socket as a strict client would:
+ * Content-Length or chunked bodies, none for HEAD, 1xx, 204 or 304. Every
+ * byte must belong to an answer: what is left after the last whole one is
+ * `leftover`, so a stray answer or stray bytes show.
+ */
+export class AnswerReader {
+  readonly answers: Answer[] = [];
+  closed = false;
+  private buf = Buffer.alloc(0);
+  private readonly waiters = new Set<() => void>();
+
+  /** `heads[i]` is true when the i-th request was a HEAD. */
+  constructor(
+    socket: Socket,
+    private readonly heads: boolean[] = [],
+  ) {
+    socket.on('data', (d: Buffer) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      this.parse();
+      this.wake();
+    });
+    socket.once('close', () => {
+      this.closed = true;
+      this.parse();
+      this.wake();
+    });
+    socket.on('error', () => undefined);
+  }
+
+  /** Bytes after the last whole answer. */
+  get leftover(): Buffer {
+    return this.buf;
+  }
+
+  /** Resolves once `count` answers are in, the socket closed, or `ms` passed (the caller counts). */
+  wait(count: number, ms = 10_000): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        resolve();
+      }, ms);
+      const check = () => {
+        if (this.answers.length >= count || this.closed) {
+          clearTimeout(timer);
+          this.waiters.delete(check);
+          resolve();
+        }
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Resolves when the peer closed the connection. */
+  end(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.closed) {
+          this.waiters.delete(check);
+          resolve();
+        }
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  private parse(): void {
+    for (;;) {
+      const end = this.buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const lines = this.buf.toString('latin1', 0, end).split('\r\n');
+      const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(lines[0]!)?.[1] ?? NaN);
+      if (!Number.isInteger(status)) return;
+      const headers: Record<string, string> = {};
+      const names: string[] = [];
+      for (const l of lines.slice(1)) {
+        const c = l.indexOf(':');
+        const name = l.slice(0, c).toLowerCase();
+        names.push(name);
+        headers[name] = l.slice(c + 1).trim();
+      }
+      let rest = this.buf.subarray(end + 4);
+      let body = Buffer.alloc(0);
+      const bodyless =
+        status < 200 || status === 204 || status === 304 || this.heads[this.answers.length];
+      if (bodyless) {
+        // No body.
+      } else if (headers['transfer-encoding'] === 'chunked') {
+        const pieces: Buffer[] = [];
+        let at = 0;
+        for (;;) {
+          const eol = rest.indexOf('\r\n', at);
+          if (eol < 0) return;
+          const line = rest.toString('latin1', at, eol);
+          // Not a chunk: the stream is out of step, and what is left stays as leftover.
+          if (!/^[0-9a-f]+$/i.test(line)) return;
+          const size = parseInt(line, 16);
+          if (rest.length < eol + 2 + size + 2) return;
+          pieces.push(rest.subarray(eol + 2, eol + 2 + size));
+          at = eol + 2 + size + 2;
+          if (size === 0) break;
+        }
+        body = Buffer.concat(pieces);
+        rest = rest.subarray(at);
+      } else if (headers['content-length'] !== undefined) {
+        const n = Number(headers['content-length']);
+        if (rest.length < n) return;
+        body = Buffer.from(rest.subarray(0, n));
+        rest = rest.subarray(n);
+      } else if (!this.closed) return;
+      else {
+        // Neither length nor chunked: the body runs to the close.
+        body = Buffer.from(rest);
+        rest = rest.subarray(rest.length);
+      }
+      this.buf = rest;
+      if (status >= 200) this.answers.push({ status, headers, names, body, text: body.toString() });
+    }
+  }
+}
+
+/** A raw TCP connection to `url` (an http:// address). */
+export function openRaw(url: string, allowHalfOpen = false): Promise<Socket> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: hostname, port: Number(port), allowHalfOpen }, () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+/** The first `count` answers on `socket` (fewer when it closes first). */
+export async function answers(
+  socket: Socket,
+  count: number,
+  heads: boolean[] = [],
+): Promise<{ answers: Answer[]; closed: boolean }> {
+  const reader = new AnswerReader(socket, heads);
+  await reader.wait(count);
+  return { answers: reader.answers.slice(0, count), closed: reader.closed };
 }

@@ -93,6 +93,7 @@ export class DoorResponse implements FastResponse {
   writeHead(status: number, headers: string[]): void {
     let head = statusLine(status);
     let length = false;
+    let dated = false;
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]!;
       const value = headers[i + 1]!;
@@ -102,6 +103,7 @@ export class DoorResponse implements FastResponse {
       }
       if (name === 'transfer-encoding' || name === 'keep-alive') continue;
       if (name === 'content-length') length = true;
+      else if (name === 'date') dated = true;
       head += `${name}: ${value}\r\n`;
     }
     this.bodyless = this.isHead || status === 204 || status === 304 || status < 200;
@@ -109,7 +111,8 @@ export class DoorResponse implements FastResponse {
       this.chunked = true;
       head += 'transfer-encoding: chunked\r\n';
     }
-    head += `date: ${httpDate()}\r\n`;
+    // As node's: the upstream's Date when it sent one, else ours (never two).
+    if (!dated) head += `date: ${httpDate()}\r\n`;
     head += this.keepAlive ? this.sink.keepAliveHeader : 'connection: close\r\n';
     this.head = `${head}\r\n`;
     this.statusCode = status;
@@ -132,7 +135,8 @@ export class DoorResponse implements FastResponse {
 
   end(body?: Buffer): void {
     if (this.destroyed || this.done) return;
-    if (this.head === null) this.writeHead(this.statusCode, []);
+    // Not `head === null`: that is also true once a streamed answer's head has gone out.
+    if (!this.headersSent) this.writeHead(this.statusCode, []);
     const socket = this.sink.socket;
     if (this.bodyless || !body || body.length === 0) {
       if (this.chunked) this.send(LAST_CHUNK);
