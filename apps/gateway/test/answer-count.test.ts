@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Agent, get, request } from 'node:http';
 import type { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import type { FastifyReply } from 'fastify';
 import { createServer, type Server } from '@neon/kit';
 import {
   AnswerReader,
@@ -49,10 +50,7 @@ async function mediaUpstream(): Promise<{ url: string; server: Server }> {
   const server = createServer({ name: 'live', logger, internalSecret: SECRET });
   server.removeAllContentTypeParsers();
   server.addContentTypeParser('*', { parseAs: 'buffer' }, (_r, body, done) => done(null, body));
-  const answer = async (
-    request: { params: unknown; method: string },
-    reply: import('fastify').FastifyReply,
-  ) => {
+  const answer = async (request: { params: unknown; method: string }, reply: FastifyReply) => {
     const { size, framing } = request.params as { size: string; framing: string };
     const n = Number(size);
     const body = Buffer.alloc(n, fill(n));

@@ -1,7 +1,10 @@
-import { test, describe, after } from 'node:test';
+import { test, describe, after, before } from 'node:test';
+import { request as httpRequest } from 'node:http';
+import { isDeepStrictEqual } from 'node:util';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Http1Pool, type ExchangeHandler, type UpstreamError } from '../src/upstream/http1.js';
+import { startGateway, type GatewayHandle } from './harness.js';
 
 /**
  * A TCP server that answers each request head with bytes a test chooses, so
@@ -267,6 +270,51 @@ describe('the gateway upstream client (HTTP/1.1)', () => {
     await up.close();
   });
 
+  test('bytes after a chunked answer’s end fail the exchange, and the connection is not reused', async () => {
+    const up = await scripted((s) =>
+      s.write(
+        'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n' +
+          'HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nstolen',
+      ),
+    );
+    const pool = poolFor(up.port);
+    const r = await call(pool, '/one');
+    assert.equal(r.error?.kind, 'protocol');
+    // The next request does not get the stray answer: it goes on a new connection.
+    assert.notEqual((await call(pool, '/two')).body, 'stolen');
+    assert.equal(up.connections, 2);
+    await up.close();
+  });
+
+  test('a reset during a read-until-close body fails the exchange; a clean close ends it', async () => {
+    const up = await scripted((s, head) => {
+      s.write('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nhalf of it');
+      if (head.includes('/reset')) setTimeout(() => s.resetAndDestroy(), 50);
+      else setTimeout(() => s.end(), 50);
+    });
+    const pool = poolFor(up.port);
+    const cut = await call(pool, '/reset');
+    assert.equal(cut.error?.kind, 'closed');
+    const whole = await call(pool, '/end');
+    assert.equal(whole.error, null);
+    assert.equal(whole.body, 'half of it');
+    await up.close();
+  });
+
+  test('fields named in Connection are not passed on; Transfer-Encoding drops Content-Length', async () => {
+    const up = await scripted((s) =>
+      s.write(
+        'HTTP/1.1 200 OK\r\nConnection: X-Hop, keep-alive\r\nX-Hop: secret\r\nX-Kept: 1\r\n' +
+          'Content-Length: 99\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n',
+      ),
+    );
+    const r = await call(poolFor(up.port));
+    assert.equal(r.error, null);
+    assert.equal(r.body, 'ok');
+    assert.deepEqual(r.headers, ['x-kept', '1']);
+    await up.close();
+  });
+
   test('refused, silent and malformed upstreams fail with their kind', async () => {
     const closed = await scripted(() => undefined);
     const port = closed.port;
@@ -301,6 +349,336 @@ describe('the gateway upstream client (HTTP/1.1)', () => {
       const r = await call(poolFor(up.port));
       assert.equal(r.error?.kind, 'protocol', `accepted: ${JSON.stringify(wire)}`);
       await up.close();
+    }
+  });
+});
+
+/** What a client made of an answer: the message, a refusal, or still waiting. */
+type Reading =
+  | { kind: 'answer'; status: number; headers: string[]; body: string }
+  | { kind: 'refused'; why: string }
+  | { kind: 'pending' };
+
+type Ending = 'close' | 'reset' | 'keep';
+
+/**
+ * One upstream whose every connection is answered with the bytes of the case
+ * in progress, then closed, reset or kept open.
+ */
+async function replayer(): Promise<{ port: number; play(bytes: Buffer, end: Ending): void }> {
+  let bytes = Buffer.alloc(0);
+  let ending: Ending = 'close';
+  const up = await scripted((socket) => {
+    socket.write(bytes);
+    if (ending === 'close') socket.end();
+    // Once the bytes are read: a reset drops what the peer has not read yet.
+    else if (ending === 'reset') setTimeout(() => socket.resetAndDestroy(), 50);
+  });
+  return {
+    port: up.port,
+    play(b, e) {
+      bytes = b;
+      ending = e;
+    },
+  };
+}
+
+const WAIT_MS = 500;
+
+async function oursRead(port: number): Promise<Reading> {
+  const pool = new Http1Pool('127.0.0.1', port, { maxIdle: 1, idleTimeoutMs: 4000 });
+  try {
+    const r = await Promise.race([
+      call(pool, '/x', { timeoutMs: WAIT_MS }),
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), WAIT_MS + 200)),
+    ]);
+    if (r === null) return { kind: 'pending' };
+    if (r.error) return { kind: 'refused', why: r.error.message };
+    return { kind: 'answer', status: r.status, headers: r.headers, body: r.body };
+  } finally {
+    pool.close();
+  }
+}
+
+/**
+ * node's client (llhttp) on the same bytes, seen as a proxy must pass the
+ * answer on: without the framing and hop-by-hop fields, and without the
+ * fields its Connection header names.
+ */
+function nodeRead(port: number): Promise<Reading> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ kind: 'pending' }), WAIT_MS);
+    const done = (r: Reading) => {
+      clearTimeout(timer);
+      resolve(r);
+    };
+    const req = httpRequest({ host: '127.0.0.1', port, path: '/x', agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('latin1');
+      res.on('data', (d: string) => (body += d));
+      res.on('aborted', () => done({ kind: 'refused', why: 'aborted' }));
+      res.on('error', (e) => done({ kind: 'refused', why: e.message }));
+      res.on('end', () => {
+        if (!res.complete) return done({ kind: 'refused', why: 'incomplete' });
+        const raw = res.rawHeaders;
+        const named = new Set(['connection', 'keep-alive', 'transfer-encoding']);
+        for (let i = 0; i < raw.length; i += 2)
+          if (raw[i]!.toLowerCase() === 'connection')
+            for (const t of raw[i + 1]!.split(',')) named.add(t.trim().toLowerCase());
+        const headers: string[] = [];
+        for (let i = 0; i < raw.length; i += 2) {
+          const name = raw[i]!.toLowerCase();
+          if (!named.has(name)) headers.push(name, raw[i + 1]!);
+        }
+        done({ kind: 'answer', status: res.statusCode!, headers, body });
+      });
+    });
+    req.on('error', (e) => done({ kind: 'refused', why: e.message }));
+    req.end();
+  });
+}
+
+/**
+ * RFC 9112 §6.3: Transfer-Encoding overrides Content-Length, and a proxy that
+ * passes such an answer on drops the length first. node's parser refuses the
+ * pair instead; what the gateway reads must then be what node reads of the
+ * same answer without its Content-Length.
+ */
+function withoutLengthIfChunked(bytes: Buffer): Buffer {
+  const text = bytes.toString('latin1');
+  const end = text.indexOf('\r\n\r\n');
+  if (end < 0) return bytes;
+  const head = text.slice(0, end + 2);
+  if (!/\r\ntransfer-encoding:/i.test(head) || !/\r\ncontent-length:/i.test(head)) return bytes;
+  return Buffer.from(
+    head.replace(/\r\ncontent-length:[^\r\n]*(?=\r\n)/gi, '') + text.slice(end + 2),
+    'latin1',
+  );
+}
+
+describe('the upstream client frames answers as node’s own parser (llhttp) does', () => {
+  let up: Awaited<ReturnType<typeof replayer>>;
+  before(async () => {
+    up = await replayer();
+  });
+
+  /** Where the gateway read an answer otherwise than node: every case, not just the first. */
+  let disagreements: string[] = [];
+
+  /** Reads `bytes` both ways; the gateway's reading must be node's, or a refusal. */
+  async function compare(bytes: Buffer, end: Ending): Promise<Reading> {
+    up.play(bytes, end);
+    const ours = await oursRead(up.port);
+    up.play(withoutLengthIfChunked(bytes), end);
+    const node = await nodeRead(up.port);
+    if (ours.kind === 'answer' && !isDeepStrictEqual(ours, node))
+      disagreements.push(
+        `${JSON.stringify(bytes.toString('latin1'))} (${end}): gateway ${JSON.stringify(ours)}, node ${JSON.stringify(node)}`,
+      );
+    return ours;
+  }
+
+  function agreed(): void {
+    const found = disagreements;
+    disagreements = [];
+    assert.deepEqual(found, [], `read otherwise than node:\n${found.join('\n')}`);
+  }
+
+  const valid = [
+    'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 5\r\n\r\nhello',
+    'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nx-a: b\r\n\r\n5\r\nhello\r\n6;e=1\r\n world\r\n0\r\nx-t: 1\r\n\r\n',
+    'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil the close',
+    'HTTP/1.1 204 No Content\r\nx-a: b\r\n\r\n',
+    'HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok',
+    'HTTP/1.1 404 Not Found\r\nconnection: x-hop, close\r\nx-hop: 1\r\nx-end-to-end: 2\r\ncontent-length: 2\r\n\r\nno',
+  ];
+
+  test('well-formed answers are read as node reads them', async () => {
+    for (const text of valid) {
+      const r = await compare(Buffer.from(text, 'latin1'), 'close');
+      assert.equal(r.kind, 'answer', text);
+    }
+    agreed();
+  });
+
+  test('framing that node would read otherwise is refused, never guessed', async () => {
+    const cases: [string, Ending][] = [
+      // Both lengths: chunked wins and the length is dropped (RFC 9112 §6.3), not forwarded stale.
+      [
+        'HTTP/1.1 200 OK\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+        'close',
+      ],
+      // Several Transfer-Encoding fields are one list: a final coding other than chunked.
+      [
+        'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ntransfer-encoding: gzip\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+        'close',
+      ],
+      ['HTTP/1.1 200 OK\r\ntransfer-encoding: xchunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n', 'close'],
+      [
+        'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+        'close',
+      ],
+      ['HTTP/1.0 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n', 'close'],
+      // Lengths node refuses, each of which the gateway once read as a number.
+      ['HTTP/1.1 200 OK\r\ncontent-length: \r\n\r\nabc', 'close'],
+      ['HTTP/1.1 200 OK\r\ncontent-length: 0x3\r\n\r\nabc', 'close'],
+      ['HTTP/1.1 200 OK\r\ncontent-length: +3\r\n\r\nabc', 'close'],
+      ['HTTP/1.1 200 OK\r\ncontent-length: 3\r\ncontent-length: 3\r\n\r\nabc', 'close'],
+      ['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\n', 'close'],
+      ['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\n', 'close'],
+      // A non-breaking space is part of a value, not white space around it.
+      ['HTTP/1.1 200 OK\r\nx-a: \xa0v\xa0\r\ncontent-length: 0\r\n\r\n', 'close'],
+      [
+        'HTTP/1.1 101 Switching Protocols\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n',
+        'close',
+      ],
+      // A reset is not the end of a read-until-close body: the answer was cut short.
+      ['HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\ncut sh', 'reset'],
+    ];
+    for (const [text, end] of cases) await compare(Buffer.from(text, 'latin1'), end);
+    agreed();
+    // Each of these was read, and passed on, before; the TE + CL one is read the RFC's way.
+    up.play(Buffer.from(cases[0]![0], 'latin1'), 'close');
+    const both = await oursRead(up.port);
+    assert.equal(both.kind, 'answer');
+    assert.ok(both.kind === 'answer' && !both.headers.includes('content-length'));
+  });
+
+  test('mutated answers: whatever the gateway reads, node reads the same', async () => {
+    let seed = 0xc0ffee;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const bytes = [
+      '\r',
+      '\n',
+      '\r\n',
+      ' ',
+      '\t',
+      '\x00',
+      '\x7f',
+      '\xa0',
+      '\xff',
+      ':',
+      ';',
+      '0',
+      'a',
+      '"',
+      '=',
+      ',',
+    ];
+    const lines = [
+      'Content-Length: 3',
+      'Content-Length: 0',
+      'Content-Length: 99',
+      'Content-Length: 5, 5',
+      'Transfer-Encoding: chunked',
+      'Transfer-Encoding: gzip',
+      'Transfer-Encoding: identity',
+      'Transfer-Encoding: xchunked',
+      'Content-Length: 0x2',
+      'Content-Length: ',
+      'X-B: \xa0c\xa0',
+      'Connection: close',
+      'Connection: x-a',
+      'X-A: dropped?',
+      ' folded',
+      'Keep-Alive: timeout=5',
+    ];
+    const endings: Ending[] = ['close', 'close', 'close', 'reset'];
+    let read = 0;
+    for (let i = 0; i < 300; i++) {
+      let text = valid[random(valid.length)]!;
+      for (let m = 1 + random(2); m > 0; m--) {
+        const kind = random(4);
+        const headEnd = text.indexOf('\r\n\r\n');
+        if (kind === 0 && headEnd > 0) {
+          // A whole header line at a line boundary of the head, where it means something.
+          const ends = [...text.slice(0, headEnd).matchAll(/\r\n/g)].map((x) => x.index);
+          const at = ends[random(ends.length)]! + 2;
+          text = `${text.slice(0, at)}${lines[random(lines.length)]!}\r\n${text.slice(at)}`;
+        } else {
+          const at = random(text.length);
+          text =
+            kind === 1
+              ? text.slice(0, at) + text.slice(at + 1)
+              : text.slice(0, at) + bytes[random(bytes.length)]! + text.slice(at);
+        }
+      }
+      const r = await compare(Buffer.from(text, 'latin1'), endings[random(endings.length)]!);
+      if (r.kind === 'answer') read++;
+    }
+    agreed();
+    // Enough of them are read for the comparison to mean something.
+    assert.ok(read > 60, `only ${read} of 300 mutated answers were read`);
+  });
+});
+
+describe('upstream framing through the gateway, on the fast path and on Fastify’s', () => {
+  let gw: GatewayHandle;
+  let answer: (socket: Socket) => void = () => undefined;
+  before(async () => {
+    const up = await scripted((socket, head) => {
+      if (head.startsWith('GET /healthz')) socket.write(ok('{"status":"ok"}'));
+      else answer(socket);
+    });
+    gw = await startGateway({ LIVE_URL: `http://127.0.0.1:${up.port}` });
+  });
+  after(() => gw.close());
+
+  /** GET takes the fast path (the gateway's client), POST Fastify's (undici). */
+  const ask = (method: 'GET' | 'POST') =>
+    fetch(`${gw.url}/api/v1/streams/x`, {
+      method,
+      ...(method === 'POST' ? { body: 'x', headers: { 'content-type': 'text/plain' } } : {}),
+    });
+
+  test('an answer with Transfer-Encoding and Content-Length reaches the client with neither a stale nor a second length', async () => {
+    answer = (s) =>
+      s.write(
+        'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 3\r\n' +
+          'transfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+      );
+    const res = await ask('GET');
+    assert.equal(res.status, 200);
+    // Passed on chunked, as any chunked answer: the upstream's 3 is gone.
+    assert.notEqual(res.headers.get('content-length'), '3');
+    assert.equal(await res.text(), 'hello');
+    // undici refuses the pair, as node's parser does: a 502, never a body cut at 3 bytes.
+    const viaFastify = await ask('POST');
+    assert.equal(viaFastify.status, 502);
+    await viaFastify.arrayBuffer();
+  });
+
+  test('fields the upstream’s Connection header names do not reach the client', async () => {
+    answer = (s) => s.write(ok('ok', 'connection: x-hop\r\nx-hop: internal\r\n'));
+    for (const method of ['GET', 'POST'] as const) {
+      const res = await ask(method);
+      assert.equal(res.status, 200, method);
+      assert.equal(res.headers.get('x-hop'), null, method);
+      assert.equal(await res.text(), 'ok', method);
+    }
+  });
+
+  test('a reset during a read-until-close body is not passed on as a whole answer', async () => {
+    answer = (s) => {
+      s.write('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nthe first half');
+      setTimeout(() => s.resetAndDestroy(), 50);
+    };
+    for (const method of ['GET', 'POST'] as const) {
+      const outcome = await ask(method).then(
+        async (res) => {
+          const text = await res.text().catch(() => null);
+          return { status: res.status, text };
+        },
+        () => ({ status: 0, text: null }),
+      );
+      // A 502, or a cut connection: never a 200 that says "the first half" is all of it.
+      assert.ok(
+        outcome.status === 502 || outcome.text === null,
+        `${method}: ${JSON.stringify(outcome)}`,
+      );
     }
   });
 });

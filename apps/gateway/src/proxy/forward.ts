@@ -6,7 +6,13 @@ import type { ServiceName } from '@neon/contracts';
 import { sendProblem } from '@neon/kit';
 import type { Replica, UpstreamPools } from '../upstream/pool.js';
 import type { Capture } from '../edge/edge-cache.js';
-import { HOP_BY_HOP, downstreamResponseHeaders, upstreamRequestHeaderList } from './headers.js';
+import {
+  HOP_BY_HOP,
+  connectionTokens,
+  downstreamResponseHeaders,
+  dropNamed,
+  upstreamRequestHeaderList,
+} from './headers.js';
 
 /** Answers up to this size (with a declared length) are buffered rather than piped. */
 const SMALL_BODY = 64 * 1024;
@@ -75,14 +81,18 @@ type Outcome =
   /** The head went out; the body streams from the handler. */
   | { kind: 'streaming' };
 
+/** The declared length; -1 when there is none, -2 when the body is chunked. */
 function contentLengthOf(raw: Buffer[]): number {
+  let length = -1;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    // 'content-length' in any case: length check first, so most names cost one comparison.
+    // By length first, so most names cost one comparison.
     if (name.length === 14 && name.toString('latin1').toLowerCase() === 'content-length')
-      return Number(raw[i + 1]!.toString('latin1'));
+      length = Number(raw[i + 1]!.toString('latin1'));
+    else if (name.length === 17 && name.toString('latin1').toLowerCase() === 'transfer-encoding')
+      return -2;
   }
-  return -1;
+  return length;
 }
 
 /**
@@ -132,6 +142,12 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
     this.resumeUpstream = resume;
     if (this.head || status === 204 || status === 304) return true;
     const length = contentLengthOf(headers);
+    if (length === -1) {
+      // Framed by the close: undici takes a reset for the end (it completes such an answer on
+      // ECONNRESET), so an answer cut short could not be told from a whole one.
+      this.abortUpstream?.(new Error('upstream answer framed by the close'));
+      return false;
+    }
     if (length >= 0 && length <= this.bufferLimit) return true;
     this.streaming = true;
     this.reply.hijack();
@@ -317,9 +333,10 @@ export async function forward(
 
 function headerObject(raw: Buffer[]): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1').toLowerCase();
-    const value = raw[i + 1]!.toString('latin1');
+  const list = headerList(raw);
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i]!;
+    const value = list[i + 1]!;
     const prior = out[name];
     if (prior === undefined) out[name] = value;
     else if (Array.isArray(prior)) prior.push(value);
@@ -328,11 +345,21 @@ function headerObject(raw: Buffer[]): Record<string, string | string[]> {
   return out;
 }
 
-/** undici's raw `[name, value, …]` buffers as the lower-cased string list `proxiedHead` takes. */
+/**
+ * undici's raw `[name, value, …]` buffers as the lower-cased string list
+ * `proxiedHead` takes, without the fields the upstream's Connection header
+ * named (hop-by-hop, as the fast path's client drops them).
+ */
 function headerList(raw: Buffer[]): string[] {
   const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2)
-    out.push(raw[i]!.toString('latin1').toLowerCase(), raw[i + 1]!.toString('latin1'));
+  let options: string[] | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    if (name === 'connection') options = [...(options ?? []), ...connectionTokens(value)];
+    out.push(name, value);
+  }
+  if (options !== null) dropNamed(out, options);
   return out;
 }
 

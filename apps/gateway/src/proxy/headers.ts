@@ -21,10 +21,32 @@ export function isClientAsserted(name: string): boolean {
   return name.startsWith('x-client-') || name === ClientHeaders.internalToken;
 }
 
-function connectionTokens(headers: IncomingHttpHeaders): Set<string> | null {
+/** The options of a Connection field value, lower-cased (`close`, `keep-alive`, or field names). */
+export function connectionTokens(value: string): string[] {
+  const out: string[] = [];
+  for (const token of value.toLowerCase().split(',')) {
+    const t = token.trim();
+    if (t !== '') out.push(t);
+  }
+  return out;
+}
+
+/** The fields a request's Connection header names: for this hop only (RFC 9110 §7.6.1). */
+function namedByConnection(headers: IncomingHttpHeaders): Set<string> | null {
   const c = headers.connection;
   if (!c || c === 'keep-alive' || c === 'close') return null;
-  return new Set(c.split(',').map((t) => t.trim().toLowerCase()));
+  return new Set(connectionTokens(c));
+}
+
+/** Removes from a flat `[name, value, …]` list, in place, the fields named in `names`. */
+export function dropNamed(list: string[], names: readonly string[]): void {
+  let to = 0;
+  for (let i = 0; i < list.length; i += 2) {
+    if (names.includes(list[i]!)) continue;
+    list[to++] = list[i]!;
+    list[to++] = list[i + 1]!;
+  }
+  list.length = to;
 }
 
 export interface ForwardInfo {
@@ -51,7 +73,7 @@ export function upstreamRequestHeaders(
   info: ForwardInfo,
 ): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  const named = connectionTokens(headers);
+  const named = namedByConnection(headers);
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || HOP_BY_HOP.has(name) || isClientAsserted(name)) continue;
@@ -91,7 +113,7 @@ export function upstreamRequestHeaderList(
   contentLength: number | null,
 ): string[] {
   const out: string[] = [];
-  const named = connectionTokens(headers);
+  const named = namedByConnection(headers);
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || HOP_BY_HOP.has(name) || isClientAsserted(name)) continue;

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { ClientHeaders, errorStatus, type ErrorCode } from '@neon/contracts';
 import { clientHeaders, problemType, statusTitle, type Logger } from '@neon/kit';
 import type { Replica, UpstreamPools } from '../upstream/pool.js';
-import { upstreamRequestHeaders } from '../proxy/headers.js';
+import { connectionTokens, upstreamRequestHeaders } from '../proxy/headers.js';
 import type { VerifiedToken } from '../auth/verifier.js';
 
 /** The protocol entry the official phoenix client sends its `authToken` in. */
@@ -194,9 +194,12 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       upstream.on('response', (res) => {
         // The upstream refused the upgrade: relay its answer as is.
         const lines = [`HTTP/1.1 ${res.statusCode ?? 502} ${res.statusMessage ?? ''}`];
+        // Hop-by-hop: the framing fields, and whatever the upstream's Connection header names.
+        const named = connectionTokens(res.headers.connection ?? '');
         for (let i = 0; i < res.rawHeaders.length; i += 2) {
           const name = res.rawHeaders[i]!;
           if (/^(connection|transfer-encoding|keep-alive)$/i.test(name)) continue;
+          if (named.includes(name.toLowerCase())) continue;
           lines.push(`${name}: ${res.rawHeaders[i + 1]!}`);
         }
         lines.push('connection: close');

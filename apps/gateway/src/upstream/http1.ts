@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { connectionTokens, dropNamed } from '../proxy/headers.js';
 
 /**
  * What a response exchange reports. Header names arrive lower-cased, values
@@ -46,6 +47,29 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 const UNSAFE_HEAD = /[^\t\r\n\x20-\x7e\x80-\xff]|\r(?!\n)|(?<!\r)\n/;
 /** A field name (RFC 9110 §5.1), lower-cased: what node's own parser accepts, no white space before the colon. */
 const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+/** `HTTP/1.x SP 3DIGIT [SP reason]` (RFC 9112 §4); node's parser also takes no reason at all. */
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [\t\x20-\x7e\x80-\xff]*)?$/;
+/** A Content-Length is digits only: no sign, list, hex or white space (node's parser agrees). */
+const DIGITS = /^\d+$/;
+/**
+ * A chunk size line: hex digits, then extensions of token names and token or
+ * quoted values, no white space (stricter than RFC 9112 §7.1.1's BWS; node
+ * refuses white space there too). Extensions are read and ignored.
+ */
+const CHUNK_LINE =
+  /^([0-9a-fA-F]{1,12})((?:;[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:=(?:[!#$%&'*+.^_`|~0-9A-Za-z-]+|"[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]*"))?)*)$/;
+/** A trailer field line: read and dropped, but it must be one. */
+const TRAILER_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t\x20-\x7e\x80-\xff]*$/;
+
+/** Removes optional white space (spaces and tabs only, RFC 9110 §5.6.3) around a field value. */
+function trimOws(value: string): string {
+  let from = 0;
+  let to = value.length;
+  while (from < to && (value.charCodeAt(from) === 0x20 || value.charCodeAt(from) === 0x09)) from++;
+  while (to > from && (value.charCodeAt(to - 1) === 0x20 || value.charCodeAt(to - 1) === 0x09))
+    to--;
+  return from === 0 && to === value.length ? value : value.slice(from, to);
+}
 
 /**
  * The one buffer every upstream connection reads into (node's `onread`): a
@@ -107,9 +131,10 @@ class Connection {
     this.socket.once('connect', () => {
       this.connected = true;
     });
-    this.socket.on('end', () => this.closed(null));
-    this.socket.on('close', () => this.closed(null));
-    this.socket.on('error', (err: NodeJS.ErrnoException) => this.closed(err));
+    // Only a FIN ends a read-until-close body; a reset (or any error) cuts it short.
+    this.socket.on('end', () => this.closed(null, true));
+    this.socket.on('close', () => this.closed(null, false));
+    this.socket.on('error', (err: NodeJS.ErrnoException) => this.closed(err, false));
   }
 
   send(head: string, handler: ExchangeHandler, isHead: boolean, timeoutMs: number): void {
@@ -148,14 +173,18 @@ class Connection {
     }
   }
 
-  private closed(err: NodeJS.ErrnoException | null): void {
+  private closed(err: NodeJS.ErrnoException | null, clean: boolean): void {
     this.pool.forget(this);
     this.clearTimer();
     const h = this.handler;
     if (!h) return;
     this.handler = null;
     if (!this.head && this.body === Body.UntilClose) {
-      h.onEnd();
+      if (clean) h.onEnd();
+      else
+        h.onError(
+          new UpstreamError('closed', err?.message ?? 'upstream reset mid-answer', err?.code),
+        );
       return;
     }
     if (!this.connected)
@@ -213,29 +242,36 @@ class Connection {
     this.feed(b);
   }
 
-  /** Parses the status line and headers, tells the handler, and sets the body framing. */
+  /**
+   * Parses the status line and headers, tells the handler, and sets the body
+   * framing by RFC 9112 §6.3. Whatever it cannot frame with certainty fails
+   * the exchange (502) and drops the connection: a length that is not digits,
+   * two lengths, a transfer coding other than a lone `chunked` (the gateway
+   * re-frames the body and cannot decode any other), `Transfer-Encoding` in an
+   * HTTP/1.0 answer, a 101 it never asked for.
+   */
   private parseHead(text: string): boolean {
     if (UNSAFE_HEAD.test(text)) {
       this.fail('control characters in the response head');
       return false;
     }
     const lineEnd = text.indexOf('\r\n');
-    const statusLine = lineEnd < 0 ? text : text.slice(0, lineEnd);
-    if (!statusLine.startsWith('HTTP/1.')) {
-      this.fail('not an HTTP/1 response');
-      return false;
-    }
-    const status = Number(statusLine.slice(9, 12));
-    if (!Number.isInteger(status) || status < 100 || status > 999) {
+    const status = STATUS_LINE.exec(lineEnd < 0 ? text : text.slice(0, lineEnd));
+    if (!status) {
       this.fail('bad status line');
       return false;
     }
-    // An interim answer (100 Continue, 103 Early Hints) precedes the real one: skip it.
-    if (status < 200) return true;
+    const code = Number(status[2]);
+    if (code === 101) {
+      this.fail('an upgrade nobody asked for');
+      return false;
+    }
+    const http10 = status[1] === '0';
+    if (http10) this.keepAlive = false;
     const headers: string[] = [];
     let length = -1;
-    let chunked = false;
-    if (statusLine.charCodeAt(7) === 0x30) this.keepAlive = false; // HTTP/1.0
+    let codings: string | null = null;
+    let options: string[] | null = null;
     let at = lineEnd < 0 ? text.length : lineEnd + 2;
     while (at < text.length) {
       let next = text.indexOf('\r\n', at);
@@ -250,28 +286,47 @@ class Connection {
         this.fail('bad header name');
         return false;
       }
-      const value = text.slice(colon + 1, next).trim();
+      const value = trimOws(text.slice(colon + 1, next));
       at = next + 2;
       if (name === 'content-length') {
-        const n = Number(value);
-        if (!Number.isSafeInteger(n) || n < 0 || (length >= 0 && n !== length)) {
+        // One length, digits only: node's parser refuses even two equal ones.
+        if (!DIGITS.test(value) || length >= 0 || !Number.isSafeInteger(Number(value))) {
           this.fail('bad content-length');
           return false;
         }
-        length = n;
+        length = Number(value);
       } else if (name === 'transfer-encoding') {
-        chunked = value.toLowerCase().endsWith('chunked');
+        // Several fields are one list (RFC 9110 §5.3).
+        codings = codings === null ? value : `${codings},${value}`;
         continue;
       } else if (name === 'connection') {
-        if (value.toLowerCase().includes('close')) this.keepAlive = false;
+        for (const t of connectionTokens(value)) {
+          if (t === 'close') this.keepAlive = false;
+          else if (t !== 'keep-alive') (options ??= []).push(t);
+        }
         continue;
       } else if (name === 'keep-alive') continue;
       headers.push(name, value);
     }
+    // An interim answer (100 Continue, 103 Early Hints), checked as any head, precedes the real one.
+    if (code < 200) return true;
+    let chunked = false;
+    if (codings !== null) {
+      if (http10 || trimOws(codings).toLowerCase() !== 'chunked') {
+        this.fail('unsupported transfer-encoding');
+        return false;
+      }
+      chunked = true;
+    }
+    // Named in Connection: for this hop only (RFC 9110 §7.6.1), never passed on. A length a
+    // chunked body overrides is dropped (RFC 9112 §6.3): the gateway frames the body itself.
+    if (chunked && length >= 0) (options ??= []).push('content-length');
+    if (options !== null) dropNamed(headers, options);
     this.head = false;
     this.clearTimer();
-    if (this.isHeadRequest || status === 204 || status === 304) this.body = Body.None;
+    if (this.isHeadRequest || code === 204 || code === 304) this.body = Body.None;
     else if (chunked) {
+      // Transfer-Encoding overrides Content-Length, which is dropped (RFC 9112 §6.3).
       this.body = Body.Chunked;
       this.chunk = Chunk.Size;
     } else if (length >= 0) {
@@ -281,9 +336,8 @@ class Connection {
       this.body = Body.UntilClose;
       this.keepAlive = false;
     }
-    if (chunked && length >= 0) headers.push('content-length', String(length));
     const h = this.handler!;
-    h.onHead(status, headers, this.body !== Body.None);
+    h.onHead(code, headers, this.body !== Body.None);
     return true;
   }
 
@@ -324,13 +378,17 @@ class Connection {
         const line = b.toString('latin1', 0, eol);
         b = b.subarray(eol + 2);
         if (this.chunk === Chunk.Trailers) {
-          if (line.length === 0) return this.finish();
+          if (line.length === 0) {
+            // The answer ends here: a byte after it means the upstream framed it otherwise.
+            if (b.length > 0) return this.fail('bytes after the end of a chunked answer');
+            return this.finish();
+          }
+          if (!TRAILER_LINE.test(line)) return this.fail('bad trailer line');
           continue;
         }
-        const semi = line.indexOf(';');
-        const hex = (semi < 0 ? line : line.slice(0, semi)).trim();
-        if (!/^[0-9a-fA-F]{1,12}$/.test(hex)) return this.fail('bad chunk size');
-        this.remaining = parseInt(hex, 16);
+        const size = CHUNK_LINE.exec(line);
+        if (!size) return this.fail('bad chunk size');
+        this.remaining = parseInt(size[1]!, 16);
         this.chunk = this.remaining === 0 ? Chunk.Trailers : Chunk.Data;
       } else if (this.chunk === Chunk.Data) {
         const take = Math.min(this.remaining, b.length);
@@ -379,10 +437,11 @@ export interface Exchange {
 /**
  * Keep-alive HTTP/1.1 connections to one of our own upstreams, for the
  * gateway's bodiless fast path. It writes a request head prepared by the
- * caller and parses the answer with the few rules a proxy needs (status,
- * headers, Content-Length or chunked framing, Connection: close). It is not
- * a general client: the upstreams are Neon services, and the client-facing
- * side stays on node's own parser.
+ * caller and parses the answer with the rules a proxy needs (RFC 9112: status,
+ * headers, Content-Length or chunked framing, Connection and its hop-by-hop
+ * options). It is not a general client: the upstreams are Neon services, and
+ * what it cannot frame as node's own parser would, it refuses
+ * (`test/http1.test.ts` compares the two).
  */
 export class Http1Pool {
   private readonly idle: Connection[] = [];
