@@ -34,6 +34,7 @@ import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from './limits/
 import { EdgeCache } from './edge/edge-cache.js';
 import { forward, isConnectFailure, type ResponseDecoration } from './proxy/forward.js';
 import { corsHeaders, securityHeaders } from './proxy/security.js';
+import { readTarget, type Target } from './proxy/target.js';
 import {
   fastProxy,
   NodeResponse,
@@ -57,8 +58,7 @@ interface FastHead {
   socket: Socket;
 }
 
-interface FastRoute {
-  path: string;
+interface FastRoute extends Target {
   service: ServiceName;
 }
 
@@ -69,8 +69,6 @@ export interface GatewayHooks {
 }
 
 const LEEWAY_SECONDS = 60;
-/** Dot segments, encoded separators and backslashes: a path must mean what it says to the router. */
-const AMBIGUOUS_PATH = /(^|\/)\.\.?(\/|$)|%2e|%2f|%5c|\\/i;
 /** Playback media the edge may cache: the origin still decides with Cache-Control. */
 const MEDIA_PATH = /^\/(hls|dash)\//;
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
@@ -229,15 +227,9 @@ export async function buildApp(
   }
 
   async function handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const url = request.url;
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
-    if (AMBIGUOUS_PATH.test(path))
-      return sendProblem(
-        reply,
-        'BAD_REQUEST',
-        'Paths may not contain dot segments or encoded separators.',
-      );
+    const target = readTarget(request.url);
+    if (typeof target === 'string') return sendProblem(reply, 'BAD_REQUEST', target);
+    const { path, url } = target;
 
     if (request.method === 'OPTIONS' && request.headers['access-control-request-method']) {
       if (request.headers.origin !== publicUrl.origin)
@@ -279,9 +271,9 @@ export async function buildApp(
     const { client, identity } = admission;
     if (edge && !client && request.method === 'GET' && MEDIA_PATH.test(path))
       return edge.serve(url, reply, (capture) =>
-        forward(request, reply, service, identity, forwardOptions, capture),
+        forward(request, reply, service, url, identity, forwardOptions, capture),
       );
-    return forward(request, reply, service, identity, forwardOptions);
+    return forward(request, reply, service, url, identity, forwardOptions);
   }
 
   const logRequests = logger.isLevelEnabled('info');
@@ -312,15 +304,16 @@ export async function buildApp(
    * answers with an error) goes to Fastify's handler, as does every request
    * while the fast path cannot serve the service (an https upstream).
    */
-  function fastRoute(method: string, url: string): FastRoute | null {
+  function fastRoute(method: string, raw: string): FastRoute | null {
     if (draining) return null;
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
-    if (AMBIGUOUS_PATH.test(path)) return null;
+    // A refused target is Fastify's handler's to answer (a 400 problem).
+    const target = readTarget(raw);
+    if (typeof target === 'string') return null;
+    const { path, url } = target;
     const service = routeFor(path);
     if (!service || !pools.fastCapable(service)) return null;
     if (edge && method === 'GET' && MEDIA_PATH.test(path)) return null;
-    return { path, service };
+    return { path, url, service };
   }
 
   /** The client's address, by the same rule as Fastify's request.ip. */
@@ -359,9 +352,9 @@ export async function buildApp(
   server.setFront(front);
 
   function fastRequest(
-    { method, url, headers, socket }: FastHead,
+    { method, headers, socket }: FastHead,
     res: FastResponse,
-    { path, service }: FastRoute,
+    { path, url, service }: FastRoute,
   ): void {
     const started = performance.now();
     const peer = socket.remoteAddress ?? '';

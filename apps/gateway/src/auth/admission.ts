@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { ClientHeaders, type ErrorCode } from '@neon/contracts';
 import { clientHeaders, type Logger } from '@neon/kit';
 import type { RateDecision, RateLimiter } from '../limits/rate-limiter.js';
+import { limitKey } from '../proxy/target.js';
 import type { Revocations } from './revocations.js';
 import {
   TokenError,
@@ -228,9 +229,10 @@ export function createAdmission(deps: AdmissionDeps): Admit {
 
   return function admit(req, path, ip, log) {
     const own: string[] = [];
-    if (req.method === 'POST' && AUTH_LIMITED.has(path))
+    const key = req.method === 'POST' ? limitKey(path) : null;
+    if (key !== null && AUTH_LIMITED.has(key))
       // Per endpoint: a login brute force must not also lock the victim out of refreshing.
-      return after(limit(authLimiter, `${path}:${ip}`), (d) => {
+      return after(limit(authLimiter, `${key}:${ip}`), (d) => {
         if (d) {
           if (!d.allowed) return rateLimited(d, 'Too many attempts; try again later.');
           pushRateHeaders(own, d);

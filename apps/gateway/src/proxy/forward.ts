@@ -186,7 +186,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
 }
 
 /**
- * Proxies one request to `service`, path unchanged, streaming the answer.
+ * Proxies one request to `service` at `url`, streaming the answer.
  * A replica that cannot be reached is ejected, and an idempotent request
  * whose body can be replayed goes to the next healthy one.
  *
@@ -199,6 +199,8 @@ export async function forward(
   request: FastifyRequest,
   reply: FastifyReply,
   service: ServiceName,
+  /** The normalised target (see readTarget): what the gateway decided on. */
+  url: string,
   identity: Record<string, string>,
   options: ForwardOptions & ProxyResponseOptions,
   capture?: Capture,
@@ -257,7 +259,7 @@ export async function forward(
   const bufferLimit = capture ? CACHEABLE_BODY : SMALL_BODY;
   let call: UpstreamCall | null = null;
 
-  const context = { service, method, path: request.url, headers: raw.headers };
+  const context = { service, method, path: url, headers: raw.headers };
   const tried: Replica[] = [];
   for (;;) {
     const replica = pools.choose(context, tried);
@@ -276,7 +278,7 @@ export async function forward(
     replica.pool.dispatch(
       {
         method,
-        path: request.url,
+        path: url,
         headers,
         body,
         headersTimeout: options.upstreamTimeoutMs,

@@ -5,6 +5,7 @@ import { ClientHeaders, errorStatus, type ErrorCode } from '@neon/contracts';
 import { clientHeaders, problemType, statusTitle, type Logger } from '@neon/kit';
 import type { Replica, UpstreamPools } from '../upstream/pool.js';
 import { connectionTokens, upstreamRequestHeaders } from '../proxy/headers.js';
+import { readTarget } from '../proxy/target.js';
 import type { VerifiedToken } from '../auth/verifier.js';
 
 /** The protocol entry the official phoenix client sends its `authToken` in. */
@@ -93,7 +94,13 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     head: Buffer,
     requestId: string,
   ): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    // The same normalised target as every other request: what is refused there is refused here.
+    const target = readTarget(req.url ?? '/');
+    if (typeof target === 'string') {
+      reject(socket, 'BAD_REQUEST', requestId);
+      return;
+    }
+    const url = new URL(target.url, 'http://gateway.invalid');
     const log = logger.child({ requestId, path: url.pathname });
     if (url.pathname !== SOCKET_PATH || req.headers.upgrade?.toLowerCase() !== 'websocket') {
       reject(socket, 'NOT_FOUND', requestId);
