@@ -42,6 +42,7 @@ import {
   type FastRequest,
 } from './proxy/fast-path.js';
 import { FrontDoor } from './front/front-door.js';
+import { headProblem } from './front/head-rules.js';
 import type { FastResponse } from './front/response.js';
 import { createUpgradeHandler } from './socket/upgrade.js';
 import { UpstreamPools, type Replica } from './upstream/pool.js';
@@ -337,6 +338,24 @@ export async function buildApp(
 
   /** Requests node's server parsed: connections the front door left to it. */
   function front(req: IncomingMessage, res: ServerResponse): boolean {
+    // What the door leaves to node because node reads it differently (duplicates, too many fields).
+    const bad = headProblem(req.rawHeaders);
+    if (bad) {
+      const requestId = requestIdOf(req);
+      writeProblem(new NodeResponse(res), bad.code, requestId, bad.detail, [
+        ...decoration(req.headers.origin).headers,
+        'connection',
+        'close',
+      ]);
+      server.recordRequest({
+        method: req.method!,
+        route: '/*',
+        status: res.statusCode,
+        ms: 0,
+        requestId,
+      });
+      return true;
+    }
     const method = req.method!;
     if (method !== 'GET' && method !== 'HEAD' && method !== 'DELETE') return false;
     const headers = req.headers;

@@ -124,6 +124,16 @@ describe('the front door reads only requests every parser frames alike', () => {
       'GET / HTTP/1.1\r\nHost: a\r\nBad Name: x\r\n\r\n',
       `GET / HTTP/1.1\r\nHost: a\r\nX: ${'y'.repeat(17 * 1024)}\r\n\r\n`,
     ];
+    // Heads that can never end in CRLF CRLF: node refuses them at once, not after the head timeout.
+    refused.push(
+      'GET / HTTP/1.1\nHost: a\n\n',
+      'GET / HTTP/1.1\rHost: a\r\r',
+      'GET / HTTP/1.1\r\nHost: a\n',
+    );
+    // More fields than the gateway takes: node's side answers 431.
+    refused.push(
+      `GET / HTTP/1.1\r\nHost: a\r\n${Array.from({ length: 100 }, (_, i) => `X-${i}: 1\r\n`).join('')}\r\n`,
+    );
     for (const text of refused)
       assert.equal(readRequestHead(Buffer.from(text, 'latin1')), null, JSON.stringify(text));
     // A head that never ends is node's to refuse (431) once it is too long.

@@ -366,7 +366,7 @@ type Ending = 'close' | 'reset' | 'keep';
  * in progress, then closed, reset or kept open.
  */
 async function replayer(): Promise<{ port: number; play(bytes: Buffer, end: Ending): void }> {
-  let bytes = Buffer.alloc(0);
+  let bytes: Buffer = Buffer.alloc(0);
   let ending: Ending = 'close';
   const up = await scripted((socket) => {
     socket.write(bytes);

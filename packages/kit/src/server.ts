@@ -10,7 +10,9 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
+import type { Duplex } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { Registry, Histogram, collectDefaultMetrics } from 'prom-client';
 import { errorStatus, type ErrorCode, type Problem } from '@neon/contracts';
 import { AppError, isAppError, problemType, statusTitle, type FieldError } from './errors.js';
@@ -61,6 +63,7 @@ declare module 'fastify' {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const noop = (): void => undefined;
 
 /** The caller's `X-Request-Id` when it is well-formed, a new one otherwise. */
 export function requestIdOf(req: Pick<IncomingMessage, 'headers'>): string {
@@ -120,14 +123,65 @@ const statusCodes: Partial<Record<number, ErrorCode>> = {
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
   405: 'METHOD_NOT_ALLOWED',
+  408: 'REQUEST_TIMEOUT',
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
   429: 'RATE_LIMITED',
+  431: 'HEADERS_TOO_LARGE',
   502: 'BAD_GATEWAY',
   503: 'SERVICE_UNAVAILABLE',
   504: 'GATEWAY_TIMEOUT',
 };
+
+/**
+ * A problem answer as raw bytes, for a socket no request object owns (a
+ * head node could not parse, a refused upgrade): the connection closes after it.
+ */
+export function problemResponse(
+  code: ErrorCode,
+  requestId: string,
+  detail?: string,
+  headers: Readonly<Record<string, string>> = {},
+): string {
+  const body = JSON.stringify(problemBody(code, requestId, detail));
+  const status = errorStatus[code];
+  let head = `HTTP/1.1 ${status} ${statusTitle(status)}\r\ncontent-type: application/problem+json; charset=utf-8\r\n`;
+  head += `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\n`;
+  for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
+  return `${head}connection: close\r\n\r\n${body}`;
+}
+
+/**
+ * node's answer to a head it could not read, as a problem: 431 for one over
+ * the size limit, 408 for one that took too long, 400 for anything else
+ * malformed (bare LF line ends, bad characters, conflicting framing).
+ */
+function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // A reset: nobody is left to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const code: ErrorCode =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? 'HEADERS_TOO_LARGE'
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'REQUEST_TIMEOUT'
+        : 'BAD_REQUEST';
+  const answer = () => {
+    if (socket.writable) socket.write(problemResponse(code, randomUUID()));
+    socket.destroy();
+  };
+  // Pipelined after requests still being answered: the refusal goes after their answers, in
+  // order, or a client would take it for the answer to an earlier request.
+  const last = answering.get(socket);
+  if (last && !last.writableFinished && !last.destroyed) last.once('close', answer);
+  else answer();
+}
+
+/** Each connection's latest answer in progress, for `clientError`. */
+const answering = new WeakMap<Duplex, ServerResponse>();
+
+/** Every method a route may be registered for, in the order an `Allow` header lists them. */
+const ROUTE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 export function sendProblem(
   reply: FastifyReply,
@@ -168,6 +222,7 @@ export function createServer(options: ServerOptions) {
     // Fastify's own server, with a door in front for `setFront`; the settings Fastify applies to the server it makes.
     serverFactory: (handler, opts) => {
       const server = createHttpServer((req, res) => {
+        answering.set(req.socket, res);
         if (front === null || !front(req, res)) handler(req, res);
       });
       const { keepAliveTimeout, requestTimeout, connectionTimeout } = opts;
@@ -182,6 +237,7 @@ export function createServer(options: ServerOptions) {
     }),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    clientErrorHandler: clientError,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -229,6 +285,19 @@ export function createServer(options: ServerOptions) {
     );
   });
   app.decorateRequest('client', null);
+
+  // JSON is the one body type a route reads: Fastify's default text/plain parser would hand a
+  // string to a JSON schema and answer 400; without it, another type is a 415 problem.
+  app.removeContentTypeParser('text/plain');
+
+  // Every route, in a router of the same rules as Fastify's: a path that exists with other
+  // methods answers 405 with an Allow header, not 404.
+  const routes = FindMyWay();
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat())
+      if (!routes.hasRoute(method as HTTPMethod, route.url))
+        routes.on(method as HTTPMethod, route.url, noop);
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     request.client = clientFromHeaders(request.headers, options.internalSecret);
@@ -288,9 +357,17 @@ export function createServer(options: ServerOptions) {
     return sendProblem(reply, 'INTERNAL');
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, 'NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    const allowed = ROUTE_METHODS.filter(
+      (m) => m !== request.method && routes.find(m, request.url) !== null,
+    );
+    if (allowed.length > 0)
+      return sendProblem(reply, 'METHOD_NOT_ALLOWED', `${path} does not take ${request.method}.`, {
+        headers: { allow: allowed.join(', ') },
+      });
+    return sendProblem(reply, 'NOT_FOUND', `No route for ${request.method} ${path}`);
+  });
 
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok', service: options.name }));
 

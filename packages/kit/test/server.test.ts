@@ -1,4 +1,5 @@
 import { describe, it, after } from 'node:test';
+import { connect } from 'node:net';
 import assert from 'node:assert/strict';
 import Type from 'typebox';
 import {
@@ -33,6 +34,10 @@ function build() {
   app.get('/admin', async (req) => requireRole(req, 'admin'));
   app.get('/conflict', async () => {
     throw new AppError('CONFLICT', 'Already there.');
+  });
+  app.get('/slow', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return { slow: true };
   });
   app.get('/boom', async () => {
     throw new Error('database password is hunter2');
@@ -117,6 +122,30 @@ describe('createServer', () => {
     assert.equal(type.json().code, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
+  it('answers a text/plain body on a JSON route with 415, not a validation failure', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/items',
+      headers: { 'content-type': 'text/plain' },
+      payload: '{"name":"a","count":1}',
+    });
+    assert.equal(res.statusCode, 415);
+    assert.match(res.headers['content-type'] as string, /application\/problem\+json/);
+    assert.equal(res.json().code, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('answers a method a route does not take with 405 and an Allow header', async () => {
+    const put = await app.inject({ method: 'PUT', url: '/me' });
+    assert.equal(put.statusCode, 405);
+    assert.equal(put.json().code, 'METHOD_NOT_ALLOWED');
+    assert.equal(put.headers.allow, 'GET, HEAD');
+    const get = await app.inject({ method: 'GET', url: '/items?x=1' });
+    assert.equal(get.statusCode, 405);
+    assert.equal(get.headers.allow, 'POST');
+    // A path no route has is still a 404.
+    assert.equal((await app.inject({ method: 'PUT', url: '/nowhere' })).statusCode, 404);
+  });
+
   it('renders domain errors with their code and unknown errors as a bare 500', async () => {
     const conflict = await app.inject('/conflict');
     assert.equal(conflict.statusCode, 409);
@@ -163,5 +192,49 @@ describe('uuidv7', () => {
     assert.deepEqual([...ids].sort(), ids);
     assert.equal(new Set(ids).size, ids.length);
     assert.ok(Math.abs(uuidv7Time(ids[0]!) - Date.now()) < 5000);
+  });
+});
+
+describe('createServer on a socket', () => {
+  it('answers a head node cannot read with a problem: 400, or 431 when too large', async () => {
+    const { app } = build();
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    after(() => app.close());
+    const { port } = new URL(url);
+    const send = (bytes: string) =>
+      new Promise<string>((resolve) => {
+        const socket = connect(Number(port), '127.0.0.1');
+        let out = '';
+        socket.on('data', (d: Buffer) => (out += d.toString('latin1')));
+        socket.on('close', () => resolve(out));
+        socket.on('error', () => resolve(out));
+        socket.write(bytes);
+      });
+    const cases: [string, number, string][] = [
+      ['GET /healthz HTTP/1.1\nHost: a\n\n', 400, 'BAD_REQUEST'],
+      [
+        'GET /healthz HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n',
+        400,
+        'BAD_REQUEST',
+      ],
+      [
+        `GET /healthz HTTP/1.1\r\nHost: a\r\nX: ${'y'.repeat(20_000)}\r\n\r\n`,
+        431,
+        'HEADERS_TOO_LARGE',
+      ],
+    ];
+    // After a request still being answered: its answer first, then the refusal.
+    const pipelined = await send(
+      'GET /slow HTTP/1.1\r\nHost: a\r\n\r\nGET /healthz HTTP/1.1\nHost: a\n\n',
+    );
+    assert.match(pipelined, /^HTTP\/1\.1 200 [^]*"slow":true[^]*HTTP\/1\.1 400 /);
+    for (const [bytes, status, code] of cases) {
+      const answer = await send(bytes);
+      const what = JSON.stringify(bytes.slice(0, 60));
+      assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), what);
+      assert.match(answer, /\r\ncontent-type: application\/problem\+json; charset=utf-8\r\n/, what);
+      const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { code: string };
+      assert.equal(body.code, code, what);
+    }
   });
 });

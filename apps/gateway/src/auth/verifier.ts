@@ -61,6 +61,22 @@ function fail(reason: string): never {
   throw invalid(reason);
 }
 
+/** Whether `s` from `from` to its end is base64url without padding (RFC 7515 §2): a loop, no substring. */
+function isBase64url(s: string, from: number): boolean {
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!(
+      (c >= 0x61 && c <= 0x7a) ||
+      (c >= 0x41 && c <= 0x5a) ||
+      (c >= 0x30 && c <= 0x39) ||
+      c === 0x2d ||
+      c === 0x5f
+    ))
+      return false;
+  }
+  return true;
+}
+
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 /**
@@ -104,10 +120,10 @@ export class TokenVerifier {
     const kid = this.kids.get(token.slice(0, d1)) ?? this.headerKid(token.slice(0, d1));
     const key = this.jwks.peek(kid);
     if (!key) return null;
-    // base64url decoding skips characters outside its alphabet: a signature of exactly the
-    // key's size from exactly as many characters as that takes had none.
+    // node's base64url decoder also takes `+` and `/` (and skips what is in neither alphabet):
+    // one spelling only, or a token would have several that all verify.
     const sigChars = token.length - d2 - 1;
-    if (sigChars !== key.signatureChars) fail('malformed signature');
+    if (sigChars !== key.signatureChars || !isBase64url(token, d2 + 1)) fail('malformed signature');
     const sigBytes = this.signature.write(token.slice(d2 + 1), 0, 'base64url');
     if (sigBytes !== key.signatureBytes) fail('malformed signature');
     const signed =

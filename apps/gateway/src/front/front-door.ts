@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { problemResponse } from '@neon/kit';
 import { readRequestHead, type RequestHead } from './request-head.js';
 import { DoorResponse, type AnswerSink } from './response.js';
 
@@ -21,8 +23,6 @@ export interface FrontDoorOptions {
 
 /** Bytes of pipelined requests held while an answer is in progress before the client is paused. */
 const MAX_HELD = 64 * 1024;
-/** node's own answer to a request whose head takes too long. */
-const REQUEST_TIMEOUT = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n';
 
 type ConnectionListener = (this: Server, socket: Socket) => void;
 
@@ -135,7 +135,8 @@ class DoorConnection implements AnswerSink {
   private readonly onTimeout = (): void => {
     // An answer in progress is the upstream's to time out (a held-open stream may idle for long).
     if (this.busy !== null) return;
-    if (this.headSince !== 0 && !this.gone) this.close(REQUEST_TIMEOUT);
+    if (this.headSince !== 0 && !this.gone)
+      this.close(problemResponse('REQUEST_TIMEOUT', randomUUID()));
     else this.socket.destroy();
   };
 
@@ -157,7 +158,7 @@ class DoorConnection implements AnswerSink {
       const head = readRequestHead(bytes);
       if (this.headSince !== 0 && performance.now() - this.headSince > this.door.headersTimeoutMs)
         // Too slow, whether or not these bytes complete it (a slowloris finishes eventually).
-        return this.close(REQUEST_TIMEOUT);
+        return this.close(problemResponse('REQUEST_TIMEOUT', randomUUID()));
       if (head === 'partial') {
         if (this.headSince === 0) {
           this.headSince = performance.now();

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { MAX_HEADERS } from './head-rules.js';
 
 /** The largest head the front reads itself: node's default `maxHeaderSize`, so a longer one gets node's 431. */
 export const MAX_HEAD_BYTES = 16 * 1024;
@@ -39,7 +40,9 @@ export interface RequestHead {
  */
 export function readRequestHead(buf: Buffer): RequestHead | 'partial' | null {
   const at = buf.indexOf(HEAD_END);
-  if (at < 0) return buf.length >= MAX_HEAD_BYTES ? null : 'partial';
+  if (at < 0)
+    // A bare LF or CR never ends in CRLF CRLF: node refuses it at once rather than waiting.
+    return buf.length >= MAX_HEAD_BYTES || hasBareLineEnd(buf) ? null : 'partial';
   if (at > MAX_HEAD_BYTES) return null;
   const head = buf.toString('latin1', 0, at);
   let eol = head.indexOf('\r\n');
@@ -47,7 +50,10 @@ export function readRequestHead(buf: Buffer): RequestHead | 'partial' | null {
   if (!line) return null;
   const headers: IncomingHttpHeaders = {};
   let keepAlive = true;
+  let count = 0;
   while (eol >= 0) {
+    // Past the limit node's side answers 431.
+    if (++count > MAX_HEADERS) return null;
     const from = eol + 2;
     eol = head.indexOf('\r\n', from);
     const field = FIELD.exec(eol < 0 ? head.slice(from) : head.slice(from, eol));
@@ -74,4 +80,13 @@ export function readRequestHead(buf: Buffer): RequestHead | 'partial' | null {
     end: at + 4,
     keepAlive,
   };
+}
+
+/** An LF not after a CR, or a CR followed by anything but an LF. */
+function hasBareLineEnd(buf: Buffer): boolean {
+  for (let i = buf.indexOf(0x0a); i >= 0; i = buf.indexOf(0x0a, i + 1))
+    if (i === 0 || buf[i - 1] !== 0x0d) return true;
+  for (let i = buf.indexOf(0x0d); i >= 0 && i + 1 < buf.length; i = buf.indexOf(0x0d, i + 1))
+    if (buf[i + 1] !== 0x0a) return true;
+  return false;
 }

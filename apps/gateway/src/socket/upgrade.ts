@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ClientHeaders, errorStatus, type ErrorCode } from '@neon/contracts';
-import { clientHeaders, problemType, statusTitle, type Logger } from '@neon/kit';
+import { ClientHeaders, type ErrorCode } from '@neon/contracts';
+import { clientHeaders, problemResponse, type Logger } from '@neon/kit';
 import type { Replica, UpstreamPools } from '../upstream/pool.js';
 import { connectionTokens, upstreamRequestHeaders } from '../proxy/headers.js';
 import { readTarget } from '../proxy/target.js';
+import { headProblem } from '../front/head-rules.js';
 import type { VerifiedToken } from '../auth/verifier.js';
 
 /** The protocol entry the official phoenix client sends its `authToken` in. */
@@ -47,27 +48,9 @@ function reject(
   code: ErrorCode,
   requestId: string,
   extra: Record<string, string> = {},
+  detail?: string,
 ): void {
-  const status = errorStatus[code];
-  const body = JSON.stringify({
-    type: problemType(code),
-    title: statusTitle(status),
-    status,
-    code,
-    requestId,
-  });
-  const headers = {
-    'content-type': 'application/problem+json',
-    'content-length': String(Buffer.byteLength(body)),
-    'x-request-id': requestId,
-    connection: 'close',
-    ...extra,
-  };
-  const head = Object.entries(headers)
-    .map(([k, v]) => `${k}: ${v}\r\n`)
-    .join('');
-  if (socket.writable)
-    socket.end(`HTTP/1.1 ${status} ${statusTitle(status)}\r\n${head}\r\n${body}`);
+  if (socket.writable) socket.end(problemResponse(code, requestId, detail, extra));
   else socket.destroy();
 }
 
@@ -94,10 +77,15 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     head: Buffer,
     requestId: string,
   ): Promise<void> {
-    // The same normalised target as every other request: what is refused there is refused here.
+    // The same rules as every other request: what is refused there is refused here.
+    const bad = headProblem(req.rawHeaders);
+    if (bad) {
+      reject(socket, bad.code, requestId, {}, bad.detail);
+      return;
+    }
     const target = readTarget(req.url ?? '/');
     if (typeof target === 'string') {
-      reject(socket, 'BAD_REQUEST', requestId);
+      reject(socket, 'BAD_REQUEST', requestId, {}, target);
       return;
     }
     const url = new URL(target.url, 'http://gateway.invalid');
