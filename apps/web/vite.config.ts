@@ -17,7 +17,12 @@ export default defineConfig({
       '/hls': 'http://localhost:8080',
       '/vod': 'http://localhost:8080',
       '/thumbnails': 'http://localhost:8080',
-      '/socket': { target: 'ws://localhost:8080', ws: true },
+      // The gateway takes sockets from PUBLIC_URL's origin only (default http://localhost:8080).
+      '/socket': {
+        target: 'ws://localhost:8080',
+        ws: true,
+        headers: { origin: 'http://localhost:8080' },
+      },
     },
   },
   test: {

@@ -451,6 +451,7 @@ export async function buildApp(
       logger,
       internalSecret: platform.internalSecret,
       proto,
+      publicOrigin: publicUrl.origin,
       async redeemTicket(token) {
         try {
           const ticket = await verifier.verify(token, ticketRules);

@@ -25,8 +25,11 @@ function b64url(value: unknown): string {
 }
 
 /** Opens a socket through the gateway; resolves with the first frame or the HTTP refusal. */
-const openSocket = (url: string, protocols?: string[]) =>
-  openTestSocket(url, { firstFrame: true, ...(protocols ? { protocols } : {}) });
+const openSocket = (url: string, options: string[] | { origin?: string } = {}) =>
+  openTestSocket(url, {
+    firstFrame: true,
+    ...(Array.isArray(options) ? { protocols: options } : options),
+  });
 
 /** An event travels the bus: asked until the gateway stops answering 200, not after a fixed wait. */
 function firstRefusal(ask: () => Promise<Response>, what: string): Promise<Response> {
@@ -539,6 +542,29 @@ for (const variant of variants) {
       assert.equal(url.searchParams.get('username'), null);
       assert.equal(chat.sockets.at(-1)!.headers['x-client-id'], undefined);
       anon.ws.close();
+    });
+
+    test('a socket opens from PUBLIC_URL’s origin or none; any other origin is refused before the upgrade', async () => {
+      const base = `${gw.url.replace('http', 'ws')}/socket/websocket?vsn=2.0.0`;
+      for (const origin of [
+        'http://evil.example',
+        'null',
+        'http://neon.test.evil.example',
+        'https://neon.test',
+      ]) {
+        const before = chat.sockets.length;
+        const ticket = await mintTicket(keys, { sub: 'u-origin', username: 'olga' });
+        const r = await openSocket(`${base}&token=${ticket}`, { origin });
+        assert.ok(!r.ok, origin);
+        assert.equal(r.status, 403, origin);
+        assert.equal((JSON.parse(r.body) as Problem).code, 'FORBIDDEN', origin);
+        assert.equal(chat.sockets.length, before, `${origin} reached chat`);
+      }
+      for (const origin of [PUBLIC_URL, undefined]) {
+        const s = await openSocket(base, origin === undefined ? {} : { origin });
+        assert.ok(s.ok, String(origin));
+        s.ws.close();
+      }
     });
 
     test('logs never hold tokens, tickets or cookies', async () => {

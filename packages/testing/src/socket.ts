@@ -11,10 +11,14 @@ export type SocketOutcome =
  */
 export function openSocket(
   url: string,
-  options: { protocols?: string[]; firstFrame?: boolean } = {},
+  options: { protocols?: string[]; firstFrame?: boolean; origin?: string } = {},
 ): Promise<SocketOutcome> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, options.protocols);
+    const ws = new WebSocket(
+      url,
+      options.protocols,
+      options.origin !== undefined ? { origin: options.origin } : {},
+    );
     if (options.firstFrame)
       ws.once('message', (data) => resolve({ ok: true, ws, first: (data as Buffer).toString() }));
     else ws.once('open', () => resolve({ ok: true, ws, first: '' }));

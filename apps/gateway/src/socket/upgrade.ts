@@ -19,6 +19,8 @@ export interface UpgradeDeps {
   logger: Logger;
   internalSecret: string;
   proto: string;
+  /** PUBLIC_URL's origin: the one page a browser may open a socket from. */
+  publicOrigin: string;
   /** Verifies and consumes a ticket; null when it is not valid (any reason). */
   redeemTicket(token: string): Promise<VerifiedToken | null>;
 }
@@ -92,6 +94,20 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     const log = logger.child({ requestId, path: url.pathname });
     if (url.pathname !== SOCKET_PATH || req.headers.upgrade?.toLowerCase() !== 'websocket') {
       reject(socket, 'NOT_FOUND', requestId);
+      return;
+    }
+    // A socket is not bound by CORS: a page elsewhere (or a sandboxed one, `null`) could open one
+    // as its visitor. Browsers always send Origin; a client without one is not a browser.
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== deps.publicOrigin) {
+      log.info({ status: 403 }, 'socket from another origin refused');
+      reject(
+        socket,
+        'FORBIDDEN',
+        requestId,
+        {},
+        `Sockets are opened from ${deps.publicOrigin} only.`,
+      );
       return;
     }
     const protocolHeader = req.headers['sec-websocket-protocol'];
