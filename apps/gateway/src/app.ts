@@ -4,7 +4,6 @@ import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
-import proxyaddr from '@fastify/proxy-addr';
 import {
   ACCESS_TOKEN_TTL_SECONDS,
   API_AUDIENCE,
@@ -14,6 +13,7 @@ import {
   type ServiceName,
 } from '@neon/contracts';
 import {
+  ConfigError,
   createServer,
   redactUrl,
   requestIdOf,
@@ -35,6 +35,7 @@ import { EdgeCache } from './edge/edge-cache.js';
 import { forward, isConnectFailure, type ResponseDecoration } from './proxy/forward.js';
 import { corsHeaders, securityHeaders } from './proxy/security.js';
 import { readTarget, type Target } from './proxy/target.js';
+import { clientAddress, compileTrust, type ClientAddress } from './proxy/client-address.js';
 import {
   fastProxy,
   NodeResponse,
@@ -97,11 +98,18 @@ export async function buildApp(
   hooks: GatewayHooks = {},
 ): Promise<Service> {
   const logger = platform.logger.child({ service: 'gateway' });
-  // One rule for both paths: Fastify's request.ip and the fast path's client address.
-  const hops = config.GATEWAY_TRUSTED_PROXY_HOPS;
-  const trustProxy = hops > 0 ? (_address: string, hop: number) => hop < hops : undefined;
+  if (config.GATEWAY_TRUSTED_PROXY_HOPS !== undefined && config.GATEWAY_TRUSTED_PROXY_HOPS !== '0')
+    throw new ConfigError([
+      {
+        variable: 'GATEWAY_TRUSTED_PROXY_HOPS',
+        message:
+          'is replaced by GATEWAY_TRUSTED_PROXIES, the addresses or CIDRs of the proxies in front',
+      },
+    ]);
+  // One rule for every path: Fastify's request.ip, the fast path's and the socket's client address.
+  const trust = compileTrust(config.GATEWAY_TRUSTED_PROXIES);
   const server = createServer({
-    ...(trustProxy ? { trustProxy } : {}),
+    ...(trust ? { trustProxy: trust } : {}),
     name: 'gateway',
     logger,
     internalSecret: platform.internalSecret,
@@ -193,6 +201,11 @@ export async function buildApp(
   }
   const forwardOptions = {
     pools,
+    address: (request: FastifyRequest): ClientAddress => ({
+      peer: request.socket.remoteAddress ?? '',
+      ip: request.ip,
+      trustPeer: trust !== null && trust(request.socket.remoteAddress ?? '', 0),
+    }),
     upstreamTimeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS,
     bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
     proto,
@@ -317,12 +330,6 @@ export async function buildApp(
     return { path, url, service };
   }
 
-  /** The client's address, by the same rule as Fastify's request.ip. */
-  function clientIp(headers: IncomingHttpHeaders, socket: Socket, peer: string): string {
-    // proxy-addr reads only these two of a request.
-    return trustProxy ? proxyaddr({ headers, socket } as IncomingMessage, trustProxy) : peer;
-  }
-
   /** Requests the front door read itself (see FrontDoor): bodiless and strictly formed already. */
   const door = new FrontDoor(server.server, {
     handle(req, res) {
@@ -376,15 +383,14 @@ export async function buildApp(
     { path, url, service }: FastRoute,
   ): void {
     const started = performance.now();
-    const peer = socket.remoteAddress ?? '';
-    const ip = clientIp(headers, socket, peer);
+    const address = clientAddress(trust, headers, socket);
     const requestId = requestIdOf({ headers });
     const log = logRequests ? logger.child({ requestId }) : logger;
     const request: FastRequest = {
       method,
       url,
       headers,
-      peer,
+      address,
       res,
       path,
       service,
@@ -396,7 +402,7 @@ export async function buildApp(
     };
     let admission: Admission | Promise<Admission>;
     try {
-      admission = admit(request, path, ip, log);
+      admission = admit(request, path, address.ip, log);
     } catch (err) {
       return fastFailed(request, err);
     }
@@ -452,6 +458,7 @@ export async function buildApp(
       internalSecret: platform.internalSecret,
       proto,
       publicOrigin: publicUrl.origin,
+      address: (req) => clientAddress(trust, req.headers, req.socket),
       async redeemTicket(token) {
         try {
           const ticket = await verifier.verify(token, ticketRules);

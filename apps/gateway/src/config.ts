@@ -40,11 +40,14 @@ export const gatewaySpec = {
   /** Key prefix of the gateway's counters and used tickets in Redis. */
   GATEWAY_REDIS_PREFIX: env.string('neon:gw'),
   /**
-   * Proxies in front of the gateway that append to X-Forwarded-For (a load
-   * balancer: 1). The client is the address that many hops back; 0 believes
-   * no header, and the client is the socket's peer.
+   * The proxies in front of the gateway (a load balancer, a CDN): addresses
+   * and CIDRs, or loopback, linklocal, uniquelocal, comma-separated. Their
+   * X-Forwarded-For names the client; anyone else's is not believed, and the
+   * client is the socket's peer. Unset: no proxy is trusted.
    */
-  GATEWAY_TRUSTED_PROXY_HOPS: env.int(0, 0, 10),
+  GATEWAY_TRUSTED_PROXIES: env.optionalString(),
+  /** Replaced by GATEWAY_TRUSTED_PROXIES; a start with it set (other than 0) fails and says so. */
+  GATEWAY_TRUSTED_PROXY_HOPS: env.optionalString(),
   /** Minimum pause between two JWKS fetches caused by an unknown `kid`. */
   GATEWAY_JWKS_COOLDOWN_MS: env.int(5000, 0, 600_000),
 };

@@ -491,6 +491,7 @@ for (const variant of variants) {
       assert.equal(forwarded.searchParams.get('vsn'), '2.0.0');
       const upstreamSide = chat.sockets.at(-1)!;
       assert.equal(upstreamSide.headers['x-client-id'], 'u-1');
+      assert.equal(upstreamSide.headers['x-client-ip'], '127.0.0.1');
       const echoed = new Promise<string>((r) =>
         first.ws.once('message', (d) => r((d as Buffer).toString())),
       );

@@ -73,46 +73,92 @@ for (const variant of variants) {
     });
 
     test('behind a trusted proxy the limit counts per client, not per proxy', async () => {
+      // The test's connections come from loopback: here, that is the proxy in front.
       const behind = await startGateway(
         {
           IDENTITY_URL: identity.url,
           GATEWAY_AUTH_RATE_LIMIT: '2',
-          GATEWAY_TRUSTED_PROXY_HOPS: '1',
+          GATEWAY_TRUSTED_PROXIES: '10.0.0.0/8, 127.0.0.1',
         },
         { redisUrl: variant.redisUrl, natsUrl: variant.natsUrl },
       );
       try {
-        const login = async (client: string, path = '/api/v1/auth/login') => {
-          const res = await fetch(`${behind.url}${path}`, {
+        const login = async (forwardedFor: string) => {
+          const res = await fetch(`${behind.url}/api/v1/auth/login`, {
             method: 'POST',
-            // What a load balancer sends: what the client claimed, then the client it saw.
-            headers: {
-              'content-type': 'application/json',
-              'x-forwarded-for': `10.9.9.9, ${client}`,
-            },
+            headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
             body: JSON.stringify({ login: 'alice', password: 'guess' }),
           });
           await res.arrayBuffer();
           return res.status;
         };
+        // What the client claimed, then the client the balancer saw: the claim is not believed.
         assert.deepEqual(
-          [await login('203.0.113.7'), await login('203.0.113.7'), await login('203.0.113.7')],
+          [
+            await login('198.51.100.1, 203.0.113.7'),
+            await login('198.51.100.2, 203.0.113.7'),
+            await login('198.51.100.3, 203.0.113.7'),
+          ],
           [200, 200, 429],
         );
-        // Another client behind the same balancer is not locked out, on either path.
-        assert.equal(await login('203.0.113.8'), 200);
+        // Another client behind the same balancer is not locked out; trusted hops are walked past.
+        assert.equal(await login('203.0.113.8, 10.1.2.3'), 200);
+        const seen = identity.seen.at(-1)!.headers;
+        assert.equal(seen['x-client-ip'], '203.0.113.8');
         // X-Forwarded-For grows by the hop that connected, as at any proxy.
-        assert.equal(
-          identity.seen.at(-1)!.headers['x-forwarded-for'],
-          '10.9.9.9, 203.0.113.8, 127.0.0.1',
-        );
+        assert.equal(seen['x-forwarded-for'], '203.0.113.8, 10.1.2.3, 127.0.0.1');
+        // The fast path reads the client the same way.
         const get = await fetch(`${behind.url}/api/v1/users/alice`, {
-          headers: { 'x-forwarded-for': '203.0.113.9' },
+          headers: { 'x-forwarded-for': '203.0.113.9', 'x-client-ip': '1.2.3.4' },
         });
         assert.equal(get.status, 200);
+        await get.arrayBuffer();
+        assert.equal(identity.seen.at(-1)!.headers['x-client-ip'], '203.0.113.9');
         assert.equal(identity.seen.at(-1)!.headers['x-forwarded-for'], '203.0.113.9, 127.0.0.1');
       } finally {
         await behind.close();
+      }
+    });
+
+    test('from a peer that is not a trusted proxy, X-Forwarded-For is not believed on any path', async () => {
+      const elsewhere = await startGateway(
+        {
+          IDENTITY_URL: identity.url,
+          GATEWAY_AUTH_RATE_LIMIT: '2',
+          GATEWAY_API_RATE_LIMIT: '5',
+          GATEWAY_TRUSTED_PROXIES: '10.0.0.0/8',
+        },
+        { redisUrl: variant.redisUrl, natsUrl: variant.natsUrl },
+      );
+      try {
+        const statuses: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          const res = await fetch(`${elsewhere.url}/api/v1/auth/login`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.0.0.${i}` },
+            body: '{}',
+          });
+          statuses.push(res.status);
+          await res.arrayBuffer();
+        }
+        // Limited by its real address, whatever it claims to be.
+        assert.deepEqual(statuses, [200, 200, 429]);
+        const gets: number[] = [];
+        for (let i = 0; i < 4; i++) {
+          const res = await fetch(`${elsewhere.url}/api/v1/users/alice`, {
+            headers: { 'x-forwarded-for': `198.51.100.${i}` },
+          });
+          gets.push(res.status);
+          await res.arrayBuffer();
+        }
+        // One API budget of 5 for the one real address, the two admitted logins included.
+        assert.deepEqual(gets, [200, 200, 200, 429]);
+        const seen = identity.seen.at(-1)!.headers;
+        // Upstreams see the real address, and no forged hop.
+        assert.equal(seen['x-client-ip'], '127.0.0.1');
+        assert.equal(seen['x-forwarded-for'], '127.0.0.1');
+      } finally {
+        await elsewhere.close();
       }
     });
 
@@ -203,6 +249,19 @@ describe('gateway load balancing', () => {
       assert.equal(r.status, 200);
       await r.arrayBuffer();
     }
+  });
+});
+
+describe('gateway trusted proxies configuration', () => {
+  test('a bad GATEWAY_TRUSTED_PROXIES, or the replaced GATEWAY_TRUSTED_PROXY_HOPS, fails the start', async () => {
+    await assert.rejects(
+      startGateway({ GATEWAY_TRUSTED_PROXIES: '10.0.0.0/8, not-an-address' }),
+      /GATEWAY_TRUSTED_PROXIES/,
+    );
+    await assert.rejects(
+      startGateway({ GATEWAY_TRUSTED_PROXY_HOPS: '1' }),
+      /GATEWAY_TRUSTED_PROXY_HOPS is replaced by GATEWAY_TRUSTED_PROXIES/,
+    );
   });
 });
 

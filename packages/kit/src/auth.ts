@@ -13,6 +13,11 @@ export interface Client {
 declare module 'fastify' {
   interface FastifyRequest {
     client: Client | null;
+    /**
+     * The client's address: the gateway's X-Client-Ip (its trusted-proxy
+     * rule) on a request that came through it, else `request.ip`.
+     */
+    clientIp: string;
   }
 }
 

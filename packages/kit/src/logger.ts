@@ -40,11 +40,17 @@ export function createLogger(config: LoggerConfig): Logger {
     level: config.level,
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
     serializers: {
-      req: (req: { method?: string; url?: string; id?: string; ip?: string }) => ({
+      req: (req: {
+        method?: string;
+        url?: string;
+        id?: string;
+        ip?: string;
+        clientIp?: string;
+      }) => ({
         id: req.id,
         method: req.method,
         url: req.url ? redactUrl(req.url) : req.url,
-        ip: req.ip,
+        ip: req.clientIp || req.ip,
       }),
     },
     ...(config.name ? { name: config.name } : {}),

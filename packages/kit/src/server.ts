@@ -14,9 +14,9 @@ import type { Duplex } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { Registry, Histogram, collectDefaultMetrics } from 'prom-client';
-import { errorStatus, type ErrorCode, type Problem } from '@neon/contracts';
+import { ClientHeaders, errorStatus, type ErrorCode, type Problem } from '@neon/contracts';
 import { AppError, isAppError, problemType, statusTitle, type FieldError } from './errors.js';
-import { clientFromHeaders } from './auth.js';
+import { clientFromHeaders, fromGateway } from './auth.js';
 import type { Logger } from './logger.js';
 
 export type ReadinessCheck = () => Promise<unknown>;
@@ -285,6 +285,7 @@ export function createServer(options: ServerOptions) {
     );
   });
   app.decorateRequest('client', null);
+  app.decorateRequest('clientIp', '');
 
   // JSON is the one body type a route reads: Fastify's default text/plain parser would hand a
   // string to a JSON schema and answer 400; without it, another type is a 415 problem.
@@ -301,6 +302,11 @@ export function createServer(options: ServerOptions) {
 
   app.addHook('onRequest', async (request, reply) => {
     request.client = clientFromHeaders(request.headers, options.internalSecret);
+    const ip = request.headers[ClientHeaders.ip];
+    request.clientIp =
+      typeof ip === 'string' && ip !== '' && fromGateway(request.headers, options.internalSecret)
+        ? ip
+        : request.ip;
     void reply.header('x-request-id', request.id);
   });
 

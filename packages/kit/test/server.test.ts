@@ -31,6 +31,7 @@ function build() {
     async (req) => ({ ok: true, name: req.body.name }),
   );
   app.get('/me', async (req) => requireUser(req));
+  app.get('/ip', async (req) => ({ ip: req.clientIp }));
   app.get('/admin', async (req) => requireRole(req, 'admin'));
   app.get('/conflict', async () => {
     throw new AppError('CONFLICT', 'Already there.');
@@ -157,6 +158,16 @@ describe('createServer', () => {
     const missing = await app.inject('/nowhere');
     assert.equal(missing.statusCode, 404);
     assert.equal(missing.json().code, 'NOT_FOUND');
+  });
+
+  it('takes the client address from the gateway’s X-Client-Ip only with the internal secret', async () => {
+    const viaGateway = await app.inject({
+      url: '/ip',
+      headers: { 'x-client-ip': '203.0.113.5', 'x-neon-internal': secret },
+    });
+    assert.equal(viaGateway.json().ip, '203.0.113.5');
+    const forged = await app.inject({ url: '/ip', headers: { 'x-client-ip': '203.0.113.5' } });
+    assert.equal(forged.json().ip, '127.0.0.1');
   });
 
   it('trusts identity headers only with the internal secret', async () => {

@@ -6,6 +6,7 @@ import type { Exchange, ExchangeHandler, UpstreamError } from '../upstream/http1
 import type { FastResponse, ResponseWatcher } from '../front/response.js';
 import { upstreamRequestHeaderList } from './headers.js';
 import { proxiedHead, type ResponseDecoration } from './forward.js';
+import { addressInfo, type ClientAddress } from './client-address.js';
 
 /** Answers up to this size are collected and written with their head in one go. */
 const SMALL_BODY = 64 * 1024;
@@ -26,8 +27,8 @@ export interface FastRequest {
   method: string;
   url: string;
   headers: IncomingHttpHeaders;
-  /** The address that connected (a client, or a proxy in front). */
-  peer: string;
+  /** Who connected, and the client (see clientAddress). */
+  address: ClientAddress;
   res: FastResponse;
   path: string;
   service: ServiceName;
@@ -97,7 +98,12 @@ class FastCall implements ExchangeHandler, ResponseWatcher {
   ) {
     const list = upstreamRequestHeaderList(
       r.headers,
-      { requestId: r.requestId, peerIp: r.peer, proto: options.proto, identity: r.identity },
+      {
+        requestId: r.requestId,
+        ...addressInfo(r.address),
+        proto: options.proto,
+        identity: r.identity,
+      },
       null,
     );
     let head = `${r.method} ${r.url} HTTP/1.1\r\nhost: ${r.headers.host ?? 'gateway'}\r\n`;

@@ -6,6 +6,7 @@ import type { ServiceName } from '@neon/contracts';
 import { sendProblem } from '@neon/kit';
 import type { Replica, UpstreamPools } from '../upstream/pool.js';
 import type { Capture } from '../edge/edge-cache.js';
+import { addressInfo, type ClientAddress } from './client-address.js';
 import {
   HOP_BY_HOP,
   connectionTokens,
@@ -22,6 +23,8 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
 export interface ForwardOptions {
   pools: UpstreamPools;
+  /** Who connected, and the client, by the trusted-proxy rule. */
+  address: (request: FastifyRequest) => ClientAddress;
   upstreamTimeoutMs: number;
   bodyLimit: number;
   proto: string;
@@ -247,7 +250,7 @@ export async function forward(
     raw.headers,
     {
       requestId: request.id,
-      peerIp: raw.socket.remoteAddress ?? '',
+      ...addressInfo(options.address(request)),
       proto: options.proto,
       identity,
     },

@@ -53,6 +53,10 @@ export interface ForwardInfo {
   requestId: string;
   /** Who connected to the gateway (a load balancer, or the client): appended to X-Forwarded-For, as every proxy does. */
   peerIp: string;
+  /** The client's address by the trusted-proxy rule: passed on as X-Client-Ip. */
+  clientIp: string;
+  /** The peer is a trusted proxy: the X-Forwarded-For it sent is kept; a client's own is not. */
+  trustPeer: boolean;
   proto: string;
   /** Set last, so nothing the client sent can replace them. */
   identity: Record<string, string>;
@@ -81,8 +85,9 @@ export function upstreamRequestHeaders(
     if (name === 'authorization' && isBearer(value)) continue;
     out[name] = value;
   }
-  const prior = headers['x-forwarded-for'];
+  const prior = info.trustPeer ? headers['x-forwarded-for'] : undefined;
   out['x-forwarded-for'] = prior ? `${String(prior)}, ${info.peerIp}` : info.peerIp;
+  out[ClientHeaders.ip] = info.clientIp;
   out['x-forwarded-proto'] = info.proto;
   if (headers.host) out['x-forwarded-host'] = headers.host;
   out['x-request-id'] = info.requestId;
@@ -126,10 +131,12 @@ export function upstreamRequestHeaderList(
     if (typeof value === 'string') out.push(name, value);
     else for (const v of value) out.push(name, v);
   }
-  const prior = headers['x-forwarded-for'];
+  const prior = info.trustPeer ? headers['x-forwarded-for'] : undefined;
   out.push(
     'x-forwarded-for',
     prior ? `${String(prior)}, ${info.peerIp}` : info.peerIp,
+    ClientHeaders.ip,
+    info.clientIp,
     'x-forwarded-proto',
     info.proto,
   );

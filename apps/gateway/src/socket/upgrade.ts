@@ -7,6 +7,7 @@ import type { Replica, UpstreamPools } from '../upstream/pool.js';
 import { connectionTokens, upstreamRequestHeaders } from '../proxy/headers.js';
 import { readTarget } from '../proxy/target.js';
 import { headProblem } from '../front/head-rules.js';
+import { addressInfo, type ClientAddress } from '../proxy/client-address.js';
 import type { VerifiedToken } from '../auth/verifier.js';
 
 /** The protocol entry the official phoenix client sends its `authToken` in. */
@@ -19,6 +20,8 @@ export interface UpgradeDeps {
   logger: Logger;
   internalSecret: string;
   proto: string;
+  /** Who connected, and the client, by the trusted-proxy rule. */
+  address(req: IncomingMessage): ClientAddress;
   /** PUBLIC_URL's origin: the one page a browser may open a socket from. */
   publicOrigin: string;
   /** Verifies and consumes a ticket; null when it is not valid (any reason). */
@@ -139,7 +142,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       : { [ClientHeaders.internalToken]: deps.internalSecret };
     const headers = upstreamRequestHeaders(req.headers, {
       requestId,
-      peerIp: req.socket.remoteAddress ?? '',
+      ...addressInfo(deps.address(req)),
       proto: deps.proto,
       identity,
     });

@@ -34,6 +34,8 @@ export const ClientHeaders = {
   id: 'x-client-id',
   username: 'x-client-username',
   roles: 'x-client-roles',
+  /** The client's address as the gateway determined it (for every request, signed in or not). */
+  ip: 'x-client-ip',
   internalToken: 'x-neon-internal',
 } as const;
 
