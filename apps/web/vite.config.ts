@@ -6,7 +6,8 @@ export default defineConfig({
   esbuild: { jsx: 'automatic' },
   build: {
     target: 'es2022',
-    sourcemap: true,
+    // The build is served to anyone: no source maps in it.
+    sourcemap: false,
     // Production builds never inline assets as data: URIs, so a strict CSP needs no exceptions.
     assetsInlineLimit: 0,
   },

@@ -235,7 +235,14 @@ export async function buildApp(
   const webRoot = resolve(config.WEB_ROOT);
   const hasWeb = existsSync(webRoot);
   if (hasWeb) {
-    await server.register(fastifyStatic, { root: webRoot, wildcard: false, index: ['index.html'] });
+    await server.register(fastifyStatic, {
+      root: webRoot,
+      wildcard: false,
+      index: ['index.html'],
+      // Source maps (the app's source) and dotfiles are never public, should a build leave them.
+      dotfiles: 'ignore',
+      allowedPath: (path) => !path.endsWith('.map') && !/(^|\/)\./.test(path),
+    });
   } else {
     logger.warn({ webRoot }, 'web build not found; run npm run build:web');
   }

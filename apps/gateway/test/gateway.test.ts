@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createHmac, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { JWK } from 'jose';
@@ -455,6 +458,9 @@ for (const variant of variants) {
       const res = await fetch(`${gw.url}/api/v1/streams/h`, { headers: { origin: PUBLIC_URL } });
       await res.arrayBuffer();
       assert.equal(res.headers.get('content-security-policy'), CONTENT_SECURITY_POLICY);
+      const csp = CONTENT_SECURITY_POLICY.split('; ');
+      for (const directive of ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"])
+        assert.ok(csp.includes(directive), directive);
       assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
       assert.ok(res.headers.get('referrer-policy'));
       assert.equal(res.headers.get('access-control-allow-origin'), PUBLIC_URL);
@@ -599,3 +605,38 @@ for (const variant of variants) {
     });
   });
 }
+
+describe('the web build the gateway serves', () => {
+  let root: string;
+  let gw: GatewayHandle;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'neon-web-'));
+    await mkdir(join(root, 'assets'));
+    await mkdir(join(root, '.vite'));
+    await writeFile(join(root, 'index.html'), '<!doctype html><title>Neon</title>');
+    await writeFile(
+      join(root, 'assets', 'app.js'),
+      'console.log(1);\n//# sourceMappingURL=app.js.map',
+    );
+    await writeFile(join(root, 'assets', 'app.js.map'), '{"sources":["src/secret.ts"]}');
+    await writeFile(join(root, '.vite', 'manifest.json'), '{}');
+    await writeFile(join(root, '.env'), 'SECRET=1');
+    gw = await startGateway({ WEB_ROOT: root });
+  });
+  after(async () => {
+    await gw.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  test('serves the app, never its source maps or dotfiles', async () => {
+    const app = await fetch(`${gw.url}/assets/app.js`);
+    assert.equal(app.status, 200);
+    await app.arrayBuffer();
+    for (const path of ['/assets/app.js.map', '/.vite/manifest.json', '/.env']) {
+      const res = await fetch(`${gw.url}${path}`);
+      const text = await res.text();
+      assert.ok(!text.includes('secret') && !text.includes('SECRET'), path);
+      assert.ok(res.status === 404 || /<title>Neon/.test(text), `${path}: ${res.status}`);
+    }
+  });
+});

@@ -365,9 +365,12 @@ export function createServer(options: ServerOptions) {
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0];
-    const allowed = ROUTE_METHODS.filter(
-      (m) => m !== request.method && routes.find(m, request.url) !== null,
-    );
+    // A route that exists for this method and sent the request here (a file that is not served)
+    // is a 404 like any other.
+    const own = routes.find(request.method as HTTPMethod, request.url) !== null;
+    const allowed = own
+      ? []
+      : ROUTE_METHODS.filter((m) => m !== request.method && routes.find(m, request.url) !== null);
     if (allowed.length > 0)
       return sendProblem(reply, 'METHOD_NOT_ALLOWED', `${path} does not take ${request.method}.`, {
         headers: { allow: allowed.join(', ') },

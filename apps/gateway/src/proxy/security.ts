@@ -7,6 +7,10 @@ export const CONTENT_SECURITY_POLICY = [
   "media-src 'self' blob:",
   "connect-src 'self' ws: wss:",
   "worker-src 'self' blob:",
+  // Not covered by default-src: no plugins, no <base> to re-point relative URLs, forms post home.
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
   "frame-ancestors 'none'",
 ].join('; ');
 
