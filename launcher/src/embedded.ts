@@ -5,7 +5,7 @@ import { identityService } from '@neon/identity';
 import { isLiveService, liveService } from '@neon/live';
 import { notifyService } from '@neon/notify';
 import { paymentsService } from '@neon/payments';
-import { Closer, loadConfig, type Logger } from '@neon/kit';
+import { Closer, loadConfig, serveMetrics, type Logger } from '@neon/kit';
 import {
   openPlatform,
   platformSpec,
@@ -52,6 +52,8 @@ export interface Embedded {
   url: string;
   /** Where encoders publish: `rtmp://host:port/live` (the stream key goes after it). */
   rtmpUrl: string | null;
+  /** Every service's Prometheus metrics in one exposition, on METRICS_HOST:METRICS_PORT. */
+  metricsUrl: string;
   close(): Promise<void>;
 }
 
@@ -99,6 +101,11 @@ export async function startEmbedded(given: NodeJS.ProcessEnv, logger?: Logger): 
     });
     await gateway.start?.();
     services.push(gateway);
+    const metrics = await serveMetrics(
+      services.map((s) => s.server.metrics),
+      { host: base.METRICS_HOST, port: base.METRICS_PORT, logger: platform.logger },
+    );
+    closer.add('metrics', () => metrics.close());
     const port = (gateway.server.server.address() as { port: number }).port;
     const rtmpPort = services.find(isLiveService)?.rtmpPort() ?? null;
     return {
@@ -106,6 +113,7 @@ export async function startEmbedded(given: NodeJS.ProcessEnv, logger?: Logger): 
       services,
       url: `http://localhost:${port}`,
       rtmpUrl: rtmpPort === null ? null : `rtmp://localhost:${rtmpPort}/live`,
+      metricsUrl: metrics.url,
       close: () => closer.close(),
     };
   } catch (err) {

@@ -15,7 +15,10 @@ const logger = createLogger({ level: level.LOG_LEVEL, pretty: level.LOG_PRETTY, 
 await runMain({ name: 'neon', logger }, async () => {
   try {
     const neon = await startEmbedded(process.env, logger);
-    logger.info({ url: neon.url, rtmpUrl: neon.rtmpUrl }, 'Neon is running');
+    logger.info(
+      { url: neon.url, rtmpUrl: neon.rtmpUrl, metricsUrl: neon.metricsUrl },
+      'Neon is running',
+    );
     const ingest = neon.rtmpUrl
       ? `\nPublish with OBS or ffmpeg to ${neon.rtmpUrl}/<stream key>\n`
       : '';

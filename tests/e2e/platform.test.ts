@@ -133,6 +133,33 @@ describe('the embedded shape (npm start)', () => {
     }
   });
 
+  it('serves every service’s metrics on one internal endpoint, none on the public port', async () => {
+    const metricsPort = await freePort();
+    const neon = await startEmbedded({
+      ...quiet,
+      DATA_DIR: dataDir,
+      METRICS_PORT: String(metricsPort),
+    });
+    try {
+      assert.equal(neon.metricsUrl, `http://127.0.0.1:${metricsPort}/metrics`);
+      const health = await fetch(`${neon.url}/healthz`);
+      assert.equal(health.status, 200);
+      const user = await fetch(`${neon.url}/api/v1/users/nobody_here`);
+      await user.arrayBuffer();
+      const text = await (await fetch(neon.metricsUrl)).text();
+      for (const service of ['gateway', 'identity'])
+        assert.match(
+          text,
+          new RegExp(`http_request_duration_seconds_count\\{[^}]*service="${service}"`),
+        );
+      assert.match(text, /process_cpu_user_seconds_total/);
+      const open = await (await fetch(`${neon.url}/metrics`)).text();
+      assert.doesNotMatch(open, /http_request_duration_seconds/);
+    } finally {
+      await neon.close();
+    }
+  });
+
   it('refuses a bad config value, naming the variable, with a non-zero exit', async () => {
     const neon = startNeon({ ...quiet, DATA_DIR: dataDir, GATEWAY_PORT: 'abc' });
     const { code } = await new Promise<{ code: number | null }>((resolve) =>
@@ -184,10 +211,12 @@ describe('the distributed shape (npm run start:<service>)', () => {
       };
       const services = ['identity', 'channels', 'notify', 'payments'] as const;
       const ports = await Promise.all(services.map(() => freePort()));
+      const metricsPorts = await Promise.all(services.map(() => freePort()));
       const procs = services.map((name, i) =>
         run(process.execPath, ['--import', 'tsx', `apps/${name}/src/main.ts`], {
           ...shared,
           [`${name.toUpperCase()}_PORT`]: String(ports[i]),
+          METRICS_PORT: String(metricsPorts[i]),
         }),
       );
       try {
@@ -203,6 +232,10 @@ describe('the distributed shape (npm run start:<service>)', () => {
           const body = (await ready.json()) as { checks: Record<string, string> };
           assert.equal(ready.status, 200, `${services[i]} ready: ${JSON.stringify(body)}`);
           assert.deepEqual(Object.keys(body.checks).sort(), ['bus', 'database', 'redis']);
+          // Metrics on the service's own internal metrics port, not on its API port.
+          const metrics = await fetch(`http://127.0.0.1:${metricsPorts[i]}/metrics`);
+          assert.match(await metrics.text(), new RegExp(`service="${services[i]}"`));
+          assert.equal((await fetch(`${address}/metrics`)).status, 404);
         }
         // The gateway alone in front of identity alone: the same flows as embedded.
         const gateway = run(process.execPath, ['--import', 'tsx', 'apps/gateway/src/main.ts'], {

@@ -574,6 +574,17 @@ for (const variant of variants) {
       }
     });
 
+    test('the public port serves no metrics, on the front door or node’s server', async () => {
+      const door = await fetch(`${gw.url}/metrics`);
+      // Through node's server: a head the door leaves to it (a Content-Length).
+      const node = await fetch(`${gw.url}/metrics`, { method: 'POST', body: '' });
+      for (const res of [door, node]) {
+        const text = await res.text();
+        assert.ok(res.status === 404 || res.status === 405, String(res.status));
+        assert.doesNotMatch(text, /http_request_duration_seconds|process_cpu/);
+      }
+    });
+
     test('logs never hold tokens, tickets or cookies', async () => {
       const token = await mintToken(keys);
       const ticket = await mintTicket(keys);

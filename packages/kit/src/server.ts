@@ -209,8 +209,9 @@ function validationErrors(error: FastifyError): FieldError[] {
 
 /**
  * A Fastify server with what every Neon service shares: request ids, the
- * problem+json error contract, health and readiness, Prometheus metrics and
- * the caller identity passed by the gateway.
+ * problem+json error contract, health and readiness, Prometheus metrics (in
+ * `app.metrics`; `serveMetrics` exposes them on an internal port, never on
+ * this server) and the caller identity passed by the gateway.
  */
 export function createServer(options: ServerOptions) {
   let front: FrontHandler | null = null;
@@ -398,10 +399,6 @@ export function createServer(options: ServerOptions) {
       .status(ok ? 200 : 503)
       .send({ status: ok ? 'ok' : 'unavailable', service: options.name, checks });
   });
-
-  app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) =>
-    reply.type(metrics.contentType).send(await metrics.metrics()),
-  );
 
   return app;
 }

@@ -9,6 +9,7 @@ import {
   createServer,
   requireRole,
   requireUser,
+  serveMetrics,
   uuidv7,
   uuidv7Time,
 } from '@neon/kit';
@@ -63,12 +64,41 @@ describe('createServer', () => {
     app.readiness.delete('nats');
   });
 
-  it('exposes Prometheus metrics with request durations', async () => {
+  it('keeps Prometheus metrics off the service’s own port; serveMetrics exposes them', async () => {
     await app.inject('/healthz');
-    const res = await app.inject('/metrics');
-    assert.equal(res.statusCode, 200);
-    assert.match(res.headers['content-type'] as string, /text\/plain/);
-    assert.match(res.body, /http_request_duration_seconds_count\{[^}]*route="\/healthz"/);
+    const onApp = await app.inject('/metrics');
+    assert.equal(onApp.statusCode, 404);
+    const other = createServer({
+      name: 'other',
+      logger: createLogger({ level: 'silent' }),
+      internalSecret: secret,
+    });
+    await other.inject('/healthz');
+    const endpoint = await serveMetrics([app.metrics, other.metrics], {
+      host: '127.0.0.1',
+      port: 0,
+      logger: createLogger({ level: 'silent' }),
+    });
+    try {
+      assert.match(endpoint.url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      const res = await fetch(endpoint.url);
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
+      const text = await res.text();
+      // One exposition, each service's series under its own label.
+      for (const service of ['demo', 'other'])
+        assert.match(
+          text,
+          new RegExp(
+            `http_request_duration_seconds_count\\{[^}]*route="/healthz"[^}]*service="${service}"`,
+          ),
+        );
+      assert.equal(text.match(/# TYPE http_request_duration_seconds /g)?.length, 1);
+      assert.equal((await fetch(endpoint.url.replace('/metrics', '/other'))).status, 404);
+    } finally {
+      await endpoint.close();
+      await other.close();
+    }
   });
 
   it('issues a request id, or keeps a valid one the caller sent', async () => {

@@ -1,4 +1,11 @@
-import { ConfigError, createLogger, loadConfig, runMain, type ConfigOf } from '@neon/kit';
+import {
+  ConfigError,
+  createLogger,
+  loadConfig,
+  runMain,
+  serveMetrics,
+  type ConfigOf,
+} from '@neon/kit';
 import type { TSchema } from 'typebox';
 import { platformSpec } from './config.js';
 import { openPlatform, type Platform, type Service } from './platform.js';
@@ -61,9 +68,15 @@ export async function runStandalone<S extends Record<string, TSchema>>(
     const { host, port } = module.listen(own);
     const address = await service.server.listen({ host, port });
     await service.start?.();
+    const metrics = await serveMetrics([service.server.metrics], {
+      host: base.METRICS_HOST,
+      port: base.METRICS_PORT,
+      logger,
+    });
     logger.info({ address }, `${module.name} listening`);
     return {
       async close() {
+        await metrics.close();
         await service.server.close();
         await service.close();
         await platform.close();
