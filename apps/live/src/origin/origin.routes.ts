@@ -97,7 +97,10 @@ export const originRoutes: FastifyPluginAsyncTypebox<OriginRoutesOptions> = asyn
   }
 
   function countViewer(request: FastifyRequest, channel: string, v: string | undefined): void {
-    o.viewers.touch(channel, playerIdentity(v, request.clientIp, request.headers['user-agent'] ?? ''));
+    o.viewers.touch(
+      channel,
+      playerIdentity(v, request.clientIp, request.headers['user-agent'] ?? ''),
+    );
   }
 
   function send(reply: FastifyReply, body: string | Uint8Array, type: string, cache: string) {
