@@ -451,3 +451,39 @@ export async function answers(
   await reader.wait(count);
   return { answers: reader.answers.slice(0, count), closed: reader.closed };
 }
+
+/**
+ * Seeded mutations of HTTP heads for the differential tests (the same cases
+ * every run): each `mutate` applies one or two of inserting a whole header
+ * line at a line boundary of the head, deleting a byte, inserting a byte.
+ */
+export function mutator(seed: number, lines: readonly string[], bytes: readonly string[]) {
+  let state = seed;
+  const random = (n: number) => {
+    state = (state * 1103515245 + 12345) & 0x7fffffff;
+    return state % n;
+  };
+  return {
+    random,
+    mutate(text: string): string {
+      let out = text;
+      for (let m = 1 + random(2); m > 0; m--) {
+        const kind = random(4);
+        const headEnd = out.indexOf('\r\n\r\n');
+        if (kind === 0 && headEnd > 0) {
+          // A whole header line where one means something: after a line of the head.
+          const ends = [...out.slice(0, headEnd + 2).matchAll(/\r\n/g)].map((x) => x.index);
+          const at = ends[random(ends.length)]! + 2;
+          out = `${out.slice(0, at)}${lines[random(lines.length)]!}\r\n${out.slice(at)}`;
+        } else {
+          const at = random(out.length);
+          out =
+            kind === 1
+              ? out.slice(0, at) + out.slice(at + 1)
+              : out.slice(0, at) + bytes[random(bytes.length)]! + out.slice(at);
+        }
+      }
+      return out;
+    },
+  };
+}
