@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { adminCommands, identitySpec } from '@neon/identity';
 import { loadConfig } from '@neon/kit';
-import { sleep, syntheticSourceArgs, waitFor } from '@neon/testing';
+import { freePort, sleep, syntheticSourceArgs, waitFor } from '@neon/testing';
 import { startEmbedded, type Embedded } from '../../launcher/src/embedded.js';
 import { launchBrowser, newPage, screenshot } from './lib/browser.js';
 import { run, type Spawned } from './lib/process.js';
@@ -108,7 +108,8 @@ describe(
         ...process.env,
         DATA_DIR: dataDir,
         GATEWAY_HOST: '127.0.0.1',
-        GATEWAY_PORT: '0',
+        // A port of its own, so PUBLIC_URL (the origin the chat socket accepts) is where the browser goes.
+        GATEWAY_PORT: String(await freePort()),
         RTMP_HOST: '127.0.0.1',
         RTMP_PORT: '0',
         RECONNECT_GRACE_SECONDS: '2',
