@@ -465,7 +465,7 @@ export function mutator(seed: number, lines: readonly string[], bytes: readonly 
   };
   return {
     random,
-    mutate(text: string): string {
+    mutate: (text: string): string => {
       let out = text;
       for (let m = 1 + random(2); m > 0; m--) {
         const kind = random(4);
