@@ -21,6 +21,7 @@ describe('stream keys', () => {
       'live_',
       'live_short',
       `${generateStreamKey()}x`,
+      `x${generateStreamKey()}`,
       'x'.repeat(48),
       'live_../../etc/passwd_aaaaaaaaaaaaaaaaaaaaaaaaaaa',
     ])
@@ -75,5 +76,14 @@ describe('stream keys', () => {
     parts[3] = Buffer.from('tampered').toString('base64url');
     assert.equal(sealer.open(parts.join('.')), null);
     assert.equal(sealer.open('garbage'), null);
+    // Each part missing, or another version, is refused rather than half-read.
+    const [, iv, tag, body] = sealed.split('.');
+    for (const bad of [
+      ['v2', iv, tag, body],
+      ['v1', '', tag, body],
+      ['v1', iv, '', body],
+      ['v1', iv, tag],
+    ])
+      assert.equal(sealer.open(bad.join('.')), null, bad.join('.'));
   });
 });
