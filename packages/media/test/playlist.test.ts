@@ -5,23 +5,13 @@ import {
   mediaPlaylistUri,
   renderMasterPlaylist,
   renderMediaPlaylist,
-  RenditionPackager,
+  type RenditionPackager,
   type RenditionInfo,
 } from '@neon/media';
-import { makeFmp4, split } from './helpers.js';
+import { makeFmp4, packager, split } from './helpers.js';
 
 // What a player reads, written out whole: a missing tag, a wrong number or a
 // line out of place changes what the player does.
-const T0 = Date.parse('2026-01-01T00:00:00Z');
-
-function packager(name = 'v', windowSegments = 6): RenditionPackager {
-  return new RenditionPackager(name, {
-    partTargetMs: 250,
-    segmentTargetMs: 2000,
-    windowSegments,
-    now: () => T0,
-  });
-}
 
 const lines = (text: string) => text.trimEnd().split('\n');
 
