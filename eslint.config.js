@@ -31,6 +31,8 @@ export default tseslint.config(
       'data/**',
       'test-results/**',
       'bench/results/**',
+      '.stryker-tmp/**',
+      'reports/**',
       '**/*.mjs',
       '**/*.cjs',
     ],

@@ -3,9 +3,22 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { BoxStreamSplitter } from '@neon/media';
+import { BoxStreamSplitter, RenditionPackager } from '@neon/media';
 
 const run = promisify(execFile);
+
+/** The wall clock the test packagers run on. */
+export const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+/** A packager with the live defaults (250 ms parts, 2 s segments) on a fixed clock. */
+export function packager(name = 'v', windowSegments = 6): RenditionPackager {
+  return new RenditionPackager(name, {
+    partTargetMs: 250,
+    segmentTargetMs: 2000,
+    windowSegments,
+    now: () => T0,
+  });
+}
 
 export const FFMPEG = 'ffmpeg';
 export const FFPROBE = 'ffprobe';

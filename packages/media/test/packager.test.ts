@@ -8,21 +8,10 @@ import {
   renderMasterPlaylist,
   renderMediaPlaylist,
   renderMpd,
-  RenditionPackager,
+  type RenditionPackager,
   type RenditionInfo,
 } from '@neon/media';
-import { makeFmp4, split } from './helpers.js';
-
-const T0 = Date.parse('2026-01-01T00:00:00Z');
-
-function packager(name = 'v', windowSegments = 6): RenditionPackager {
-  return new RenditionPackager(name, {
-    partTargetMs: 250,
-    segmentTargetMs: 2000,
-    windowSegments,
-    now: () => T0,
-  });
-}
+import { makeFmp4, packager, split, T0 } from './helpers.js';
 
 const lines = (text: string) => text.trimEnd().split('\n');
 const attr = (line: string, name: string) =>

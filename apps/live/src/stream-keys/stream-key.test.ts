@@ -21,6 +21,7 @@ describe('stream keys', () => {
       'live_',
       'live_short',
       `${generateStreamKey()}x`,
+      `x${generateStreamKey()}`,
       'x'.repeat(48),
       'live_../../etc/passwd_aaaaaaaaaaaaaaaaaaaaaaaaaaa',
     ])
@@ -35,6 +36,34 @@ describe('stream keys', () => {
     assert.equal(sameHash(hashStreamKey(k), Buffer.alloc(3)), false);
   });
 
+  it('match only byte for byte: no prefix, no empty hash, no extra byte, no bit off', () => {
+    const stored = hashStreamKey(generateStreamKey());
+    const copy = Buffer.from(stored);
+    assert.equal(sameHash(stored, copy), true);
+    const near: [string, Buffer][] = [
+      ['empty', Buffer.alloc(0)],
+      ['first byte', stored.subarray(0, 1)],
+      ['first half', stored.subarray(0, 16)],
+      ['all but the last byte', stored.subarray(0, 31)],
+      ['one byte longer', Buffer.concat([stored, Buffer.of(0)])],
+      ['twice as long', Buffer.concat([stored, stored])],
+      ['same length, all zero', Buffer.alloc(32)],
+      ['same length, another key', hashStreamKey(generateStreamKey())],
+    ];
+    for (const bit of [0, 7, 8 * 16 + 3, 8 * 31 + 7]) {
+      const flipped = Buffer.from(stored);
+      flipped[bit >> 3]! ^= 1 << (bit & 7);
+      near.push([`bit ${bit} flipped`, flipped]);
+    }
+    for (const [what, other] of near) {
+      assert.equal(sameHash(stored, other), false, `stored vs ${what}`);
+      assert.equal(sameHash(other, stored), false, `${what} vs stored`);
+    }
+    // Equal content at another offset of a larger buffer is still equal: only the bytes count.
+    const framed = Buffer.concat([Buffer.of(1, 2), stored, Buffer.of(3)]).subarray(2, 34);
+    assert.equal(sameHash(stored, framed), true);
+  });
+
   it('seal and open with the same secret only; tampering is detected', () => {
     const sealer = new KeySealer('secret one');
     const k = generateStreamKey();
@@ -47,5 +76,14 @@ describe('stream keys', () => {
     parts[3] = Buffer.from('tampered').toString('base64url');
     assert.equal(sealer.open(parts.join('.')), null);
     assert.equal(sealer.open('garbage'), null);
+    // Each part missing, or another version, is refused rather than half-read.
+    const [, iv, tag, body] = sealed.split('.');
+    for (const bad of [
+      ['v2', iv, tag, body],
+      ['v1', '', tag, body],
+      ['v1', iv, '', body],
+      ['v1', iv, tag],
+    ])
+      assert.equal(sealer.open(bad.join('.')), null, bad.join('.'));
   });
 });

@@ -1,0 +1,92 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import type { StreamKeyResponse } from '@neon/contracts';
+import type { Client } from '@neon/kit';
+import { publishScript, statusCodes } from '@neon/rtmp/testing';
+import { generateStreamKey } from '../src/stream-keys/stream-key.js';
+import { variants, type Harness } from './harness.js';
+
+// What a publisher sees when it pushes to rtmp://…/live/<key>: only the key
+// the owner holds right now starts a stream.
+for (const variant of variants()) {
+  describe(`publishing with a stream key on ${variant.name}`, { skip: variant.skip }, () => {
+    let h: Harness;
+    before(async () => {
+      h = await variant.open();
+    });
+    after(() => h.close());
+
+    async function key(client: Client, method: 'GET' | 'POST' = 'GET'): Promise<string> {
+      const res = await h.live.server.inject({
+        method,
+        url: '/api/v1/me/stream-key',
+        headers: h.as(client),
+      });
+      assert.equal(res.statusCode, 200);
+      return res.json<StreamKeyResponse>().streamKey;
+    }
+
+    /** Publishes under `name` and returns the publish status the server answered with. */
+    async function publish(name: string): Promise<string> {
+      const socket = connect({ host: '127.0.0.1', port: h.live.rtmpPort()! });
+      const received: Buffer[] = [];
+      try {
+        await new Promise((resolve, reject) => {
+          socket.once('connect', resolve);
+          socket.once('error', reject);
+        });
+        socket.on('error', () => undefined);
+        socket.write(publishScript({ publishName: name, frames: 0, unpublish: false }).bytes);
+        return await new Promise<string>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('no publish status')), 10_000);
+          const check = () => {
+            let codes: string[] = [];
+            try {
+              codes = statusCodes(received);
+            } catch {
+              return; // a partial message: wait for more
+            }
+            const status = codes.find((c) => c.startsWith('NetStream.Publish.'));
+            if (status) {
+              clearTimeout(timer);
+              resolve(status);
+            }
+          };
+          socket.on('data', (d: Buffer) => {
+            received.push(d);
+            check();
+          });
+          socket.on('close', () => {
+            check();
+            clearTimeout(timer);
+            reject(new Error('closed without a publish status'));
+          });
+        });
+      } finally {
+        socket.destroy();
+      }
+    }
+
+    it('the current key starts a stream; the key it replaced and any near miss do not', async () => {
+      const alice = h.user();
+      const first = await key(alice);
+      assert.equal(await publish(first), 'NetStream.Publish.Start');
+
+      const second = await key(alice, 'POST');
+      assert.notEqual(second, first);
+      assert.equal(await publish(first), 'NetStream.Publish.BadName', 'the replaced key');
+      for (const [what, name] of [
+        ['a key nobody holds', generateStreamKey()],
+        ['the key with a character more', `${second}A`],
+        ['the key with a character less', second.slice(0, -1)],
+        ['the key behind a prefix', `x${second}`],
+        ['the key in another case', second.toUpperCase()],
+        ['the key without its prefix', second.slice(5)],
+      ] as const) {
+        assert.equal(await publish(name), 'NetStream.Publish.BadName', what);
+      }
+      assert.equal(await publish(second), 'NetStream.Publish.Start', 'the new key');
+    });
+  });
+}
