@@ -14,7 +14,7 @@ import {
 // constants in the code would follow any change to them.
 const POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; " +
-  "media-src 'self' blob:; connect-src 'self' ws: wss:; worker-src 'self' blob:; frame-ancestors 'none'";
+  "media-src 'self' blob:; connect-src 'self' ws: wss:; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 const SECURITY = {
   'content-security-policy': POLICY,
   'x-content-type-options': 'nosniff',
