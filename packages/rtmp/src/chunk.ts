@@ -37,6 +37,16 @@ export const defaultChunkLimits: ChunkLimits = {
   maxBufferedBytes: 16 * 1024 * 1024,
 };
 
+/**
+ * What a connection may hold before its publish is accepted: the handshake
+ * and a few commands take a few hundred bytes each, so nobody without a
+ * stream key gets to make the server hold megabytes.
+ */
+export const RECOMMENDED_PRE_PUBLISH_LIMITS: Readonly<Partial<ChunkLimits>> = {
+  maxMessageLength: 64 * 1024,
+  maxBufferedBytes: 64 * 1024,
+};
+
 /** RTMP's default chunk size before either side sends Set Chunk Size. */
 export const DEFAULT_CHUNK_SIZE = 128;
 const MAX_HEADER = 18; // 3 basic + 11 message header + 4 extended timestamp
@@ -74,9 +84,17 @@ export class ChunkDecoder {
   private closed = false;
 
   constructor(
-    private readonly limits: ChunkLimits,
+    private limits: ChunkLimits,
     private readonly onMessage: (message: RtmpMessage) => void,
   ) {}
+
+  /**
+   * Replaces the limits from the next chunk on. Unfinished messages already
+   * admitted stay; every later header and allocation is checked against these.
+   */
+  setLimits(limits: ChunkLimits): void {
+    this.limits = limits;
+  }
 
   /** Bytes held for unfinished messages and a partial header. */
   get bufferedBytes(): number {

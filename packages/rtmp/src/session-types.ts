@@ -66,6 +66,12 @@ export interface RtmpSessionOptions {
   /** Writes bytes to the peer. Called synchronously from `feed`, `accept` and `reject`. */
   send: (bytes: Buffer) => void;
   limits?: Partial<RtmpLimits>;
+  /**
+   * Chunk limits that replace `limits` until a publish is accepted (message
+   * length and unfinished bytes: 64 KiB each by default,
+   * `RECOMMENDED_PRE_PUBLISH_LIMITS`). `null` applies `limits` from the start.
+   */
+  prePublishLimits?: Partial<ChunkLimits> | null;
   /** Chunk size announced to the peer after connect (and used for what we send). */
   chunkSize?: number;
   /** Window Acknowledgement Size announced to the peer (bytes between its acknowledgements). */

@@ -7,7 +7,13 @@ import {
   type AmfObject,
   type AmfValue,
 } from './amf0.js';
-import { ChunkDecoder, DEFAULT_CHUNK_SIZE, encodeChunks, type RtmpMessage } from './chunk.js';
+import {
+  ChunkDecoder,
+  DEFAULT_CHUNK_SIZE,
+  RECOMMENDED_PRE_PUBLISH_LIMITS,
+  encodeChunks,
+  type RtmpMessage,
+} from './chunk.js';
 import { RtmpProtocolError } from './errors.js';
 import { FlvTagType, parseAudioTag, parseVideoTag } from './flv.js';
 import {
@@ -130,7 +136,14 @@ export class RtmpServerSession {
     this.peerBandwidth = options.peerBandwidth ?? this.windowAckSize;
     this.ackWindow = this.windowAckSize;
     this.randomFill = options.randomFill ?? ((b) => void randomFillSync(b));
-    this.decoder = new ChunkDecoder(this.limits, (m) => this.onMessage(m));
+    // Until a publish is accepted the peer has proved nothing: it gets the small budget.
+    const pre =
+      options.prePublishLimits === undefined
+        ? RECOMMENDED_PRE_PUBLISH_LIMITS
+        : options.prePublishLimits;
+    this.decoder = new ChunkDecoder(pre ? { ...this.limits, ...pre } : this.limits, (m) =>
+      this.onMessage(m),
+    );
     this.timeouts = {
       handshakeMs: RECOMMENDED_HANDSHAKE_TIMEOUT_MS,
       publishMs: RECOMMENDED_PUBLISH_TIMEOUT_MS,
@@ -267,6 +280,7 @@ export class RtmpServerSession {
     const streamId = this.publishing.streamId;
     if (accept) {
       this.publishing.status = 'active';
+      this.decoder.setLimits(this.limits);
       this.sendUserControl(UserControlEvent.StreamBegin, streamId);
       this.sendStatus(streamId, 'status', 'NetStream.Publish.Start', 'Publishing started.');
     } else {

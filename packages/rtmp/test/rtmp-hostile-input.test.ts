@@ -132,15 +132,22 @@ test('commands out of order or malformed', () => {
     run.session.feed(handshake());
     assert.equal(run.session.feed(bytes)?.code, expected, expected);
   }
-  // A stream key of a megabyte never reaches the host's key lookup.
-  const huge = newSession();
-  huge.session.feed(handshake());
-  huge.session.feed(command(3, 0, 128, 'connect', 1, amfObject({ app: 'live' })));
-  assert.equal(
-    huge.session.feed(command(3, 1, 128, 'publish', 5, null, 'k'.repeat(1_000_000), 'live'))?.code,
-    'RTMP_COMMAND_INVALID',
-  );
-  assert.equal(huge.events.publish, undefined);
+  // A stream key of a megabyte never reaches the host's key lookup: the
+  // pre-publish budget refuses the message, and without that budget the name check does.
+  for (const [prePublishLimits, code] of [
+    [undefined, 'RTMP_MESSAGE_TOO_LARGE'],
+    [null, 'RTMP_COMMAND_INVALID'],
+  ] as const) {
+    const huge = newSession(prePublishLimits === undefined ? {} : { prePublishLimits });
+    huge.session.feed(handshake());
+    huge.session.feed(command(3, 0, 128, 'connect', 1, amfObject({ app: 'live' })));
+    assert.equal(
+      huge.session.feed(command(3, 1, 128, 'publish', 5, null, 'k'.repeat(1_000_000), 'live'))
+        ?.code,
+      code,
+    );
+    assert.equal(huge.events.publish, undefined);
+  }
   // A deep AMF bomb in a command: refused by depth, not by the stack.
   const bomb = Buffer.alloc(60_000, 0x0a);
   for (let i = 0; i + 5 <= bomb.length; i += 5) bomb.writeUInt32BE(1, i + 1);
