@@ -86,7 +86,10 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
     logger,
     keys,
     broadcasts,
-    timeouts: { handshakeMs: config.RTMP_HANDSHAKE_TIMEOUT_MS },
+    timeouts: {
+      handshakeMs: config.RTMP_HANDSHAKE_TIMEOUT_MS,
+      publishMs: config.RTMP_PUBLISH_TIMEOUT_MS,
+    },
   });
   const rtmpUrl = (): string => {
     if (config.RTMP_PUBLIC_URL) return config.RTMP_PUBLIC_URL;

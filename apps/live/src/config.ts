@@ -18,6 +18,11 @@ export const liveSpec = {
   HLS_PART_TARGET_MS: env.int(200, 100, 1000),
   /** An RTMP peer must finish the handshake this soon after connecting. */
   RTMP_HANDSHAKE_TIMEOUT_MS: env.int(10_000, 500, 120_000),
+  /**
+   * A connection with no accepted publish this long after it opened is closed,
+   * however busy it keeps itself (encoders publish within a second).
+   */
+  RTMP_PUBLISH_TIMEOUT_MS: env.int(10_000, 500, 120_000),
   /** Default ingest limits (a user's entitlements may raise them later). */
   INGEST_MAX_WIDTH: env.int(1920, 16, 7680),
   INGEST_MAX_HEIGHT: env.int(1080, 16, 4320),

@@ -42,8 +42,11 @@ export const UserControlEvent = {
 export const RECOMMENDED_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** No bytes from the peer for this long ends the connection: the default of `timeouts.idleMs`. */
 export const RECOMMENDED_IDLE_TIMEOUT_MS = 30_000;
-/** From handshake to a publish command: the default of `timeouts.publishMs`. */
-export const RECOMMENDED_PUBLISH_TIMEOUT_MS = 30_000;
+/**
+ * From the connection's start to an accepted publish: the default of
+ * `timeouts.publishMs`. An encoder needs well under a second.
+ */
+export const RECOMMENDED_PUBLISH_TIMEOUT_MS = 10_000;
 
 export interface RtmpTimeouts {
   handshakeMs: number;

@@ -103,7 +103,6 @@ export class RtmpServerSession {
   private readonly timeouts: RtmpTimeouts;
   private readonly now: () => number;
   private readonly startedAt: number;
-  private handshakeDoneAt = 0;
   private lastInputAt: number;
 
   private phaseValue: RtmpSessionPhase = 'handshake';
@@ -158,23 +157,22 @@ export class RtmpServerSession {
   /**
    * The session has no timer of its own: the host calls this every second or
    * so. A missed deadline (handshake not done `handshakeMs` after the start,
-   * no publish `publishMs` after the handshake, nothing received for
+   * no accepted publish `publishMs` after the start, nothing received for
    * `idleMs`) stops the session like a protocol error (`error` event, code
-   * RTMP_*_TIMEOUT), and the host closes the connection.
+   * RTMP_*_TIMEOUT), and the host closes the connection. Both deadlines count
+   * from the start: a peer that is slow at every step still has to be done in time.
    */
   checkTimeouts(): RtmpProtocolError | undefined {
+    const phase = this.phaseValue;
+    if (phase !== 'handshake' && phase !== 'open') return undefined;
     const now = this.now();
     const t = this.timeouts;
-    if (this.phaseValue === 'handshake') {
-      if (now - this.startedAt >= t.handshakeMs) {
-        return this.fail(new RtmpProtocolError('RTMP_HANDSHAKE_TIMEOUT', 'handshake too slow'));
-      }
-    } else if (this.phaseValue === 'open') {
-      if (!this.publishing && now - this.handshakeDoneAt >= t.publishMs) {
-        return this.fail(new RtmpProtocolError('RTMP_PUBLISH_TIMEOUT', 'no publish in time'));
-      }
-    } else {
-      return undefined;
+    if (phase === 'handshake' && now - this.startedAt >= t.handshakeMs) {
+      return this.fail(new RtmpProtocolError('RTMP_HANDSHAKE_TIMEOUT', 'handshake too slow'));
+    }
+    // A publish waiting for the host's decision is not published yet.
+    if (!this.isPublishing && now - this.startedAt >= t.publishMs) {
+      return this.fail(new RtmpProtocolError('RTMP_PUBLISH_TIMEOUT', 'no publish in time'));
     }
     if (now - this.lastInputAt >= t.idleMs) {
       return this.fail(new RtmpProtocolError('RTMP_IDLE_TIMEOUT', 'peer silent too long'));
@@ -355,7 +353,6 @@ export class RtmpServerSession {
       pos += n;
       if (this.hsReceived === c2End) {
         this.phaseValue = 'open';
-        this.handshakeDoneAt = this.now();
       }
     }
     return pos;

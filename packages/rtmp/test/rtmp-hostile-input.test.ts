@@ -242,12 +242,12 @@ test('checkTimeouts: a slow-loris handshake, a connection that never publishes, 
   assert.equal(loris.session.feed(hs.subarray(3)), undefined);
   assert.equal(loris.session.handshakeComplete, false);
 
-  // Handshake and connect, then only pings: no publish within 30 s.
+  // Handshake and connect, then only pings: no publish within 10 s of the start.
   const lurker = newSession(clock);
   lurker.session.feed(hs);
   lurker.session.feed(command(3, 0, 128, 'connect', 1, amfObject({ app: 'live' })));
   for (let i = 0; i < 4; i++) {
-    now += 6000;
+    now += 2000;
     const ping = Buffer.alloc(6);
     ping.writeUInt16BE(6, 0);
     lurker.session.feed(
@@ -255,8 +255,42 @@ test('checkTimeouts: a slow-loris handshake, a connection that never publishes, 
     );
     assert.equal(lurker.session.checkTimeouts(), undefined, `at ${i}`);
   }
-  now += 6000;
+  now += 1999;
+  assert.equal(lurker.session.checkTimeouts(), undefined);
+  now += 1;
   assert.equal(lurker.session.checkTimeouts()?.code, 'RTMP_PUBLISH_TIMEOUT');
+
+  // A slow handshake uses up the same 10 s: the deadline does not restart after it.
+  const slow = newSession(clock);
+  now += 9000;
+  slow.session.feed(hs);
+  assert.equal(slow.session.checkTimeouts(), undefined);
+  now += 1000;
+  assert.equal(slow.session.checkTimeouts()?.code, 'RTMP_PUBLISH_TIMEOUT');
+
+  // A publish command whose decision never comes is no publish.
+  const pending = newSession(clock, 'none');
+  pending.session.feed(publishScript({ frames: 0, unpublish: false }).bytes);
+  assert.equal(pending.events.publish?.length, 1);
+  now += 10_000;
+  assert.equal(pending.session.checkTimeouts()?.code, 'RTMP_PUBLISH_TIMEOUT');
+
+  // An accepted publisher that keeps sending is never cut by it.
+  const live = newSession(clock);
+  live.session.feed(publishScript({ frames: 0, unpublish: false }).bytes);
+  for (let i = 0; i < 10; i++) {
+    now += 5000;
+    live.session.feed(
+      chunkMessage({
+        csid: 2,
+        fmt: 0,
+        typeId: 4,
+        payload: Buffer.of(0, 6, 0, 0, 0, 1),
+        chunkSize: 4096,
+      }),
+    );
+    assert.equal(live.session.checkTimeouts(), undefined, `after ${(i + 1) * 5} s`);
+  }
 
   // A publisher that goes silent.
   const silent = newSession({ ...clock, timeouts: { idleMs: 10_000 } });
