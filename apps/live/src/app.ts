@@ -56,6 +56,8 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
     videos,
     mediaDir,
     graceMs: config.RECONNECT_GRACE_SECONDS * 1000,
+    takeoverSilenceMs: config.INGEST_TAKEOVER_SILENCE_MS,
+    stallEndMs: config.INGEST_STALL_END_MS,
     limits: {
       maxWidth: config.INGEST_MAX_WIDTH,
       maxHeight: config.INGEST_MAX_HEIGHT,

@@ -23,6 +23,14 @@ export const liveSpec = {
    * however busy it keeps itself (encoders publish within a second).
    */
   RTMP_PUBLISH_TIMEOUT_MS: env.int(10_000, 500, 120_000),
+  /**
+   * A new publish with the channel's key replaces the current publisher once
+   * that one has sent no media for this long (a frozen encoder with its TCP
+   * connection still open); before that, the new publish is refused.
+   */
+  INGEST_TAKEOVER_SILENCE_MS: env.int(2000, 0, 600_000),
+  /** A publisher that sends no media for this long ends its broadcast. */
+  INGEST_STALL_END_MS: env.int(5000, 1000, 600_000),
   /** Default ingest limits (a user's entitlements may raise them later). */
   INGEST_MAX_WIDTH: env.int(1920, 16, 7680),
   INGEST_MAX_HEIGHT: env.int(1080, 16, 4320),

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { JetStreamBus, MemoryBus, type Bus } from '@neon/bus';
 import { createPgliteDb, createPostgresDb, type Db } from '@neon/db';
@@ -15,6 +16,8 @@ export interface Harness {
   live: LiveService;
   platform: Platform;
   dataDir: string;
+  /** Every line logged at warn or above so far, parsed. */
+  logs(): Record<string, unknown>[];
   as(client: Client): Record<string, string>;
   user(name?: string): Client;
   close(): Promise<void>;
@@ -32,9 +35,22 @@ async function openWith(
 ): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'neon-live-'));
   const { db, bus, redis, cleanup } = await make();
+  const lines: Record<string, unknown>[] = [];
+  let pending = '';
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      pending += chunk.toString();
+      const complete = pending.split('\n');
+      pending = complete.pop() ?? '';
+      for (const line of complete)
+        if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      process.stdout.write(chunk);
+      done();
+    },
+  });
   const platform: Platform = {
     shape: 'embedded',
-    logger: createLogger({ level: 'warn' }),
+    logger: createLogger({ level: 'warn', destination }),
     db,
     bus,
     redis,
@@ -50,6 +66,7 @@ async function openWith(
     live,
     platform,
     dataDir,
+    logs: () => [...lines],
     as: (client) => clientHeaders(client, platform.internalSecret),
     user: (name) => ({
       id: uuidv7(),

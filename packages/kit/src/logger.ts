@@ -1,4 +1,4 @@
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -33,6 +33,8 @@ export interface LoggerConfig {
   level: string;
   pretty?: boolean;
   name?: string;
+  /** Where JSON lines go instead of stdout (tests read what was logged). */
+  destination?: DestinationStream;
 }
 
 export function createLogger(config: LoggerConfig): Logger {
@@ -64,5 +66,5 @@ export function createLogger(config: LoggerConfig): Logger {
       },
     });
   }
-  return pino(options);
+  return config.destination ? pino(options, config.destination) : pino(options);
 }

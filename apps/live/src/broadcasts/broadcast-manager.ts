@@ -65,6 +65,8 @@ export class Broadcast {
   pendingDiscontinuity = false;
   announced = false;
   ending: Promise<void> | null = null;
+  /** When the current publisher last sent a tag (or attached): its silence decides takeover and stall. */
+  lastMediaAt = Date.now();
   private readonly samples: { at: number; bytes: number }[] = [];
   private frames: number[] = [];
 
@@ -86,6 +88,7 @@ export class Broadcast {
   }
 
   countBytes(bytes: number, isVideoFrame: boolean, now = Date.now()): void {
+    this.lastMediaAt = now;
     this.samples.push({ at: now, bytes });
     if (isVideoFrame) this.frames.push(now);
     while (this.samples.length > 0 && this.samples[0]!.at < now - BITRATE_WINDOW_MS)
@@ -114,6 +117,11 @@ export class Broadcast {
     };
   }
 
+  /** How long the current publisher has sent nothing. */
+  silentMs(now = Date.now()): number {
+    return now - this.lastMediaAt;
+  }
+
   renditions(): Rendition[] {
     return this.pipeline?.renditions() ?? [];
   }
@@ -125,6 +133,10 @@ export interface BroadcastManagerOptions {
   videos: VideoRepository;
   mediaDir: string;
   graceMs: number;
+  /** A new publish replaces a publisher that has been silent longer than this. */
+  takeoverSilenceMs: number;
+  /** A publisher silent this long ends its broadcast. */
+  stallEndMs: number;
   limits: IngestLimits;
   createPipeline: PipelineFactory;
 }
@@ -137,8 +149,18 @@ export class BroadcastManager {
   private readonly byChannel = new Map<string, Broadcast>();
   private readonly listeners = new Set<(e: BroadcastEvent) => void>();
   private closed = false;
+  private readonly watchdog: NodeJS.Timeout;
 
-  constructor(private readonly o: BroadcastManagerOptions) {}
+  constructor(private readonly o: BroadcastManagerOptions) {
+    // An encoder that freezes with its TCP connection open sends nothing and
+    // never closes: without this its last parts would be served as live until
+    // the RTMP idle timeout and the grace window had both run out.
+    this.watchdog = setInterval(
+      () => this.endStalled(),
+      Math.max(100, Math.min(1000, o.stallEndMs / 5)),
+    );
+    this.watchdog.unref();
+  }
 
   get limits(): IngestLimits {
     return this.o.limits;
@@ -171,16 +193,38 @@ export class BroadcastManager {
   > {
     if (this.closed) return { ok: false, code: 'SERVICE_UNAVAILABLE' };
     const existing = this.get(channel.username);
-    if (existing?.publisher) return { ok: false, code: 'LIVE_ALREADY_PUBLISHING' };
+    if (existing?.publisher) {
+      const silentMs = existing.silentMs();
+      if (silentMs <= this.o.takeoverSilenceMs)
+        return { ok: false, code: 'LIVE_ALREADY_PUBLISHING' };
+      // The key is proof enough: an encoder that has stopped sending must not
+      // keep its owner off the air until its connection times out. The same
+      // broadcast continues after a discontinuity, so its VOD stays one video.
+      const old = existing.publisher;
+      existing.publisher = null;
+      this.o.logger.warn(
+        {
+          code: 'LIVE_PUBLISHER_REPLACED',
+          broadcastId: existing.id,
+          channel: channel.username,
+          silentMs,
+        },
+        'a silent publisher was replaced by a new publish with the stream key',
+      );
+      old.kick('replaced by a new publish with the stream key');
+    }
     if (existing && !existing.ending) {
+      const returning = existing.graceTimer !== null;
       if (existing.graceTimer) clearTimeout(existing.graceTimer);
       existing.graceTimer = null;
       existing.publisher = publisher;
+      existing.lastMediaAt = Date.now();
       existing.pendingDiscontinuity = existing.pipeline !== null;
-      this.o.logger.info(
-        { broadcastId: existing.id, channel: channel.username },
-        'publisher returned within the grace window',
-      );
+      if (returning)
+        this.o.logger.info(
+          { broadcastId: existing.id, channel: channel.username },
+          'publisher returned within the grace window',
+        );
       this.emit({
         type: 'publishing',
         broadcastId: existing.id,
@@ -216,6 +260,20 @@ export class BroadcastManager {
     this.o.logger.info({ broadcastId: id, channel: b.channel }, 'broadcast publishing');
     this.emit({ type: 'publishing', broadcastId: id, channel: b.channel, resumed: false });
     return { ok: true, broadcast: b, resumed: false };
+  }
+
+  /** Ends every broadcast whose publisher is connected but has sent nothing for too long. */
+  private endStalled(now = Date.now()): void {
+    for (const b of this.all()) {
+      if (!b.publisher || b.ending) continue;
+      const silentMs = b.silentMs(now);
+      if (silentMs < this.o.stallEndMs) continue;
+      this.o.logger.warn(
+        { code: 'LIVE_INGEST_STALLED', broadcastId: b.id, channel: b.channel, silentMs },
+        'the publisher sent no media; ending the broadcast',
+      );
+      void this.end(b, 'ended', 'ingest stalled');
+    }
   }
 
   /** Whether a source is within the ingest limits; the reason when not. */
@@ -387,6 +445,7 @@ export class BroadcastManager {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.watchdog);
     await Promise.all(this.all().map((b) => this.end(b, 'ended', 'service stopping')));
   }
 }

@@ -7,6 +7,22 @@ export const StreamKeyResponse = Type.Object({
 });
 export type StreamKeyResponse = Static<typeof StreamKeyResponse>;
 
+/**
+ * Why the server closed a publisher's connection (logged with the code; the
+ * owner's dashboard shows the last one). Permanent once shipped.
+ */
+export const IngestDisconnectCode = Type.Union([
+  /** A new publish with the stream key took over from an encoder that had stopped sending. */
+  Type.Literal('LIVE_PUBLISHER_REPLACED'),
+  /** The encoder kept the connection open but sent no media: the broadcast ended. */
+  Type.Literal('LIVE_INGEST_STALLED'),
+  /** The encoder sent more than the ingest bitrate limit allows. */
+  Type.Literal('LIVE_INGEST_BITRATE_EXCEEDED'),
+  /** The encoder's picture is larger than the ingest resolution limit. */
+  Type.Literal('LIVE_INGEST_RESOLUTION_EXCEEDED'),
+]);
+export type IngestDisconnectCode = Static<typeof IngestDisconnectCode>;
+
 /** The owner's stream settings and what the ingest sees right now. */
 export const StreamSettings = Type.Object({
   title: Type.String(),
