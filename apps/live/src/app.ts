@@ -67,6 +67,7 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
       ffmpegPath: config.FFMPEG_PATH,
       logger,
       partTargetMs: config.HLS_PART_TARGET_MS,
+      ladderDrainMs: config.LIVE_LADDER_DRAIN_MS,
     }),
   });
   const windowMs = config.VIEWER_WINDOW_SECONDS * 1000;

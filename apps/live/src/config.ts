@@ -14,6 +14,12 @@ export const liveSpec = {
   MEDIA_DIR: env.optionalString(),
   /** How long a dropped publisher may take to come back and continue the same broadcast. */
   RECONNECT_GRACE_SECONDS: env.int(10, 0, 600),
+  /**
+   * When a broadcast ends, how long the transcode ladder may take to finish its
+   * backlog before it is stopped; the recording (source and audio, in a process
+   * of its own) is always drained to the end. A rung cut short is left out of the VOD.
+   */
+  LIVE_LADDER_DRAIN_MS: env.int(60_000, 0, 600_000),
   /** LL-HLS part target; players hold back three parts, so it sets most of the latency. */
   HLS_PART_TARGET_MS: env.int(200, 100, 1000),
   /** An RTMP peer must finish the handshake this soon after connecting. */

@@ -8,6 +8,11 @@ export interface FfmpegArgsOptions {
   /** JPEG of the live picture, rewritten in place every `thumbnailIntervalSeconds`. */
   thumbnailPath?: string;
   thumbnailIntervalSeconds?: number;
+  /**
+   * Whether the input carries video, for the thumbnail branch; by default,
+   * whether the plan has a video rendition (a process may carry only the thumbnail).
+   */
+  inputHasVideo?: boolean;
   /** First file descriptor of the outputs; rendition i is written to fd `firstFd + i`. */
   firstFd?: number;
 }
@@ -51,7 +56,9 @@ export function buildFfmpegArgs(plan: PlannedRendition[], opts: FfmpegArgsOption
   ];
 
   const encoded = plan.filter((r) => r.kind === 'video' && !r.copy);
-  const thumbnail = opts.thumbnailPath !== undefined && plan.some((r) => r.kind === 'video');
+  const thumbnail =
+    opts.thumbnailPath !== undefined &&
+    (opts.inputHasVideo ?? plan.some((r) => r.kind === 'video'));
   const branches = encoded.length + (thumbnail ? 1 : 0);
   if (branches > 0) {
     const graph: string[] = [];

@@ -1,16 +1,23 @@
 import { EventEmitter } from 'node:events';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BoxStreamSplitter } from './bmff.js';
 import { renderMpd } from './dash.js';
 import { MediaRequestError } from './errors.js';
 import { buildFfmpegArgs } from './ffmpeg-args.js';
 import { flvHeader, FlvReader, metadataNumber, type FlvHeader, type FlvTag } from './flv.js';
-import { planLadder, type PlannedRendition, type RungSpec, type SourceInfo } from './ladder.js';
+import {
+  planLadder,
+  SOURCE_RUNG,
+  type PlannedRendition,
+  type RungSpec,
+  type SourceInfo,
+} from './ladder.js';
 import { RenditionPackager, segmentUri, initUri, type Segment } from './packager.js';
 import {
   blockingPlaylist,
   mediaPlaylistUri,
+  recordedRenditions,
   renderMasterPlaylist,
   renderMediaPlaylist,
   type MediaPlaylistQuery,
@@ -36,6 +43,17 @@ export interface PipelineOptions {
   preset?: string;
   /** Complete segments kept in the live playlists (default 6). */
   windowSegments?: number;
+  /**
+   * At the end, how long the transcode ladder may take to finish its backlog
+   * before it is stopped (default 60000). The recording (source and audio)
+   * runs in a process of its own and is always drained to the end.
+   */
+  ladderDrainMs?: number;
+}
+
+export interface EndOptions {
+  /** Overrides `ladderDrainMs` (a stopping service cannot wait a minute). */
+  ladderDrainMs?: number;
 }
 
 export interface VodResult {
@@ -77,7 +95,7 @@ export interface MediaResource {
 export interface Pipeline {
   write(flv: Buffer): void;
   discontinuity(): void;
-  end(): Promise<VodResult>;
+  end(options?: EndOptions): Promise<VodResult>;
   readonly renditions: RenditionInfo[];
   masterPlaylist(): string | null;
   mediaPlaylist(rendition: string, q: MediaPlaylistQuery, signal?: AbortSignal): Promise<string>;
@@ -101,6 +119,29 @@ const PROBE_TAGS = 300;
 const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 const RESTART_WINDOW_MS = 60_000;
 const MAX_RESTARTS = 5;
+const DEFAULT_LADDER_DRAIN_MS = 60_000;
+
+/**
+ * One ffmpeg process and the renditions it writes. The recording (the source
+ * copied, and the audio) and the transcode ladder (encoded rungs, thumbnail)
+ * run apart, so a ladder that falls behind or dies cannot shorten the recording.
+ */
+interface ProcessGroup {
+  role: 'recording' | 'ladder';
+  plan: PlannedRendition[];
+  thumbnail: boolean;
+  proc: FfmpegProcess | null;
+  retiring: Promise<unknown> | null;
+  /** Tags waiting for the next ffmpeg (after a restart or a returning publisher). */
+  queue: FlvTag[];
+  queuedBytes: number;
+  waitForKeyframe: boolean;
+  restarts: number[];
+  /** Gave up after repeated crashes. */
+  failed: boolean;
+  /** Media is being dropped because the process does not read it fast enough. */
+  dropping: boolean;
+}
 
 export function startPipeline(options: PipelineOptions): Pipeline {
   return new LivePipeline(options);
@@ -123,13 +164,11 @@ class LivePipeline extends EventEmitter implements Pipeline {
   private videoConfig: FlvTag | null = null;
   private audioConfig: FlvTag | null = null;
 
-  private proc: FfmpegProcess | null = null;
-  private retiring: Promise<unknown> | null = null;
-  /** Tags waiting for the next ffmpeg (after a restart or a returning publisher). */
-  private queue: FlvTag[] = [];
-  private queuedBytes = 0;
-  private waitForKeyframe = false;
-  private restarts: number[] = [];
+  private groups: ProcessGroup[] = [];
+  /** Renditions of a ladder that kept crashing: no longer offered. */
+  private readonly dropped = new Set<string>();
+  /** Per rendition, the last segment whose on-disk playlist write is queued. */
+  private readonly playlistQueued = new Map<string, number>();
   private ending = false;
   private inputClosed = false;
   private ended: Promise<VodResult> | null = null;
@@ -230,6 +269,12 @@ class LivePipeline extends EventEmitter implements Pipeline {
         }),
       );
     }
+    const recording = this.plan.filter((r) => r.kind === 'audio' || r.name === SOURCE_RUNG);
+    const ladder = this.plan.filter((r) => !recording.includes(r));
+    const thumbnail = this.opts.thumbnailPath !== undefined && this.hasVideo;
+    this.groups = [];
+    if (recording.length > 0) this.groups.push(newGroup('recording', recording, false));
+    if (ladder.length > 0 || thumbnail) this.groups.push(newGroup('ladder', ladder, thumbnail));
     this.log.info({ source: s, renditions: this.plan.map((r) => r.name) }, 'ladder planned');
     const tags = this.probeTags;
     this.probeTags = [];
@@ -237,30 +282,38 @@ class LivePipeline extends EventEmitter implements Pipeline {
   }
 
   private feed(tag: FlvTag): void {
-    if (this.proc === null && this.retiring === null) {
-      if (this.waitForKeyframe) {
+    for (const g of this.groups) this.feedGroup(g, tag);
+  }
+
+  private feedGroup(g: ProcessGroup, tag: FlvTag): void {
+    if (g.failed) return;
+    if (g.proc === null && g.retiring === null) {
+      if (g.waitForKeyframe) {
         // Configuration records go into the new process's prefix; media waits for a keyframe.
         if (tag.type === 'script' || tag.sequenceHeader) return;
         if (this.hasVideo && !(tag.type === 'video' && tag.keyframe)) return;
       }
-      const resume = this.waitForKeyframe;
-      this.waitForKeyframe = false;
-      this.spawn(resume);
+      const resume = g.waitForKeyframe;
+      g.waitForKeyframe = false;
+      this.spawn(g, resume);
     }
-    if (this.proc === null) {
-      if (this.queuedBytes + tag.bytes.length > MAX_QUEUED_BYTES) return;
-      this.queue.push(tag);
-      this.queuedBytes += tag.bytes.length;
+    if (g.proc === null) {
+      if (g.queuedBytes + tag.bytes.length > MAX_QUEUED_BYTES) return;
+      g.queue.push(tag);
+      g.queuedBytes += tag.bytes.length;
       return;
     }
-    if (this.proc.stdin.writableLength > MAX_QUEUED_BYTES) {
-      this.log.warn(
-        { queued: this.proc.stdin.writableLength },
-        'ffmpeg is not keeping up; media dropped',
-      );
+    if (g.proc.stdin.writableLength > MAX_QUEUED_BYTES) {
+      if (!g.dropping)
+        this.log.warn(
+          { process: g.role, queued: g.proc.stdin.writableLength },
+          'ffmpeg is not keeping up; media dropped',
+        );
+      g.dropping = true;
       return;
     }
-    this.proc.stdin.write(tag.bytes);
+    g.dropping = false;
+    g.proc.stdin.write(tag.bytes);
   }
 
   private get hasVideo(): boolean {
@@ -268,15 +321,17 @@ class LivePipeline extends EventEmitter implements Pipeline {
   }
 
   /** Starts ffmpeg; `resume`: mid-stream, so the FLV header and configuration records go first. */
-  private spawn(resume: boolean): void {
-    const plan = this.plan;
-    if (plan === null || this.ending) return;
-    if (this.opts.thumbnailPath)
-      void mkdir(dirname(this.opts.thumbnailPath), { recursive: true }).catch(() => undefined);
+  private spawn(g: ProcessGroup, resume: boolean): void {
+    const plan = g.plan;
+    if (this.plan === null || this.ending) return;
+    const thumbnailPath = g.thumbnail ? this.opts.thumbnailPath : undefined;
+    if (thumbnailPath)
+      void mkdir(dirname(thumbnailPath), { recursive: true }).catch(() => undefined);
     const args = buildFfmpegArgs(plan, {
       partTargetMs: this.partTargetMs,
       preset: this.opts.preset,
-      thumbnailPath: this.opts.thumbnailPath,
+      thumbnailPath,
+      inputHasVideo: this.hasVideo,
     });
     const splitters = plan.map(() => new BoxStreamSplitter());
     const proc = runFfmpeg({
@@ -289,11 +344,11 @@ class LivePipeline extends EventEmitter implements Pipeline {
         const r = plan[i];
         const splitter = splitters[i];
         if (r === undefined || splitter === undefined) return;
-        this.onOutput(r, splitter, chunk);
+        this.onOutput(g, r, splitter, chunk);
       },
-      onExit: (exit) => this.onExit(proc, exit),
+      onExit: (exit) => this.onExit(g, proc, exit),
     });
-    this.proc = proc;
+    g.proc = proc;
     const header =
       this.header?.bytes ??
       flvHeader(this.source.audioCodec !== null, this.source.videoCodec !== null);
@@ -304,7 +359,12 @@ class LivePipeline extends EventEmitter implements Pipeline {
     for (const b of prefix) proc.stdin.write(b);
   }
 
-  private onOutput(r: PlannedRendition, splitter: BoxStreamSplitter, chunk: Buffer): void {
+  private onOutput(
+    g: ProcessGroup,
+    r: PlannedRendition,
+    splitter: BoxStreamSplitter,
+    chunk: Buffer,
+  ): void {
     const packager = this.packagers.get(r.name);
     if (packager === undefined) return;
     try {
@@ -322,25 +382,37 @@ class LivePipeline extends EventEmitter implements Pipeline {
       this.log.error({ err, rendition: r.name }, 'unreadable ffmpeg output');
       this.emitEvent('error', {
         message: `unreadable output for ${r.name}: ${String(err)}`,
-        command: this.proc?.command ?? '',
+        command: g.proc?.command ?? '',
         stderr: '',
       });
-      this.proc?.kill();
+      g.proc?.kill();
       return;
     }
     if (
       !this.readyEmitted &&
       this.masterPlaylist() !== null &&
-      [...this.packagers.values()].every((p) => p.segments.length > 0)
+      this.offered().every((p) => p.segments.length > 0)
     ) {
       this.readyEmitted = true;
+      // The recording's folder is a playable (growing) video from its first segments on.
+      this.persist(
+        'master.m3u8',
+        Buffer.from(renderMasterPlaylist(this.renditions, { vod: true })),
+        true,
+      );
       this.emitEvent('ready');
     }
+  }
+
+  /** Packagers of the renditions still offered (not those of a ladder that gave up). */
+  private offered(): RenditionPackager[] {
+    return [...this.packagers.values()].filter((p) => !this.dropped.has(p.name));
   }
 
   private onSegment(rendition: string, s: Segment): void {
     const path = join(rendition, segmentUri(s.msn));
     if (s.data) this.persist(path, s.data);
+    this.persistPlaylist(rendition, s.msn);
     this.emitEvent('segment', {
       rendition,
       msn: s.msn,
@@ -350,94 +422,157 @@ class LivePipeline extends EventEmitter implements Pipeline {
     });
   }
 
-  private persist(relative: string, data: Buffer): void {
+  /** Queues a write; `atomic` (playlists): a crash leaves the old file or the new one, never half. */
+  private persist(relative: string, data: Buffer | (() => Buffer | null), atomic = false): void {
     const path = join(this.opts.outputDir, relative);
     this.writes = this.writes.then(async () => {
       try {
+        const bytes = typeof data === 'function' ? data() : data;
+        if (bytes === null) return;
         await mkdir(dirname(path), { recursive: true });
-        await writeFile(path, data);
+        if (atomic) {
+          await writeFile(`${path}.tmp`, bytes);
+          await rename(`${path}.tmp`, path);
+        } else {
+          await writeFile(path, bytes);
+        }
       } catch (err) {
         this.log.error({ err, path }, 'segment not persisted');
       }
     });
   }
 
-  private onExit(proc: FfmpegProcess, exit: FfmpegExit): void {
-    if (this.proc !== proc) return;
-    this.proc = null;
-    // Segments in flight end here; the next ffmpeg opens a new timeline.
-    for (const p of this.packagers.values()) {
-      const closed = p.closeOpenSegment();
-      if (closed) this.onSegment(p.name, closed);
+  /**
+   * Rewrites a rendition's on-disk playlist once segment `msn` is written, so
+   * that what a crash leaves is a valid recording up to there. Under load the
+   * writes queue up; only the latest of a rendition's queued rewrites runs.
+   */
+  private persistPlaylist(rendition: string, msn: number): void {
+    this.playlistQueued.set(rendition, msn);
+    this.persist(
+      join(rendition, 'index.m3u8'),
+      () => {
+        const p = this.packagers.get(rendition);
+        if (p === undefined || this.playlistQueued.get(rendition) !== msn) return null;
+        return Buffer.from(renderMediaPlaylist(p, { vod: true, open: true, throughMsn: msn }));
+      },
+      true,
+    );
+  }
+
+  private closeSegments(g: ProcessGroup): void {
+    for (const r of g.plan) {
+      const p = this.packagers.get(r.name);
+      const closed = p?.closeOpenSegment();
+      if (p && closed) this.onSegment(p.name, closed);
     }
-    if (this.ending) return;
+  }
+
+  private onExit(g: ProcessGroup, proc: FfmpegProcess, exit: FfmpegExit): void {
+    if (g.proc !== proc) return;
+    g.proc = null;
+    // Segments in flight end here; the next ffmpeg opens a new timeline.
+    this.closeSegments(g);
+    if (this.ending || this.failed) return;
     this.emitEvent('error', {
-      message: 'ffmpeg exited during a live broadcast',
+      message:
+        g.role === 'ladder'
+          ? 'the transcoder exited during a live broadcast'
+          : 'ffmpeg exited during a live broadcast',
       command: exit.command,
       stderr: exit.stderr,
     });
     const now = this.now();
-    this.restarts = this.restarts.filter((t) => now - t < RESTART_WINDOW_MS);
-    if (this.restarts.length >= MAX_RESTARTS) {
+    g.restarts = g.restarts.filter((t) => now - t < RESTART_WINDOW_MS);
+    if (g.restarts.length >= MAX_RESTARTS) {
+      g.failed = true;
+      g.queue = [];
+      g.queuedBytes = 0;
+      if (g.role === 'ladder') {
+        // The recording goes on; the encoded rungs are no longer offered.
+        this.log.error(
+          { restarts: g.restarts.length, renditions: g.plan.map((r) => r.name) },
+          'the transcoder keeps failing; the broadcast continues with the source only',
+        );
+        for (const r of g.plan) {
+          this.dropped.add(r.name);
+          this.packagers.get(r.name)?.end();
+        }
+        return;
+      }
       this.failed = true;
       this.log.error(
-        { restarts: this.restarts.length },
+        { restarts: g.restarts.length },
         'ffmpeg keeps failing; broadcast pipeline stopped',
       );
+      for (const other of this.groups) other.proc?.kill();
       for (const p of this.packagers.values()) p.end();
       this.emitEvent('exit', { reason: 'failed' });
       return;
     }
-    this.restarts.push(now);
-    this.log.warn({ restarts: this.restarts.length }, 'restarting ffmpeg');
+    g.restarts.push(now);
+    this.log.warn({ process: g.role, restarts: g.restarts.length }, 'restarting ffmpeg');
     // Resume at the next keyframe with the configuration records the decoder needs.
-    this.waitForKeyframe = true;
+    g.waitForKeyframe = true;
   }
 
   discontinuity(): void {
-    if (this.ending || this.plan === null) {
-      this.reader.reset();
-      return;
-    }
     this.reader.reset();
-    const old = this.proc;
-    this.proc = null;
-    this.waitForKeyframe = true;
-    if (old) {
-      const retiring = old.finish(3000).then(() => {
-        for (const p of this.packagers.values()) {
-          const closed = p.closeOpenSegment();
-          if (closed) this.onSegment(p.name, closed);
-        }
-        if (this.retiring === retiring) this.retiring = null;
-        this.drainQueue();
-      });
-      this.retiring = retiring;
+    if (this.ending || this.plan === null) return;
+    for (const g of this.groups) {
+      if (g.failed) continue;
+      const old = g.proc;
+      g.proc = null;
+      g.waitForKeyframe = true;
+      if (old) {
+        // The recording keeps every byte it was given; the ladder gets a few seconds.
+        const retiring = old.finish(g.role === 'recording' ? Infinity : 3000).then(() => {
+          this.closeSegments(g);
+          if (g.retiring === retiring) g.retiring = null;
+          this.drainQueue(g);
+        });
+        g.retiring = retiring;
+      }
     }
   }
 
-  private drainQueue(): void {
-    const queued = this.queue;
-    this.queue = [];
-    this.queuedBytes = 0;
-    for (const tag of queued) this.feed(tag);
+  private drainQueue(g: ProcessGroup): void {
+    const queued = g.queue;
+    g.queue = [];
+    g.queuedBytes = 0;
+    for (const tag of queued) this.feedGroup(g, tag);
   }
 
-  end(): Promise<VodResult> {
-    this.ended ??= this.finishBroadcast();
+  end(options: EndOptions = {}): Promise<VodResult> {
+    this.ended ??= this.finishBroadcast(options);
     return this.ended;
   }
 
-  private async finishBroadcast(): Promise<VodResult> {
+  private async finishBroadcast(options: EndOptions): Promise<VodResult> {
     this.inputClosed = true;
     // A returning publisher's queued media still goes through (the retiring ffmpeg hands over first).
-    while (this.retiring) await this.retiring;
-    this.ending = true;
-    const proc = this.proc;
-    if (proc) {
-      await proc.finish(20_000);
-      this.proc = null;
+    for (;;) {
+      const retiring = this.groups.flatMap((g) => (g.retiring ? [g.retiring] : []));
+      if (retiring.length === 0) break;
+      await Promise.all(retiring);
     }
+    this.ending = true;
+    const ladderDrainMs =
+      options.ladderDrainMs ?? this.opts.ladderDrainMs ?? DEFAULT_LADDER_DRAIN_MS;
+    await Promise.all(
+      this.groups.map(async (g) => {
+        const proc = g.proc;
+        if (proc === null) return;
+        // Drained, not killed: the recording to its last byte, the ladder as long as allowed.
+        const exit = await proc.finish(g.role === 'recording' ? Infinity : ladderDrainMs);
+        g.proc = null;
+        if (g.role === 'ladder' && exit.signal === 'SIGKILL')
+          this.log.warn(
+            { ladderDrainMs },
+            'the transcoder had not caught up when the broadcast ended; its renditions end early, the recording is complete',
+          );
+      }),
+    );
     for (const p of this.packagers.values()) {
       const closed = p.end();
       if (closed) this.onSegment(p.name, closed);
@@ -448,21 +583,27 @@ class LivePipeline extends EventEmitter implements Pipeline {
     await this.writes;
     const durationSeconds = Math.max(
       0,
-      ...[...this.packagers.values()].map((p) =>
-        p.segments.filter((s) => s.complete).reduce((a, s) => a + s.duration, 0),
-      ),
+      ...[...this.packagers.values()].map((p) => recordedSeconds(p)),
     );
     return { durationSeconds, masterPath: join(this.opts.outputDir, 'master.m3u8') };
   }
 
   private async writeVod(): Promise<void> {
     for (const p of this.packagers.values()) {
-      this.persist(join(p.name, 'index.m3u8'), Buffer.from(renderMediaPlaylist(p, { vod: true })));
+      this.playlistQueued.delete(p.name);
+      this.persist(
+        join(p.name, 'index.m3u8'),
+        Buffer.from(renderMediaPlaylist(p, { vod: true })),
+        true,
+      );
     }
-    const infos = this.renditions.filter((r) =>
-      this.packagers.get(r.name)?.segments.some((s) => s.complete),
+    const infos = recordedRenditions(
+      (this.plan ?? []).map((r) => ({
+        info: this.info(r),
+        durationSeconds: recordedSeconds(this.packagers.get(r.name)),
+      })),
     );
-    this.persist('master.m3u8', Buffer.from(renderMasterPlaylist(infos, { vod: true })));
+    this.persist('master.m3u8', Buffer.from(renderMasterPlaylist(infos, { vod: true })), true);
     await this.writes;
   }
 
@@ -470,7 +611,7 @@ class LivePipeline extends EventEmitter implements Pipeline {
 
   get renditions(): RenditionInfo[] {
     if (this.plan === null) return [];
-    return this.plan.map((r) => this.info(r));
+    return this.plan.filter((r) => !this.dropped.has(r.name)).map((r) => this.info(r));
   }
 
   private info(r: PlannedRendition): RenditionInfo {
@@ -514,7 +655,7 @@ class LivePipeline extends EventEmitter implements Pipeline {
 
   masterPlaylist(): string | null {
     if (this.plan === null || this.packagers.size === 0) return null;
-    if (![...this.packagers.values()].every((p) => p.hasInit)) return null;
+    if (!this.offered().every((p) => p.hasInit)) return null;
     return renderMasterPlaylist(this.renditions);
   }
 
@@ -540,7 +681,7 @@ class LivePipeline extends EventEmitter implements Pipeline {
   dashManifest(): string | null {
     if (this.plan === null) return null;
     const inputs = this.plan.flatMap((r) => {
-      const packager = this.packagers.get(r.name);
+      const packager = this.dropped.has(r.name) ? undefined : this.packagers.get(r.name);
       return packager ? [{ info: this.info(r), packager }] : [];
     });
     return renderMpd(inputs, {
@@ -591,4 +732,29 @@ class LivePipeline extends EventEmitter implements Pipeline {
     }
     return null;
   }
+}
+
+function newGroup(
+  role: ProcessGroup['role'],
+  plan: PlannedRendition[],
+  thumbnail: boolean,
+): ProcessGroup {
+  return {
+    role,
+    plan,
+    thumbnail,
+    proc: null,
+    retiring: null,
+    queue: [],
+    queuedBytes: 0,
+    waitForKeyframe: false,
+    restarts: [],
+    failed: false,
+    dropping: false,
+  };
+}
+
+/** Seconds of complete segments a rendition recorded. */
+function recordedSeconds(p: RenditionPackager | undefined): number {
+  return p?.segments.filter((s) => s.complete).reduce((a, s) => a + s.duration, 0) ?? 0;
 }

@@ -39,10 +39,18 @@ export interface RenditionReport {
 
 export function renderMediaPlaylist(
   p: RenditionPackager,
-  opts: { vod?: boolean; reports?: RenditionReport[] } = {},
+  opts: {
+    vod?: boolean;
+    /** With `vod`: a recording still growing (EVENT, no ENDLIST), as kept on disk while live. */
+    open?: boolean;
+    /** With `vod`: list segments up to this one only (those known to be on disk). */
+    throughMsn?: number;
+    reports?: RenditionReport[];
+  } = {},
 ): string {
   const vod = opts.vod ?? false;
-  const segments = vod ? p.segments.filter((s) => s.complete) : p.windowed();
+  const through = opts.throughMsn ?? Infinity;
+  const segments = vod ? p.segments.filter((s) => s.complete && s.msn <= through) : p.windowed();
   const first = segments[0];
   const lines = [
     '#EXTM3U',
@@ -56,7 +64,7 @@ export function renderMediaPlaylist(
   if (discontinuitySequence > 0)
     lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuitySequence}`);
   if (vod) {
-    lines.push('#EXT-X-PLAYLIST-TYPE:VOD');
+    lines.push(`#EXT-X-PLAYLIST-TYPE:${opts.open ? 'EVENT' : 'VOD'}`);
   } else {
     const partHoldBack = p.partTarget * 3;
     lines.push(
@@ -79,9 +87,9 @@ export function renderMediaPlaylist(
     if (!vod && (s.msn >= partsFrom || !s.complete)) lines.push(...partLines(s));
     if (s.complete) lines.push(`#EXTINF:${fixed(s.duration, 5)},`, segmentUri(s.msn));
   }
-  if (vod || p.ended) {
+  if (vod ? !opts.open : p.ended) {
     lines.push('#EXT-X-ENDLIST');
-  } else if (p.hasInit) {
+  } else if (!vod && p.hasInit) {
     lines.push(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${partUri(p.nextPart)}"`);
     // Lets a player switching rendition ask for the right part straight away.
     for (const report of opts.reports ?? []) {
@@ -135,6 +143,29 @@ export function renderMasterPlaylist(
     );
   }
   return lines.join('\n') + '\n';
+}
+
+/** A recorded video rendition shorter than this share of the longest is left out of the VOD. */
+export const RECORDING_MIN_SHARE = 0.98;
+
+/**
+ * What a recording's multivariant playlist lists: renditions with media,
+ * less any video rendition shorter than 98% of the longest one (a transcoder
+ * that fell behind or was stopped at the end), since a player on that
+ * rendition would stop before the recording does. Audio is kept: it is
+ * recorded with the source.
+ */
+export function recordedRenditions(
+  list: { info: RenditionInfo; durationSeconds: number }[],
+): RenditionInfo[] {
+  const withMedia = list.filter((r) => r.durationSeconds > 0);
+  const longest = Math.max(
+    0,
+    ...withMedia.filter((r) => r.info.kind === 'video').map((r) => r.durationSeconds),
+  );
+  return withMedia
+    .filter((r) => r.info.kind === 'audio' || r.durationSeconds >= longest * RECORDING_MIN_SHARE)
+    .map((r) => r.info);
 }
 
 /** `_HLS_msn`, `_HLS_part` and `_HLS_skip` as the origin parsed them from the query. */

@@ -30,7 +30,7 @@ export interface FfmpegProcess {
   readonly stdin: Writable;
   readonly child: ChildProcess;
   readonly command: string;
-  /** Closes stdin so ffmpeg flushes and exits; kills it after `graceMs`. */
+  /** Closes stdin so ffmpeg flushes and exits; kills it after `graceMs` (never when Infinity). */
   finish(graceMs?: number): Promise<FfmpegExit>;
   kill(): void;
   readonly exited: Promise<FfmpegExit>;
@@ -104,11 +104,14 @@ export function runFfmpeg(opts: RunFfmpegOptions): FfmpegProcess {
     },
     finish: async (graceMs = 5000) => {
       stdin.end();
-      const timer = setTimeout(() => {
-        if (!settled) child.kill('SIGKILL');
-      }, graceMs);
+      // setTimeout would fire at once for Infinity.
+      const timer = Number.isFinite(graceMs)
+        ? setTimeout(() => {
+            if (!settled) child.kill('SIGKILL');
+          }, graceMs)
+        : null;
       const exit = await exited;
-      clearTimeout(timer);
+      if (timer) clearTimeout(timer);
       return exit;
     },
   };

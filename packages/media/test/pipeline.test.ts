@@ -18,6 +18,19 @@ function publish(args: string[], sink: (chunk: Buffer) => void): Promise<number 
   return new Promise((resolve) => child.on('close', resolve));
 }
 
+/** The pid of the pipeline's transcode ladder: the ffmpeg child of this process that runs x264. */
+async function transcoderPid(): Promise<number> {
+  const { stdout } = await promisify(execFile)('ps', [
+    '-o',
+    'pid=,args=',
+    '--ppid',
+    String(process.pid),
+  ]);
+  const line = stdout.split('\n').find((l) => l.includes('pipe:0') && l.includes('libx264'));
+  assert.ok(line, stdout);
+  return Number(line.trim().split(/\s+/)[0]);
+}
+
 function once(p: Pipeline, event: 'ready'): Promise<void> {
   return new Promise((resolve) => p.on(event, () => resolve()));
 }
@@ -429,16 +442,7 @@ describe('pipeline: audio-only and video-only sources, a returning publisher', (
     );
     try {
       await ready;
-      // The pipeline's ffmpeg is the child of this process reading FLV from stdin and writing pipe:3.
-      const { stdout } = await promisify(execFile)('ps', [
-        '-o',
-        'pid=,args=',
-        '--ppid',
-        String(process.pid),
-      ]);
-      const line = stdout.split('\n').find((l) => l.includes('pipe:0') && l.includes('pipe:3'));
-      assert.ok(line, stdout);
-      process.kill(Number(line.trim().split(/\s+/)[0]), 'SIGKILL');
+      process.kill(await transcoderPid(), 'SIGKILL');
       assert.equal(await publisher, 0);
       const result = await pipeline.end();
       assert.equal(errors.length, 1);
@@ -446,8 +450,112 @@ describe('pipeline: audio-only and video-only sources, a returning publisher', (
       const vod = await readFile(join(dir, '160p', 'index.m3u8'), 'utf8');
       assert.ok(vod.includes('#EXT-X-DISCONTINUITY'), vod);
       assert.ok(vod.includes('#EXT-X-MAP:URI="init-1.mp4"'));
-      assert.ok(result.durationSeconds >= 3, `duration ${result.durationSeconds}`);
+      // The recording ran in its own process: one unbroken timeline.
+      const source = await readFile(join(dir, 'source', 'index.m3u8'), 'utf8');
+      assert.ok(!source.includes('#EXT-X-DISCONTINUITY'), source);
+      assert.ok(result.durationSeconds >= 5.5, `duration ${result.durationSeconds}`);
     } finally {
+      await pipeline.end();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('pipeline: the recording does not depend on the transcoder', () => {
+  const SECONDS = 8;
+  const FPS = 30;
+
+  it('keeps the whole broadcast when the transcoder stalls mid-way and is stopped at the end', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'neon-pipeline-'));
+    const pipeline = startPipeline({
+      ffmpegPath: FFMPEG,
+      outputDir: dir,
+      source: { width: 320, height: 180, fps: FPS },
+      logger: silentLogger,
+      // Stopped this soon after the publisher leaves, with most of the broadcast still queued.
+      ladderDrainMs: 500,
+    });
+    const ready = once(pipeline, 'ready');
+    const publisher = publish(
+      [
+        '-re',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc2=size=320x180:rate=${FPS}`,
+        '-f',
+        'lavfi',
+        '-i',
+        'sine',
+        '-t',
+        String(SECONDS),
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-g',
+        String(FPS),
+        '-c:a',
+        'aac',
+      ],
+      (c) => pipeline.write(c),
+    );
+    let stalled: number | null = null;
+    try {
+      await ready;
+      // A transcoder that can no longer keep up: it reads and encodes nothing more.
+      stalled = await transcoderPid();
+      process.kill(stalled, 'SIGSTOP');
+      assert.equal(await publisher, 0);
+      const result = await pipeline.end();
+
+      const published = SECONDS;
+      assert.ok(
+        Math.abs(result.durationSeconds - published) <= published * 0.02,
+        `recorded ${result.durationSeconds} s of ${published} s`,
+      );
+      const source = await ffprobeJson(join(dir, 'source', 'index.m3u8'), [
+        '-count_packets',
+        '-allowed_extensions',
+        'ALL',
+      ]);
+      const frames = Number(
+        (source.streams?.[0] as { nb_read_packets?: string } | undefined)?.nb_read_packets,
+      );
+      assert.ok(
+        Math.abs(frames - published * FPS) <= published * FPS * 0.02,
+        `${frames} frames recorded of ${published * FPS}`,
+      );
+      const audio = await readFile(join(dir, 'audio', 'index.m3u8'), 'utf8');
+      const audioSeconds = [...audio.matchAll(/#EXTINF:([\d.]+)/g)].reduce(
+        (a, m) => a + Number(m[1]),
+        0,
+      );
+      assert.ok(Math.abs(audioSeconds - published) <= published * 0.02, `audio ${audioSeconds} s`);
+
+      // The stalled rung is cut short, so the recording's master leaves it out.
+      const short = await readFile(join(dir, '160p', 'index.m3u8'), 'utf8');
+      const shortSeconds = [...short.matchAll(/#EXTINF:([\d.]+)/g)].reduce(
+        (a, m) => a + Number(m[1]),
+        0,
+      );
+      assert.ok(shortSeconds < published * 0.98, `160p has ${shortSeconds} s`);
+      const master = await readFile(result.masterPath, 'utf8');
+      assert.match(master, /^source\/index\.m3u8$/m);
+      assert.doesNotMatch(master, /160p/);
+      const whole = await ffprobeJson(result.masterPath);
+      assert.ok(
+        Math.abs(Number(whole.format?.duration) - published) <= published * 0.02,
+        `the VOD plays ${whole.format?.duration} s`,
+      );
+    } finally {
+      if (stalled !== null) {
+        try {
+          process.kill(stalled, 'SIGKILL');
+        } catch {
+          // Already gone: the pipeline stopped it.
+        }
+      }
       await pipeline.end();
       await rm(dir, { recursive: true, force: true });
     }

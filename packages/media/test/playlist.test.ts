@@ -3,6 +3,7 @@ import { before, describe, it } from 'node:test';
 import {
   blockingPlaylist,
   mediaPlaylistUri,
+  recordedRenditions,
   renderMasterPlaylist,
   renderMediaPlaylist,
   type RenditionPackager,
@@ -47,6 +48,28 @@ const audio: RenditionInfo = {
   frameRate: null,
   uri: 'audio/index.m3u8',
 };
+
+describe("a recording's renditions", () => {
+  it('leaves out a video rendition shorter than 98% of the longest, keeps audio and those within', () => {
+    const source = { ...video, name: 'source', uri: 'source/index.m3u8' };
+    assert.deepEqual(
+      recordedRenditions([
+        { info: source, durationSeconds: 100 },
+        { info: video, durationSeconds: 98 },
+        { info: low, durationSeconds: 97.9 },
+        { info: audio, durationSeconds: 60 },
+      ]).map((r) => r.name),
+      ['source', '720p', 'audio'],
+    );
+    assert.deepEqual(
+      recordedRenditions([
+        { info: audio, durationSeconds: 3 },
+        { info: low, durationSeconds: 0 },
+      ]).map((r) => r.name),
+      ['audio'],
+    );
+  });
+});
 
 describe('multivariant playlist', () => {
   it('is written out exactly: audio group, each variant with its attributes, in order', () => {
@@ -196,6 +219,20 @@ describe('media playlist', () => {
       '#EXT-X-PLAYLIST-TYPE:VOD',
     ]);
     assert.equal(l.at(-1), '#EXT-X-ENDLIST');
+  });
+
+  it('a recording still growing is an EVENT playlist without ENDLIST, up to a given segment', () => {
+    const p = fed(packager(), media);
+    p.end();
+    assert.ok(p.segments.filter((s) => s.complete).length >= 2);
+    const l = lines(renderMediaPlaylist(p, { vod: true, open: true, throughMsn: 0 }));
+    assert.equal(l[4], '#EXT-X-PLAYLIST-TYPE:EVENT');
+    assert.deepEqual(
+      l.filter((x) => /^s\d+\.m4s$/.test(x)),
+      ['s0.m4s'],
+    );
+    assert.ok(!l.includes('#EXT-X-ENDLIST'));
+    assert.ok(!l.some((x) => x.startsWith('#EXT-X-PRELOAD-HINT')));
   });
 
   it('has no preload hint before the first init segment', () => {

@@ -54,6 +54,7 @@ export function exceedsLimits(source: SourceMeta, limits: IngestLimits): string 
 
 const FINAL: readonly VideoState[] = ['ended', 'failed'];
 const BITRATE_WINDOW_MS = 5000;
+const STOPPING_LADDER_DRAIN_MS = 3000;
 
 export class Broadcast {
   state: VideoState = 'publishing';
@@ -400,7 +401,10 @@ export class BroadcastManager {
     let masterPath: string | null = null;
     if (b.pipeline) {
       try {
-        const result = await b.pipeline.end();
+        // A stopping service has seconds, not a minute: the recording is drained regardless.
+        const result = await b.pipeline.end(
+          this.closed ? { ladderDrainMs: STOPPING_LADDER_DRAIN_MS } : undefined,
+        );
         durationSeconds = result.durationSeconds;
         masterPath = relative(b.outputDir, result.masterPath);
       } catch (err) {

@@ -7,6 +7,7 @@ export function mediaPipelineFactory(o: {
   ffmpegPath: string;
   logger: Logger;
   partTargetMs: number;
+  ladderDrainMs: number;
 }): PipelineFactory {
   return ({ outputDir, thumbnailPath, source }) => {
     const p = startPipeline({
@@ -14,6 +15,7 @@ export function mediaPipelineFactory(o: {
       outputDir,
       thumbnailPath,
       partTargetMs: o.partTargetMs,
+      ladderDrainMs: o.ladderDrainMs,
       logger: o.logger.child({ component: 'media' }),
       source: {
         ...(source.width ? { width: source.width } : {}),
@@ -27,7 +29,7 @@ export function mediaPipelineFactory(o: {
     const pipeline: LivePipeline = {
       write: (flv) => p.write(Buffer.from(flv.buffer, flv.byteOffset, flv.byteLength)),
       discontinuity: () => p.discontinuity(),
-      end: () => p.end(),
+      end: (options) => p.end(options),
       renditions: () =>
         p.renditions.map((r) => ({
           name: r.name,

@@ -25,7 +25,10 @@ export interface LivePipeline {
   write(flv: Uint8Array): void;
   /** The publisher came back: the next bytes start a new FLV stream after a gap. */
   discontinuity(): void;
-  end(): Promise<{ durationSeconds: number; masterPath: string }>;
+  /** Drains what was received; `ladderDrainMs` caps the wait for the transcode ladder. */
+  end(options?: {
+    ladderDrainMs?: number;
+  }): Promise<{ durationSeconds: number; masterPath: string }>;
   renditions(): Rendition[];
   masterPlaylist(): string | null;
   mediaPlaylist(rendition: string, query: PlaylistQuery, signal?: AbortSignal): Promise<string>;
