@@ -13,6 +13,7 @@ import {
 } from '../domain/refresh-token.js';
 import type { TokenIssuer } from '../keys/token-issuer.js';
 import { enqueue } from '../outbox/outbox.js';
+import { isReservedUsername } from '../users/reserved-names.js';
 import * as users from '../users/user.repository.js';
 import type { UserRow } from '../users/user.repository.js';
 import { me, rolesOf } from '../users/user-view.js';
@@ -65,10 +66,20 @@ export class AuthService {
     }
   }
 
-  /** Creates an account (the command line passes `isAdmin`); throws on a taken name or a weak password. */
+  /**
+   * Creates an account (the command line passes `isAdmin`); throws on a
+   * reserved or taken name or a weak password. The operator creating an
+   * admin from the command line may take a reserved name.
+   */
   async createUser(input: RegisterRequest, isAdmin = false): Promise<UserRow> {
     const username = input.username.toLowerCase();
     const email = input.email.trim().toLowerCase();
+    if (!isAdmin && isReservedUsername(username)) {
+      throw new AppError(
+        'AUTH_USERNAME_RESERVED',
+        'This username is reserved or looks like a reserved name; choose another.',
+      );
+    }
     this.checkPassword(input.password, { username, email });
     const taken = await users.existing(this.deps.db, username, email);
     if (taken.username) throw new AppError('AUTH_USERNAME_TAKEN', 'This username is taken.');

@@ -23,6 +23,7 @@ const messages: Partial<Record<ErrorCode | 'NETWORK', string>> = {
   AUTH_INVALID_CREDENTIALS: 'Wrong username, email or password.',
   AUTH_ACCOUNT_SUSPENDED: 'This account is suspended.',
   AUTH_USERNAME_TAKEN: 'This username is taken.',
+  AUTH_USERNAME_RESERVED: 'This username is reserved for Neon. Pick another one.',
   AUTH_EMAIL_TAKEN: 'An account with this email already exists.',
   AUTH_PASSWORD_TOO_COMMON: 'This password is too common. Pick something less guessable.',
   AUTH_PASSWORD_WRONG: 'The current password is wrong.',

@@ -1,4 +1,4 @@
-import { fireEvent, render, screen } from '@testing-library/react';
+import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { Provider } from 'react-redux';
 import { MemoryRouter } from 'react-router';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -27,7 +27,10 @@ const errorOf = (label: string) => {
 };
 
 describe('sign-up form', () => {
-  afterEach(() => vi.restoreAllMocks());
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.unstubAllGlobals();
+  });
 
   it('shows one message per invalid field and sends nothing', () => {
     const fetchSpy = vi.spyOn(globalThis, 'fetch');
@@ -52,6 +55,38 @@ describe('sign-up form', () => {
     expect(errorOf('Username')).toBeNull();
     type('Username', 'a'.repeat(26));
     expect(errorOf('Username')).toMatch(/at most 25/);
+  });
+
+  it('says in words, under the username, that a reserved name cannot be taken', async () => {
+    // Node's Request takes no relative URL; the page's own origin is what a browser resolves against.
+    const NodeRequest = globalThis.Request;
+    vi.stubGlobal(
+      'Request',
+      class extends NodeRequest {
+        constructor(input: RequestInfo | URL, init?: RequestInit) {
+          super(typeof input === 'string' ? new URL(input, location.href) : input, init);
+        }
+      },
+    );
+    vi.spyOn(globalThis, 'fetch').mockResolvedValue(
+      new Response(
+        JSON.stringify({
+          type: 'about:blank',
+          title: 'Conflict',
+          status: 409,
+          code: 'AUTH_USERNAME_RESERVED',
+          detail: 'This username is reserved or looks like a reserved name; choose another.',
+        }),
+        { status: 409, headers: { 'content-type': 'application/problem+json' } },
+      ),
+    );
+    renderAuth('signup');
+    type('Username', 'adm1n');
+    type('Email', 'someone@example.com');
+    type('Password', 'correct horse battery');
+    fireEvent.click(screen.getByRole('button', { name: 'Sign up' }));
+    await waitFor(() => expect(errorOf('Username')).toMatch(/reserved/));
+    expect(errorOf('Username')).not.toMatch(/AUTH_/);
   });
 
   it('clears a field’s message as soon as it is fixed', () => {

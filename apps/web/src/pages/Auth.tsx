@@ -15,6 +15,7 @@ import {
 /** Which field a server error belongs to, so it shows where the user can fix it. */
 const fieldOfCode: Record<string, string> = {
   AUTH_USERNAME_TAKEN: 'username',
+  AUTH_USERNAME_RESERVED: 'username',
   AUTH_EMAIL_TAKEN: 'email',
   AUTH_PASSWORD_TOO_COMMON: 'password',
 };
