@@ -469,7 +469,8 @@ export async function buildApp(
       async redeemTicket(token) {
         try {
           const ticket = await verifier.verify(token, ticketRules);
-          if (!ticket.jti || revocations.revoked(ticket.sub, ticket.iat, ticket.roles)) return null;
+          if (!ticket.jti || revocations.revoked(ticket.sub, ticket.iat, ticket.roles, ticket.sid))
+            return null;
           const ttl = Math.ceil(ticket.exp - Date.now() / 1000) + LEEWAY_SECONDS;
           return (await tickets.consume(ticket.jti, ttl)) ? ticket : null;
         } catch (err) {
@@ -488,7 +489,11 @@ export async function buildApp(
       if (pools.has('identity')) void jwks.refresh();
       // From one token lifetime back: a restarted gateway still refuses what a recent suspension or role change revoked.
       revocationEvents = await platform.bus.subscribe({
-        types: ['identity.user.suspended.v1', 'identity.roles.changed.v1'],
+        types: [
+          'identity.user.suspended.v1',
+          'identity.roles.changed.v1',
+          'identity.session.revoked.v1',
+        ],
         from: new Date(Date.now() - (ACCESS_TOKEN_TTL_SECONDS + LEEWAY_SECONDS) * 1000),
         handler: async (event) => {
           if (event.type === 'identity.user.suspended.v1') {
@@ -496,6 +501,12 @@ export async function buildApp(
             logger.info(
               { userId: event.data.userId },
               'access tokens revoked for a suspended user',
+            );
+          } else if (event.type === 'identity.session.revoked.v1') {
+            revocations.sessionsEnded(event.data.sessionIds, Date.parse(event.data.revokedAt));
+            logger.info(
+              { userId: event.data.userId, reason: event.data.reason },
+              'access tokens of ended sessions revoked',
             );
           } else {
             revocations.rolesChanged(

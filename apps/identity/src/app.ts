@@ -39,6 +39,7 @@ async function buildCore(
   config: IdentityConfig,
   publicUrl: string,
   onEvents: () => void,
+  publishNow: () => Promise<void>,
 ): Promise<Core> {
   await migrate(db, SCHEMA, migrations);
   const accessTtl = Math.min(config.ACCESS_TOKEN_TTL_SECONDS, ACCESS_TOKEN_TTL_SECONDS);
@@ -66,6 +67,7 @@ async function buildCore(
       refreshGraceSeconds: config.REFRESH_GRACE_SECONDS,
     },
     onEvents,
+    publishNow,
   });
   return { ring, issuer, auth };
 }
@@ -80,6 +82,7 @@ export async function buildApp(platform: Platform, config: IdentityConfig): Prom
     config,
     platform.publicUrl,
     () => relay.kick(),
+    () => relay.flush(),
   );
   // Keys exist before the first request: the gateway fetches JWKS at start.
   await ring.maintain();
@@ -131,7 +134,15 @@ export async function adminCommands(
   config: IdentityConfig,
   publicUrl: string,
 ): Promise<AdminCommands> {
-  const { auth } = await buildCore(db, logger, config, publicUrl, () => undefined);
+  // No bus here: what the commands cause waits in the outbox for the service.
+  const { auth } = await buildCore(
+    db,
+    logger,
+    config,
+    publicUrl,
+    () => undefined,
+    () => Promise.resolve(),
+  );
   return {
     async createAdmin(input) {
       if (!Value.Check(RegisterRequest, input)) {

@@ -8,6 +8,8 @@ export interface Client {
   id: string;
   username: string;
   roles: Role[];
+  /** The session (refresh family) the caller's token belongs to, when it names one. */
+  sessionId?: string;
 }
 
 declare module 'fastify' {
@@ -46,7 +48,10 @@ export function clientFromHeaders(
   const roles = (typeof rolesHeader === 'string' ? rolesHeader.split(',') : [])
     .map((r) => r.trim())
     .filter((r): r is Role => r === 'user' || r === 'admin');
-  return { id, username, roles };
+  const session = headers[ClientHeaders.session];
+  return typeof session === 'string' && session !== ''
+    ? { id, username, roles, sessionId: session }
+    : { id, username, roles };
 }
 
 /** Whether a request came through the gateway (identity or not). */
@@ -62,6 +67,7 @@ export function clientHeaders(client: Client, internalSecret: string): Record<st
     [ClientHeaders.id]: client.id,
     [ClientHeaders.username]: client.username,
     [ClientHeaders.roles]: client.roles.join(','),
+    ...(client.sessionId ? { [ClientHeaders.session]: client.sessionId } : {}),
   };
 }
 

@@ -5,7 +5,8 @@ import type { SocketServer } from '../socket/socket-server.js';
 /**
  * A suspension ends the user's sockets; a change of platform roles ends the
  * ones opened with other roles (an admin who is one no longer must not keep
- * moderating every room). A broadcast: every replica ends its own sockets.
+ * moderating every room); an ended session (logout, password change) ends the
+ * sockets opened with its tickets. A broadcast: every replica ends its own sockets.
  */
 export function subscribeSessionEnds(
   bus: Bus,
@@ -13,12 +14,18 @@ export function subscribeSessionEnds(
   logger: Logger,
 ): Promise<Subscription> {
   return bus.subscribe({
-    types: ['identity.user.suspended.v1', 'identity.roles.changed.v1'],
+    types: [
+      'identity.user.suspended.v1',
+      'identity.roles.changed.v1',
+      'identity.session.revoked.v1',
+    ],
     handler: async (event) => {
       const ended =
         event.type === 'identity.user.suspended.v1'
           ? sockets.endSessions(event.data.userId)
-          : sockets.endSessions(event.data.userId, (roles) => sameRoles(roles, event.data.roles));
+          : event.type === 'identity.session.revoked.v1'
+            ? sockets.endSessionIds(event.data.sessionIds)
+            : sockets.endSessions(event.data.userId, (roles) => sameRoles(roles, event.data.roles));
       if (ended > 0)
         logger.info(
           { userId: event.data.userId, sockets: ended, event: event.type },

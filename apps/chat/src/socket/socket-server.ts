@@ -54,7 +54,7 @@ function textOf(data: RawData): string {
   return Buffer.from(data).toString('utf8');
 }
 
-/** The close code of a socket whose user was suspended or changed roles (an application code). */
+/** The close code of a socket whose user was suspended, changed roles or ended the session (an application code). */
 export const SESSION_ENDED = 4001;
 
 class Connection {
@@ -153,6 +153,9 @@ export class SocketServer {
     const conn = new Connection(ws, client, this);
     this.connections.add(conn);
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      // A closing socket (its session ended, the server stopping) takes nothing more: frames
+      // the client sent before it saw the close are dropped, not stored.
+      if (!conn.open) return;
       const receivedAt = performance.now();
       conn.lastSeen = Date.now();
       if (isBinary) {
@@ -274,9 +277,19 @@ export class SocketServer {
    * ticket, which says who they are now. Returns how many ended.
    */
   endSessions(userId: string, keep: (roles: readonly string[]) => boolean = () => false): number {
+    return this.endWhere((c) => c.id === userId && !keep(c.roles));
+  }
+
+  /** Ends, with 4001, the sockets opened with a ticket of one of these sessions (a logout, a password change). */
+  endSessionIds(sessionIds: readonly string[]): number {
+    const ids = new Set(sessionIds);
+    return this.endWhere((c) => c.sessionId !== undefined && ids.has(c.sessionId));
+  }
+
+  private endWhere(ends: (client: Client) => boolean): number {
     let ended = 0;
     for (const conn of this.connections) {
-      if (conn.client?.id !== userId || keep(conn.client.roles)) continue;
+      if (!conn.client || !conn.open || !ends(conn.client)) continue;
       conn.ws.close(SESSION_ENDED, 'session ended');
       setTimeout(() => conn.ws.terminate(), 2000).unref();
       ended++;

@@ -129,7 +129,14 @@ export function createAdmission(deps: AdmissionDeps): Admit {
     let headers = identities.get(client);
     if (!headers) {
       headers = clientHeaders(
-        { id: client.sub, username: client.username, roles: client.roles },
+        client.sid === null
+          ? { id: client.sub, username: client.username, roles: client.roles }
+          : {
+              id: client.sub,
+              username: client.username,
+              roles: client.roles,
+              sessionId: client.sid,
+            },
         deps.internalSecret,
       );
       identities.set(client, headers);
@@ -189,7 +196,7 @@ export function createAdmission(deps: AdmissionDeps): Admit {
     own: string[],
     log: Pick<Logger, 'info'>,
   ): Admission | Promise<Admission> {
-    if (client && revocations.revoked(client.sub, client.iat, client.roles)) {
+    if (client && revocations.revoked(client.sub, client.iat, client.roles, client.sid)) {
       log.info({ reason: 'revoked' }, 'access token rejected');
       return invalidToken('The access token was revoked.');
     }

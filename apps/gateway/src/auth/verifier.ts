@@ -20,6 +20,8 @@ export interface VerifiedToken {
   username: string;
   roles: Role[];
   jti: string | null;
+  /** The session (refresh family) it was issued for; null on a token that names none. */
+  sid: string | null;
   /** Seconds since the epoch, as issued. */
   iat: number;
   exp: number;
@@ -172,7 +174,7 @@ export function checkClaims(
     throw invalid('not yet valid');
   if (exp <= now - (rules.expiryLeewaySeconds ?? rules.leewaySeconds))
     throw new TokenError('AUTH_TOKEN_EXPIRED', 'expired');
-  const { sub, username, roles, jti } = claims;
+  const { sub, username, roles, jti, sid } = claims;
   if (typeof sub !== 'string' || sub.length === 0) throw invalid('sub is required');
   if (typeof username !== 'string' || username.length === 0) throw invalid('username is required');
   if (roles !== undefined && !Array.isArray(roles)) throw invalid('roles must be a list');
@@ -184,6 +186,7 @@ export function checkClaims(
     username,
     roles: known,
     jti: typeof jti === 'string' && jti.length > 0 ? jti : null,
+    sid: typeof sid === 'string' && sid.length > 0 && sid.length <= 64 ? sid : null,
     iat,
     exp,
   };

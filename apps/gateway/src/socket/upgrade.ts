@@ -136,7 +136,12 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     }
     const identity = client
       ? clientHeaders(
-          { id: client.sub, username: client.username, roles: client.roles },
+          {
+            id: client.sub,
+            username: client.username,
+            roles: client.roles,
+            ...(client.sid === null ? {} : { sessionId: client.sid }),
+          },
           deps.internalSecret,
         )
       : { [ClientHeaders.internalToken]: deps.internalSecret };

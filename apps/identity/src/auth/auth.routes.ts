@@ -80,7 +80,7 @@ export function authRoutes(options: AuthRoutesOptions): FastifyPluginAsyncTypebo
       '/api/v1/auth/logout',
       { schema: { body: RefreshRequest } },
       async (request, reply) => {
-        await auth.logout(presented(request, request.body));
+        await auth.logout(presented(request, request.body), request.client);
         clearRefreshCookie(reply, secureCookie);
         return reply.status(204).send();
       },

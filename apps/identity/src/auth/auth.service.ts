@@ -1,6 +1,6 @@
 import type { Me, RegisterRequest } from '@neon/contracts';
 import type { Db, Queryable } from '@neon/db';
-import { AppError, uuidv7, type Logger } from '@neon/kit';
+import { AppError, uuidv7, type Client, type Logger } from '@neon/kit';
 import { isTooCommon } from '../domain/password-policy.js';
 import { hashPassword, verifyPassword } from '../domain/password-hash.js';
 import {
@@ -43,6 +43,11 @@ export interface AuthDeps {
   settings: AuthSettings;
   /** Called after a commit that queued events. */
   onEvents: () => void;
+  /**
+   * Publishes what the outbox holds and resolves once it is on the bus: an
+   * ended session is announced before the request that ended it is answered.
+   */
+  publishNow: () => Promise<void>;
 }
 
 /** Whether a Postgres error is a unique violation on the given column. */
@@ -137,8 +142,8 @@ export class AuthService {
     const token = newRefreshToken();
     const now = Date.now();
     const familyExpires = new Date(now + this.deps.settings.refreshAbsoluteSeconds * 1000);
+    const familyId = uuidv7();
     await this.deps.db.tx(async (q) => {
-      const familyId = uuidv7();
       await refresh.createFamily(q, { id: familyId, userId: user.id, expiresAt: familyExpires });
       await refresh.insertToken(q, {
         id: uuidv7(),
@@ -147,7 +152,7 @@ export class AuthService {
         idleExpiresAt: this.idleExpiry(now, familyExpires),
       });
     });
-    return this.session(user, token, familyExpires);
+    return this.session(user, familyId, token, familyExpires);
   }
 
   private idleExpiry(now: number, familyExpires: Date): Date {
@@ -156,13 +161,20 @@ export class AuthService {
     );
   }
 
-  private async session(user: UserRow, refreshToken: string, expires: Date): Promise<Session> {
+  /** The session's id is its refresh family's: tokens carry it as `sid`. */
+  private async session(
+    user: UserRow,
+    sessionId: string,
+    refreshToken: string,
+    expires: Date,
+  ): Promise<Session> {
     const roles = rolesOf(user);
     return {
       accessToken: await this.deps.issuer.accessToken({
         id: user.id,
         username: user.username,
         roles,
+        sessionId,
       }),
       expiresIn: this.deps.issuer.accessTtlSeconds,
       refreshToken,
@@ -200,9 +212,17 @@ export class AuthService {
           row.successor_box !== null;
         const successor = withinGrace ? openSuccessor(token, row.successor_box!) : null;
         if (successor && (await this.isToken(q, row.successor_id, successor))) {
-          return { kind: 'ok', user, token: successor, expires: row.family_expires_at };
+          return {
+            kind: 'ok',
+            user,
+            familyId: row.family_id,
+            token: successor,
+            expires: row.family_expires_at,
+          };
         }
-        await refresh.revokeFamily(q, row.family_id, 'reuse');
+        // A stolen token is the likely cause: its access tokens and sockets end too.
+        if (await refresh.revokeFamily(q, row.family_id, 'reuse'))
+          await enqueueSessionsEnded(q, row.user_id, [row.family_id], 'reuse');
         return { kind: 'reused', familyId: row.family_id, userId: row.user_id };
       }
       const next = newRefreshToken();
@@ -214,7 +234,13 @@ export class AuthService {
         idleExpiresAt: this.idleExpiry(now, row.family_expires_at),
       });
       await refresh.markRotated(q, row.id, { id: nextId, box: sealSuccessor(token, next) });
-      return { kind: 'ok', user, token: next, expires: row.family_expires_at };
+      return {
+        kind: 'ok',
+        user,
+        familyId: row.family_id,
+        token: next,
+        expires: row.family_expires_at,
+      };
     });
     switch (outcome.kind) {
       case 'invalid':
@@ -222,6 +248,7 @@ export class AuthService {
       case 'suspended':
         throw suspended();
       case 'reused':
+        await this.announce();
         this.deps.logger.warn(
           { familyId: outcome.familyId, userId: outcome.userId },
           'rotated refresh token presented again; family revoked',
@@ -231,7 +258,7 @@ export class AuthService {
           'This session was ended for safety; sign in again.',
         );
       case 'ok':
-        return this.session(outcome.user, outcome.token, outcome.expires);
+        return this.session(outcome.user, outcome.familyId, outcome.token, outcome.expires);
     }
   }
 
@@ -244,18 +271,40 @@ export class AuthService {
     return rows[0] !== undefined && sameHash(rows[0].token_hash, hashRefreshToken(token));
   }
 
-  /** Ends the session the token belongs to; an unknown or missing token is already logged out. */
-  async logout(token: string | undefined): Promise<void> {
-    if (!token || !looksLikeRefreshToken(token)) return;
-    const family = await refresh.familyOf(this.deps.db, hashRefreshToken(token));
-    if (family) await refresh.revokeFamily(this.deps.db, family.family_id, 'logout');
+  /**
+   * Ends the session the refresh token belongs to, or else the one the
+   * caller's access token names; an unknown or missing token is already
+   * logged out. Resolves once the end is on the bus, so the session's access
+   * tokens and sockets are refused by the time the caller hears back.
+   */
+  async logout(token: string | undefined, caller: Client | null): Promise<void> {
+    const ended = await this.deps.db.tx(async (q) => {
+      let family: { family_id: string; user_id: string } | null = null;
+      if (token && looksLikeRefreshToken(token))
+        family = await refresh.familyOf(q, hashRefreshToken(token));
+      else if (caller?.sessionId)
+        family = await refresh.familyOfUser(q, caller.sessionId, caller.id);
+      if (!family || !(await refresh.revokeFamily(q, family.family_id, 'logout'))) return false;
+      await enqueueSessionsEnded(q, family.user_id, [family.family_id], 'logout');
+      return true;
+    });
+    if (ended) await this.announce();
+  }
+
+  /** Waits for queued events to reach the bus; a bus outage leaves them to the relay's retries. */
+  private async announce(): Promise<void> {
+    try {
+      await this.deps.publishNow();
+    } catch (err) {
+      this.deps.logger.error({ err }, 'ended sessions not announced yet; the outbox will retry');
+    }
   }
 
   /**
-   * Changes the password and ends every session of the account, then starts
-   * a fresh one for the caller: the refresh cookie is scoped to the auth
-   * path, so this request cannot name the caller's own session, and a new
-   * one is what keeps the caller signed in while every other device is out.
+   * Changes the password and ends every session of the account, the caller's
+   * own included, then starts a fresh one for the caller: every device is
+   * signed out at once (access tokens refused, sockets closed) and the one
+   * that made the change stays signed in with new tokens.
    */
   async changePassword(
     userId: string,
@@ -272,8 +321,11 @@ export class AuthService {
     const hash = await hashPassword(newPassword);
     const revoked = await this.deps.db.tx(async (q) => {
       await users.setPasswordHash(q, userId, hash);
-      return refresh.revokeUserFamilies(q, userId, 'password-change');
+      const ids = await refresh.endUserFamilies(q, userId, 'password-change');
+      if (ids.length > 0) await enqueueSessionsEnded(q, userId, ids, 'password-change');
+      return ids.length;
     });
+    if (revoked > 0) await this.announce();
     this.deps.logger.info({ userId, revoked }, 'password changed; sessions revoked');
     return this.startSession(user);
   }
@@ -283,7 +335,21 @@ type Outcome =
   | { kind: 'invalid' }
   | { kind: 'suspended' }
   | { kind: 'reused'; familyId: string; userId: string }
-  | { kind: 'ok'; user: UserRow; token: string; expires: Date };
+  | { kind: 'ok'; user: UserRow; familyId: string; token: string; expires: Date };
+
+function enqueueSessionsEnded(
+  q: Queryable,
+  userId: string,
+  sessionIds: string[],
+  reason: 'logout' | 'password-change' | 'reuse',
+): Promise<void> {
+  return enqueue(q, 'identity.session.revoked.v1', {
+    userId,
+    sessionIds,
+    reason,
+    revokedAt: new Date().toISOString(),
+  });
+}
 
 function suspended(): AppError {
   return new AppError('AUTH_ACCOUNT_SUSPENDED', 'This account is suspended.');

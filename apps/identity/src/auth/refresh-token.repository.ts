@@ -63,12 +63,18 @@ export async function markRotated(
   );
 }
 
-export async function revokeFamily(q: Queryable, familyId: string, reason: string): Promise<void> {
-  await q.query(
+/** True when this call ended the family (it was live). */
+export async function revokeFamily(
+  q: Queryable,
+  familyId: string,
+  reason: string,
+): Promise<boolean> {
+  const rows = await q.query<{ id: string }>(
     `UPDATE identity.refresh_families SET revoked_at = now(), revoked_reason = $2
-      WHERE id = $1 AND revoked_at IS NULL`,
+      WHERE id = $1 AND revoked_at IS NULL RETURNING id`,
     [familyId, reason],
   );
+  return rows.length > 0;
 }
 
 /** Every live session of a user, except `keep` (the family of the caller's own session). */
@@ -78,13 +84,23 @@ export async function revokeUserFamilies(
   reason: string,
   keep: string | null = null,
 ): Promise<number> {
+  return (await endUserFamilies(q, userId, reason, keep)).length;
+}
+
+/** Every session of a user not ended yet, except `keep`; the ids of those this ended. */
+export async function endUserFamilies(
+  q: Queryable,
+  userId: string,
+  reason: string,
+  keep: string | null = null,
+): Promise<string[]> {
   const rows = await q.query<{ id: string }>(
     `UPDATE identity.refresh_families SET revoked_at = now(), revoked_reason = $2
       WHERE user_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3)
       RETURNING id`,
     [userId, reason, keep],
   );
-  return rows.length;
+  return rows.map((r) => r.id);
 }
 
 export async function familyOf(
@@ -95,6 +111,23 @@ export async function familyOf(
     `SELECT t.family_id, f.user_id FROM identity.refresh_tokens t
        JOIN identity.refresh_families f ON f.id = t.family_id WHERE t.token_hash = $1`,
     [hash],
+  );
+  return rows[0] ?? null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The session `familyId` when it is `userId`'s. */
+export async function familyOfUser(
+  q: Queryable,
+  familyId: string,
+  userId: string,
+): Promise<{ family_id: string; user_id: string } | null> {
+  if (!UUID.test(familyId)) return null;
+  const rows = await q.query<{ family_id: string; user_id: string }>(
+    `SELECT id AS family_id, user_id FROM identity.refresh_families
+      WHERE id = $1::uuid AND user_id = $2`,
+    [familyId, userId],
   );
   return rows[0] ?? null;
 }

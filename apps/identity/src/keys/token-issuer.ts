@@ -12,6 +12,8 @@ export interface TokenSubject {
   id: string;
   username: string;
   roles: Role[];
+  /** The session (refresh family) the token belongs to: ending the session refuses it. */
+  sessionId?: string | undefined;
 }
 
 /** Signs access tokens and socket tickets with the ring's current key. */
@@ -25,7 +27,10 @@ export class TokenIssuer {
   private async sign(subject: TokenSubject, audience: string, ttl: number): Promise<string> {
     const key = await this.ring.signer();
     const iat = Math.floor(Date.now() / 1000);
-    return new SignJWT({ username: subject.username, roles: subject.roles })
+    const claims = subject.sessionId
+      ? { username: subject.username, roles: subject.roles, sid: subject.sessionId }
+      : { username: subject.username, roles: subject.roles };
+    return new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
       .setIssuer(this.issuer)
       .setAudience(audience)

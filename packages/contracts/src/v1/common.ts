@@ -34,6 +34,8 @@ export const ClientHeaders = {
   id: 'x-client-id',
   username: 'x-client-username',
   roles: 'x-client-roles',
+  /** The session (refresh family) the caller's access token or socket ticket belongs to. */
+  session: 'x-client-session',
   /** The client's address as the gateway determined it (for every request, signed in or not). */
   ip: 'x-client-ip',
   internalToken: 'x-neon-internal',

@@ -26,6 +26,8 @@ export interface AccessTokenClaims {
   jti: string;
   username: string;
   roles: ('user' | 'admin')[];
+  /** The session (refresh family) it was issued for: ending the session refuses the token. */
+  sid: string;
 }
 
 export const Password = Type.String({ minLength: 8, maxLength: 128 });

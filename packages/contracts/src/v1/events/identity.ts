@@ -35,4 +35,22 @@ export const identityEvents = {
     roles: Type.Array(RoleName),
     changedAt: Type.String(),
   }),
+  /**
+   * Sessions (refresh families) that ended: by logout, by a password change
+   * (every session of the user, the one that made the change included: it gets
+   * a fresh one in the answer), or because a rotated refresh token was
+   * presented again. Access tokens and socket tickets whose `sid` is listed
+   * are refused, and the sockets they opened are closed, at once. Published
+   * before the request that ended them is answered.
+   */
+  'identity.session.revoked.v1': Type.Object({
+    userId: Type.String(),
+    sessionIds: Type.Array(Type.String()),
+    reason: Type.Union([
+      Type.Literal('logout'),
+      Type.Literal('password-change'),
+      Type.Literal('reuse'),
+    ]),
+    revokedAt: Type.String(),
+  }),
 };
