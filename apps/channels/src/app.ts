@@ -1,20 +1,51 @@
+import type { Subscription } from '@neon/bus';
 import { serviceServer, type Platform, type Service, type ServiceModule } from '@neon/platform';
 import { channelsSpec, type ChannelsConfig } from './config.js';
 import { migrations } from './db/migrations/index.js';
+import { ChannelRepository } from './channels/channel.repository.js';
+import { channelRoutes } from './channels/channel.routes.js';
+import { subscribeProjections } from './events/subscribers.js';
+import { followRoutes } from './follows/follow.routes.js';
+import { MemoryFollowLimiter, RedisFollowLimiter } from './follows/rate-limit.js';
+import { roleRoutes } from './roles/role.routes.js';
 
 export const SCHEMA = 'channels';
 
 /** Builds the channels service (channel metadata, follows, channel roles, directory and search) from its dependencies; never listens. */
-export async function buildApp(platform: Platform, _config: ChannelsConfig): Promise<Service> {
-  const { server } = await serviceServer(platform, {
+export async function buildApp(platform: Platform, config: ChannelsConfig): Promise<Service> {
+  const { logger, server } = await serviceServer(platform, {
     name: 'channels',
     schema: SCHEMA,
     migrations,
   });
+  const repo = new ChannelRepository(platform.db);
+  // One process owns every broadcast here: any still marked live ended with the previous run.
+  if (platform.shape === 'embedded') await repo.clearLive();
+  const limiter = platform.redis
+    ? new RedisFollowLimiter(platform.redis)
+    : new MemoryFollowLimiter();
+
+  await server.register(channelRoutes, { repo });
+  await server.register(followRoutes, {
+    repo,
+    bus: platform.bus,
+    logger,
+    limiter,
+    limit: config.CHANNELS_FOLLOW_LIMIT,
+    windowMs: config.CHANNELS_FOLLOW_WINDOW_SECONDS * 1000,
+  });
+  await server.register(roleRoutes, { repo, bus: platform.bus, logger });
+
+  let subscriptions: Subscription[] = [];
   return {
     name: 'channels',
     server,
-    async close() {},
+    async start() {
+      subscriptions = await subscribeProjections(platform.bus, platform.db, SCHEMA);
+    },
+    async close() {
+      await Promise.all(subscriptions.map((s) => s.close()));
+    },
   };
 }
 

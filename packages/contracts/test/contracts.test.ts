@@ -33,6 +33,14 @@ describe('contracts', () => {
     assert.equal(routeFor('/api/v1/me/stream-key'), 'live');
     assert.equal(routeFor('/api/v1/channels/alice/videos'), 'live');
     assert.equal(routeFor('/api/v1/channels/alice'), 'channels');
+    assert.equal(routeFor('/api/v1/channels/alice/follow'), 'channels');
+    assert.equal(routeFor('/api/v1/me/channel'), 'channels');
+    assert.equal(routeFor('/api/v1/me/channel/moderators/bob'), 'channels');
+    assert.equal(routeFor('/api/v1/me/follows'), 'channels');
+    assert.equal(routeFor('/api/v1/categories'), 'channels');
+    assert.equal(routeFor('/api/v1/categories/music/streams'), 'channels');
+    assert.equal(routeFor('/api/v1/search'), 'channels');
+    assert.equal(routeFor('/api/v1/streams'), 'live');
     assert.equal(routeFor('/hls/alice/master.m3u8'), 'live');
     assert.equal(routeFor('/socket/websocket'), 'chat');
     assert.equal(routeFor('/.well-known/jwks.json'), 'identity');

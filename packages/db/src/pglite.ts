@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import type { Db, Queryable, SqlValue } from './types.js';
 
 export interface PgliteOptions {
@@ -14,7 +15,8 @@ export interface PgliteOptions {
  */
 export async function createPgliteDb(options: PgliteOptions): Promise<Db> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const pg = await PGlite.create(options.dataDir ?? 'memory://');
+  // pg_trgm is offered so a schema may CREATE EXTENSION it, as on PostgreSQL (channel search).
+  const pg = await PGlite.create(options.dataDir ?? 'memory://', { extensions: { pg_trgm } });
   const normalise = (params?: readonly SqlValue[]) => params as unknown[] | undefined;
   // PGlite answers one statement at a time; callers outside a transaction
   // must not interleave with one that is open.

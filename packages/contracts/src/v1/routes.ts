@@ -8,11 +8,15 @@ export const routeTable: readonly (readonly [prefix: string, service: ServiceNam
   ['/.well-known/jwks.json', 'identity'],
   ['/api/v1/auth/', 'identity'],
   ['/api/v1/me/stream', 'live'], // /api/v1/me/stream-key and /api/v1/me/stream
+  ['/api/v1/me/channel', 'channels'], // /api/v1/me/channel and its roles
+  ['/api/v1/me/follows', 'channels'],
   ['/api/v1/me', 'identity'],
   ['/api/v1/users/', 'identity'],
   ['/api/v1/streams', 'live'],
   ['/api/v1/videos', 'live'],
   ['/api/v1/channels/', 'channels'],
+  ['/api/v1/categories', 'channels'],
+  ['/api/v1/search', 'channels'],
   ['/api/v1/chat/', 'chat'],
   ['/api/v1/notifications', 'notify'],
   ['/admin/v1/', 'identity'],

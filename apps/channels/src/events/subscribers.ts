@@ -1,0 +1,48 @@
+import { handleOnce, type Bus, type Subscription } from '@neon/bus';
+import type { Db } from '@neon/db';
+import { ChannelRepository } from '../channels/channel.repository.js';
+
+/**
+ * Channels' copies of other domains: a channel per user (from identity's
+ * events, from the start of the stream so users registered before this
+ * service existed get theirs) and the channels live now (from live's).
+ */
+export async function subscribeProjections(
+  bus: Bus,
+  db: Db,
+  schema: string,
+): Promise<Subscription[]> {
+  const users = await bus.subscribe({
+    group: 'channels.users',
+    types: ['identity.user.registered.v1', 'identity.user.updated.v1'],
+    from: 'all',
+    handler: async (event) => {
+      const d = event.data;
+      await handleOnce(db, schema, 'channels.users', event.id, (q) =>
+        ChannelRepository.upsertUser(q, {
+          id: d.userId,
+          username: d.username,
+          displayName: d.displayName,
+          ...(event.type === 'identity.user.updated.v1' ? { avatarUrl: event.data.avatarUrl } : {}),
+        }),
+      );
+    },
+  });
+  const live = await bus.subscribe({
+    group: 'channels.live',
+    types: ['live.stream.started.v1', 'live.stream.ended.v1', 'live.viewers.updated.v1'],
+    from: 'all',
+    handler: async (event) => {
+      // A count replaces the last one: applying it twice is harmless, and recording each would
+      // cost a row per update.
+      if (event.type === 'live.viewers.updated.v1')
+        return ChannelRepository.viewers(db, event.data.broadcastId, event.data.viewers);
+      await handleOnce(db, schema, 'channels.live', event.id, async (q) => {
+        if (event.type === 'live.stream.started.v1')
+          await ChannelRepository.liveStarted(q, event.data);
+        else await ChannelRepository.liveEnded(q, event.data.broadcastId);
+      });
+    },
+  });
+  return [users, live];
+}

@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { JetStreamBus, MemoryBus, type Bus } from '@neon/bus';
+import { createPgliteDb, createPostgresDb, type Db } from '@neon/db';
+import { clientHeaders, createLogger, loadConfig, uuidv7, type Client } from '@neon/kit';
+import type { Platform, Service } from '@neon/platform';
+import { createTestDatabase, deleteStream, engines, skipUnless, uniqueName } from '@neon/testing';
+import { buildApp } from '../src/app.js';
+import { channelsSpec } from '../src/config.js';
+
+export interface Harness {
+  app: Service;
+  platform: Platform;
+  bus: Bus;
+  as(client: Client): Record<string, string>;
+  /** A user identity has announced on the bus (its channel appears once channels consumed it). */
+  register(name?: string, displayName?: string): Promise<Client>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  env?: Record<string, string>;
+  /** Runs on the bus before the service starts (events it must catch up on). */
+  before?: (bus: Bus) => Promise<void>;
+}
+
+export interface Variant {
+  name: string;
+  skip: string | false;
+  open(options?: OpenOptions): Promise<Harness>;
+}
+
+export function newUser(name?: string): Client {
+  return {
+    id: uuidv7(),
+    username: name ?? uniqueName('u').slice(0, 25).toLowerCase(),
+    roles: ['user'],
+  };
+}
+
+async function openWith(
+  make: () => Promise<{ db: Db; bus: Bus; redis: Redis | null; cleanup: () => Promise<void> }>,
+  options: OpenOptions,
+): Promise<Harness> {
+  const { db, bus, redis, cleanup } = await make();
+  const platform: Platform = {
+    shape: 'embedded',
+    logger: createLogger({ level: 'warn' }),
+    db,
+    bus,
+    redis,
+    internalSecret: randomBytes(32).toString('base64url'),
+    dataDir: '/nonexistent',
+    publicUrl: 'http://localhost:8080',
+  };
+  await options.before?.(bus);
+  const config = loadConfig(channelsSpec, options.env ?? {});
+  const app = await buildApp(platform, config);
+  await app.server.ready();
+  await app.start?.();
+  return {
+    app,
+    platform,
+    bus,
+    as: (client) => clientHeaders(client, platform.internalSecret),
+    async register(name, displayName) {
+      const user = newUser(name);
+      await bus.publish('identity.user.registered.v1', {
+        userId: user.id,
+        username: user.username,
+        displayName: displayName ?? user.username,
+        createdAt: new Date().toISOString(),
+      });
+      return user;
+    },
+    async close() {
+      await app.server.close();
+      await app.close();
+      await cleanup();
+    },
+  };
+}
+
+/** The embedded engines always; PostgreSQL + NATS + Redis when their URLs are set. */
+export function variants(): Variant[] {
+  const e = engines();
+  return [
+    {
+      name: 'PGlite + in-process bus + memory',
+      skip: false,
+      open: (options = {}) =>
+        openWith(async () => {
+          const db = await createPgliteDb({});
+          const bus = new MemoryBus({ producer: 'channels' });
+          return {
+            db,
+            bus,
+            redis: null,
+            async cleanup() {
+              await bus.close();
+              await db.close();
+            },
+          };
+        }, options),
+    },
+    {
+      name: 'PostgreSQL + NATS + Redis',
+      skip:
+        skipUnless(e.databaseUrl, 'TEST_DATABASE_URL') ||
+        skipUnless(e.natsUrl, 'TEST_NATS_URL') ||
+        skipUnless(e.redisUrl, 'TEST_REDIS_URL'),
+      open: (options = {}) =>
+        openWith(async () => {
+          const tdb = await createTestDatabase(e.databaseUrl!);
+          const db = createPostgresDb({ url: tdb.url, max: 5 });
+          const namespace = uniqueName('CHANNELS').toUpperCase();
+          const bus = await JetStreamBus.connect({
+            url: e.natsUrl!,
+            producer: 'channels',
+            namespace,
+          });
+          const redis = new Redis(e.redisUrl!, { keyPrefix: `${namespace}:` });
+          return {
+            db,
+            bus,
+            redis,
+            async cleanup() {
+              await bus.close();
+              await redis.quit();
+              await db.close();
+              await tdb.drop();
+              await deleteStream(e.natsUrl!, namespace);
+            },
+          };
+        }, options),
+    },
+  ];
+}
