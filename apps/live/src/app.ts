@@ -93,6 +93,10 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
       handshakeMs: config.RTMP_HANDSHAKE_TIMEOUT_MS,
       publishMs: config.RTMP_PUBLISH_TIMEOUT_MS,
     },
+    pending: {
+      perAddress: config.RTMP_MAX_PENDING_PER_ADDRESS,
+      total: config.RTMP_MAX_PENDING_CONNECTIONS,
+    },
   });
   const rtmpUrl = (): string => {
     if (config.RTMP_PUBLIC_URL) return config.RTMP_PUBLIC_URL;

@@ -37,6 +37,12 @@ export const liveSpec = {
   INGEST_TAKEOVER_SILENCE_MS: env.int(2000, 0, 600_000),
   /** A publisher that sends no media for this long ends its broadcast. */
   INGEST_STALL_END_MS: env.int(5000, 1000, 600_000),
+  /**
+   * Connections without an accepted publish, per address (IPv6 per /64) and
+   * in total; more are closed as they open. A publishing connection does not count.
+   */
+  RTMP_MAX_PENDING_PER_ADDRESS: env.int(4, 1, 10_000),
+  RTMP_MAX_PENDING_CONNECTIONS: env.int(128, 1, 100_000),
   /** Default ingest limits (a user's entitlements may raise them later). */
   INGEST_MAX_WIDTH: env.int(1920, 16, 7680),
   INGEST_MAX_HEIGHT: env.int(1080, 16, 4320),

@@ -15,6 +15,7 @@ import type { Logger } from '@neon/kit';
 import type { Broadcast, BroadcastManager, Publisher } from '../broadcasts/broadcast-manager.js';
 import type { SourceMeta } from '../broadcasts/pipeline.js';
 import type { StreamKeyService } from '../stream-keys/stream-key.service.js';
+import { PendingAdmission, type PendingLimits, type PendingTicket } from './admission.js';
 
 export interface RtmpIngestOptions {
   logger: Logger;
@@ -22,6 +23,8 @@ export interface RtmpIngestOptions {
   broadcasts: BroadcastManager;
   /** Simultaneous connections (publishing or not); more are closed at once. */
   maxConnections?: number;
+  /** Caps on connections without an accepted publish; more are closed at once. */
+  pending?: Partial<PendingLimits>;
   timeouts?: Partial<RtmpTimeouts>;
 }
 
@@ -75,6 +78,8 @@ class IngestConnection implements Publisher {
     private readonly socket: Socket,
     private readonly o: RtmpIngestOptions,
     private readonly log: Logger,
+    /** Counts this connection among those not publishing, until its publish is accepted. */
+    private readonly pendingTicket: PendingTicket,
   ) {
     socket.setNoDelay(true);
     this.session = new RtmpServerSession({
@@ -169,6 +174,7 @@ class IngestConnection implements Publisher {
       this.o.broadcasts.publisherGone(result.broadcast, this);
       return;
     }
+    this.pendingTicket.release();
     this.broadcast = result.broadcast;
     // A returning publisher continues the broadcast's FLV stream: the pipeline keeps the
     // stream's header and replays the new sequence headers to its next ffmpeg.
@@ -231,6 +237,7 @@ class IngestConnection implements Publisher {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.pendingTicket.release();
     clearInterval(this.timer);
     this.session.end();
     this.releaseBroadcast();
@@ -243,8 +250,34 @@ export class RtmpIngestServer {
   private server: Server | null = null;
   private readonly connections = new Set<IngestConnection>();
   private nextId = 1;
+  private readonly admission: PendingAdmission;
+  /** Refused connections since the last warning: one line per interval, not one per attempt. */
+  private refused = 0;
+  private lastRefusalLog = 0;
 
-  constructor(private readonly o: RtmpIngestOptions) {}
+  constructor(private readonly o: RtmpIngestOptions) {
+    this.admission = new PendingAdmission({
+      perAddress: o.pending?.perAddress ?? 4,
+      total: o.pending?.total ?? 128,
+    });
+  }
+
+  /** Connections open that have no accepted publish yet. */
+  get pendingConnections(): number {
+    return this.admission.pending;
+  }
+
+  private noteRefusal(reason: string, remote: string | undefined): void {
+    this.refused++;
+    const now = Date.now();
+    if (now - this.lastRefusalLog < 10_000) return;
+    this.o.logger.warn(
+      { reason, remote, refused: this.refused },
+      'RTMP connections refused: too many without a publish',
+    );
+    this.refused = 0;
+    this.lastRefusalLog = now;
+  }
 
   port(): number | null {
     const a = this.server?.address();
@@ -258,11 +291,20 @@ export class RtmpIngestServer {
         socket.destroy();
         return;
       }
+      const admitted = this.admission.admit(socket.remoteAddress);
+      if (!admitted.ok) {
+        this.noteRefusal(
+          admitted.reason === 'address' ? 'per-address cap' : 'global cap',
+          socket.remoteAddress,
+        );
+        socket.destroy();
+        return;
+      }
       const log = this.o.logger.child({
         rtmpConnection: this.nextId++,
         remote: socket.remoteAddress,
       });
-      const conn = new IngestConnection(socket, this.o, log);
+      const conn = new IngestConnection(socket, this.o, log, admitted.ticket);
       this.connections.add(conn);
       socket.once('close', () => this.connections.delete(conn));
     });
