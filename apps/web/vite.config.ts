@@ -13,8 +13,12 @@ export default defineConfig({
   },
   server: {
     proxy: {
-      '/api': 'http://localhost:8080',
-      '/admin/v1': 'http://localhost:8080',
+      // Identity takes its sign-in requests from PUBLIC_URL's origin only: the dev server speaks as it.
+      '/api': { target: 'http://localhost:8080', headers: { origin: 'http://localhost:8080' } },
+      '/admin/v1': {
+        target: 'http://localhost:8080',
+        headers: { origin: 'http://localhost:8080' },
+      },
       '/hls': 'http://localhost:8080',
       '/vod': 'http://localhost:8080',
       '/thumbnails': 'http://localhost:8080',

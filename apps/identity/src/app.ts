@@ -8,6 +8,7 @@ import { AdminService, enqueueRolesChanged } from './admin/admin.service.js';
 import { writeAudit } from './admin/audit.repository.js';
 import { authRoutes } from './auth/auth.routes.js';
 import { AuthService } from './auth/auth.service.js';
+import { cookiePolicy } from './auth/refresh-cookie.js';
 import { identitySpec, type IdentityConfig } from './config.js';
 import { migrations } from './db/migrations/index.js';
 import { strictValidation } from './http/validation.js';
@@ -91,9 +92,7 @@ export async function buildApp(platform: Platform, config: IdentityConfig): Prom
 
   strictValidation(server);
   await server.register(jwksRoutes(ring));
-  await server.register(
-    authRoutes({ auth, issuer, secureCookie: platform.publicUrl.startsWith('https:') }),
-  );
+  await server.register(authRoutes({ auth, issuer, cookies: cookiePolicy(platform.publicUrl) }));
   await server.register(usersRoutes(new UsersService(platform.db, () => relay.kick())));
   await server.register(adminRoutes(new AdminService(platform.db, logger)));
 

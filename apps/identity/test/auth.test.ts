@@ -94,6 +94,7 @@ for (const variant of variants()) {
 
       const first = /neon_refresh=([^;]+)/.exec(String(login.headers['set-cookie']))![1]!;
       const r1 = await post('/api/v1/auth/refresh', undefined, {
+        origin: PUBLIC_URL,
         cookie: `${REFRESH_COOKIE}=${first}`,
       });
       assert.equal(r1.statusCode, 200, r1.body);
@@ -102,16 +103,19 @@ for (const variant of variants()) {
 
       // The successor is used, so the first token is now a replay from outside the grace rules.
       const r2 = await post('/api/v1/auth/refresh', undefined, {
+        origin: PUBLIC_URL,
         cookie: `${REFRESH_COOKIE}=${second}`,
       });
       assert.equal(r2.statusCode, 200);
       const third = /neon_refresh=([^;]+)/.exec(String(r2.headers['set-cookie']))![1]!;
       const replay = await post('/api/v1/auth/refresh', undefined, {
+        origin: PUBLIC_URL,
         cookie: `${REFRESH_COOKIE}=${first}`,
       });
       assert.equal(replay.statusCode, 401);
       assert.equal(replay.json().code, 'AUTH_REFRESH_REUSED');
       const afterReplay = await post('/api/v1/auth/refresh', undefined, {
+        origin: PUBLIC_URL,
         cookie: `${REFRESH_COOKIE}=${third}`,
       });
       assert.equal(afterReplay.statusCode, 401, 'the whole family is revoked');
@@ -120,11 +124,13 @@ for (const variant of variants()) {
       // Registration's own session still works, then logout ends it.
       const regToken = /neon_refresh=([^;]+)/.exec(cookie)![1]!;
       const out = await post('/api/v1/auth/logout', undefined, {
+        origin: PUBLIC_URL,
         cookie: `${REFRESH_COOKIE}=${regToken}`,
       });
       assert.equal(out.statusCode, 204);
       assert.match(String(out.headers['set-cookie']), /Max-Age=0/);
       const dead = await post('/api/v1/auth/refresh', undefined, {
+        origin: PUBLIC_URL,
         cookie: `${REFRESH_COOKIE}=${regToken}`,
       });
       assert.equal(dead.json().code, 'AUTH_REFRESH_INVALID');

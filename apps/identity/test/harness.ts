@@ -77,6 +77,7 @@ export function config(overrides: Record<string, string> = {}): IdentityConfig {
 export async function start(
   engines: { db: Db; bus: Bus },
   overrides: Record<string, string> = {},
+  publicUrl = PUBLIC_URL,
 ): Promise<Harness> {
   const secret = randomBytes(32).toString('base64url');
   const platform: Platform = {
@@ -87,7 +88,7 @@ export async function start(
     redis: null,
     internalSecret: secret,
     dataDir: '/nonexistent',
-    publicUrl: PUBLIC_URL,
+    publicUrl,
   };
   const app = await buildApp(platform, config(overrides));
   await app.server.ready();

@@ -12,22 +12,24 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TokenIssuer } from '../keys/token-issuer.js';
 import type { AuthService, Session } from './auth.service.js';
 import {
+  checkOrigin,
   clearRefreshCookie,
   refreshCookie,
   setRefreshCookie,
   wantsBodyTransport,
+  type CookiePolicy,
 } from './refresh-cookie.js';
 
 export interface AuthRoutesOptions {
   auth: AuthService;
   issuer: TokenIssuer;
-  /** PUBLIC_URL is https: the cookie is Secure. */
-  secureCookie: boolean;
+  /** The refresh cookie's name and attributes, and the origin allowed to use it. */
+  cookies: CookiePolicy;
 }
 
 /** Register, login, refresh, logout, socket tickets and password change. */
 export function authRoutes(options: AuthRoutesOptions): FastifyPluginAsyncTypebox {
-  const { auth, issuer, secureCookie } = options;
+  const { auth, issuer, cookies } = options;
 
   function respond(request: FastifyRequest, reply: FastifyReply, session: Session): TokenResponse {
     void reply.header('cache-control', 'no-store');
@@ -37,19 +39,27 @@ export function authRoutes(options: AuthRoutesOptions): FastifyPluginAsyncTypebo
       user: session.user,
     };
     if (wantsBodyTransport(request)) body.refreshToken = session.refreshToken;
-    else setRefreshCookie(reply, session.refreshToken, session.refreshExpiresAt, secureCookie);
+    else setRefreshCookie(reply, session.refreshToken, session.refreshExpiresAt, cookies);
     return body;
   }
 
-  /** The body wins over the cookie: a client that sends one means it. */
-  const presented = (request: FastifyRequest, body: RefreshRequest | undefined) =>
-    body?.refreshToken ?? refreshCookie(request);
+  /**
+   * The body wins over the cookie: a client that sends one means it. Checks
+   * the caller's origin first, strictly when the cookie is what it presents.
+   */
+  function presented(request: FastifyRequest, body: RefreshRequest | undefined) {
+    const fromCookie =
+      body?.refreshToken === undefined ? refreshCookie(request, cookies) : undefined;
+    checkOrigin(request, cookies, fromCookie !== undefined);
+    return body?.refreshToken ?? fromCookie;
+  }
 
   return async (app) => {
     app.post(
       '/api/v1/auth/register',
       { schema: { body: RegisterRequest, response: { 201: TokenResponse } } },
       async (request, reply) => {
+        checkOrigin(request, cookies, false);
         const session = await auth.register(request.body);
         return reply.status(201).send(respond(request, reply, session));
       },
@@ -58,19 +68,22 @@ export function authRoutes(options: AuthRoutesOptions): FastifyPluginAsyncTypebo
     app.post(
       '/api/v1/auth/login',
       { schema: { body: LoginRequest, response: { 200: TokenResponse } } },
-      async (request, reply) =>
-        respond(request, reply, await auth.login(request.body.login, request.body.password)),
+      async (request, reply) => {
+        checkOrigin(request, cookies, false);
+        return respond(request, reply, await auth.login(request.body.login, request.body.password));
+      },
     );
 
     app.post(
       '/api/v1/auth/refresh',
       { schema: { body: RefreshRequest, response: { 200: TokenResponse } } },
       async (request, reply) => {
+        const token = presented(request, request.body);
         try {
-          return respond(request, reply, await auth.refresh(presented(request, request.body)));
+          return respond(request, reply, await auth.refresh(token));
         } catch (err) {
           // A dead cookie would be sent again on every refresh: drop it.
-          if (!wantsBodyTransport(request)) clearRefreshCookie(reply, secureCookie);
+          if (!wantsBodyTransport(request)) clearRefreshCookie(reply, cookies);
           throw err;
         }
       },
@@ -81,7 +94,7 @@ export function authRoutes(options: AuthRoutesOptions): FastifyPluginAsyncTypebo
       { schema: { body: RefreshRequest } },
       async (request, reply) => {
         await auth.logout(presented(request, request.body), request.client);
-        clearRefreshCookie(reply, secureCookie);
+        clearRefreshCookie(reply, cookies);
         return reply.status(204).send();
       },
     );
@@ -104,6 +117,7 @@ export function authRoutes(options: AuthRoutesOptions): FastifyPluginAsyncTypebo
       { schema: { body: ChangePasswordRequest, response: { 200: TokenResponse } } },
       async (request, reply) => {
         const client = requireUser(request);
+        checkOrigin(request, cookies, false);
         const { currentPassword, newPassword } = request.body;
         return respond(
           request,

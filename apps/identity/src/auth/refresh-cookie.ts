@@ -1,14 +1,44 @@
-import { REFRESH_COOKIE, REFRESH_COOKIE_PATH, REFRESH_TRANSPORT_HEADER } from '@neon/contracts';
+import {
+  CSRF_HEADER,
+  REFRESH_COOKIE,
+  REFRESH_COOKIE_PATH,
+  REFRESH_COOKIE_SECURE,
+  REFRESH_TRANSPORT_HEADER,
+} from '@neon/contracts';
+import { AppError } from '@neon/kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-/** Reads the refresh cookie from a Cookie header without a parser dependency. */
-export function refreshCookie(request: FastifyRequest): string | undefined {
+/**
+ * The refresh cookie's shape for the deployment: over https a `__Host-`
+ * cookie (Secure, Path=/, no Domain); over plain http, where browsers keep
+ * neither, a plain name scoped to the auth path.
+ */
+export interface CookiePolicy {
+  secure: boolean;
+  /** PUBLIC_URL's origin: the only one whose pages may use the cookie. */
+  origin: string;
+}
+
+export function cookiePolicy(publicUrl: string): CookiePolicy {
+  const url = new URL(publicUrl);
+  return { secure: url.protocol === 'https:', origin: url.origin };
+}
+
+const nameOf = (policy: CookiePolicy) => (policy.secure ? REFRESH_COOKIE_SECURE : REFRESH_COOKIE);
+
+/**
+ * Reads the refresh cookie from a Cookie header without a parser dependency.
+ * Over https only the `__Host-` name counts: a plain-named one could have been
+ * planted by another host.
+ */
+export function refreshCookie(request: FastifyRequest, policy: CookiePolicy): string | undefined {
   const header = request.headers.cookie;
   if (!header) return undefined;
+  const name = nameOf(policy);
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
     if (eq < 0) continue;
-    if (part.slice(0, eq).trim() === REFRESH_COOKIE) return part.slice(eq + 1).trim() || undefined;
+    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim() || undefined;
   }
   return undefined;
 }
@@ -19,33 +49,66 @@ export function wantsBodyTransport(request: FastifyRequest): boolean {
   return typeof value === 'string' && value.trim().toLowerCase() === 'body';
 }
 
+/**
+ * Cross-site request forgery guard for the endpoints that set or read the
+ * refresh cookie. A browser sends `Origin` on every POST, so:
+ *
+ * - an `Origin` other than PUBLIC_URL's (`null` included: sandboxed frames,
+ *   `data:` pages) is refused, whatever the request carries;
+ * - a request the cookie authenticates (`readsCookie`) without `Origin` must
+ *   carry `X-Requested-With`, which no other page can add without a CORS
+ *   grant: a non-browser client sends it, or uses the body transport, where no
+ *   ambient credential is at stake.
+ */
+export function checkOrigin(
+  request: FastifyRequest,
+  policy: CookiePolicy,
+  readsCookie: boolean,
+): void {
+  const origin = request.headers.origin;
+  if (origin !== undefined) {
+    if (origin === policy.origin) return;
+    throw new AppError(
+      'AUTH_ORIGIN_REFUSED',
+      `Sign-in requests are accepted from ${policy.origin} only.`,
+    );
+  }
+  const marker = request.headers[CSRF_HEADER];
+  if (readsCookie && (typeof marker !== 'string' || marker.trim() === '')) {
+    throw new AppError(
+      'AUTH_ORIGIN_REFUSED',
+      `A request that uses the refresh cookie needs an Origin header or ${CSRF_HEADER}.`,
+    );
+  }
+}
+
 export function setRefreshCookie(
   reply: FastifyReply,
   token: string,
   expiresAt: Date,
-  secure: boolean,
+  policy: CookiePolicy,
 ): void {
   const maxAge = Math.max(0, Math.floor((expiresAt.getTime() - Date.now()) / 1000));
   void reply.header(
     'set-cookie',
-    cookie(token, [`Max-Age=${maxAge}`, `Expires=${expiresAt.toUTCString()}`], secure),
+    cookie(token, [`Max-Age=${maxAge}`, `Expires=${expiresAt.toUTCString()}`], policy),
   );
 }
 
-export function clearRefreshCookie(reply: FastifyReply, secure: boolean): void {
+export function clearRefreshCookie(reply: FastifyReply, policy: CookiePolicy): void {
   void reply.header(
     'set-cookie',
-    cookie('', ['Max-Age=0', 'Expires=Thu, 01 Jan 1970 00:00:00 GMT'], secure),
+    cookie('', ['Max-Age=0', 'Expires=Thu, 01 Jan 1970 00:00:00 GMT'], policy),
   );
 }
 
-function cookie(value: string, lifetime: string[], secure: boolean): string {
+function cookie(value: string, lifetime: string[], policy: CookiePolicy): string {
   return [
-    `${REFRESH_COOKIE}=${value}`,
-    `Path=${REFRESH_COOKIE_PATH}`,
+    `${nameOf(policy)}=${value}`,
+    `Path=${policy.secure ? '/' : REFRESH_COOKIE_PATH}`,
     ...lifetime,
     'HttpOnly',
     'SameSite=Strict',
-    ...(secure ? ['Secure'] : []),
+    ...(policy.secure ? ['Secure'] : []),
   ].join('; ');
 }

@@ -6,9 +6,25 @@ export const API_AUDIENCE = 'neon-api';
 export const SOCKET_AUDIENCE = 'socket';
 export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
 export const SOCKET_TICKET_TTL_SECONDS = 60;
-/** Refresh cookie name and the path it is scoped to. */
+/**
+ * The refresh cookie over plain http (local development) and the path it is
+ * scoped to there. Browsers refuse a `__Host-` cookie without `Secure`, and
+ * `Secure` cookies are not kept over http, so the prefix comes with https.
+ */
 export const REFRESH_COOKIE = 'neon_refresh';
 export const REFRESH_COOKIE_PATH = '/api/v1/auth';
+/**
+ * The refresh cookie when PUBLIC_URL is https: `Secure`, `Path=/`, no
+ * `Domain`, so no other host (a sibling subdomain, a plain-http network
+ * attacker) can set or overwrite it.
+ */
+export const REFRESH_COOKIE_SECURE = '__Host-neon_refresh';
+/**
+ * Sent by a client that reads the refresh cookie without an `Origin` header
+ * (browsers always send one on POST). A page elsewhere cannot add it to a
+ * request without a CORS preflight, which the gateway grants to PUBLIC_URL only.
+ */
+export const CSRF_HEADER = 'x-requested-with';
 /**
  * A client that cannot keep cookies (a native app, a script) sends this
  * header with value `body` on login, register and refresh, and receives the
