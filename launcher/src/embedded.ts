@@ -58,6 +58,19 @@ export interface Embedded {
 }
 
 /**
+ * Ends every service's long-lived work before anything closes: the upstreams
+ * first (chat closes its sockets with 1012 through the gateway's relay), then
+ * the gateway (whatever it still relays, and it refuses new sockets). A
+ * socket left open would hold the gateway's close, and the process, forever.
+ */
+async function drain(services: readonly Service[]): Promise<void> {
+  const gateway = services.filter((s) => s.name === 'gateway');
+  const upstream = services.filter((s) => s.name !== 'gateway');
+  await Promise.all(upstream.map((s) => s.drain?.() ?? Promise.resolve()));
+  await Promise.all(gateway.map((s) => s.drain?.() ?? Promise.resolve()));
+}
+
+/**
  * The embedded shape: every service in this process on one platform (one
  * database, one bus), each on a loopback port of its own, behind the gateway.
  * Configuration errors surface before anything opens.
@@ -114,7 +127,10 @@ export async function startEmbedded(given: NodeJS.ProcessEnv, logger?: Logger): 
       url: `http://localhost:${port}`,
       rtmpUrl: rtmpPort === null ? null : `rtmp://localhost:${rtmpPort}/live`,
       metricsUrl: metrics.url,
-      close: () => closer.close(),
+      async close() {
+        await drain(services);
+        await closer.close();
+      },
     };
   } catch (err) {
     await closer.close().catch(() => undefined);

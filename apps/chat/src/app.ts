@@ -66,6 +66,10 @@ export async function buildApp(platform: Platform, config: ChatConfig): Promise<
         await subscribeSessionEnds(platform.bus, sockets, logger),
       ];
     },
+    async drain() {
+      await sockets.close();
+      await chat.eventsPublished();
+    },
     async close() {
       await sockets.close();
       await chat.eventsPublished();

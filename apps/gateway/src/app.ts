@@ -191,10 +191,9 @@ export async function buildApp(
   const security = securityHeaders(proto === 'https');
   const cors = corsHeaders(publicUrl.origin);
   const decorations = responseDecorations(security, cors.actual);
+  // Set by drain() or, without one, by close(): answers carry `Connection: close` and new requests get 503.
   let draining = false;
-  server.addHook('preClose', async () => {
-    draining = true;
-  });
+  let stopping = false;
   function decoration(origin: string | undefined): ResponseDecoration {
     if (origin === undefined || origin === '') return decorations.plain;
     return origin === publicUrl.origin ? decorations.cors : decorations.otherOrigin;
@@ -457,33 +456,47 @@ export async function buildApp(
     scope.route({ method: METHODS, url: '/*', exposeHeadRoute: false, handler: handle });
   });
 
-  server.server.on(
-    'upgrade',
-    createUpgradeHandler({
-      pools,
-      logger,
-      internalSecret: platform.internalSecret,
-      proto,
-      publicOrigin: publicUrl.origin,
-      address: (req) => clientAddress(trust, req.headers, req.socket),
-      async redeemTicket(token) {
-        try {
-          const ticket = await verifier.verify(token, ticketRules);
-          if (!ticket.jti || revocations.revoked(ticket.sub, ticket.iat, ticket.roles, ticket.sid))
-            return null;
-          const ttl = Math.ceil(ticket.exp - Date.now() / 1000) + LEEWAY_SECONDS;
-          return (await tickets.consume(ticket.jti, ttl)) ? ticket : null;
-        } catch (err) {
-          if (err instanceof TokenError) return null;
-          throw err;
-        }
-      },
-    }),
-  );
+  const sockets = createUpgradeHandler({
+    pools,
+    logger,
+    internalSecret: platform.internalSecret,
+    proto,
+    publicOrigin: publicUrl.origin,
+    address: (req) => clientAddress(trust, req.headers, req.socket),
+    async redeemTicket(token) {
+      try {
+        const ticket = await verifier.verify(token, ticketRules);
+        if (!ticket.jti || revocations.revoked(ticket.sub, ticket.iat, ticket.roles, ticket.sid))
+          return null;
+        const ttl = Math.ceil(ticket.exp - Date.now() / 1000) + LEEWAY_SECONDS;
+        return (await tickets.consume(ticket.jti, ttl)) ? ticket : null;
+      } catch (err) {
+        if (err instanceof TokenError) return null;
+        throw err;
+      }
+    },
+  });
+  server.server.on('upgrade', sockets.handle);
+
+  // A request that arrives while the gateway stops is told to go elsewhere, as an upgrade is.
+  server.addHook('onRequest', async (_request, reply) => {
+    if (stopping)
+      return sendProblem(reply, 'SERVICE_UNAVAILABLE', 'The gateway is restarting.', {
+        headers: { 'retry-after': '1', connection: 'close' },
+      });
+  });
+  async function drain(): Promise<void> {
+    draining = true;
+    stopping = true;
+    await sockets.drain();
+  }
+  // Relayed sockets would hold close() open forever: whoever closes without draining drains here.
+  server.addHook('preClose', drain);
 
   return {
     name: 'gateway',
     server,
+    drain,
     async start() {
       pools.start();
       if (pools.has('identity')) void jwks.refresh();

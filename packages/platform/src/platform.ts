@@ -34,6 +34,12 @@ export interface Service {
   server: Server;
   /** Extra listeners and background work (RTMP, consumers), started after the server listens. */
   start?(): Promise<void>;
+  /**
+   * Ends long-lived work before the server closes: stops taking it and ends
+   * what is open (sockets close with 1012), so closing never waits on a peer.
+   * Called by whoever started the service, before `server.close()`.
+   */
+  drain?(): Promise<void>;
   /** Stops background work; the server is closed by whoever listened. */
   close(): Promise<void>;
 }

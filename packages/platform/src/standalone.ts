@@ -76,6 +76,7 @@ export async function runStandalone<S extends Record<string, TSchema>>(
     logger.info({ address }, `${module.name} listening`);
     return {
       async close() {
+        await service.drain?.();
         await metrics.close();
         await service.server.close();
         await service.close();

@@ -118,6 +118,7 @@ export class SocketServer {
   private readonly connections = new Set<Connection>();
   private sweeper: NodeJS.Timeout | null = null;
   private closing = false;
+  private closed: Promise<void> | null = null;
 
   constructor(readonly options: SocketServerOptions) {
     this.wss = new WebSocketServer({
@@ -302,8 +303,12 @@ export class SocketServer {
    * and reach their rooms, then closes every socket with 1012 (service
    * restart) so clients reconnect to another replica.
    */
-  async close(): Promise<void> {
-    if (this.closing) return;
+  close(): Promise<void> {
+    this.closed ??= this.closeAll();
+    return this.closed;
+  }
+
+  private async closeAll(): Promise<void> {
     this.closing = true;
     if (this.sweeper) clearInterval(this.sweeper);
     await this.options.chat.writer.drain();

@@ -9,6 +9,7 @@ import { readTarget } from '../proxy/target.js';
 import { headProblem } from '../front/head-rules.js';
 import { addressInfo, type ClientAddress } from '../proxy/client-address.js';
 import type { VerifiedToken } from '../auth/verifier.js';
+import { Relays } from './relay.js';
 
 /** The protocol entry the official phoenix client sends its `authToken` in. */
 export const PHOENIX_TOKEN_PREFIX = 'base64url.bearer.phx.';
@@ -64,17 +65,35 @@ function reject(
  * before anything is upgraded, then pipes the raw connection to a chat replica
  * with the identity as query parameters and headers.
  */
-export function createUpgradeHandler(deps: UpgradeDeps) {
+export function createUpgradeHandler(deps: UpgradeDeps): {
+  /** The HTTP server's `upgrade` listener. */
+  handle: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Refuses new sockets (503) and ends the relayed ones with 1012; resolves once they are gone. */
+  drain: () => Promise<void>;
+} {
   const { pools, logger } = deps;
-  return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+  const relays = new Relays();
+  return { handle: upgrade, drain: () => relays.drain() };
+
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    if (relays.stopping) {
+      reject(
+        socket,
+        'SERVICE_UNAVAILABLE',
+        requestId,
+        { 'retry-after': '1' },
+        'The gateway is restarting.',
+      );
+      return;
+    }
     void handle(req, socket, head, requestId).catch((err: unknown) => {
       logger.error({ err, requestId }, 'socket upgrade failed');
       reject(socket, 'INTERNAL', requestId);
     });
-  };
+  }
 
   async function handle(
     req: IncomingMessage,
@@ -240,16 +259,9 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
         for (let i = 0; i < res.rawHeaders.length; i += 2)
           lines.push(`${res.rawHeaders[i]!}: ${res.rawHeaders[i + 1]!}`);
         socket.write(`${lines.join('\r\n')}\r\n\r\n`);
-        if (upHead.length > 0) socket.write(upHead);
-        if (head.length > 0) upSocket.write(head);
-        upSocket.on('error', () => socket.destroy());
-        socket.on('error', () => upSocket.destroy());
-        upSocket.on('close', () => socket.destroy());
-        socket.on('close', () => upSocket.destroy());
         upSocket.setTimeout(0);
         upSocket.setNoDelay(true);
-        upSocket.pipe(socket);
-        socket.pipe(upSocket);
+        relays.add(socket, upSocket, head, upHead);
         settle('upgraded');
       });
       upstream.end();
