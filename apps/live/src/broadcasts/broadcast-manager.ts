@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Bus } from '@neon/bus';
-import type { Rendition } from '@neon/contracts';
+import type { IngestDisconnect, IngestDisconnectCode, Rendition } from '@neon/contracts';
 import { uuidv7, type Logger } from '@neon/kit';
 import type { VideoRepository, VideoState } from '../vod/video.repository.js';
 import type { LivePipeline, PipelineFactory, SourceMeta } from './pipeline.js';
@@ -38,18 +38,38 @@ export type BroadcastEvent =
   | { type: 'ended'; broadcastId: string; channel: string; durationSeconds: number }
   | { type: 'failed'; broadcastId: string; channel: string; reason: string };
 
+/** Why the server closes a publisher: a code, words for the log, and the figures behind it. */
+export interface DisconnectCause {
+  code: IngestDisconnectCode;
+  reason: string;
+  limitKbps?: number;
+  measuredKbps?: number;
+}
+
 /** Why a source is over the ingest limits, or null when it is within them. */
-export function exceedsLimits(source: SourceMeta, limits: IngestLimits): string | null {
+export function exceedsLimits(source: SourceMeta, limits: IngestLimits): DisconnectCause | null {
   const { maxWidth, maxHeight, maxBitrateKbps } = limits;
   const w = source.width ?? 0;
   const h = source.height ?? 0;
   // Portrait sources are compared with the limits turned the same way.
   const [lw, lh] = w >= h ? [maxWidth, maxHeight] : [maxHeight, maxWidth];
-  if (w > lw || h > lh) return `resolution ${w}x${h} exceeds ${lw}x${lh}`;
-  const kbps = (source.videoBitrateKbps ?? 0) + (source.audioBitrateKbps ?? 0);
-  if (kbps > maxBitrateKbps)
-    return `bitrate ${Math.round(kbps)} kbps exceeds ${maxBitrateKbps} kbps`;
+  if (w > lw || h > lh)
+    return {
+      code: 'LIVE_INGEST_RESOLUTION_EXCEEDED',
+      reason: `ingest limit: resolution ${w}x${h} exceeds ${lw}x${lh}`,
+    };
+  const kbps = Math.round((source.videoBitrateKbps ?? 0) + (source.audioBitrateKbps ?? 0));
+  if (kbps > maxBitrateKbps) return bitrateExceeded(kbps, maxBitrateKbps);
   return null;
+}
+
+export function bitrateExceeded(measuredKbps: number, limitKbps: number): DisconnectCause {
+  return {
+    code: 'LIVE_INGEST_BITRATE_EXCEEDED',
+    reason: `ingest limit: bitrate ${measuredKbps} kbps exceeds ${limitKbps} kbps`,
+    limitKbps,
+    measuredKbps,
+  };
 }
 
 const FINAL: readonly VideoState[] = ['ended', 'failed'];
@@ -149,6 +169,7 @@ export interface BroadcastManagerOptions {
 export class BroadcastManager {
   private readonly byChannel = new Map<string, Broadcast>();
   private readonly listeners = new Set<(e: BroadcastEvent) => void>();
+  private readonly lastDisconnects = new Map<string, IngestDisconnect>();
   private closed = false;
   private readonly watchdog: NodeJS.Timeout;
 
@@ -203,16 +224,15 @@ export class BroadcastManager {
       // broadcast continues after a discontinuity, so its VOD stays one video.
       const old = existing.publisher;
       existing.publisher = null;
-      this.o.logger.warn(
+      this.disconnect(
+        existing,
+        old,
         {
           code: 'LIVE_PUBLISHER_REPLACED',
-          broadcastId: existing.id,
-          channel: channel.username,
-          silentMs,
+          reason: `replaced by a new publish with the stream key after ${silentMs} ms without media`,
         },
-        'a silent publisher was replaced by a new publish with the stream key',
+        { silentMs },
       );
-      old.kick('replaced by a new publish with the stream key');
     }
     if (existing && !existing.ending) {
       const returning = existing.graceTimer !== null;
@@ -269,17 +289,48 @@ export class BroadcastManager {
       if (!b.publisher || b.ending) continue;
       const silentMs = b.silentMs(now);
       if (silentMs < this.o.stallEndMs) continue;
-      this.o.logger.warn(
-        { code: 'LIVE_INGEST_STALLED', broadcastId: b.id, channel: b.channel, silentMs },
-        'the publisher sent no media; ending the broadcast',
+      const publisher = b.publisher;
+      b.publisher = null;
+      this.disconnect(
+        b,
+        publisher,
+        {
+          code: 'LIVE_INGEST_STALLED',
+          reason: `no media for ${silentMs} ms; the broadcast ended`,
+        },
+        { silentMs },
       );
       void this.end(b, 'ended', 'ingest stalled');
     }
   }
 
   /** Whether a source is within the ingest limits; the reason when not. */
-  checkLimits(source: SourceMeta): string | null {
+  checkLimits(source: SourceMeta): DisconnectCause | null {
     return exceedsLimits(source, this.o.limits);
+  }
+
+  /**
+   * The server closes a publisher: logged at warn with the code and figures
+   * (an encoder cut off must be explained at the default level) and kept as
+   * the channel's last disconnect for its owner's dashboard.
+   */
+  disconnect(
+    b: Broadcast,
+    publisher: Publisher,
+    cause: DisconnectCause,
+    detail: Record<string, number> = {},
+  ): void {
+    this.lastDisconnects.set(b.channel, { at: new Date().toISOString(), ...cause });
+    this.o.logger.warn(
+      { ...cause, ...detail, broadcastId: b.id, channel: b.channel },
+      'publisher disconnected by the server',
+    );
+    publisher.kick(cause.reason);
+  }
+
+  /** The last time this replica closed one of the channel's publishers. */
+  lastDisconnect(channel: string): IngestDisconnect | null {
+    return this.lastDisconnects.get(channel) ?? null;
   }
 
   /** FLV bytes from the publisher: starts the pipeline on the first ones. */

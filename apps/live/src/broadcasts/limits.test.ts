@@ -32,15 +32,18 @@ describe('ingest limits', () => {
     assert.equal(exceedsLimits(source({}), limits), null);
   });
 
-  it('name what is over', () => {
-    assert.match(
-      exceedsLimits(source({ width: 2560, height: 1440 }), limits) ?? '',
-      /resolution 2560x1440/,
+  it('name what is over, with the figures for a bitrate', () => {
+    const big = exceedsLimits(source({ width: 2560, height: 1440 }), limits);
+    assert.equal(big?.code, 'LIVE_INGEST_RESOLUTION_EXCEEDED');
+    assert.match(big?.reason ?? '', /resolution 2560x1440/);
+    assert.equal(
+      exceedsLimits(source({ width: 1080, height: 2400 }), limits)?.code,
+      'LIVE_INGEST_RESOLUTION_EXCEEDED',
     );
-    assert.match(exceedsLimits(source({ width: 1080, height: 2400 }), limits) ?? '', /resolution/);
-    assert.match(
-      exceedsLimits(source({ videoBitrateKbps: 7950, audioBitrateKbps: 128 }), limits) ?? '',
-      /bitrate 8078 kbps/,
-    );
+    const fast = exceedsLimits(source({ videoBitrateKbps: 7950, audioBitrateKbps: 128 }), limits);
+    assert.equal(fast?.code, 'LIVE_INGEST_BITRATE_EXCEEDED');
+    assert.equal(fast?.limitKbps, 8000);
+    assert.equal(fast?.measuredKbps, 8078);
+    assert.match(fast?.reason ?? '', /bitrate 8078 kbps/);
   });
 });

@@ -12,7 +12,12 @@ import {
   type StreamMetadata,
 } from '@neon/rtmp';
 import type { Logger } from '@neon/kit';
-import type { Broadcast, BroadcastManager, Publisher } from '../broadcasts/broadcast-manager.js';
+import {
+  bitrateExceeded,
+  type Broadcast,
+  type BroadcastManager,
+  type Publisher,
+} from '../broadcasts/broadcast-manager.js';
 import type { SourceMeta } from '../broadcasts/pipeline.js';
 import type { StreamKeyService } from '../stream-keys/stream-key.service.js';
 import { PendingAdmission, type PendingLimits, type PendingTicket } from './admission.js';
@@ -97,7 +102,7 @@ class IngestConnection implements Publisher {
       this.source = { ...sourceFromMetadata(e.metadata), ...this.knownCodecs() };
       if (this.broadcast) {
         const over = this.o.broadcasts.checkLimits(this.source);
-        if (over) return this.kick(`ingest limit: ${over}`);
+        if (over) return this.o.broadcasts.disconnect(this.broadcast, this, over);
         this.forward(e.tag, false);
       }
     });
@@ -181,7 +186,7 @@ class IngestConnection implements Publisher {
     this.headerWritten = result.resumed;
     this.publishingSince = Date.now();
     const over = this.metadata ? this.o.broadcasts.checkLimits(this.source) : null;
-    if (over) return this.kick(`ingest limit: ${over}`);
+    if (over) return this.o.broadcasts.disconnect(result.broadcast, this, over);
     log.info({ broadcastId: result.broadcast.id }, 'publishing');
   }
 
@@ -213,7 +218,7 @@ class IngestConnection implements Publisher {
     const stats = b.stats(now);
     const max = this.o.broadcasts.limits.maxBitrateKbps;
     if (stats && stats.bitrateKbps > max * BITRATE_TOLERANCE)
-      this.kick(`ingest limit: bitrate ${stats.bitrateKbps} kbps exceeds ${max} kbps`);
+      this.o.broadcasts.disconnect(b, this, bitrateExceeded(stats.bitrateKbps, max));
   }
 
   private releaseBroadcast(): void {

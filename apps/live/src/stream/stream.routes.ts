@@ -47,6 +47,7 @@ export const streamRoutes: FastifyPluginAsyncTypebox<StreamRoutesOptions> = asyn
       live: Boolean(b ?? row),
       broadcastId: b?.id ?? row?.id ?? null,
       ingest: b?.stats() ?? null,
+      lastDisconnect: o.broadcasts.lastDisconnect(username),
     };
   }
 

@@ -13,6 +13,7 @@ import { errorText } from '../api/errors';
 import { VideoCard } from '../components/Cards';
 import { CopyField } from '../components/CopyField';
 import { ErrorState, Spinner } from '../components/ErrorState';
+import { IngestDisconnectNotice } from '../components/IngestDisconnectNotice';
 import { since } from '../format';
 import { useNow, useTitle } from '../hooks';
 import { useSession } from '../store';
@@ -176,6 +177,7 @@ function LivePanel({ username }: { username: string }) {
           {data.live ? 'Preparing preview…' : 'Start streaming to see a preview here.'}
         </div>
       )}
+      {data.lastDisconnect && <IngestDisconnectNotice disconnect={data.lastDisconnect} />}
       {ingest && (
         <dl className="stats">
           <div>

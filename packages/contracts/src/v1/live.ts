@@ -23,6 +23,19 @@ export const IngestDisconnectCode = Type.Union([
 ]);
 export type IngestDisconnectCode = Static<typeof IngestDisconnectCode>;
 
+/** The last time the server closed a channel's publisher, and why. */
+export const IngestDisconnect = Type.Object({
+  at: Type.String(),
+  code: IngestDisconnectCode,
+  /** For the log and support; clients build their own sentence from the code and figures. */
+  reason: Type.String(),
+  /** The ingest bitrate limit, when the bitrate was the reason. */
+  limitKbps: Type.Optional(Type.Number()),
+  /** The bitrate the encoder announced or was measured sending, when the bitrate was the reason. */
+  measuredKbps: Type.Optional(Type.Number()),
+});
+export type IngestDisconnect = Static<typeof IngestDisconnect>;
+
 /** The owner's stream settings and what the ingest sees right now. */
 export const StreamSettings = Type.Object({
   title: Type.String(),
@@ -40,6 +53,8 @@ export const StreamSettings = Type.Object({
     }),
     Type.Null(),
   ]),
+  /** Null until the server has closed one of this channel's publishers (since it started). */
+  lastDisconnect: Type.Union([IngestDisconnect, Type.Null()]),
 });
 export type StreamSettings = Static<typeof StreamSettings>;
 
