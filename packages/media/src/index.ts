@@ -62,3 +62,4 @@ export {
   type MediaResource,
 } from './pipeline.js';
 export { FlvReader, flvHeader, metadataNumber, type FlvTag, type FlvHeader } from './flv.js';
+export { recoverRecording, type RecoveredRecording } from './recover.js';
