@@ -92,7 +92,7 @@ export async function buildApp(platform: Platform, config: IdentityConfig): Prom
     authRoutes({ auth, issuer, secureCookie: platform.publicUrl.startsWith('https:') }),
   );
   await server.register(usersRoutes(new UsersService(platform.db, () => relay.kick())));
-  await server.register(adminRoutes(new AdminService(platform.db, logger)));
+  await server.register(adminRoutes(new AdminService(platform.db, logger, () => relay.flush())));
 
   return {
     name: 'identity',
