@@ -94,7 +94,7 @@ export async function buildApp(platform: Platform, config: IdentityConfig): Prom
   await server.register(jwksRoutes(ring));
   await server.register(authRoutes({ auth, issuer, cookies: cookiePolicy(platform.publicUrl) }));
   await server.register(usersRoutes(new UsersService(platform.db, () => relay.kick())));
-  await server.register(adminRoutes(new AdminService(platform.db, logger)));
+  await server.register(adminRoutes(new AdminService(platform.db, logger, () => relay.flush())));
 
   return {
     name: 'identity',

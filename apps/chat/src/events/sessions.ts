@@ -16,10 +16,19 @@ export function subscribeSessionEnds(
   return bus.subscribe({
     types: [
       'identity.user.suspended.v1',
+      'identity.user.unsuspended.v1',
       'identity.roles.changed.v1',
       'identity.session.revoked.v1',
     ],
     handler: async (event) => {
+      if (event.type === 'identity.user.unsuspended.v1') {
+        sockets.currentRoles.unsuspended(event.data.userId);
+        return;
+      }
+      if (event.type === 'identity.user.suspended.v1')
+        sockets.currentRoles.suspended(event.data.userId);
+      else if (event.type === 'identity.roles.changed.v1')
+        sockets.currentRoles.changed(event.data.userId, event.data.roles);
       const ended =
         event.type === 'identity.user.suspended.v1'
           ? sockets.endSessions(event.data.userId)

@@ -7,6 +7,7 @@ import { clientFromHeaders, fromGateway, type Client, type Logger } from '@neon/
 import { encodeFrame, encodeReply, parseFrame, type PhoenixFrame } from '../domain/phoenix.js';
 import { ChatError, type ChatService } from '../rooms/chat.service.js';
 import type { Member, Room } from '../rooms/room.js';
+import { CurrentRoles } from './current-roles.js';
 
 export const SOCKET_PATH = '/socket/websocket';
 
@@ -119,6 +120,8 @@ export class SocketServer {
   private sweeper: NodeJS.Timeout | null = null;
   private closing = false;
   private closed: Promise<void> | null = null;
+  /** Role changes and suspensions heard from identity; sockets speaking for an older identity are ended. */
+  readonly currentRoles = new CurrentRoles();
 
   constructor(readonly options: SocketServerOptions) {
     this.wss = new WebSocketServer({
@@ -153,6 +156,10 @@ export class SocketServer {
   private accept(ws: WebSocket, client: Client | null): void {
     const conn = new Connection(ws, client, this);
     this.connections.add(conn);
+    if (this.currentRoles.stale(client)) {
+      this.endSession(conn);
+      return;
+    }
     ws.on('message', (data: RawData, isBinary: boolean) => {
       // A closing socket (its session ended, the server stopping) takes nothing more: frames
       // the client sent before it saw the close are dropped, not stored.
@@ -209,6 +216,8 @@ export class SocketServer {
       if (f.event === 'heartbeat') return conn.reply(f, {});
       throw new ChatError('CHAT_UNKNOWN_EVENT', `Unknown event ${f.event} on phoenix.`);
     }
+    // Checked on every use: the socket may have been opened with a ticket minted before a demotion.
+    if (this.currentRoles.stale(conn.client)) return this.endSession(conn);
     if (f.event === 'phx_join') return this.join(conn, f);
     const joined = conn.joins.get(f.topic);
     if (!joined) throw new ChatError('CHAT_NOT_JOINED', `Join ${f.topic} first.`);
@@ -291,11 +300,17 @@ export class SocketServer {
     let ended = 0;
     for (const conn of this.connections) {
       if (!conn.client || !conn.open || !ends(conn.client)) continue;
-      conn.ws.close(SESSION_ENDED, 'session ended');
-      setTimeout(() => conn.ws.terminate(), 2000).unref();
+      this.endSession(conn);
       ended++;
     }
     return ended;
+  }
+
+  private endSession(conn: Connection): void {
+    for (const j of conn.joins.values()) this.options.chat.leave(j.room, j.member);
+    conn.joins.clear();
+    conn.ws.close(SESSION_ENDED, 'session ended');
+    setTimeout(() => conn.ws.terminate(), 2000).unref();
   }
 
   /**

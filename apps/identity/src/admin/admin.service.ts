@@ -26,7 +26,23 @@ export class AdminService {
   constructor(
     private readonly db: Db,
     private readonly logger: Logger,
+    /**
+     * Publishes the outbox now and resolves once it is on the bus. A role
+     * change or suspension is answered only after that, so the gateway and
+     * chat stop honouring the old roles before the admin hears it is done
+     * (the relay's next tick would leave a window of up to a second).
+     */
+    private readonly publish: () => Promise<void> = async () => undefined,
   ) {}
+
+  /** The change is committed either way; a bus outage leaves the event to the relay's retries. */
+  private async published(): Promise<void> {
+    try {
+      await this.publish();
+    } catch (err) {
+      this.logger.error({ err }, 'admin change committed but its event is not published yet');
+    }
+  }
 
   async list(options: {
     q?: string | undefined;
@@ -72,6 +88,7 @@ export class AdminService {
       return after;
     });
     if (!user) throw new AppError('USER_NOT_FOUND', 'No such user.');
+    await this.published();
     return adminView(user);
   }
 
@@ -115,6 +132,7 @@ export class AdminService {
       return after;
     });
     if (!user) throw new AppError('USER_NOT_FOUND', 'No such user.');
+    await this.published();
     this.logger.info(
       { actor: actor.id, target: targetId, suspended: suspension !== null },
       'suspension changed',
