@@ -84,9 +84,16 @@ class IngestConnection implements Publisher {
     socket.setNoDelay(true);
     this.session = new RtmpServerSession({
       send: (bytes) => void this.write(bytes),
+      // Encoders push to rtmp://host/live/<key>; any other application is a mistake or a probe.
+      apps: ['live'],
       ...(o.timeouts ? { timeouts: o.timeouts } : {}),
     });
     this.session.on('error', (err) => {
+      if (err.code === 'RTMP_APP_REJECTED') {
+        // The _error answer is on its way: let it reach the peer before closing.
+        this.log.info({ code: err.code }, 'RTMP connect refused: unknown application');
+        return this.closeSoon();
+      }
       this.log.warn({ code: err.code }, 'RTMP connection closed on a protocol error');
       this.close();
     });
