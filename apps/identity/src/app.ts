@@ -1,7 +1,8 @@
+import { join } from 'node:path';
 import { ACCESS_TOKEN_TTL_SECONDS, RegisterRequest } from '@neon/contracts';
 import Value from 'typebox/value';
 import { migrate, type Db } from '@neon/db';
-import { AppError, type Logger } from '@neon/kit';
+import { AppError, loadSecretFile, type Logger } from '@neon/kit';
 import { serviceServer, type Platform, type Service, type ServiceModule } from '@neon/platform';
 import { adminRoutes } from './admin/admin.routes.js';
 import { AdminService, enqueueRolesChanged } from './admin/admin.service.js';
@@ -41,13 +42,14 @@ async function buildCore(
   publicUrl: string,
   onEvents: () => void,
   publishNow: () => Promise<void>,
+  keySecret: string | undefined = config.SIGNING_KEY_SECRET,
 ): Promise<Core> {
   await migrate(db, SCHEMA, migrations);
   const accessTtl = Math.min(config.ACCESS_TOKEN_TTL_SECONDS, ACCESS_TOKEN_TTL_SECONDS);
   const ring = new KeyRing({
     db,
     logger,
-    secret: config.SIGNING_KEY_SECRET,
+    secret: keySecret,
     rules: {
       rotationMs: config.KEY_ROTATION_SECONDS * 1000,
       tokenTtlMs: accessTtl * 1000,
@@ -73,6 +75,24 @@ async function buildCore(
   return { ring, issuer, auth };
 }
 
+/**
+ * SIGNING_KEY_SECRET, else (in the embedded shape) a key file under DATA_DIR
+ * made on first start, as live does for stream keys: signing keys are never
+ * kept in clear just because nobody set a secret. Replicas of the
+ * distributed shape cannot share a local file, so they need the variable.
+ */
+function signingKeySecret(
+  platform: Platform,
+  config: IdentityConfig,
+  logger: Logger,
+): string | undefined {
+  if (config.SIGNING_KEY_SECRET) return config.SIGNING_KEY_SECRET;
+  if (platform.shape === 'embedded')
+    return loadSecretFile(undefined, join(platform.dataDir, 'identity', 'signing-key.secret'));
+  logger.warn('SIGNING_KEY_SECRET is not set: token signing keys are stored in clear');
+  return undefined;
+}
+
 /** Builds the identity service (accounts, tokens, signing keys and JWKS, profiles, roles) from its dependencies; never listens. */
 export async function buildApp(platform: Platform, config: IdentityConfig): Promise<Service> {
   const { logger, server } = await serviceServer(platform, { name: 'identity' });
@@ -84,6 +104,7 @@ export async function buildApp(platform: Platform, config: IdentityConfig): Prom
     platform.publicUrl,
     () => relay.kick(),
     () => relay.flush(),
+    signingKeySecret(platform, config, logger),
   );
   // Keys exist before the first request: the gateway fetches JWKS at start.
   await ring.maintain();

@@ -8,8 +8,9 @@ export const identitySpec = {
   IDENTITY_PORT: env.port(8101),
   /**
    * Encrypts signing keys at rest (AES-256-GCM, key derived with HKDF). Any
-   * high-entropy string of 32+ characters; unset, private keys are stored in
-   * clear in the identity schema.
+   * high-entropy string of 32+ characters; unset, the embedded shape keeps a
+   * random one in a key file under DATA_DIR, and replicas of the distributed
+   * shape store keys in clear.
    */
   SIGNING_KEY_SECRET: Type.Optional(
     Type.String({ minLength: 32, description: 'a secret of at least 32 characters' }),

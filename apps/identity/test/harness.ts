@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { JetStreamBus, MemoryBus, type Bus } from '@neon/bus';
 import type { EventType } from '@neon/contracts';
 import type { EventOf } from '@neon/contracts';
@@ -78,8 +81,11 @@ export async function start(
   engines: { db: Db; bus: Bus },
   overrides: Record<string, string> = {},
   publicUrl = PUBLIC_URL,
+  /** A DATA_DIR the caller owns (kept on close); a fresh one removed on close otherwise. */
+  dataDir?: string,
 ): Promise<Harness> {
   const secret = randomBytes(32).toString('base64url');
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'neon-identity-'));
   const platform: Platform = {
     shape: 'embedded',
     logger: createLogger({ level: 'silent', pretty: false, name: 'identity-test' }),
@@ -87,7 +93,7 @@ export async function start(
     bus: engines.bus,
     redis: null,
     internalSecret: secret,
-    dataDir: '/nonexistent',
+    dataDir: dir,
     publicUrl,
   };
   const app = await buildApp(platform, config(overrides));
@@ -102,6 +108,7 @@ export async function start(
     async close() {
       await app.server.close();
       await app.close();
+      if (dataDir === undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

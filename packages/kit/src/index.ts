@@ -7,3 +7,4 @@ export * from './metrics.js';
 export * from './lifecycle.js';
 export * from './ids.js';
 export type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+export * from './secret-file.js';

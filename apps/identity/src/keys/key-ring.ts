@@ -12,6 +12,7 @@ import {
 } from '../domain/key-schedule.js';
 import {
   deleteKeys,
+  encryptStoredKey,
   insertKey,
   listKeys,
   lockSchedule,
@@ -31,7 +32,7 @@ export interface KeyRingOptions {
   db: Db;
   logger: Logger;
   rules: ScheduleRules;
-  /** SIGNING_KEY_SECRET; without it keys are stored in clear. */
+  /** SIGNING_KEY_SECRET or the embedded shape's key file; without it keys are stored in clear. */
   secret: string | undefined;
   now?: () => number;
 }
@@ -90,6 +91,19 @@ export class KeyRing {
     const schedule = rows.map((r) => ({ kid: r.kid, activatesAt: r.activates_at.getTime() }));
     const stale = schedule.filter((k) => !isPublished(schedule, k.kid, now, rules));
     const needsKey = nextActivation(schedule, now, rules) !== null;
+    // Keys stored in clear before a secret existed are sealed now, under the same kid.
+    const wrap = this.wrap;
+    const clear = wrap ? rows.filter((r) => !r.encrypted) : [];
+    if (wrap && clear.length > 0) {
+      await db.tx(async (q) => {
+        for (const r of clear)
+          await encryptStoredKey(q, r.kid, encryptPrivateKey(wrap, r.kid, r.private_key));
+      });
+      logger.info(
+        { kids: clear.map((r) => r.kid) },
+        'signing keys stored in clear are now encrypted',
+      );
+    }
     if (needsKey || stale.length > 0) {
       // Generated outside the transaction: RSA generation is slow and PGlite has one connection.
       const spare = needsKey ? await this.newKeyPair() : null;

@@ -27,6 +27,15 @@ export async function insertKey(
   );
 }
 
+/** Replaces a key stored in clear with its encrypted form; a no-op once another replica did it. */
+export async function encryptStoredKey(q: Queryable, kid: string, blob: string): Promise<void> {
+  await q.query(
+    `UPDATE identity.signing_keys SET private_key = $2, encrypted = true
+      WHERE kid = $1 AND NOT encrypted`,
+    [kid, blob],
+  );
+}
+
 export async function deleteKeys(q: Queryable, kids: string[]): Promise<void> {
   if (kids.length === 0) return;
   await q.query(`DELETE FROM identity.signing_keys WHERE kid = ANY($1::text[])`, [kids]);

@@ -1,6 +1,3 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { Client } from '@neon/kit';
 import type { ChannelRepository, ChannelRow } from './channel.repository.js';
 import {
@@ -12,14 +9,7 @@ import {
 } from './stream-key.js';
 
 /** Reads the sealing secret, creating a random one on first start when none is configured. */
-export function loadKeySecret(configured: string | undefined, keyFile: string): string {
-  if (configured) return configured;
-  if (existsSync(keyFile)) return readFileSync(keyFile, 'utf8').trim();
-  mkdirSync(dirname(keyFile), { recursive: true });
-  const secret = randomBytes(32).toString('base64url');
-  writeFileSync(keyFile, `${secret}\n`, { mode: 0o600, flag: 'wx' });
-  return secret;
-}
+export { loadSecretFile as loadKeySecret } from '@neon/kit';
 
 /** Stream keys: one per channel, created on first read, replaced on demand. */
 export class StreamKeyService {
