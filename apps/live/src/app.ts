@@ -17,6 +17,7 @@ import { subscribeUsers } from './users/users.subscriber.js';
 import { MemoryViewerCounter, RedisViewerCounter } from './viewers/viewer-counter.js';
 import { ViewersService } from './viewers/viewers.service.js';
 import { VideoRepository } from './vod/video.repository.js';
+import { recoverBroadcasts } from './vod/recovery.js';
 import { videoRoutes } from './vod/video.routes.js';
 
 export const SCHEMA = 'live';
@@ -45,9 +46,7 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
   const keys = new StreamKeyService(channels, sealer);
   if (platform.shape === 'embedded') {
     // One process owns every broadcast here: any still open was cut short by a crash.
-    const orphans = await videos.closeOrphans();
-    if (orphans.length > 0)
-      logger.warn({ broadcasts: orphans }, 'closed broadcasts left open by a previous run');
+    await recoverBroadcasts({ videos, mediaDir, logger, bus: platform.bus });
   }
 
   const broadcasts = new BroadcastManager({

@@ -120,11 +120,11 @@ export class VideoRepository {
     await this.db.query('DELETE FROM live.videos WHERE id = $1', [id]);
   }
 
-  /** Broadcasts a crashed process left open: they can never resume. */
-  async closeOrphans(): Promise<string[]> {
-    const rows = await this.db.query<{ id: string }>(
-      `UPDATE live.videos SET state = 'failed', ended_at = now() WHERE state IN ('publishing', 'ready', 'unhealthy') RETURNING id`,
+  /** Broadcasts not closed: live ones, or those a crashed process left open. */
+  async listOpen(): Promise<VideoRow[]> {
+    const rows = await this.db.query<VideoRow>(
+      `SELECT ${COLUMNS} FROM live.videos WHERE state IN ('publishing', 'ready', 'unhealthy') ORDER BY started_at`,
     );
-    return rows.map((r) => r.id);
+    return rows.map(normalise);
   }
 }
