@@ -23,4 +23,7 @@ const stop = async () => {
   process.exit(0);
 };
 process.once('SIGTERM', () => void stop());
+// bench/rtmp-memory.ts runs this with --expose-gc and asks for a full collection.
+const gc = (globalThis as { gc?: () => void }).gc;
+process.on('SIGUSR2', () => gc?.());
 process.once('SIGINT', () => void stop());
