@@ -8,6 +8,7 @@ import { ChatService } from './rooms/chat.service.js';
 import { natsFanout, soloFanout, type Fanout } from './rooms/fanout.js';
 import { RoomRegistry } from './rooms/room.js';
 import { moderationLogRoutes } from './routes/moderation-log.routes.js';
+import { MemorySocketQuota, RedisSocketQuota } from './socket/socket-quota.js';
 import { SocketServer } from './socket/socket-server.js';
 import { ChatRepository } from './store/chat.repository.js';
 import type { Subscription } from '@neon/bus';
@@ -32,6 +33,9 @@ export async function buildApp(platform: Platform, config: ChatConfig): Promise<
     internalSecret: platform.internalSecret,
     maxBufferedBytes: config.CHAT_MAX_BUFFERED_BYTES,
     heartbeatTimeoutMs: config.CHAT_HEARTBEAT_TIMEOUT_MS,
+    maxJoinsPerSocket: config.CHAT_MAX_JOINS_PER_SOCKET,
+    maxSocketsPerUser: config.CHAT_MAX_SOCKETS_PER_USER,
+    quota: platform.redis ? new RedisSocketQuota(platform.redis, 60_000) : new MemorySocketQuota(),
   });
   server.server.on('upgrade', sockets.handleUpgrade);
   // Sockets close (after draining) before the HTTP server stops, whoever closes it;

@@ -23,6 +23,10 @@ export const chatSpec = {
   CHAT_RATE_WINDOW_MS: env.int(30_000, 1000, 3_600_000),
   /** A socket whose unsent bytes pass this is a slow consumer and is dropped. */
   CHAT_MAX_BUFFERED_BYTES: env.int(1024 * 1024, 16 * 1024, 256 * 1024 * 1024),
+  /** Rooms one socket may be in at once; a join beyond gets CHAT_TOO_MANY_JOINS. */
+  CHAT_MAX_JOINS_PER_SOCKET: env.int(50, 1, 10_000),
+  /** Sockets one user may hold at once, across replicas with REDIS_URL; one beyond is closed with 4029. */
+  CHAT_MAX_SOCKETS_PER_USER: env.int(10, 1, 10_000),
   /** Sockets silent (no heartbeat, no event) this long are closed. */
   CHAT_HEARTBEAT_TIMEOUT_MS: env.int(60_000, 100, 3_600_000),
 };

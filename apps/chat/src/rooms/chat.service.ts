@@ -1,5 +1,6 @@
 import Value from 'typebox/value';
 import {
+  CHAT_CLIENT_ID_MAX,
   CHAT_HISTORY_ON_JOIN,
   CHAT_RESUME_LIMIT,
   ModerationAction,
@@ -32,6 +33,8 @@ export class ChatError extends Error {
 }
 
 const CHANNEL = /^[a-z0-9_]{3,25}$/;
+/** Visible ASCII: what a client id may be made of. */
+const CLIENT_ID = new RegExp(`^[\\x21-\\x7e]{1,${CHAT_CLIENT_ID_MAX}}$`);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ChatServiceDeps {
@@ -111,15 +114,16 @@ export class ChatService {
     try {
       const { repo } = this.deps;
       // A resume also learns which messages it may still show were deleted while it was away.
-      const [history, deleted] = lastSeen
+      const [{ messages: history, gap }, deleted] = lastSeen
         ? await Promise.all([
             repo.after(room.channel, lastSeen, CHAT_RESUME_LIMIT),
             repo.deletedUpTo(room.channel, lastSeen, CHAT_RESUME_LIMIT),
           ])
-        : [await repo.recent(room.channel, CHAT_HISTORY_ON_JOIN), []];
+        : [{ messages: await repo.recent(room.channel, CHAT_HISTORY_ON_JOIN), gap: false }, []];
       return {
         history,
         deleted,
+        gap,
         moderator: room.isModerator(client),
         settings: { ...room.settings },
       };
@@ -167,6 +171,17 @@ export class ChatService {
     receivedAt = performance.now(),
   ): Promise<string> {
     if (!client) throw new ChatError('CHAT_AUTH_REQUIRED', 'Sign in to chat.');
+    const clientId = payload.client_id;
+    if (clientId !== undefined && (typeof clientId !== 'string' || !CLIENT_ID.test(clientId)))
+      throw new ChatError(
+        'CHAT_INVALID_MESSAGE',
+        `client_id is 1 to ${CHAT_CLIENT_ID_MAX} visible ASCII characters.`,
+      );
+    // A retry of a stored message is answered as the first try was, before any limit counts it.
+    if (clientId !== undefined) {
+      const stored = await this.deps.repo.byClientId(room.channel, client.id, clientId);
+      if (stored) return stored;
+    }
     const cleaned = cleanBody(payload.body);
     if (!cleaned.ok) throw new ChatError(cleaned.code, 'The message body is not valid.');
     const now = Date.now();
@@ -206,20 +221,21 @@ export class ChatService {
       },
       sentAt: new Date().toISOString(),
     };
-    await new Promise<void>((resolve, reject) => {
+    // A retry that arrives while the first try waits for its batch is caught by the store's unique index.
+    return new Promise<string>((resolve, reject) => {
       this.writer.enqueue(
         {
           channel: room.channel,
           message,
-          done: (err) =>
+          clientId: clientId ?? null,
+          done: (err, storedId) =>
             err
               ? reject(new ChatError('CHAT_UNAVAILABLE', 'The message could not be stored.'))
-              : resolve(),
+              : resolve(storedId ?? message.id),
         },
         receivedAt,
       );
     });
-    return message.id;
   }
 
   private async committed(batch: readonly PendingMessage[]): Promise<void> {

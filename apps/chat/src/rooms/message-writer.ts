@@ -1,8 +1,12 @@
 import type { StoredMessage } from '../store/chat.repository.js';
 
 export interface PendingMessage extends StoredMessage {
-  /** Called once: null when durable, the error otherwise. */
-  done(err: unknown): void;
+  /**
+   * Called once: null when durable, the error otherwise. A retry of a stored
+   * message (its client id already used) gets the first one's id and is not
+   * handed on.
+   */
+  done(err: unknown, storedId?: string): void;
 }
 
 /** How many recent flushes the cost estimate looks back on. */
@@ -31,7 +35,8 @@ export class MessageWriter {
   private readonly acks = new Set<Promise<void>>();
 
   constructor(
-    private readonly write: (batch: readonly StoredMessage[]) => Promise<void>,
+    /** Resolves with the id each entry is stored under (nothing: each under its own). */
+    private readonly write: (batch: readonly StoredMessage[]) => Promise<readonly string[] | void>,
     private readonly onDurable: (batch: readonly PendingMessage[]) => Promise<void>,
     private readonly flushMs: number,
     private readonly maxBatch: number,
@@ -81,14 +86,21 @@ export class MessageWriter {
   }
 
   private async flushOne(): Promise<void> {
-    const batch = this.queue.splice(0, this.maxBatch).map((q) => q.message);
+    const taken = this.queue.splice(0, this.maxBatch).map((q) => q.message);
     const started = performance.now();
+    let stored: readonly string[] | void;
     try {
-      await this.write(batch);
+      stored = await this.write(taken);
     } catch (err) {
-      for (const m of batch) m.done(err);
+      for (const m of taken) m.done(err);
       return;
     }
+    const batch = stored ? taken.filter((m, i) => stored[i] === m.message.id) : taken;
+    if (stored)
+      taken.forEach((m, i) => {
+        if (stored[i] !== m.message.id) m.done(null, stored[i]);
+      });
+    if (batch.length === 0) return;
     // onDurable broadcasts before it returns its promise: that is the cost to plan for.
     // Acknowledged once delivered onwards; the next batch need not wait for that.
     const delivered = this.onDurable(batch);

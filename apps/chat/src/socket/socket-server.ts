@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { CHAT_MAX_FRAME_BYTES, type ErrorCode } from '@neon/contracts';
 import { clientFromHeaders, fromGateway, type Client, type Logger } from '@neon/kit';
@@ -8,6 +9,7 @@ import { encodeFrame, encodeReply, parseFrame, type PhoenixFrame } from '../doma
 import { ChatError, type ChatService } from '../rooms/chat.service.js';
 import type { Member, Room } from '../rooms/room.js';
 import { CurrentRoles } from './current-roles.js';
+import type { SocketQuota } from './socket-quota.js';
 
 export const SOCKET_PATH = '/socket/websocket';
 
@@ -17,6 +19,9 @@ export interface SocketServerOptions {
   internalSecret: string;
   maxBufferedBytes: number;
   heartbeatTimeoutMs: number;
+  maxJoinsPerSocket: number;
+  maxSocketsPerUser: number;
+  quota: SocketQuota;
 }
 
 interface Joined {
@@ -57,6 +62,10 @@ function textOf(data: RawData): string {
 
 /** The close code of a socket whose user was suspended, changed roles or ended the session (an application code). */
 export const SESSION_ENDED = 4001;
+/** The close code of a socket over its user's `CHAT_MAX_SOCKETS_PER_USER` (an application code, after HTTP's 429). */
+export const TOO_MANY_SOCKETS = 4029;
+/** How often this replica renews its sockets in the shared count (which forgets them after 60 s). */
+const QUOTA_RENEW_MS = 20_000;
 
 class Connection {
   lastSeen = Date.now();
@@ -67,6 +76,8 @@ class Connection {
     readonly ws: WebSocket,
     readonly client: Client | null,
     private readonly server: SocketServer,
+    /** The id it counts under against its user's sockets; null when not counted. */
+    readonly countedAs: string | null,
   ) {
     this.socket = rawSocket(ws);
   }
@@ -118,6 +129,7 @@ export class SocketServer {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
   private sweeper: NodeJS.Timeout | null = null;
+  private readonly renewer: NodeJS.Timeout;
   private closing = false;
   private closed: Promise<void> | null = null;
   /** Role changes and suspensions heard from identity; sockets speaking for an older identity are ended. */
@@ -133,6 +145,15 @@ export class SocketServer {
     const every = Math.max(50, Math.min(5000, Math.floor(options.heartbeatTimeoutMs / 4)));
     this.sweeper = setInterval(() => this.sweep(), every);
     this.sweeper.unref();
+    this.renewer = setInterval(() => {
+      const counted = [...this.connections]
+        .filter((c) => c.countedAs !== null && c.client)
+        .map((c) => ({ userId: c.client!.id, socketId: c.countedAs! }));
+      this.options.quota.renew(counted).catch((err: unknown) => {
+        this.options.logger.warn({ err }, 'socket count renewal failed');
+      });
+    }, QUOTA_RENEW_MS);
+    this.renewer.unref();
   }
 
   get size(): number {
@@ -150,11 +171,42 @@ export class SocketServer {
     const vsn = url.searchParams.get('vsn');
     if (vsn !== null && !vsn.startsWith('2.')) return refuse(400, 'Bad Request');
     const client = socketClient(req, url, this.options.internalSecret);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, client));
+    if (!client) {
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, null, null));
+      return;
+    }
+    // Counted before the upgrade completes, so a socket over the limit never reads or sends.
+    const id = randomUUID();
+    const { quota, maxSocketsPerUser, logger } = this.options;
+    quota.acquire(client.id, id, maxSocketsPerUser).then(
+      (ok) => {
+        if (socket.destroyed) {
+          if (ok) quota.release(client.id, id);
+          return;
+        }
+        this.wss.handleUpgrade(req, socket, head, (ws) => {
+          if (ok) return this.accept(ws, client, id);
+          // Closed after the upgrade, so a browser can read why (a refused upgrade shows it only a failed connection).
+          logger.info(
+            { user: client.id, max: maxSocketsPerUser },
+            'socket over the per-user limit',
+          );
+          ws.close(TOO_MANY_SOCKETS, 'too many sockets');
+          setTimeout(() => ws.terminate(), 2000).unref();
+        });
+      },
+      // The count is a guard, not a gate: a store that does not answer lets the socket in uncounted.
+      (err: unknown) => {
+        logger.warn({ err }, 'socket count unavailable');
+        if (!socket.destroyed)
+          this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, client, null));
+      },
+    );
   };
 
-  private accept(ws: WebSocket, client: Client | null): void {
-    const conn = new Connection(ws, client, this);
+  /** `countedAs`: the id the socket counts under against its user's, if it does. */
+  private accept(ws: WebSocket, client: Client | null, countedAs: string | null): void {
+    const conn = new Connection(ws, client, this, countedAs);
     this.connections.add(conn);
     if (this.currentRoles.stale(client)) {
       this.endSession(conn);
@@ -184,6 +236,8 @@ export class SocketServer {
 
   private dropped(conn: Connection): void {
     this.connections.delete(conn);
+    if (conn.countedAs !== null && conn.client)
+      this.options.quota.release(conn.client.id, conn.countedAs);
     for (const j of conn.joins.values()) this.options.chat.leave(j.room, j.member);
     conn.joins.clear();
   }
@@ -241,7 +295,7 @@ export class SocketServer {
   }
 
   private async join(conn: Connection, f: PhoenixFrame): Promise<void> {
-    const { chat } = this.options;
+    const { chat, maxJoinsPerSocket } = this.options;
     const room = await chat.room(f.topic);
     // A second join of the same topic replaces the first, as Phoenix does.
     const previous = conn.joins.get(f.topic);
@@ -249,6 +303,13 @@ export class SocketServer {
       chat.leave(previous.room, previous.member);
       conn.joins.delete(f.topic);
     }
+    // With no wait between this check and the join's registration, joins in flight together
+    // cannot all pass it; a rejoin, its previous join gone, counts once.
+    if (conn.joins.size >= maxJoinsPerSocket)
+      throw new ChatError(
+        'CHAT_TOO_MANY_JOINS',
+        `A socket may be in ${maxJoinsPerSocket} rooms at once; leave one first.`,
+      );
     const member: Member = { joinRef: f.joinRef, held: null, write: (bytes) => conn.write(bytes) };
     // Registered before the history is read, so a second join arriving
     // meanwhile supersedes this one instead of leaving a stray member behind.
@@ -326,6 +387,7 @@ export class SocketServer {
   private async closeAll(): Promise<void> {
     this.closing = true;
     if (this.sweeper) clearInterval(this.sweeper);
+    clearInterval(this.renewer);
     await this.options.chat.writer.drain();
     this.options.chat.flushRooms();
     const all = [...this.connections];

@@ -20,6 +20,8 @@ export interface RoomRecord {
 export interface StoredMessage {
   channel: string;
   message: ChatMessage;
+  /** The sender's id for the message, unique per sender and room. */
+  clientId?: string | null;
 }
 
 interface MessageRow {
@@ -137,12 +139,18 @@ export class ChatRepository {
     };
   }
 
-  /** One round trip for a whole batch, whatever its size. */
-  async insertMessages(batch: readonly StoredMessage[]): Promise<void> {
-    if (batch.length === 0) return;
-    await this.db.query(
-      `INSERT INTO chat.messages (id, channel, sender_id, sender, body, sent_at)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::timestamptz[])`,
+  /**
+   * One round trip for a whole batch, whatever its size. Returns the id each
+   * entry is stored under: its own, or for a retry (a client id the sender
+   * already used in the room, on any replica) the first one's.
+   */
+  async insertMessages(batch: readonly StoredMessage[]): Promise<string[]> {
+    if (batch.length === 0) return [];
+    const inserted = await this.db.query<{ id: string }>(
+      `INSERT INTO chat.messages (id, channel, sender_id, sender, body, sent_at, client_id)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::timestamptz[], $7::text[])
+       ON CONFLICT (channel, sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+       RETURNING id`,
       [
         batch.map((m) => m.message.id),
         batch.map((m) => m.channel),
@@ -150,8 +158,44 @@ export class ChatRepository {
         batch.map((m) => JSON.stringify(m.message.sender)),
         batch.map((m) => m.message.body),
         batch.map((m) => m.message.sentAt),
+        batch.map((m) => m.clientId ?? null),
       ],
     );
+    if (inserted.length === batch.length) return batch.map((m) => m.message.id);
+    const fresh = new Set(inserted.map((r) => r.id));
+    const retries = batch.filter((m) => !fresh.has(m.message.id));
+    const firsts = await this.db.query<{
+      id: string;
+      channel: string;
+      sender_id: string;
+      client_id: string;
+    }>(
+      `SELECT m.id, m.channel, m.sender_id, m.client_id FROM chat.messages m
+       JOIN unnest($1::text[], $2::text[], $3::text[]) AS r(channel, sender_id, client_id)
+         ON m.channel = r.channel AND m.sender_id = r.sender_id AND m.client_id = r.client_id`,
+      [
+        retries.map((m) => m.channel),
+        retries.map((m) => m.message.sender.id),
+        retries.map((m) => m.clientId ?? null),
+      ],
+    );
+    const key = (channel: string, sender: string, clientId: string) =>
+      `${channel}\n${sender}\n${clientId}`;
+    const stored = new Map(firsts.map((r) => [key(r.channel, r.sender_id, r.client_id), r.id]));
+    return batch.map((m) =>
+      fresh.has(m.message.id)
+        ? m.message.id
+        : (stored.get(key(m.channel, m.message.sender.id, m.clientId ?? '')) ?? m.message.id),
+    );
+  }
+
+  /** The id of the message a sender already sent in a room under `clientId`, if any. */
+  async byClientId(channel: string, senderId: string, clientId: string): Promise<string | null> {
+    const rows = await this.db.query<{ id: string }>(
+      `SELECT id FROM chat.messages WHERE channel = $1 AND sender_id = $2 AND client_id = $3`,
+      [channel, senderId, clientId],
+    );
+    return rows[0]?.id ?? null;
   }
 
   /** The newest `limit` messages, oldest first. */
@@ -164,14 +208,22 @@ export class ChatRepository {
     return rows.map(toMessage).reverse();
   }
 
-  /** Messages after `lastSeenId`, oldest first, at most `limit`. */
-  async after(channel: string, lastSeenId: string, limit: number): Promise<ChatMessage[]> {
+  /**
+   * The newest `limit` messages after `lastSeenId`, oldest first, and whether
+   * there were more (`gap`: the ones between were left out).
+   */
+  async after(
+    channel: string,
+    lastSeenId: string,
+    limit: number,
+  ): Promise<{ messages: ChatMessage[]; gap: boolean }> {
     const rows = await this.db.query<MessageRow>(
       `SELECT id, body, sender, sent_at FROM chat.messages
-       WHERE channel = $1 AND id > $2 AND deleted_at IS NULL ORDER BY id ASC LIMIT $3`,
-      [channel, lastSeenId, limit],
+       WHERE channel = $1 AND id > $2 AND deleted_at IS NULL ORDER BY id DESC LIMIT $3`,
+      [channel, lastSeenId, limit + 1],
     );
-    return rows.map(toMessage);
+    const gap = rows.length > limit;
+    return { messages: rows.slice(0, limit).map(toMessage).reverse(), gap };
   }
 
   /**

@@ -6,6 +6,8 @@ export const CHAT_RESUME_LIMIT = 500;
 /** Frames larger than this close the socket with 1009 (message too big). */
 export const CHAT_MAX_FRAME_BYTES = 16 * 1024;
 export const CHAT_MAX_TIMEOUT_SECONDS = 1_209_600;
+/** The longest `client_id` a `shout` may carry. */
+export const CHAT_CLIENT_ID_MAX = 64;
 
 export const ChatBadge = Type.Union([
   Type.Literal('owner'),
@@ -34,7 +36,15 @@ export const ChatMessage = Type.Object({
 export type ChatMessage = Static<typeof ChatMessage>;
 
 /** Client → server payloads. */
-export const ShoutPayload = Type.Object({ body: Type.String() });
+export const ShoutPayload = Type.Object({
+  body: Type.String(),
+  /**
+   * The sender's own id for this message (1–64 visible ASCII characters, a
+   * UUID will do): a retry with the same id in the same room stores nothing
+   * new and is answered with the first one's message id.
+   */
+  client_id: Type.Optional(Type.String({ minLength: 1, maxLength: CHAT_CLIENT_ID_MAX })),
+});
 export type ShoutPayload = Static<typeof ShoutPayload>;
 export const ShoutReply = Type.Object({ id: Type.String() });
 export type ShoutReply = Static<typeof ShoutReply>;
@@ -58,6 +68,11 @@ export const JoinReply = Type.Object({
    * Empty on a first join.
    */
   deleted: Type.Array(Type.String()),
+  /**
+   * With `last_seen_id`: more messages came after it than a resume returns,
+   * so `history` is the newest 500 and the ones between were not recovered.
+   */
+  gap: Type.Boolean(),
   /** Whether this socket may send `moderate` events in the room. */
   moderator: Type.Boolean(),
   settings: RoomSettings,

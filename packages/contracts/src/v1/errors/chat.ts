@@ -15,6 +15,8 @@ export const chatErrors = {
   CHAT_NOT_MODERATOR: 403,
   CHAT_MESSAGE_NOT_FOUND: 404,
   CHAT_NOT_JOINED: 400,
+  /** The socket has joined as many rooms as it may (`CHAT_MAX_JOINS_PER_SOCKET`); leave one first. */
+  CHAT_TOO_MANY_JOINS: 429,
   /** A moderator tried to act on the channel owner, or a moderator on another moderator. */
   CHAT_TARGET_PROTECTED: 403,
   /** The message could not be stored; nothing was broadcast, the client may retry. */
