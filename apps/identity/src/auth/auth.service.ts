@@ -17,6 +17,13 @@ import { isReservedUsername } from '../users/reserved-names.js';
 import * as users from '../users/user.repository.js';
 import type { UserRow } from '../users/user.repository.js';
 import { me, rolesOf } from '../users/user-view.js';
+import {
+  assertMayTry,
+  clearFailures,
+  DEFAULT_LOGIN_LIMIT,
+  recordFailure,
+  type LoginLimitRules,
+} from './login-limit.js';
 import * as refresh from './refresh-token.repository.js';
 
 export interface AuthSettings {
@@ -48,6 +55,8 @@ export interface AuthDeps {
    * ended session is announced before the request that ended it is answered.
    */
   publishNow: () => Promise<void>;
+  /** The per-account failed-login rules; the defaults unless a test narrows them. */
+  loginLimit?: LoginLimitRules;
 }
 
 /** Whether a Postgres error is a unique violation on the given column. */
@@ -126,15 +135,24 @@ export class AuthService {
 
   /**
    * Unknown account and wrong password fail alike: same code, and an argon2
-   * verification either way so the time does not tell them apart.
+   * verification either way so the time does not tell them apart. An
+   * account's failures are counted whatever the address (login-limit.ts):
+   * slowed, then locked, and a lock refuses the right password too.
    */
   async login(login: string, password: string): Promise<Session> {
-    const user = await users.findByLogin(this.deps.db, login);
+    const { db } = this.deps;
+    const rules = this.deps.loginLimit ?? DEFAULT_LOGIN_LIMIT;
+    const user = await users.findByLogin(db, login);
+    if (user) await assertMayTry(db, user.id, rules);
     const ok = await verifyPassword(user?.password_hash ?? this.deps.dummyHash, password);
     if (!user || !ok) {
+      if (user && (await recordFailure(db, user.id, rules))) {
+        this.deps.logger.warn({ userId: user.id }, 'account locked after repeated wrong passwords');
+      }
       throw new AppError('AUTH_INVALID_CREDENTIALS', 'The login or the password is wrong.');
     }
     if (user.suspended_at) throw suspended();
+    await clearFailures(db, user.id);
     return this.startSession(user);
   }
 

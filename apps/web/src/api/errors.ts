@@ -22,6 +22,8 @@ const messages: Partial<Record<ErrorCode | 'NETWORK', string>> = {
   GATEWAY_UPSTREAM_TIMEOUT: 'A Neon service took too long to answer. Try again.',
   AUTH_INVALID_CREDENTIALS: 'Wrong username, email or password.',
   AUTH_ACCOUNT_SUSPENDED: 'This account is suspended.',
+  AUTH_LOGIN_THROTTLED: 'Several wrong passwords for this account. Wait a moment and try again.',
+  AUTH_ACCOUNT_LOCKED: 'Too many wrong passwords: this account is locked for 15 minutes.',
   AUTH_USERNAME_TAKEN: 'This username is taken.',
   AUTH_USERNAME_RESERVED: 'This username is reserved for Neon. Pick another one.',
   AUTH_EMAIL_TAKEN: 'An account with this email already exists.',
