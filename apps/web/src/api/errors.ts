@@ -51,6 +51,7 @@ const messages: Partial<Record<ErrorCode | 'NETWORK', string>> = {
   CHAT_SUBSCRIBERS_ONLY: 'Only subscribers can chat right now.',
   CHAT_NOT_MODERATOR: 'Only moderators can do that.',
   CHAT_MESSAGE_NOT_FOUND: 'That message no longer exists.',
+  CHAT_TOO_MANY_JOINS: 'Too many chat rooms are open here: close one and try again.',
   CHAT_NOT_JOINED: 'Not connected to the chat yet.',
 };
 

@@ -33,6 +33,8 @@ function useChatRoom(channel: string) {
   const [status, setStatus] = useState<Status>('connecting');
   const [moderator, setModerator] = useState(false);
   const [joinError, setJoinError] = useState<string | null>(null);
+  /** A rejoin came back from further away than the server's history reaches. */
+  const [gap, setGap] = useState(false);
   /** Set when this user is timed out (until a time) or banned (until null) in the room. */
   const [restricted, setRestricted] = useState<UserRestricted | null>(null);
   const room = useRef<Channel | null>(null);
@@ -79,6 +81,7 @@ function useChatRoom(channel: string) {
           setStatus('open');
           setJoinError(null);
           setModerator(reply.moderator);
+          if (reply.gap) setGap(true);
           const last = reply.history[reply.history.length - 1];
           if (last && (!lastSeen.current || last.id > lastSeen.current)) lastSeen.current = last.id;
           setMessages((cur) => applyJoinReply(cur, reply));
@@ -103,6 +106,7 @@ function useChatRoom(channel: string) {
     };
 
     setStatus('connecting');
+    setGap(false);
     void open();
     return () => {
       disposed = true;
@@ -133,7 +137,9 @@ function useChatRoom(channel: string) {
     moderator,
     joinError,
     restricted,
-    send: (body: string) => push('shout', { body } satisfies ShoutPayload),
+    gap,
+    send: (body: string, clientId: string) =>
+      push('shout', { body, client_id: clientId } satisfies ShoutPayload),
     moderate: (action: ModerationAction) => push('moderate', action),
     removeLocally: (id: string) => setMessages((cur) => removeMessage(cur, id)),
   };
@@ -145,6 +151,8 @@ export default function Chat({ channel }: { channel: string }) {
   const [draft, setDraft] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
+  // One id per message typed: sending it again after a lost answer cannot post it twice.
+  const clientId = useRef<string | null>(null);
   const inputRef = useRef<HTMLInputElement>(null);
 
   const tooLong = validateChatBody(draft);
@@ -159,7 +167,9 @@ export default function Chat({ channel }: { channel: string }) {
     if (tooLong) return;
     setSending(true);
     try {
-      await chat.send(body);
+      clientId.current ??= crypto.randomUUID();
+      await chat.send(body, clientId.current);
+      clientId.current = null;
       setDraft('');
       setError(null);
     } catch (err) {
@@ -202,6 +212,7 @@ export default function Chat({ channel }: { channel: string }) {
         <ChatList
           messages={chat.messages}
           canModerate={chat.moderator}
+          gap={chat.gap}
           selfId={user?.id}
           onDelete={(m) => act({ action: 'delete', messageId: m.id })}
           onTimeout={(m) => act({ action: 'timeout', userId: m.sender.id, seconds: 600 })}
@@ -230,6 +241,7 @@ export default function Chat({ channel }: { channel: string }) {
               onChange={(e) => {
                 setDraft(e.target.value);
                 setError(null);
+                clientId.current = null;
               }}
               placeholder="Send a message"
               aria-label="Chat message"

@@ -139,6 +139,19 @@ describe('ChatList', () => {
   });
 });
 
+describe('ChatList after a resume', () => {
+  it('says that earlier messages could not be loaded when the resume had a gap, and nothing otherwise', () => {
+    const { rerender } = render(
+      <ChatList messages={[msg('after the gap')]} canModerate={false} gap />,
+    );
+    expect(screen.getByRole('status').textContent).toBe(
+      'Some earlier messages could not be loaded.',
+    );
+    rerender(<ChatList messages={[msg('whole')]} canModerate={false} />);
+    expect(screen.queryByText('Some earlier messages could not be loaded.')).toBeNull();
+  });
+});
+
 describe('mergeMessages', () => {
   it('drops duplicates from a resume and keeps time order', () => {
     const [a, b, c] = [msg('a'), msg('b'), msg('c')];

@@ -11,6 +11,8 @@ export interface ChatListProps {
   onDelete?: (message: ChatMessage) => void;
   onTimeout?: (message: ChatMessage) => void;
   onBan?: (message: ChatMessage) => void;
+  /** A resume could not recover every message since the last one shown. */
+  gap?: boolean;
 }
 
 /** Within this many pixels of the bottom counts as "following the chat". */
@@ -35,6 +37,7 @@ export function ChatList({
   onDelete,
   onTimeout,
   onBan,
+  gap = false,
 }: ChatListProps) {
   const ref = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
@@ -81,6 +84,11 @@ export function ChatList({
         aria-label="Chat messages"
         tabIndex={0}
       >
+        {gap && (
+          <p className="muted small chat-gap" role="status">
+            Some earlier messages could not be loaded.
+          </p>
+        )}
         {messages.length === 0 && (
           <p className="muted small chat-empty">Welcome to the chat! Say hello.</p>
         )}
