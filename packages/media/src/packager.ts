@@ -54,6 +54,8 @@ interface Epoch {
   track: TrackInfo;
   /** Wall-clock ms matching `mediaStart`, set on the first fragment. */
   wallStart: number | null;
+  /** When the media `ms` into this timeline arrived at ingest, if the caller knows. */
+  arrival: ((ms: number) => number) | null;
   mediaStart: number;
   /** Media time where the audio segment grid of this epoch starts. */
   gridStart: number;
@@ -111,8 +113,13 @@ export class RenditionPackager {
     if (this.segments.length > 0) this.pendingDiscontinuity = true;
   }
 
-  /** A new init section: a new ffmpeg, so a new timeline (EXT-X-DISCONTINUITY, new map, new DASH period). */
-  pushInit(bytes: Buffer): void {
+  /**
+   * A new init section: a new ffmpeg, so a new timeline (EXT-X-DISCONTINUITY,
+   * new map, new DASH period). `arrival`: when the media a given number of ms
+   * into this timeline reached ingest, so program date-times say when the
+   * media was received rather than when it came out of ffmpeg.
+   */
+  pushInit(bytes: Buffer, arrival?: (ms: number) => number): void {
     const track = parseInit(bytes);
     this.closeOpenSegment();
     if (this.epochs.length > 0) this.markDiscontinuity();
@@ -121,6 +128,7 @@ export class RenditionPackager {
       init: bytes,
       track,
       wallStart: null,
+      arrival: arrival ?? null,
       mediaStart: 0,
       gridStart: 0,
     });
@@ -134,7 +142,7 @@ export class RenditionPackager {
     const info = parseFragment(bytes, epoch.track);
     const ts = epoch.track.timescale;
     if (epoch.wallStart === null) {
-      epoch.wallStart = this.now();
+      epoch.wallStart = epoch.arrival?.(0) ?? this.now();
       epoch.mediaStart = info.baseDecodeTime;
       epoch.gridStart = info.baseDecodeTime;
     }
@@ -168,8 +176,7 @@ export class RenditionPackager {
         epoch: epoch.index,
         discontinuity: this.pendingDiscontinuity,
         startTime: info.baseDecodeTime,
-        programDateTime:
-          (epoch.wallStart ?? 0) + ((info.baseDecodeTime - epoch.mediaStart) / ts) * 1000,
+        programDateTime: this.dateOf(epoch, ((info.baseDecodeTime - epoch.mediaStart) / ts) * 1000),
         duration: 0,
         durationTicks: 0,
         parts: [],
@@ -193,6 +200,11 @@ export class RenditionPackager {
     this.trim();
     this.wake();
     return { completed };
+  }
+
+  /** Wall-clock ms of the media `ms` into an epoch: its arrival at ingest when known. */
+  private dateOf(epoch: Epoch, ms: number): number {
+    return epoch.arrival?.(ms) ?? (epoch.wallStart ?? 0) + ms;
   }
 
   private shouldCut(

@@ -141,6 +141,24 @@ interface ProcessGroup {
   failed: boolean;
   /** Media is being dropped because the process does not read it fast enough. */
   dropping: boolean;
+  /** Arrival at ingest of media given to the current process: its first tag, then keyframes (or about every 500 ms). */
+  arrivals: { ts: number; at: number }[];
+}
+
+const ARRIVALS_KEPT = 512;
+
+/** When the media `ms` after a process's first tag reached ingest, from the nearest logged tag. */
+function arrivalOf(log: { ts: number; at: number }[], ms: number): number {
+  const first = log[0];
+  if (first === undefined) return Date.now();
+  const target = first.ts + ms;
+  let best = first;
+  for (let i = log.length - 1; i >= 0; i--) {
+    const e = log[i]!;
+    if (Math.abs(e.ts - target) < Math.abs(best.ts - target)) best = e;
+    if (e.ts < target - 5000) break;
+  }
+  return best.at + (target - best.ts);
 }
 
 export function startPipeline(options: PipelineOptions): Pipeline {
@@ -176,6 +194,8 @@ class LivePipeline extends EventEmitter implements Pipeline {
   private readyEmitted = false;
   private writes: Promise<void> = Promise.resolve();
   private readonly abort = new AbortController();
+  /** When each tag reached ingest, for tags held before a process takes them. */
+  private readonly arrivals = new WeakMap<FlvTag, number>();
 
   constructor(private readonly opts: PipelineOptions) {
     super();
@@ -219,7 +239,9 @@ class LivePipeline extends EventEmitter implements Pipeline {
       return;
     }
     if (parsed.header) this.header = parsed.header;
+    const arrivedAt = this.now();
     for (const tag of parsed.tags) {
+      this.arrivals.set(tag, arrivedAt);
       if (tag.type === 'script') this.metadata = tag;
       if (tag.sequenceHeader && tag.type === 'video') this.videoConfig = tag;
       if (tag.sequenceHeader && tag.type === 'audio') this.audioConfig = tag;
@@ -313,7 +335,20 @@ class LivePipeline extends EventEmitter implements Pipeline {
       return;
     }
     g.dropping = false;
+    if ((tag.type === 'video' || tag.type === 'audio') && !tag.sequenceHeader)
+      this.logArrival(g, tag);
     g.proc.stdin.write(tag.bytes);
+  }
+
+  private logArrival(g: ProcessGroup, tag: FlvTag): void {
+    const last = g.arrivals.at(-1);
+    const due =
+      last === undefined ||
+      (tag.type === 'video' ? tag.keyframe : !this.hasVideo && tag.timestamp - last.ts >= 500);
+    if (!due) return;
+    g.arrivals.push({ ts: tag.timestamp, at: this.arrivals.get(tag) ?? this.now() });
+    // The first entry anchors the timeline; old ones past it are no longer asked for.
+    if (g.arrivals.length > ARRIVALS_KEPT) g.arrivals.splice(1, g.arrivals.length - ARRIVALS_KEPT);
   }
 
   private get hasVideo(): boolean {
@@ -349,6 +384,7 @@ class LivePipeline extends EventEmitter implements Pipeline {
       onExit: (exit) => this.onExit(g, proc, exit),
     });
     g.proc = proc;
+    g.arrivals = [];
     const header =
       this.header?.bytes ??
       flvHeader(this.source.audioCodec !== null, this.source.videoCodec !== null);
@@ -370,7 +406,9 @@ class LivePipeline extends EventEmitter implements Pipeline {
     try {
       for (const unit of splitter.push(chunk)) {
         if (unit.kind === 'init') {
-          packager.pushInit(unit.bytes);
+          // ffmpeg's output starts at the first media it was given: date the timeline by arrivals.
+          const log = g.arrivals;
+          packager.pushInit(unit.bytes, (ms) => arrivalOf(log, ms));
           const epoch = packager.epochs.length - 1;
           this.persist(join(r.name, initUri(epoch)), unit.bytes);
         } else if (unit.kind === 'fragment') {
@@ -525,8 +563,13 @@ class LivePipeline extends EventEmitter implements Pipeline {
       g.proc = null;
       g.waitForKeyframe = true;
       if (old) {
-        // The recording keeps every byte it was given; the ladder gets a few seconds.
-        const retiring = old.finish(g.role === 'recording' ? Infinity : 3000).then(() => {
+        // The recording keeps every byte it was given; the ladder gets some seconds (only its
+        // own rungs wait meanwhile: the recording's new process starts as soon as the old one ends).
+        const grace =
+          g.role === 'recording'
+            ? Infinity
+            : Math.min(this.opts.ladderDrainMs ?? DEFAULT_LADDER_DRAIN_MS, 10_000);
+        const retiring = old.finish(grace).then(() => {
           this.closeSegments(g);
           if (g.retiring === retiring) g.retiring = null;
           this.drainQueue(g);
@@ -751,6 +794,7 @@ function newGroup(
     restarts: [],
     failed: false,
     dropping: false,
+    arrivals: [],
   };
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { SaxesParser } from 'saxes';
-import { parseFragment, parseInit, startPipeline, type Pipeline } from '@neon/media';
+import { FlvReader, parseFragment, parseInit, startPipeline, type Pipeline } from '@neon/media';
 import { FFMPEG, ffprobeJson, silentLogger } from './helpers.js';
 
 /** Runs an ffmpeg that writes FLV to stdout and feeds every chunk to `sink`; resolves when it exits. */
@@ -72,6 +72,9 @@ describe('pipeline: 720p30 H.264/AAC FLV through the ladder', () => {
   let pipeline: Pipeline;
   let publisher: Promise<number | null>;
   const errors: string[] = [];
+  /** When each video keyframe (by FLV timestamp, ms) reached the pipeline. */
+  const keyframes: { ts: number; arrivedAt: number }[] = [];
+  const flv = new FlvReader();
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'neon-pipeline-'));
@@ -106,7 +109,13 @@ describe('pipeline: 720p30 H.264/AAC FLV through the ladder', () => {
         '-c:a',
         'aac',
       ],
-      (chunk) => pipeline.write(chunk),
+      (chunk) => {
+        const arrivedAt = Date.now();
+        for (const tag of flv.push(chunk).tags)
+          if (tag.type === 'video' && tag.keyframe && !tag.sequenceHeader)
+            keyframes.push({ ts: tag.timestamp, arrivedAt });
+        pipeline.write(chunk);
+      },
     );
     await ready;
   });
@@ -306,6 +315,39 @@ describe('pipeline: 720p30 H.264/AAC FLV through the ladder', () => {
       }
     }
     assert.ok(checked >= reps.length);
+  });
+
+  it('dates each segment by when its media reached ingest (EXT-X-PROGRAM-DATE-TIME within 1 s)', async () => {
+    const first = keyframes[0];
+    assert.ok(first);
+    /** When the media at `ms` into the stream arrived, from the nearest keyframe's arrival. */
+    const arrival = (ms: number) => {
+      const k = keyframes.reduce((a, b) =>
+        Math.abs(b.ts - first.ts - ms) < Math.abs(a.ts - first.ts - ms) ? b : a,
+      );
+      return k.arrivedAt + (ms - (k.ts - first.ts));
+    };
+    for (const rendition of ['source', '360p']) {
+      await reload(pipeline, rendition, { msn: 2 });
+      const playlist = await pipeline.mediaPlaylist(rendition, {});
+      const init = await pipeline.resource(rendition, 'init-0.mp4');
+      assert.ok(init);
+      const track = parseInit(init.body);
+      let pdt: number | null = null;
+      let checked = 0;
+      for (const line of playlist.split('\n')) {
+        if (line.startsWith('#EXT-X-PROGRAM-DATE-TIME:'))
+          pdt = Date.parse(line.slice('#EXT-X-PROGRAM-DATE-TIME:'.length));
+        if (!/^s\d+\.m4s$/.test(line) || pdt === null) continue;
+        const seg = await pipeline.resource(rendition, line);
+        assert.ok(seg);
+        const ms = (parseFragment(seg.body, track).baseDecodeTime / track.timescale) * 1000;
+        const off = pdt - arrival(ms);
+        assert.ok(Math.abs(off) < 1000, `${rendition}/${line} dated ${off} ms from its arrival`);
+        checked++;
+      }
+      assert.ok(checked >= 2, playlist);
+    }
   });
 
   it('ends with ENDLIST and a VOD playlist ffprobe reads end to end, keeping a thumbnail', async () => {
