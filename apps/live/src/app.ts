@@ -97,6 +97,7 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
       perAddress: config.RTMP_MAX_PENDING_PER_ADDRESS,
       total: config.RTMP_MAX_PENDING_CONNECTIONS,
     },
+    publishBackoffMaxMs: config.RTMP_PUBLISH_BACKOFF_MAX_SECONDS * 1000,
   });
   const rtmpUrl = (): string => {
     if (config.RTMP_PUBLIC_URL) return config.RTMP_PUBLIC_URL;

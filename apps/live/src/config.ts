@@ -43,6 +43,11 @@ export const liveSpec = {
    */
   RTMP_MAX_PENDING_PER_ADDRESS: env.int(4, 1, 10_000),
   RTMP_MAX_PENDING_CONNECTIONS: env.int(128, 1, 100_000),
+  /**
+   * Wrong stream keys from one address (IPv6 per /64): five a minute are free,
+   * then each imposes a wait of 10 s doubling up to this. 0 turns it off.
+   */
+  RTMP_PUBLISH_BACKOFF_MAX_SECONDS: env.int(300, 0, 86_400),
   /** Default ingest limits (a user's entitlements may raise them later). */
   INGEST_MAX_WIDTH: env.int(1920, 16, 7680),
   INGEST_MAX_HEIGHT: env.int(1080, 16, 4320),

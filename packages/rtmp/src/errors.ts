@@ -36,6 +36,8 @@ export const rtmpErrorCodes = [
   'RTMP_PUBLISH_TIMEOUT',
   /** `checkTimeouts`: no bytes from the peer for too long. */
   'RTMP_IDLE_TIMEOUT',
+  /** `connect` named an application the host does not serve (`apps`); the peer got `_error` first. */
+  'RTMP_APP_REJECTED',
 ] as const;
 
 export type RtmpErrorCode = (typeof rtmpErrorCodes)[number];

@@ -83,6 +83,12 @@ export interface RtmpSessionOptions {
   peerBandwidth?: number;
   /** Fills S1's random bytes; tests pass a deterministic one. */
   randomFill?: (buf: Buffer) => void;
+  /**
+   * Application names served (the first path segment of the RTMP URL). A
+   * connect to any other gets `_error` NetConnection.Connect.Rejected and the
+   * session stops with RTMP_APP_REJECTED. Unset: every name is accepted.
+   */
+  apps?: readonly string[];
   /** Deadlines enforced by `checkTimeouts()`. */
   timeouts?: Partial<RtmpTimeouts>;
   /** Clock for the deadlines (ms); `Date.now` unless a test drives time. */

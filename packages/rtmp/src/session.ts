@@ -101,6 +101,7 @@ export class RtmpServerSession {
   private readonly peerBandwidth: number;
   private readonly randomFill: (buf: Buffer) => void;
   private readonly timeouts: RtmpTimeouts;
+  private readonly apps: readonly string[] | null;
   private readonly now: () => number;
   private readonly startedAt: number;
   private lastInputAt: number;
@@ -150,6 +151,7 @@ export class RtmpServerSession {
       ...options.timeouts,
     };
     this.now = options.now ?? Date.now;
+    this.apps = options.apps ?? null;
     this.startedAt = this.now();
     this.lastInputAt = this.startedAt;
   }
@@ -496,6 +498,21 @@ export class RtmpServerSession {
     this.connected = true;
     // OBS may append the query of the server URL to the app; the trailing slash is ffmpeg's.
     this.appName = cmd.app.split('?')[0]!.replace(/\/+$/, '');
+    if (this.apps && !this.apps.includes(this.appName)) {
+      // The peer's own name is not echoed: the description is the same for every miss.
+      this.sendCommand(
+        0,
+        '_error',
+        txn,
+        null,
+        status(
+          'error',
+          'NetConnection.Connect.Rejected',
+          `Unknown application. Publish to /${this.apps[0] ?? ''}/<stream key>.`,
+        ),
+      );
+      throw new RtmpProtocolError('RTMP_APP_REJECTED', 'connect to an application not served');
+    }
     const event: RtmpConnectEvent = { app: this.appName, properties: cmd };
     if (typeof cmd.tcUrl === 'string') event.tcUrl = cmd.tcUrl;
     if (typeof cmd.flashVer === 'string') event.flashVer = cmd.flashVer;

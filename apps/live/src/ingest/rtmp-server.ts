@@ -21,6 +21,7 @@ import {
 import type { SourceMeta } from '../broadcasts/pipeline.js';
 import type { StreamKeyService } from '../stream-keys/stream-key.service.js';
 import { PendingAdmission, type PendingLimits, type PendingTicket } from './admission.js';
+import { PublishBackoff } from './publish-backoff.js';
 
 export interface RtmpIngestOptions {
   logger: Logger;
@@ -30,6 +31,8 @@ export interface RtmpIngestOptions {
   maxConnections?: number;
   /** Caps on connections without an accepted publish; more are closed at once. */
   pending?: Partial<PendingLimits>;
+  /** The longest wait imposed on an address that keeps sending wrong stream keys; 0: none. */
+  publishBackoffMaxMs?: number;
   timeouts?: Partial<RtmpTimeouts>;
 }
 
@@ -85,13 +88,21 @@ class IngestConnection implements Publisher {
     private readonly log: Logger,
     /** Counts this connection among those not publishing, until its publish is accepted. */
     private readonly pendingTicket: PendingTicket,
+    private readonly backoff: PublishBackoff,
   ) {
     socket.setNoDelay(true);
     this.session = new RtmpServerSession({
       send: (bytes) => void this.write(bytes),
+      // Encoders push to rtmp://host/live/<key>; any other application is a mistake or a probe.
+      apps: ['live'],
       ...(o.timeouts ? { timeouts: o.timeouts } : {}),
     });
     this.session.on('error', (err) => {
+      if (err.code === 'RTMP_APP_REJECTED') {
+        // The _error answer is on its way: let it reach the peer before closing.
+        this.log.info({ code: err.code }, 'RTMP connect refused: unknown application');
+        return this.closeSoon();
+      }
       this.log.warn({ code: err.code }, 'RTMP connection closed on a protocol error');
       this.close();
     });
@@ -146,6 +157,17 @@ class IngestConnection implements Publisher {
   }
 
   private async onPublish(req: RtmpPublishRequest): Promise<void> {
+    const remote = this.socket.remoteAddress;
+    const wait = this.backoff.waitMs(remote);
+    if (wait > 0) {
+      // The key is not even looked at: a guess made while waiting tells nothing.
+      this.log.info({ code: 'LIVE_PUBLISH_BACKED_OFF', waitMs: wait }, 'publish refused');
+      req.reject({
+        status: 'NetStream.Publish.Denied',
+        description: `Too many wrong stream keys from this address: try again in ${Math.ceil(wait / 1000)} s. (LIVE_PUBLISH_BACKED_OFF)`,
+      });
+      return this.closeSoon();
+    }
     let channel;
     try {
       channel = await this.o.keys.resolve(req.streamKey);
@@ -155,7 +177,15 @@ class IngestConnection implements Publisher {
       return this.closeSoon();
     }
     if (!channel || req.app !== 'live') {
-      this.log.info({ app: req.app, code: 'LIVE_STREAM_KEY_INVALID' }, 'publish refused');
+      const waitMs = this.backoff.failed(remote);
+      this.log.info(
+        {
+          app: req.app,
+          code: 'LIVE_STREAM_KEY_INVALID',
+          ...(waitMs > 0 ? { backoffMs: waitMs } : {}),
+        },
+        'publish refused',
+      );
       req.reject({ status: 'NetStream.Publish.BadName', description: 'Unknown stream key.' });
       return this.closeSoon();
     }
@@ -256,6 +286,7 @@ export class RtmpIngestServer {
   private readonly connections = new Set<IngestConnection>();
   private nextId = 1;
   private readonly admission: PendingAdmission;
+  private readonly backoff: PublishBackoff;
   /** Refused connections since the last warning: one line per interval, not one per attempt. */
   private refused = 0;
   private lastRefusalLog = 0;
@@ -265,6 +296,7 @@ export class RtmpIngestServer {
       perAddress: o.pending?.perAddress ?? 4,
       total: o.pending?.total ?? 128,
     });
+    this.backoff = new PublishBackoff({ maxWaitMs: o.publishBackoffMaxMs ?? 300_000 });
   }
 
   /** Connections open that have no accepted publish yet. */
@@ -309,7 +341,7 @@ export class RtmpIngestServer {
         rtmpConnection: this.nextId++,
         remote: socket.remoteAddress,
       });
-      const conn = new IngestConnection(socket, this.o, log, admitted.ticket);
+      const conn = new IngestConnection(socket, this.o, log, admitted.ticket, this.backoff);
       this.connections.add(conn);
       socket.once('close', () => this.connections.delete(conn));
     });
