@@ -60,6 +60,17 @@ export {
   type PipelineErrorEvent,
   type PipelineExitEvent,
   type MediaResource,
+  type PipelineHealth,
 } from './pipeline.js';
+export {
+  SpeedMeter,
+  CpuMeter,
+  HostIdleMeter,
+  shedDecision,
+  processCpuSeconds,
+  DEFAULT_SHED_POLICY,
+  type ShedPolicy,
+  type LadderReading,
+} from './speed.js';
 export { FlvReader, flvHeader, metadataNumber, type FlvTag, type FlvHeader } from './flv.js';
 export { recoverRecording, type RecoveredRecording } from './recover.js';

@@ -379,6 +379,11 @@ export class RenditionPackager {
     });
   }
 
+  /** Answers every waiting request now, whatever it waits for (the rendition is going away). */
+  wakeAll(): void {
+    for (const w of [...this.waiters]) w.resolve();
+  }
+
   private wake(): void {
     for (const w of [...this.waiters]) {
       if (this.ended || w.test()) w.resolve();

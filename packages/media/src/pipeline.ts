@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { BoxStreamSplitter } from './bmff.js';
 import { renderMpd } from './dash.js';
@@ -24,6 +25,15 @@ import {
   type RenditionInfo,
 } from './playlist.js';
 import { runFfmpeg, type FfmpegExit, type FfmpegProcess, type MediaLogger } from './runner.js';
+import {
+  CpuMeter,
+  DEFAULT_SHED_POLICY,
+  HostIdleMeter,
+  processCpuSeconds,
+  shedDecision,
+  SpeedMeter,
+  type ShedPolicy,
+} from './speed.js';
 
 export interface PipelineOptions {
   ffmpegPath: string;
@@ -49,6 +59,30 @@ export interface PipelineOptions {
    * runs in a process of its own and is always drained to the end.
    */
   ladderDrainMs?: number;
+  /**
+   * When the transcode ladder falls behind real time, restart it without its
+   * most expensive rung (the source copy and the lowest rung always stay), and
+   * take rungs back once it has room again. `false` turns shedding off.
+   */
+  shed?: Partial<ShedPolicy> | false;
+  /** Idle seconds of the machine's CPUs so far (default: from os.cpus()); for restoring rungs. */
+  hostIdleSeconds?: () => number;
+}
+
+/** How the transcoder keeps up, as the broadcast's owner and the metrics see it. */
+export interface PipelineHealth {
+  /** Media seconds the transcode ladder produces per wall second over ~10 s; null until measured. */
+  speed: number | null;
+  /** How far the ladder is behind its input, seconds. */
+  backlogSeconds: number;
+  /** Encoded rungs being produced. */
+  activeRungs: string[];
+  /** Encoded rungs turned off because the transcoder could not keep up, most expensive first. */
+  shedRungs: string[];
+  /** Cores the broadcast's ffmpeg processes keep busy; null until measured. */
+  costCores: number | null;
+  /** Behind even with every rung it may shed shed. */
+  saturated: boolean;
 }
 
 export interface EndOptions {
@@ -100,6 +134,7 @@ export interface Pipeline {
   masterPlaylist(): string | null;
   mediaPlaylist(rendition: string, q: MediaPlaylistQuery, signal?: AbortSignal): Promise<string>;
   dashManifest(): string | null;
+  health(): PipelineHealth;
   resource(rendition: string, file: string, signal?: AbortSignal): Promise<MediaResource | null>;
   /** What `resource` answers at once from memory (a part, segment or init segment held), else null. */
   resourceNow(rendition: string, file: string): MediaResource | null;
@@ -143,6 +178,12 @@ interface ProcessGroup {
   dropping: boolean;
   /** Arrival at ingest of media given to the current process: its first tag, then keyframes (or about every 500 ms). */
   arrivals: { ts: number; at: number }[];
+  /** FLV timestamps (ms) of the first and last video tag given to the current process. */
+  firstFedMs: number | null;
+  lastFedMs: number;
+  /** Media time the current process has written, ms. */
+  outMs: number;
+  cpu: CpuMeter;
 }
 
 const ARRIVALS_KEPT = 512;
@@ -197,6 +238,17 @@ class LivePipeline extends EventEmitter implements Pipeline {
   /** When each tag reached ingest, for tags held before a process takes them. */
   private readonly arrivals = new WeakMap<FlvTag, number>();
 
+  private readonly shedPolicy: ShedPolicy | null;
+  /** Encoded rungs turned off to keep up, in the order they were shed. */
+  private readonly shed: string[] = [];
+  /** Rungs taken back but not offered again until their first new fragment. */
+  private readonly restoring = new Set<string>();
+  private readonly speed: SpeedMeter;
+  private readonly hostIdle: HostIdleMeter;
+  private ladderChangedAt = 0;
+  private sheds = 0;
+  private watch: NodeJS.Timeout | null = null;
+
   constructor(private readonly opts: PipelineOptions) {
     super();
     this.partTargetMs = opts.partTargetMs ?? 250;
@@ -204,6 +256,10 @@ class LivePipeline extends EventEmitter implements Pipeline {
     this.now = opts.now ?? Date.now;
     this.log = opts.logger;
     this.source = { ...opts.source };
+    this.shedPolicy = opts.shed === false ? null : { ...DEFAULT_SHED_POLICY, ...opts.shed };
+    const windowMs = this.shedPolicy?.windowMs ?? DEFAULT_SHED_POLICY.windowMs;
+    this.speed = new SpeedMeter(windowMs);
+    this.hostIdle = new HostIdleMeter(windowMs);
     // Errors are reported through events; an 'error' without a listener must not throw.
     this.on('error', () => undefined);
   }
@@ -297,6 +353,9 @@ class LivePipeline extends EventEmitter implements Pipeline {
     this.groups = [];
     if (recording.length > 0) this.groups.push(newGroup('recording', recording, false));
     if (ladder.length > 0 || thumbnail) this.groups.push(newGroup('ladder', ladder, thumbnail));
+    this.ladderChangedAt = this.now();
+    this.watch = setInterval(() => this.watchLadder(), 1000);
+    this.watch.unref();
     this.log.info({ source: s, renditions: this.plan.map((r) => r.name) }, 'ladder planned');
     const tags = this.probeTags;
     this.probeTags = [];
@@ -337,6 +396,10 @@ class LivePipeline extends EventEmitter implements Pipeline {
     g.dropping = false;
     if ((tag.type === 'video' || tag.type === 'audio') && !tag.sequenceHeader)
       this.logArrival(g, tag);
+    if (tag.type === 'video' && !tag.sequenceHeader) {
+      g.firstFedMs ??= tag.timestamp;
+      g.lastFedMs = tag.timestamp;
+    }
     g.proc.stdin.write(tag.bytes);
   }
 
@@ -357,7 +420,7 @@ class LivePipeline extends EventEmitter implements Pipeline {
 
   /** Starts ffmpeg; `resume`: mid-stream, so the FLV header and configuration records go first. */
   private spawn(g: ProcessGroup, resume: boolean): void {
-    const plan = g.plan;
+    const plan = g.plan.filter((r) => !this.shed.includes(r.name));
     if (this.plan === null || this.ending) return;
     const thumbnailPath = g.thumbnail ? this.opts.thumbnailPath : undefined;
     if (thumbnailPath)
@@ -382,9 +445,22 @@ class LivePipeline extends EventEmitter implements Pipeline {
         this.onOutput(g, r, splitter, chunk);
       },
       onExit: (exit) => this.onExit(g, proc, exit),
+      onProgress:
+        g.role === 'ladder'
+          ? (outTimeUs) => {
+              if (g.proc !== proc) return;
+              g.outMs = outTimeUs / 1000;
+              this.speed.push(this.now(), g.outMs);
+            }
+          : undefined,
     });
     g.proc = proc;
     g.arrivals = [];
+    g.firstFedMs = null;
+    g.lastFedMs = 0;
+    g.outMs = 0;
+    g.cpu.reset();
+    if (g.role === 'ladder') this.speed.reset();
     const header =
       this.header?.bytes ??
       flvHeader(this.source.audioCodec !== null, this.source.videoCodec !== null);
@@ -412,6 +488,7 @@ class LivePipeline extends EventEmitter implements Pipeline {
           const epoch = packager.epochs.length - 1;
           this.persist(join(r.name, initUri(epoch)), unit.bytes);
         } else if (unit.kind === 'fragment') {
+          this.restoring.delete(r.name);
           const { completed } = packager.pushFragment(unit.bytes);
           if (completed) this.onSegment(r.name, completed);
         }
@@ -442,9 +519,141 @@ class LivePipeline extends EventEmitter implements Pipeline {
     }
   }
 
-  /** Packagers of the renditions still offered (not those of a ladder that gave up). */
+  /** Packagers of the renditions still offered (not those of a ladder that gave up, nor shed). */
   private offered(): RenditionPackager[] {
-    return [...this.packagers.values()].filter((p) => !this.dropped.has(p.name));
+    return [...this.packagers.values()].filter((p) => this.isOffered(p.name));
+  }
+
+  private isOffered(rendition: string): boolean {
+    return (
+      !this.dropped.has(rendition) &&
+      !this.shed.includes(rendition) &&
+      !this.restoring.has(rendition)
+    );
+  }
+
+  // --- keeping up ---
+
+  private get ladder(): ProcessGroup | undefined {
+    return this.groups.find((g) => g.role === 'ladder');
+  }
+
+  /** Encoded rungs of the ladder in plan order (highest first). */
+  private encodedRungs(): PlannedRendition[] {
+    return this.ladder?.plan.filter((r) => r.kind === 'video' && !r.copy) ?? [];
+  }
+
+  private backlogSeconds(g: ProcessGroup | undefined): number {
+    if (g?.proc == null || g.firstFedMs === null) return 0;
+    return Math.max(0, (g.lastFedMs - g.firstFedMs - g.outMs) / 1000);
+  }
+
+  health(): PipelineHealth {
+    const g = this.ladder;
+    const encoded = this.encodedRungs();
+    const active = encoded.filter((r) => !this.shed.includes(r.name)).map((r) => r.name);
+    const costs = this.groups.map((x) => x.cpu.cores());
+    const costCores = costs.some((c) => c !== null)
+      ? costs.reduce<number>((a, c) => a + (c ?? 0), 0)
+      : null;
+    const speed = g?.proc ? this.speed.speed() : null;
+    const backlogSeconds = this.backlogSeconds(g);
+    const p = this.shedPolicy ?? DEFAULT_SHED_POLICY;
+    const behind = backlogSeconds > p.maxBacklogSeconds || (speed !== null && speed < p.minSpeed);
+    return {
+      speed: speed === null ? null : Math.round(speed * 100) / 100,
+      backlogSeconds: Math.round(backlogSeconds * 10) / 10,
+      activeRungs: active,
+      shedRungs: [...this.shed],
+      costCores: costCores === null ? null : Math.round(costCores * 100) / 100,
+      saturated: behind && active.length <= 1,
+    };
+  }
+
+  /** Once a second: measures the processes and sheds or restores a rung when the figures say so. */
+  private watchLadder(): void {
+    const now = this.now();
+    for (const g of this.groups) g.cpu.push(now, processCpuSeconds(g.proc?.child.pid));
+    this.hostIdle.push(now, (this.opts.hostIdleSeconds ?? hostIdleSeconds)());
+    const g = this.ladder;
+    const policy = this.shedPolicy;
+    if (policy === null || g === undefined || g.proc === null || this.ending || g.failed) return;
+    const encoded = this.encodedRungs();
+    const active = encoded.filter((r) => !this.shed.includes(r.name));
+    const next = this.shed.at(-1);
+    const nextRung = encoded.find((r) => r.name === next);
+    const pixels = (rs: PlannedRendition[]) =>
+      rs.reduce((a, r) => a + (r.kind === 'video' ? r.width * r.height : 0), 0);
+    const decision = shedDecision(
+      {
+        speed: this.speed.speed(),
+        backlogSeconds: this.backlogSeconds(g),
+        sinceChangeMs: now - this.ladderChangedAt,
+        sheds: this.sheds,
+        ladderCores: g.cpu.cores(),
+        idleCores: this.hostIdle.idleCores(),
+        restoreShare:
+          nextRung === undefined ? null : pixels([nextRung]) / Math.max(1, pixels(active)),
+      },
+      policy,
+    );
+    if (decision === 'shed' && active.length > 1) {
+      // The most expensive rung is the first (highest) one; the lowest always stays.
+      const victim = active[0]!;
+      this.shed.push(victim.name);
+      this.sheds++;
+      this.log.warn(
+        {
+          rendition: victim.name,
+          speed: this.speed.speed(),
+          backlogSeconds: this.backlogSeconds(g),
+          active: active.slice(1).map((r) => r.name),
+        },
+        'the transcoder is falling behind real time; a rung is turned off',
+      );
+      const p = this.packagers.get(victim.name);
+      if (p) {
+        const closed = p.closeOpenSegment();
+        if (closed) this.onSegment(p.name, closed);
+        // Players blocked on its playlist hear at once that it is gone.
+        p.wakeAll();
+      }
+      this.restartLadder(g);
+    } else if (decision === 'restore' && nextRung !== undefined) {
+      this.shed.pop();
+      this.restoring.add(nextRung.name);
+      this.log.info(
+        {
+          rendition: nextRung.name,
+          speed: this.speed.speed(),
+          idleCores: this.hostIdle.idleCores(),
+        },
+        'the transcoder has room again; a rung is turned back on',
+      );
+      this.restartLadder(g);
+    }
+  }
+
+  /**
+   * Replaces the ladder's ffmpeg with one for the rungs now active. The old one
+   * is stopped at once: its backlog is exactly the lateness being shed. The
+   * next one starts at a keyframe, so every rendition it writes continues
+   * after a discontinuity.
+   */
+  private restartLadder(g: ProcessGroup): void {
+    this.ladderChangedAt = this.now();
+    this.speed.reset();
+    const old = g.proc;
+    if (old === null || g.retiring !== null) return;
+    g.proc = null;
+    g.waitForKeyframe = true;
+    const retiring = old.exited.then(() => {
+      this.closeSegments(g);
+      if (g.retiring === retiring) g.retiring = null;
+      this.drainQueue(g);
+    });
+    g.retiring = retiring;
+    old.kill();
   }
 
   private onSegment(rendition: string, s: Segment): void {
@@ -543,6 +752,7 @@ class LivePipeline extends EventEmitter implements Pipeline {
         { restarts: g.restarts.length },
         'ffmpeg keeps failing; broadcast pipeline stopped',
       );
+      if (this.watch) clearInterval(this.watch);
       for (const other of this.groups) other.proc?.kill();
       for (const p of this.packagers.values()) p.end();
       this.emitEvent('exit', { reason: 'failed' });
@@ -593,6 +803,7 @@ class LivePipeline extends EventEmitter implements Pipeline {
 
   private async finishBroadcast(options: EndOptions): Promise<VodResult> {
     this.inputClosed = true;
+    if (this.watch) clearInterval(this.watch);
     // A returning publisher's queued media still goes through (the retiring ffmpeg hands over first).
     for (;;) {
       const retiring = this.groups.flatMap((g) => (g.retiring ? [g.retiring] : []));
@@ -654,7 +865,7 @@ class LivePipeline extends EventEmitter implements Pipeline {
 
   get renditions(): RenditionInfo[] {
     if (this.plan === null) return [];
-    return this.plan.filter((r) => !this.dropped.has(r.name)).map((r) => this.info(r));
+    return this.plan.filter((r) => this.isOffered(r.name)).map((r) => this.info(r));
   }
 
   private info(r: PlannedRendition): RenditionInfo {
@@ -715,16 +926,20 @@ class LivePipeline extends EventEmitter implements Pipeline {
   ): Promise<string> {
     const p = this.packager(rendition);
     const kind = p.track?.handler;
+    if (this.shed.includes(rendition)) throw shedError(rendition);
     const reports = [...this.packagers.values()]
       .filter((other) => other !== p && other.track?.handler === kind)
       .map((other) => ({ uri: `../${mediaPlaylistUri(other.name)}`, packager: other }));
-    return blockingPlaylist(p, q, signal, undefined, reports);
+    const playlist = await blockingPlaylist(p, q, signal, undefined, reports);
+    // A player waiting on a rung that was just turned off moves to another one.
+    if (this.shed.includes(rendition)) throw shedError(rendition);
+    return playlist;
   }
 
   dashManifest(): string | null {
     if (this.plan === null) return null;
     const inputs = this.plan.flatMap((r) => {
-      const packager = this.dropped.has(r.name) ? undefined : this.packagers.get(r.name);
+      const packager = this.isOffered(r.name) ? this.packagers.get(r.name) : undefined;
       return packager ? [{ info: this.info(r), packager }] : [];
     });
     return renderMpd(inputs, {
@@ -795,7 +1010,23 @@ function newGroup(
     failed: false,
     dropping: false,
     arrivals: [],
+    firstFedMs: null,
+    lastFedMs: 0,
+    outMs: 0,
+    cpu: new CpuMeter(),
   };
+}
+
+function shedError(rendition: string): MediaRequestError {
+  return new MediaRequestError(
+    'NOT_FOUND',
+    `${rendition} is turned off while the transcoder catches up; the multivariant playlist lists what is offered`,
+  );
+}
+
+/** Idle CPU seconds of the whole machine so far. */
+function hostIdleSeconds(): number {
+  return cpus().reduce((a, c) => a + c.times.idle, 0) / 1000;
 }
 
 /** Seconds of complete segments a rendition recorded. */

@@ -24,6 +24,11 @@ export interface RunFfmpegOptions {
   onOutput: (index: number, chunk: Buffer) => void;
   onExit: (exit: FfmpegExit) => void;
   signal?: AbortSignal;
+  /**
+   * Called with the media time ffmpeg has written (µs), about twice a second
+   * (`-progress` on stdout): how far behind real time it is running.
+   */
+  onProgress?: (outTimeUs: number) => void;
 }
 
 export interface FfmpegProcess {
@@ -50,14 +55,18 @@ export function quoteCommand(bin: string, args: string[]): string {
  * stderr (ffmpeg's only account of what went wrong).
  */
 export function runFfmpeg(opts: RunFfmpegOptions): FfmpegProcess {
-  const command = quoteCommand(opts.ffmpegPath, opts.args);
+  const onProgress = opts.onProgress;
+  const args = onProgress
+    ? ['-progress', 'pipe:1', '-stats_period', '0.5', ...opts.args]
+    : opts.args;
+  const command = quoteCommand(opts.ffmpegPath, args);
   const stdio: ('pipe' | 'ignore')[] = [
     'pipe',
-    'ignore',
+    onProgress ? 'pipe' : 'ignore',
     'pipe',
     ...Array<'pipe'>(opts.outputs).fill('pipe'),
   ];
-  const child = spawn(opts.ffmpegPath, opts.args, {
+  const child = spawn(opts.ffmpegPath, args, {
     stdio,
     signal: opts.signal,
     killSignal: 'SIGKILL',
@@ -67,6 +76,28 @@ export function runFfmpeg(opts: RunFfmpegOptions): FfmpegProcess {
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
   });
+  if (onProgress && child.stdout) {
+    let pending = '';
+    let outTimeUs: number | null = null;
+    child.stdout.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        const eq = line.indexOf('=');
+        const key = line.slice(0, eq);
+        const value = line.slice(eq + 1).trim();
+        if (key === 'out_time_us' || key === 'out_time_ms') {
+          // Both keys carry microseconds; N/A before the first output packet.
+          const n = Number(value);
+          if (Number.isFinite(n) && n >= 0) outTimeUs = n;
+        } else if (key === 'progress' && outTimeUs !== null) {
+          onProgress(outTimeUs);
+        }
+      }
+    });
+    child.stdout.on('error', () => undefined);
+  }
   for (let i = 0; i < opts.outputs; i++) {
     const stream = child.stdio[3 + i] as Readable | null | undefined;
     stream?.on('data', (chunk: Buffer) => opts.onOutput(i, chunk));

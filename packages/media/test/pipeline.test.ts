@@ -84,6 +84,8 @@ describe('pipeline: 720p30 H.264/AAC FLV through the ladder', () => {
       source: { width: 1280, height: 720, fps: 30, videoCodec: 'h264', audioCodec: 'aac' },
       logger: silentLogger,
       thumbnailPath: join(dir, 'thumb.jpg'),
+      // The whole ladder is under test here; shed.test.ts covers turning rungs off under load.
+      shed: false,
     });
     pipeline.on('error', (e) => errors.push(`${e.message}\n${e.stderr}`));
     const ready = once(pipeline, 'ready');
