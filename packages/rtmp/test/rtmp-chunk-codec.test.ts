@@ -209,3 +209,27 @@ test('a new full header in the middle of a message abandons the old one', () => 
   assert.equal(d.bufferedBytes, 0);
   assert.equal(d.inFlightStreams, 0);
 });
+
+test('a type-3 header that starts a message after an extended timestamp reads its own', () => {
+  // Type 0 at 0x01000000 (extended), then two messages with bare type-3 headers:
+  // each carries an extended field, and that field is the delta it adds.
+  const first = encodeChunks(6, 9, 1, 0x01000000, payload(4, 1), 128);
+  const next = (field: number, seed: number) => {
+    const b = Buffer.alloc(5 + 4);
+    b[0] = 0xc6;
+    b.writeUInt32BE(field, 1);
+    payload(4, seed).copy(b, 5);
+    return b;
+  };
+  const { d, got } = decoder();
+  d.push(Buffer.concat([first, next(0x01000000, 2), next(0x00000010, 3)]));
+  assert.deepEqual(
+    got.map((m) => [m.timestamp, [...m.payload]]),
+    [
+      [0x01000000, [...payload(4, 1)]],
+      [0x02000000, [...payload(4, 2)]],
+      [0x02000010, [...payload(4, 3)]],
+    ],
+  );
+  assert.equal(d.bufferedBytes, 0);
+});
