@@ -47,7 +47,7 @@ for (const variant of variants()) {
     async function age(userId: string, ms: number, column = 'last_failed_at') {
       await h.db.query(
         `UPDATE identity.login_failures SET ${column} = ${column} - make_interval(secs => $2)
-          WHERE user_id = $1`,
+          WHERE account = $1`,
         [userId, ms / 1000],
       );
     }
@@ -96,13 +96,30 @@ for (const variant of variants()) {
       // Once the lock has run out, the right password works, and the count starts over.
       await h.db.query(
         `UPDATE identity.login_failures SET locked_until = now() - interval '1 second'
-          WHERE user_id = $1`,
+          WHERE account = $1`,
         [a.id],
       );
       assert.equal((await login(a.username, a.password)).statusCode, 200);
       for (let i = 1; i <= 5; i++) {
         assert.equal((await login(a.username, `after-${i}`)).statusCode, 401);
       }
+    });
+
+    test('a login no account has is slowed and locked like a real one, so a 429 tells nothing', async () => {
+      const real = await registered();
+      const ghost = `ghost-${real.username}`;
+      for (const name of [real.username, ghost]) {
+        for (let i = 1; i <= 5; i++) {
+          const res = await login(name, `wrong-${i}`);
+          assert.equal(res.statusCode, 401, `${name} failure ${i}`);
+        }
+        const slowed = await login(name, 'wrong-6');
+        assert.equal(slowed.statusCode, 429, name);
+        assert.equal(slowed.json<{ code: string }>().code, 'AUTH_LOGIN_THROTTLED');
+      }
+      // Spelled with capitals, the unknown login is the same one.
+      const upper = await login(ghost.toUpperCase(), 'wrong-7');
+      assert.equal(upper.statusCode, 429);
     });
 
     test('a success resets the count; failures older than 15 minutes no longer count', async () => {

@@ -18,6 +18,7 @@ import * as users from '../users/user.repository.js';
 import type { UserRow } from '../users/user.repository.js';
 import { me, rolesOf } from '../users/user-view.js';
 import {
+  accountKey,
   assertMayTry,
   clearFailures,
   DEFAULT_LOGIN_LIMIT,
@@ -143,10 +144,11 @@ export class AuthService {
     const { db } = this.deps;
     const rules = this.deps.loginLimit ?? DEFAULT_LOGIN_LIMIT;
     const user = await users.findByLogin(db, login);
-    if (user) await assertMayTry(db, user.id, rules);
+    const account = accountKey(user?.id, login);
+    await assertMayTry(db, account, rules);
     const ok = await verifyPassword(user?.password_hash ?? this.deps.dummyHash, password);
     if (!user || !ok) {
-      if (user && (await recordFailure(db, user.id, rules))) {
+      if ((await recordFailure(db, account, rules)) && user) {
         this.deps.logger.warn({ userId: user.id }, 'account locked after repeated wrong passwords');
       }
       throw new AppError('AUTH_INVALID_CREDENTIALS', 'The login or the password is wrong.');

@@ -14,6 +14,9 @@ import { AppError } from '@neon/kit';
  * - At `lockAfter` failures the account is locked for `lockMs`: even the
  *   right password is refused until then.
  * - A successful login clears the count.
+ *
+ * A login no account has is counted under that login (`accountKey`): were
+ * only real accounts ever slowed, the 429 would tell which logins exist.
  */
 export interface LoginLimitRules {
   windowMs: number;
@@ -28,6 +31,11 @@ export const DEFAULT_LOGIN_LIMIT: LoginLimitRules = {
   lockAfter: 10,
   lockMs: 15 * 60_000,
 };
+
+/** Whose failures an attempt counts towards: the account, or the login tried when none has it. */
+export function accountKey(userId: string | undefined, login: string): string {
+  return userId ?? `login:${login.trim().toLowerCase()}`;
+}
 
 interface FailureRow {
   failures: number;
@@ -55,14 +63,14 @@ function delayMs(failures: number, rules: LoginLimitRules): number {
 /** Throws when the account may not try a password now. */
 export async function assertMayTry(
   q: Queryable,
-  userId: string,
+  account: string,
   rules: LoginLimitRules,
   now = Date.now(),
 ): Promise<void> {
   const rows = await q.query<FailureRow>(
     `SELECT failures, first_failed_at, last_failed_at, locked_until
-       FROM identity.login_failures WHERE user_id = $1`,
-    [userId],
+       FROM identity.login_failures WHERE account = $1`,
+    [account],
   );
   const row = rows[0];
   if (!row) return;
@@ -86,15 +94,15 @@ export async function assertMayTry(
  */
 export async function recordFailure(
   q: Queryable,
-  userId: string,
+  account: string,
   rules: LoginLimitRules,
   now = Date.now(),
 ): Promise<boolean> {
   const at = new Date(now);
   const rows = await q.query<{ failures: number; locked_until: Date | null }>(
-    `INSERT INTO identity.login_failures (user_id, failures, first_failed_at, last_failed_at)
+    `INSERT INTO identity.login_failures (account, failures, first_failed_at, last_failed_at)
      VALUES ($1, 1, $2, $2)
-     ON CONFLICT (user_id) DO UPDATE SET
+     ON CONFLICT (account) DO UPDATE SET
        failures = CASE
          WHEN login_failures.first_failed_at <= $3 OR login_failures.locked_until <= $2 THEN 1
          ELSE login_failures.failures + 1 END,
@@ -106,17 +114,32 @@ export async function recordFailure(
          WHEN login_failures.locked_until <= $2 THEN NULL
          ELSE login_failures.locked_until END
      RETURNING failures, locked_until`,
-    [userId, at, new Date(now - rules.windowMs)],
+    [account, at, new Date(now - rules.windowMs)],
   );
+  // Counts of guessed logins would otherwise pile up: drop what no longer counts, now and then.
+  if (Math.random() < 0.02) await forgetStale(q, rules, now);
   const row = rows[0]!;
   if (row.failures < rules.lockAfter || row.locked_until !== null) return false;
-  await q.query(`UPDATE identity.login_failures SET locked_until = $2 WHERE user_id = $1`, [
-    userId,
+  await q.query(`UPDATE identity.login_failures SET locked_until = $2 WHERE account = $1`, [
+    account,
     new Date(now + rules.lockMs),
   ]);
   return true;
 }
 
-export async function clearFailures(q: Queryable, userId: string): Promise<void> {
-  await q.query(`DELETE FROM identity.login_failures WHERE user_id = $1`, [userId]);
+export async function clearFailures(q: Queryable, account: string): Promise<void> {
+  await q.query(`DELETE FROM identity.login_failures WHERE account = $1`, [account]);
+}
+
+/** Removes counts past their window whose lock (if any) has run out. */
+export async function forgetStale(
+  q: Queryable,
+  rules: LoginLimitRules,
+  now = Date.now(),
+): Promise<void> {
+  await q.query(
+    `DELETE FROM identity.login_failures
+      WHERE last_failed_at < $1 AND (locked_until IS NULL OR locked_until < $2)`,
+    [new Date(now - rules.windowMs), new Date(now)],
+  );
 }
