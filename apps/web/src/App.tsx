@@ -1,6 +1,6 @@
 import { lazy, Suspense, useEffect } from 'react';
 import { Navigate, Route, Routes, useLocation, useParams } from 'react-router';
-import { Username } from '@neon/contracts';
+import { CategorySlug, Username } from '@neon/contracts';
 import { refreshSession } from './api/base-query';
 import { signedIn, signedOut } from './api/session';
 import { Layout } from './components/Layout';
@@ -15,6 +15,9 @@ const Auth = lazy(() => import('./pages/Auth'));
 const Profile = lazy(() => import('./pages/Profile'));
 const Dashboard = lazy(() => import('./pages/Dashboard'));
 const Admin = lazy(() => import('./pages/Admin'));
+const Search = lazy(() => import('./pages/Search'));
+const Categories = lazy(() => import('./pages/Categories'));
+const Category = lazy(() => import('./pages/Category'));
 
 const usernamePattern = new RegExp((Username as { pattern?: string }).pattern ?? '^[a-z0-9_]+$');
 
@@ -24,6 +27,14 @@ function ChannelRoute() {
   if (!usernamePattern.test(lower)) return <NotFound />;
   if (lower !== username) return <Navigate to={`/${lower}`} replace />;
   return <Channel username={lower} />;
+}
+
+const slugPattern = new RegExp((CategorySlug as { pattern?: string }).pattern ?? '^[a-z0-9-]+$');
+
+function CategoryRoute() {
+  const { slug = '' } = useParams();
+  if (!slugPattern.test(slug)) return <NotFound />;
+  return <Category key={slug} slug={slug} />;
 }
 
 /** Pages for signed-in users wait for the silent refresh, then send strangers to log in. */
@@ -70,6 +81,9 @@ export function App() {
               </RequireUser>
             }
           />
+          <Route path="search" element={<Search />} />
+          <Route path="directory" element={<Categories />} />
+          <Route path="directory/:slug" element={<CategoryRoute />} />
           <Route path="u/:username" element={<Profile />} />
           <Route path="videos/:id" element={<VideoPage />} />
           <Route path=":username" element={<ChannelRoute />} />

@@ -15,3 +15,13 @@ export function useTitle(title: string): void {
     document.title = title ? `${title} · Neon` : 'Neon';
   }, [title]);
 }
+
+/** `value`, once it has stopped changing for `ms`. */
+export function useDebounced<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return settled;
+}

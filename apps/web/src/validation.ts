@@ -1,5 +1,9 @@
 import {
+  CHANNEL_MAX_ABOUT,
+  CHANNEL_MAX_LINKS,
+  CHANNEL_MAX_TAGS,
   RegisterRequest,
+  UpdateChannelRequest,
   UpdateMeRequest,
   UpdateStreamRequest,
   CHAT_MAX_BODY,
@@ -147,4 +151,60 @@ export function validateChatBody(value: string): string | undefined {
     return `Messages can have at most ${limits.chatBody.maxLength} characters.`;
   }
   return undefined;
+}
+
+const channelSchema = UpdateChannelRequest.properties;
+const tagRules = rules((channelSchema.tags as unknown as { items?: unknown }).items);
+const linkRules = rules((channelSchema.links as unknown as { items?: unknown }).items);
+
+export const channelLimits = {
+  tags: CHANNEL_MAX_TAGS,
+  tag: tagRules,
+  links: CHANNEL_MAX_LINKS,
+  link: linkRules,
+  about: CHANNEL_MAX_ABOUT,
+};
+
+/** Tags as typed in one box: separated by commas or spaces, a leading # dropped. */
+export function parseTags(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((t) => t.replace(/^#/, ''))
+    .filter(Boolean);
+}
+
+export interface ChannelForm {
+  tags: string[];
+  about: string;
+  links: string[];
+}
+
+/** Field keys as the API names them: `tags`, `tags.2`, `about`, `links`, `links.0`. */
+export type ChannelErrors = Record<string, string>;
+
+export const tagError = (tag: string) =>
+  `“${tag}” is not a tag: use letters, digits and dashes (at most ${tagRules.maxLength ?? 25}).`;
+export const linkError = (i: number) => `Link ${i + 1} must be an https:// link to a website.`;
+
+export function validateChannel(form: ChannelForm): ChannelErrors {
+  const errors: ChannelErrors = {};
+  if (form.tags.length > CHANNEL_MAX_TAGS) errors.tags = `Use at most ${CHANNEL_MAX_TAGS} tags.`;
+  const tagPattern = tagRules.pattern ? new RegExp(tagRules.pattern) : null;
+  form.tags.forEach((t, i) => {
+    if ((tagPattern && !tagPattern.test(t)) || lengthError('Tag', t, tagRules)) {
+      errors[`tags.${i}`] = tagError(t);
+      errors.tags ??= tagError(t);
+    }
+  });
+  if (form.about.length > CHANNEL_MAX_ABOUT)
+    errors.about = `About can have at most ${CHANNEL_MAX_ABOUT.toLocaleString('en')} characters.`;
+  if (form.links.length > CHANNEL_MAX_LINKS)
+    errors.links = `Use at most ${CHANNEL_MAX_LINKS} links.`;
+  const linkPattern = linkRules.pattern ? new RegExp(linkRules.pattern) : null;
+  form.links.forEach((l, i) => {
+    if ((linkPattern && !linkPattern.test(l)) || lengthError('Link', l, linkRules)) {
+      errors[`links.${i}`] = linkError(i);
+    }
+  });
+  return errors;
 }

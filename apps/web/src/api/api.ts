@@ -5,17 +5,25 @@ import type {
   AdminUserQuery,
   AuditList,
   AuditQuery,
+  CategoryList,
+  Channel,
+  ChannelRoles,
   ChannelStream,
+  DirectoryStreams,
+  FollowList,
+  FollowState,
   LiveStreamList,
   LoginRequest,
   Me,
   PublicProfile,
   RegisterRequest,
+  SearchResults,
   SocketTicket,
   StreamKeyResponse,
   SuspendRequest,
   StreamSettings,
   TokenResponse,
+  UpdateChannelRequest,
   UpdateMeRequest,
   UpdateStreamRequest,
   Video,
@@ -29,7 +37,20 @@ const u = encodeURIComponent;
 export const api = createApi({
   reducerPath: 'api',
   baseQuery,
-  tagTypes: ['Streams', 'Profile', 'StreamKey', 'Stream', 'Videos', 'AdminUsers', 'Audit'],
+  tagTypes: [
+    'Streams',
+    'Profile',
+    'StreamKey',
+    'Stream',
+    'Videos',
+    'AdminUsers',
+    'Audit',
+    'Channel',
+    'MyChannel',
+    'Follows',
+    'Roles',
+    'Categories',
+  ],
   endpoints: (b) => ({
     register: b.mutation<TokenResponse, RegisterRequest>({
       query: (body) => ({ url: 'api/v1/auth/register', method: 'POST', body }),
@@ -37,6 +58,8 @@ export const api = createApi({
         try {
           const { data } = await queryFulfilled;
           dispatch(signedIn(data));
+          // Pages seen signed out (a channel's follow button) are asked again as the new user.
+          dispatch(api.util.resetApiState());
         } catch {
           // The component that fired the mutation shows the error.
         }
@@ -125,6 +148,94 @@ export const api = createApi({
       invalidatesTags: ['Stream', 'Streams'],
     }),
 
+    channel: b.query<Channel, string>({
+      query: (username) => `api/v1/channels/${u(username)}`,
+      providesTags: (_r, _e, username) => [{ type: 'Channel', id: username }],
+    }),
+    /**
+     * Follows or unfollows. The channel's count and button change at once and
+     * go back if the server refuses; the server's count replaces the guess.
+     */
+    setFollow: b.mutation<FollowState, { username: string; follow: boolean }>({
+      query: ({ username, follow }) => ({
+        url: `api/v1/channels/${u(username)}/follow`,
+        method: follow ? 'PUT' : 'DELETE',
+      }),
+      async onQueryStarted({ username, follow }, { dispatch, queryFulfilled }) {
+        const patch = dispatch(
+          api.util.updateQueryData('channel', username, (c) => {
+            if (c.following === follow) return;
+            c.following = follow;
+            c.followers = Math.max(0, c.followers + (follow ? 1 : -1));
+          }),
+        );
+        try {
+          const { data } = await queryFulfilled;
+          dispatch(
+            api.util.updateQueryData('channel', username, (c) => {
+              c.following = data.following;
+              c.followers = data.followers;
+            }),
+          );
+          dispatch(api.util.invalidateTags(['Follows']));
+        } catch {
+          patch.undo();
+        }
+      },
+    }),
+    myFollows: b.query<FollowList, { limit?: number } | void>({
+      query: (params) => ({ url: 'api/v1/me/follows', params: params ?? {} }),
+      providesTags: ['Follows'],
+    }),
+    myChannel: b.query<Channel, void>({
+      query: () => 'api/v1/me/channel',
+      providesTags: ['MyChannel'],
+    }),
+    updateMyChannel: b.mutation<Channel, UpdateChannelRequest>({
+      query: (body) => ({ url: 'api/v1/me/channel', method: 'PATCH', body }),
+      async onQueryStarted(_arg, { dispatch, queryFulfilled }) {
+        try {
+          const { data } = await queryFulfilled;
+          void dispatch(api.util.upsertQueryData('myChannel', undefined, data));
+          dispatch(api.util.invalidateTags([{ type: 'Channel', id: data.username }]));
+        } catch {
+          // The form shows the error next to its field.
+        }
+      },
+    }),
+    channelRoles: b.query<ChannelRoles, void>({
+      query: () => 'api/v1/me/channel/roles',
+      providesTags: ['Roles'],
+    }),
+    setChannelRole: b.mutation<
+      ChannelRoles,
+      { kind: 'moderators' | 'vips'; username: string; grant: boolean }
+    >({
+      query: ({ kind, username, grant }) => ({
+        url: `api/v1/me/channel/${kind}/${u(username)}`,
+        method: grant ? 'PUT' : 'DELETE',
+      }),
+      async onQueryStarted(_arg, { dispatch, queryFulfilled }) {
+        try {
+          const { data } = await queryFulfilled;
+          void dispatch(api.util.upsertQueryData('channelRoles', undefined, data));
+        } catch {
+          // The panel shows the error.
+        }
+      },
+    }),
+    search: b.query<SearchResults, string>({
+      query: (q) => ({ url: 'api/v1/search', params: { q } }),
+      keepUnusedDataFor: 30,
+    }),
+    categories: b.query<CategoryList, void>({
+      query: () => 'api/v1/categories',
+      providesTags: ['Categories'],
+    }),
+    categoryStreams: b.query<DirectoryStreams, string>({
+      query: (slug) => `api/v1/categories/${u(slug)}/streams`,
+    }),
+
     adminUsers: b.query<AdminUserList, AdminUserQuery>({
       query: (params) => ({ url: 'admin/v1/users', params }),
       providesTags: ['AdminUsers'],
@@ -167,6 +278,16 @@ export const {
   useRegenerateStreamKeyMutation,
   useMyStreamQuery,
   useUpdateMyStreamMutation,
+  useChannelQuery,
+  useSetFollowMutation,
+  useMyFollowsQuery,
+  useMyChannelQuery,
+  useUpdateMyChannelMutation,
+  useChannelRolesQuery,
+  useSetChannelRoleMutation,
+  useSearchQuery,
+  useCategoriesQuery,
+  useCategoryStreamsQuery,
   useAdminUsersQuery,
   useAdminSetAdminMutation,
   useAdminSuspendMutation,

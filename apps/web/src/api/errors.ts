@@ -38,6 +38,12 @@ const messages: Partial<Record<ErrorCode | 'NETWORK', string>> = {
   LIVE_CHANNEL_NOT_FOUND: 'No such channel.',
   LIVE_NOT_LIVE: 'This channel is offline.',
   LIVE_VIDEO_NOT_FOUND: 'This video does not exist or was deleted.',
+  CHANNELS_CHANNEL_NOT_FOUND: 'No such channel.',
+  CHANNELS_CATEGORY_NOT_FOUND: 'No such category.',
+  CHANNELS_USER_NOT_FOUND: 'There is no user with that name.',
+  CHANNELS_FOLLOW_SELF: 'You cannot follow your own channel.',
+  CHANNELS_ROLE_SELF: 'You already hold every right on your own channel.',
+  CHANNELS_CURSOR_INVALID: 'This list changed. Reload the page.',
   CHAT_ROOM_NOT_FOUND: 'This chat room does not exist.',
   CHAT_AUTH_REQUIRED: 'Log in to chat.',
   CHAT_BODY_EMPTY: 'Type a message first.',
@@ -79,8 +85,15 @@ export function toApiError(status: number | string, body: unknown): ApiError {
   }
   const fields: Record<string, string> = {};
   for (const e of body.errors ?? []) {
-    // Validators report paths like "/email" or "body/email"; the form knows the bare name.
-    const name = e.field.replace(/^.*[/.]/, '');
+    // Validators report paths like "/email", "body/email" or "body.links.2"; the form knows the
+    // bare name ("links") and, for an item of a list, also "links.2".
+    const parts = e.field.split(/[/.]/).filter(Boolean);
+    while (parts.length > 1 && /^\d+$/.test(parts[parts.length - 1] ?? '')) {
+      const item = `${parts[parts.length - 2]}.${parts[parts.length - 1]}`;
+      if (!fields[item]) fields[item] = e.message;
+      parts.pop();
+    }
+    const name = parts[parts.length - 1] ?? '';
     if (name && !fields[name]) fields[name] = e.message;
   }
   return { status, code: body.code, message: messageFor(body.code, body.detail), fields };

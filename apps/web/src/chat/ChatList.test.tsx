@@ -102,6 +102,28 @@ describe('ChatList', () => {
     expect(bodies).toEqual(['keep 1', 'keep 2']);
   });
 
+  it('shows the broadcaster, moderator and VIP badges the sender holds in the room', () => {
+    const withBadges = (body: string, sender: string, badges: ChatMessage['sender']['badges']) => {
+      const m = msg(body, sender);
+      return { ...m, sender: { ...m.sender, badges } };
+    };
+    render(
+      <ChatList
+        messages={[
+          withBadges('welcome', 'streamer', ['owner']),
+          withBadges('rules please', 'mod', ['moderator']),
+          withBadges('hype', 'friend', ['vip']),
+          withBadges('hello', 'viewer', []),
+        ]}
+        canModerate={false}
+      />,
+    );
+    const badges = [...document.querySelectorAll('.msg')].map((row) =>
+      [...row.querySelectorAll('.chip')].map((c) => c.textContent),
+    );
+    expect(badges).toEqual([['Broadcaster'], ['Moderator'], ['VIP'], []]);
+  });
+
   it('renders bodies as text, never as HTML', () => {
     const evil = msg('<img src=x onerror="alert(1)"><b>bold</b>');
     render(<ChatList messages={[evil]} canModerate={false} />);

@@ -1,8 +1,9 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
-import type { LiveStream, Video } from '@neon/contracts';
+import type { ChannelSummary, LiveStream, Video } from '@neon/contracts';
 import { clock, date, since, viewers } from '../format';
 import { useNow } from '../hooks';
+import { Avatar } from './Avatar';
 
 function Thumb({ url, label }: { url: string | null; label: string }) {
   // A live thumbnail appears some seconds after going live; until then, and if it fails, a placeholder.
@@ -31,6 +32,50 @@ export function StreamCard({ stream }: { stream: LiveStream }) {
           {stream.title || 'Untitled stream'}
         </div>
         <div className="muted small">{stream.channel}</div>
+      </div>
+    </Link>
+  );
+}
+
+/** A channel in the directory or search results: its live picture, or who it is when offline. */
+export function ChannelCard({ channel }: { channel: ChannelSummary }) {
+  const now = useNow(1000);
+  const name = channel.displayName || channel.username;
+  return (
+    <Link className="card" to={`/${channel.username}`} data-channel={channel.username}>
+      <div className="thumb-wrap">
+        {channel.live ? (
+          <>
+            <Thumb url={channel.thumbnailUrl} label={channel.username} />
+            <span className="badge live">LIVE</span>
+            {channel.startedAt && (
+              <span className="badge corner">{since(channel.startedAt, now)}</span>
+            )}
+            <span className="badge bottom">{viewers(channel.viewers)}</span>
+          </>
+        ) : (
+          <div className="thumb placeholder offline-thumb">
+            <Avatar name={name} url={channel.avatarUrl} size={64} />
+          </div>
+        )}
+      </div>
+      <div className="card-body">
+        <div className="card-title" title={channel.title}>
+          {channel.live ? channel.title || 'Untitled stream' : name}
+        </div>
+        <div className="muted small">
+          {channel.live ? name : 'Offline'}
+          {channel.category && ` · ${channel.category.name}`}
+        </div>
+        {channel.tags.length > 0 && (
+          <div className="card-tags">
+            {channel.tags.slice(0, 3).map((t) => (
+              <span key={t} className="tag">
+                {t}
+              </span>
+            ))}
+          </div>
+        )}
       </div>
     </Link>
   );

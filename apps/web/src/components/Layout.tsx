@@ -1,6 +1,8 @@
 import { Suspense, useEffect, useRef, useState } from 'react';
 import { Link, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { useLogoutMutation } from '../api/api';
+import { FollowingNav } from '../nav/FollowingNav';
+import { SearchBox } from '../search/SearchBox';
 import { useSession } from '../store';
 import { Avatar } from './Avatar';
 import { Spinner } from './ErrorState';
@@ -96,9 +98,11 @@ export function Layout() {
           <NavLink to="/" end>
             Browse
           </NavLink>
+          <NavLink to="/directory">Categories</NavLink>
           {user && <NavLink to="/dashboard">Dashboard</NavLink>}
           {user?.roles.includes('admin') && <NavLink to="/admin">Admin</NavLink>}
         </nav>
+        <SearchBox />
         <div className="spacer" />
         {user ? (
           <UserMenu />
@@ -115,11 +119,18 @@ export function Layout() {
           )
         )}
       </header>
-      <main id="main" tabIndex={-1}>
-        <Suspense fallback={<Spinner />}>
-          <Outlet />
-        </Suspense>
-      </main>
+      <div className={user ? 'shell with-side' : 'shell'}>
+        {user && (
+          <aside className="sidenav">
+            <FollowingNav />
+          </aside>
+        )}
+        <main id="main" tabIndex={-1}>
+          <Suspense fallback={<Spinner />}>
+            <Outlet />
+          </Suspense>
+        </main>
+      </div>
     </>
   );
 }

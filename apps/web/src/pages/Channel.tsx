@@ -1,7 +1,15 @@
 import { lazy, Suspense } from 'react';
 import { Link } from 'react-router';
-import { useChannelStreamQuery, useChannelVideosQuery, useProfileQuery } from '../api/api';
+import {
+  useChannelQuery,
+  useChannelStreamQuery,
+  useChannelVideosQuery,
+  useProfileQuery,
+} from '../api/api';
 import { isApiError } from '../api/errors';
+import { AboutPanel } from '../channel/AboutPanel';
+import { ChannelMeta, RoleBadge } from '../channel/ChannelMeta';
+import { FollowButton } from '../channel/FollowButton';
 import { Avatar } from '../components/Avatar';
 import { VideoCard } from '../components/Cards';
 import { ErrorState, Spinner } from '../components/ErrorState';
@@ -48,12 +56,14 @@ function PastBroadcasts({ username }: { username: string }) {
 export default function Channel({ username }: { username: string }) {
   const stream = useChannelStreamQuery(username, { pollingInterval: 10_000, refetchOnFocus: true });
   const profile = useProfileQuery(username);
+  const { user, checked } = useSession();
+  // Waits for the session: whether the caller follows the channel, and their role, depend on it.
+  const channel = useChannelQuery(username, { skip: !checked });
   const now = useNow(1000);
-  const { user } = useSession();
   const name = profile.data?.displayName || username;
   useTitle(name);
 
-  const notFound = [stream.error, profile.error].some(
+  const notFound = [stream.error, profile.error, channel.error].some(
     (e) => isApiError(e) && (e.status === 404 || e.code.endsWith('NOT_FOUND')),
   );
   if (notFound && !stream.data?.live) {
@@ -105,6 +115,7 @@ export default function Channel({ username }: { username: string }) {
               <Link to={`/u/${username}`} className="streamer" data-testid="streamer-name">
                 {name}
               </Link>
+              {channel.data && <RoleBadge role={channel.data.role} />}
               {live && (
                 <>
                   <span className="badge live static">LIVE</span>
@@ -115,7 +126,9 @@ export default function Channel({ username }: { username: string }) {
                 </>
               )}
             </div>
+            {channel.data && <ChannelMeta channel={channel.data} />}
           </div>
+          {channel.data && <FollowButton channel={channel.data} />}
           {user?.username === username && (
             <Link className="btn ghost sm" to="/dashboard">
               Creator dashboard
@@ -123,6 +136,7 @@ export default function Channel({ username }: { username: string }) {
           )}
         </div>
         {profile.data?.bio && <p className="bio">{profile.data.bio}</p>}
+        {channel.data && <AboutPanel channel={channel.data} />}
         {!live && <PastBroadcasts username={username} />}
       </div>
       <aside className="channel-chat">

@@ -11,6 +11,8 @@ import {
 } from '../api/api';
 import { errorText } from '../api/errors';
 import { VideoCard } from '../components/Cards';
+import { ChannelSettings } from '../dashboard/ChannelSettings';
+import { RolesPanel } from '../dashboard/RolesPanel';
 import { CopyField } from '../components/CopyField';
 import { ErrorState, Spinner } from '../components/ErrorState';
 import { IngestDisconnectNotice } from '../components/IngestDisconnectNotice';
@@ -286,6 +288,8 @@ export default function Dashboard() {
       <div className="dash">
         <LivePanel username={user.username} />
         <StreamKeyPanel />
+        <ChannelSettings />
+        <RolesPanel />
         <Broadcasts username={user.username} />
       </div>
     </div>

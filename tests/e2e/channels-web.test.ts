@@ -1,0 +1,168 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { freePort, sleep } from '@neon/testing';
+import { startEmbedded, type Embedded } from '../../launcher/src/embedded.js';
+import { launchBrowser, newPage, screenshot } from './lib/browser.js';
+
+/*
+ * Channels in the browser: a viewer finds a channel by a misspelled part of
+ * its name, opens it, follows it (the count goes up and it shows under
+ * Following); the owner sets the channel up and makes the viewer a moderator
+ * from the creator dashboard, and the viewer's next chat message carries the
+ * moderator badge without a reload. Real gateway, services and Chromium.
+ */
+
+const suffix = String(process.pid % 100_000);
+const OWNER = `modularsynth${suffix}`;
+const VIEWER = `patchfan${suffix}`;
+const PASSWORD = 'violet-kettle-hums-42';
+
+async function signUp(page: Page, username: string, next: string): Promise<void> {
+  await page.goto(`/signup?next=${encodeURIComponent(next)}`);
+  await page.getByLabel('Username', { exact: true }).fill(username);
+  await page.getByLabel('Email').fill(`${username}@example.test`);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.waitForURL((url) => url.pathname === next, { timeout: 20_000 });
+}
+
+describe(
+  'channels in the web app: search, follow, settings, moderators',
+  { timeout: 240_000 },
+  () => {
+    let dataDir: string;
+    let neon: Embedded;
+    let browser: Browser;
+    let owner: { context: BrowserContext; page: Page; errors: string[] };
+    let viewer: { context: BrowserContext; page: Page; errors: string[] };
+
+    before(async () => {
+      execFileSync(process.execPath, ['scripts/ensure-web.mjs'], { stdio: 'inherit' });
+      dataDir = mkdtempSync(join(tmpdir(), 'neon-channels-web-e2e-'));
+      neon = await startEmbedded({
+        ...process.env,
+        DATA_DIR: dataDir,
+        GATEWAY_HOST: '127.0.0.1',
+        // A port of its own, so PUBLIC_URL (the origin the chat socket accepts) is where the browser goes.
+        GATEWAY_PORT: String(await freePort()),
+        RTMP_HOST: '127.0.0.1',
+        RTMP_PORT: '0',
+        LOG_LEVEL: 'warn',
+        // Both browser sessions share 127.0.0.1, and each page load refreshes the session once.
+        GATEWAY_AUTH_RATE_LIMIT: '60',
+        DATABASE_URL: '',
+        NATS_URL: '',
+        REDIS_URL: '',
+      });
+      browser = await launchBrowser();
+      owner = await newPage(browser, neon.url);
+      viewer = await newPage(browser, neon.url);
+    });
+
+    after(async () => {
+      await browser?.close();
+      await neon?.close();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it('1. the owner signs up and sets the channel up from the dashboard', async () => {
+      await signUp(owner.page, OWNER, '/dashboard');
+      const page = owner.page;
+      await page.getByRole('heading', { name: 'Channel settings' }).waitFor();
+      const category = page.getByLabel('Category', { exact: true });
+      await category.locator('option', { hasText: 'Music' }).waitFor({ state: 'attached' });
+      await category.selectOption({ label: 'Music' });
+      await page.getByLabel('Tags', { exact: true }).fill('eurorack, ambient');
+      await page
+        .getByLabel('About', { exact: true })
+        .fill('Patching every night. Rack: https://example.org/rack.');
+      await page.getByLabel('Link 1', { exact: true }).fill('https://example.org/modular');
+      await page.getByRole('button', { name: 'Save channel settings' }).click();
+      await page.locator('.settings').getByText('Saved.').waitFor();
+      assert.equal(
+        await page.getByLabel('Tags', { exact: true }).inputValue(),
+        'eurorack, ambient',
+      );
+    });
+
+    it('2. a viewer finds the channel by a misspelled part of its name and opens it', async () => {
+      await signUp(viewer.page, VIEWER, '/');
+      const page = viewer.page;
+      const box = page.getByRole('combobox', { name: 'Search channels and categories' });
+      await box.fill('modulr');
+      const suggestion = page.getByRole('option', { name: new RegExp(OWNER) });
+      await suggestion.waitFor({ timeout: 15_000 });
+      await box.press('ArrowDown');
+      assert.equal(await suggestion.getAttribute('aria-selected'), 'true');
+      await box.press('Enter');
+      await page.waitForURL(`**/${OWNER}`);
+      await page.getByRole('link', { name: 'Music' }).waitFor();
+      const about = page.locator('.about-text a');
+      assert.equal(await about.getAttribute('href'), 'https://example.org/rack');
+      assert.equal(await about.getAttribute('rel'), 'noopener noreferrer nofollow');
+    });
+
+    it('3. the viewer follows: the count goes up and the channel is under Following', async () => {
+      const page = viewer.page;
+      const count = page.getByTestId('follower-count');
+      await count.filter({ hasText: /^0 followers$/ }).waitFor();
+      const following = page.getByRole('navigation', { name: 'Following' });
+      assert.equal(await following.getByRole('link', { name: new RegExp(OWNER) }).count(), 0);
+      await page.getByRole('button', { name: `Follow ${OWNER}`, exact: true }).click();
+      await count.filter({ hasText: /^1 follower$/ }).waitFor();
+      await page.getByRole('button', { name: `Unfollow ${OWNER}`, exact: true }).waitFor();
+      await following.getByRole('link', { name: new RegExp(OWNER) }).waitFor({ timeout: 10_000 });
+      // The server kept it: a reload shows the same.
+      await page.reload();
+      await page
+        .getByTestId('follower-count')
+        .filter({ hasText: /^1 follower$/ })
+        .waitFor();
+      await page.getByRole('button', { name: `Unfollow ${OWNER}`, exact: true }).waitFor();
+      await screenshot(page, 'channel-followed');
+    });
+
+    it('4. the owner makes the viewer a moderator from the dashboard; the viewer’s chat shows the badge', async () => {
+      const page = viewer.page;
+      await page.getByText('Connected').waitFor({ timeout: 15_000 });
+
+      await owner.page.goto('/dashboard');
+      await owner.page.getByLabel('Username of a new moderator').fill(VIEWER);
+      await owner.page.getByRole('button', { name: 'Add moderator' }).click();
+      await owner.page
+        .getByRole('list', { name: 'Moderators' })
+        .getByRole('link', { name: VIEWER })
+        .waitFor();
+      await screenshot(owner.page, 'dashboard-moderators');
+
+      // Chat learns of the grant from the bus: the next message after it carries the badge.
+      const input = page.getByLabel('Chat message', { exact: true });
+      let badged = false;
+      for (let i = 0; i < 15 && !badged; i++) {
+        const body = `am I a moderator yet ${i} ${Date.now()}`;
+        await input.fill(body);
+        await input.press('Enter');
+        const mine = page.locator('.msg', { hasText: body });
+        await mine.waitFor({ timeout: 10_000 });
+        badged = (await mine.locator('.chip.moderator', { hasText: 'Moderator' }).count()) === 1;
+        if (!badged) await sleep(1000);
+      }
+      assert.ok(badged, 'a message sent after the grant shows the moderator badge');
+
+      await page.reload();
+      await page.getByTestId('my-role').filter({ hasText: 'You moderate this channel' }).waitFor();
+      for (const [who, errors] of [
+        ['owner', owner.errors],
+        ['viewer', viewer.errors],
+      ] as const) {
+        const csp = errors.filter((e) => /Content Security Policy/i.test(e));
+        assert.deepEqual(csp, [], `no CSP violations in the ${who}'s page`);
+      }
+    });
+  },
+);
