@@ -1,4 +1,4 @@
-import type { Subscription } from '@neon/bus';
+import { OutboxRelay, type Subscription } from '@neon/bus';
 import { serviceServer, type Platform, type Service, type ServiceModule } from '@neon/platform';
 import { channelsSpec, type ChannelsConfig } from './config.js';
 import { migrations } from './db/migrations/index.js';
@@ -25,16 +25,23 @@ export async function buildApp(platform: Platform, config: ChannelsConfig): Prom
     ? new RedisFollowLimiter(platform.redis)
     : new MemoryFollowLimiter();
 
+  // Events are written with the change they describe; the relay publishes them, and retries
+  // a failed publish, so a bus outage delays them rather than losing them.
+  const relay = new OutboxRelay(platform.db, platform.bus, logger, { schema: SCHEMA });
+  const publish = () =>
+    relay.flush().catch((err: unknown) => {
+      logger.warn({ err }, 'events wait in the outbox for the next try');
+    });
+
   await server.register(channelRoutes, { repo });
   await server.register(followRoutes, {
     repo,
-    bus: platform.bus,
-    logger,
+    publish,
     limiter,
     limit: config.CHANNELS_FOLLOW_LIMIT,
     windowMs: config.CHANNELS_FOLLOW_WINDOW_SECONDS * 1000,
   });
-  await server.register(roleRoutes, { repo, bus: platform.bus, logger });
+  await server.register(roleRoutes, { repo, publish });
 
   let subscriptions: Subscription[] = [];
   return {
@@ -42,8 +49,10 @@ export async function buildApp(platform: Platform, config: ChannelsConfig): Prom
     server,
     async start() {
       subscriptions = await subscribeProjections(platform.bus, platform.db, SCHEMA);
+      relay.start();
     },
     async close() {
+      await relay.stop();
       await Promise.all(subscriptions.map((s) => s.close()));
     },
   };

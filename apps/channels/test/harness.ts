@@ -22,6 +22,8 @@ export interface OpenOptions {
   env?: Record<string, string>;
   /** Runs on the bus before the service starts (events it must catch up on). */
   before?: (bus: Bus) => Promise<void>;
+  /** The bus the service is given, in place of the harness's own (which `bus` stays). */
+  serviceBus?: (bus: Bus) => Bus;
 }
 
 export interface Variant {
@@ -47,7 +49,7 @@ async function openWith(
     shape: 'embedded',
     logger: createLogger({ level: 'warn' }),
     db,
-    bus,
+    bus: options.serviceBus ? options.serviceBus(bus) : bus,
     redis,
     internalSecret: randomBytes(32).toString('base64url'),
     dataDir: '/nonexistent',

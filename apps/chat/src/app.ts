@@ -6,6 +6,7 @@ import { subscribeProjections } from './events/projections.js';
 import { subscribeSessionEnds } from './events/sessions.js';
 import { ChatService } from './rooms/chat.service.js';
 import { natsFanout, soloFanout, type Fanout } from './rooms/fanout.js';
+import { FollowBook, subscribeFollows } from './rooms/follows.js';
 import { RoomRegistry } from './rooms/room.js';
 import { moderationLogRoutes } from './routes/moderation-log.routes.js';
 import { MemorySocketQuota, RedisSocketQuota } from './socket/socket-quota.js';
@@ -26,7 +27,16 @@ export async function buildApp(platform: Platform, config: ChatConfig): Promise<
   const repo = new ChatRepository(platform.db);
   const rooms = new RoomRegistry(repo);
   const limiter = platform.redis ? new RedisRateLimiter(platform.redis) : new MemoryRateLimiter();
-  const chat = new ChatService({ repo, rooms, limiter, config, logger, bus: platform.bus });
+  const follows = new FollowBook(platform.db);
+  const chat = new ChatService({
+    repo,
+    rooms,
+    limiter,
+    config,
+    logger,
+    bus: platform.bus,
+    follows,
+  });
   const sockets = new SocketServer({
     chat,
     logger,
@@ -68,6 +78,9 @@ export async function buildApp(platform: Platform, config: ChatConfig): Promise<
       subscriptions = [
         ...(await subscribeProjections(platform.bus, platform.db, SCHEMA, repo, chat)),
         await subscribeSessionEnds(platform.bus, sockets, logger),
+        await subscribeFollows(platform.bus, platform.db, SCHEMA, (channel, userId, since) =>
+          chat.followChanged(channel, userId, since),
+        ),
       ];
     },
     async drain() {

@@ -150,6 +150,7 @@ for (const variant of engineVariants()) {
       assert.deepEqual(fresh.settings, {
         slowSeconds: 0,
         followersOnly: false,
+        followersOnlyMinutes: 0,
         subscribersOnly: false,
       });
       // Nobody was told of a change (a room's broadcasts arrive in order, so

@@ -1,9 +1,11 @@
+import { enqueueEvent } from '@neon/bus';
 import type { Db, Queryable } from '@neon/db';
 import type {
   Category,
   CategoryRef,
   ChannelRole,
   ChannelSummary,
+  EventData,
   Follower,
   RoleHolder,
 } from '@neon/contracts';
@@ -196,7 +198,11 @@ export class ChannelRepository {
   // ---- follows
 
   /** True when this call made the follow (false: it already existed). */
-  async follow(followerId: string, channelId: string): Promise<Date | null> {
+  async follow(
+    followerId: string,
+    channelId: string,
+    event: Omit<EventData<'channels.follow.created.v1'>, 'followedAt'>,
+  ): Promise<Date | null> {
     return this.db.tx(async (q) => {
       const rows = await q.query<{ created_at: Date }>(
         `INSERT INTO channels.follows (follower_id, channel_id) VALUES ($1, $2)
@@ -207,12 +213,21 @@ export class ChannelRepository {
       await q.query(`UPDATE channels.channels SET followers = followers + 1 WHERE user_id = $1`, [
         channelId,
       ]);
-      return rows[0]!.created_at;
+      const at = rows[0]!.created_at;
+      await enqueueEvent(q, 'channels', 'channels.follow.created.v1', {
+        ...event,
+        followedAt: at.toISOString(),
+      });
+      return at;
     });
   }
 
   /** True when this call removed a follow. */
-  async unfollow(followerId: string, channelId: string): Promise<boolean> {
+  async unfollow(
+    followerId: string,
+    channelId: string,
+    event: EventData<'channels.follow.deleted.v1'>,
+  ): Promise<boolean> {
     return this.db.tx(async (q) => {
       const rows = await q.query(
         `DELETE FROM channels.follows WHERE follower_id = $1 AND channel_id = $2 RETURNING channel_id`,
@@ -223,6 +238,7 @@ export class ChannelRepository {
         `UPDATE channels.channels SET followers = GREATEST(followers - 1, 0) WHERE user_id = $1`,
         [channelId],
       );
+      await enqueueEvent(q, 'channels', 'channels.follow.deleted.v1', event);
       return true;
     });
   }
@@ -318,12 +334,13 @@ export class ChannelRepository {
     return rows[0]?.role ?? null;
   }
 
-  /** True when this call granted the role. Audited. */
+  /** True when this call granted the role. Audited; `event` joins the outbox. */
   async grant(
     channelId: string,
     userId: string,
     role: 'moderator' | 'vip',
     actorId: string,
+    event: EventData<'channels.role.granted.v1'>,
   ): Promise<boolean> {
     return this.db.tx(async (q) => {
       const rows = await q.query(
@@ -337,16 +354,18 @@ export class ChannelRepository {
          VALUES ($1, 'role.granted', $2, $3, $4)`,
         [actorId, channelId, userId, JSON.stringify({ role })],
       );
+      await enqueueEvent(q, 'channels', 'channels.role.granted.v1', event);
       return true;
     });
   }
 
-  /** True when this call revoked the role. Audited. */
+  /** True when this call revoked the role. Audited; `event` joins the outbox. */
   async revoke(
     channelId: string,
     userId: string,
     role: 'moderator' | 'vip',
     actorId: string,
+    event: EventData<'channels.role.revoked.v1'>,
   ): Promise<boolean> {
     return this.db.tx(async (q) => {
       const rows = await q.query(
@@ -359,6 +378,7 @@ export class ChannelRepository {
          VALUES ($1, 'role.revoked', $2, $3, $4)`,
         [actorId, channelId, userId, JSON.stringify({ role })],
       );
+      await enqueueEvent(q, 'channels', 'channels.role.revoked.v1', event);
       return true;
     });
   }

@@ -1,7 +1,6 @@
 import Type from 'typebox';
 import { CHANNELS_PAGE_LIMIT, FollowList, FollowState, FollowerList } from '@neon/contracts';
-import type { Bus } from '@neon/bus';
-import { AppError, requireUser, type FastifyPluginAsyncTypebox, type Logger } from '@neon/kit';
+import { AppError, requireUser, type FastifyPluginAsyncTypebox } from '@neon/kit';
 import { summaryOf, type ChannelRepository } from '../channels/channel.repository.js';
 import { UsernameParam, channelNamed, ownChannel } from '../channels/channel.routes.js';
 import { decodeCursor, encodeCursor } from '../channels/cursor.js';
@@ -9,8 +8,8 @@ import type { FollowLimiter } from './rate-limit.js';
 
 export interface FollowRoutesOptions {
   repo: ChannelRepository;
-  bus: Bus;
-  logger: Logger;
+  /** Publishes the outbox now; a failure leaves the events there for the relay's retries. */
+  publish: () => Promise<void>;
   limiter: FollowLimiter;
   /** Follows and unfollows per user per window. */
   limit: number;
@@ -23,7 +22,7 @@ const Page = Type.Object({
 });
 
 export const followRoutes: FastifyPluginAsyncTypebox<FollowRoutesOptions> = async (app, o) => {
-  const { repo, bus } = o;
+  const { repo } = o;
   const params = Type.Object({ username: UsernameParam });
 
   async function admit(userId: string): Promise<void> {
@@ -38,15 +37,6 @@ export const followRoutes: FastifyPluginAsyncTypebox<FollowRoutesOptions> = asyn
     }
   }
 
-  /** Events leave after the change is stored; one that cannot be published is logged, not retried. */
-  async function publish(fn: () => Promise<unknown>): Promise<void> {
-    try {
-      await fn();
-    } catch (err) {
-      o.logger.error({ err }, 'follow event not published');
-    }
-  }
-
   app.put(
     '/api/v1/channels/:username/follow',
     { schema: { params, response: { 200: FollowState } } },
@@ -57,17 +47,13 @@ export const followRoutes: FastifyPluginAsyncTypebox<FollowRoutesOptions> = asyn
         throw new AppError('CHANNELS_FOLLOW_SELF', 'You cannot follow your own channel.');
       await admit(client.id);
       await repo.ensure(client);
-      const at = await repo.follow(client.id, channel.user_id);
-      if (at)
-        await publish(() =>
-          bus.publish('channels.follow.created.v1', {
-            channel: channel.username,
-            channelId: channel.user_id,
-            userId: client.id,
-            username: client.username,
-            followedAt: at.toISOString(),
-          }),
-        );
+      const at = await repo.follow(client.id, channel.user_id, {
+        channel: channel.username,
+        channelId: channel.user_id,
+        userId: client.id,
+        username: client.username,
+      });
+      if (at) await o.publish();
       return { following: true, followers: await repo.followerCount(channel.user_id) };
     },
   );
@@ -81,15 +67,13 @@ export const followRoutes: FastifyPluginAsyncTypebox<FollowRoutesOptions> = asyn
       if (channel.user_id === client.id)
         throw new AppError('CHANNELS_FOLLOW_SELF', 'You cannot follow your own channel.');
       await admit(client.id);
-      if (await repo.unfollow(client.id, channel.user_id))
-        await publish(() =>
-          bus.publish('channels.follow.deleted.v1', {
-            channel: channel.username,
-            channelId: channel.user_id,
-            userId: client.id,
-            username: client.username,
-          }),
-        );
+      const removed = await repo.unfollow(client.id, channel.user_id, {
+        channel: channel.username,
+        channelId: channel.user_id,
+        userId: client.id,
+        username: client.username,
+      });
+      if (removed) await o.publish();
       return { following: false, followers: await repo.followerCount(channel.user_id) };
     },
   );

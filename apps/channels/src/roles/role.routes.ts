@@ -1,20 +1,19 @@
 import Type from 'typebox';
 import { ChannelRoles } from '@neon/contracts';
-import type { Bus } from '@neon/bus';
-import { AppError, requireUser, type FastifyPluginAsyncTypebox, type Logger } from '@neon/kit';
+import { AppError, requireUser, type FastifyPluginAsyncTypebox } from '@neon/kit';
 import type { ChannelRepository } from '../channels/channel.repository.js';
 import { UsernameParam, ownChannel } from '../channels/channel.routes.js';
 
 export interface RoleRoutesOptions {
   repo: ChannelRepository;
-  bus: Bus;
-  logger: Logger;
+  /** Publishes the outbox now; a failure leaves the events there for the relay's retries. */
+  publish: () => Promise<void>;
 }
 
 const KINDS = { moderators: 'moderator', vips: 'vip' } as const;
 
 export const roleRoutes: FastifyPluginAsyncTypebox<RoleRoutesOptions> = async (app, o) => {
-  const { repo, bus } = o;
+  const { repo } = o;
   const params = Type.Object({
     kind: Type.Union([Type.Literal('moderators'), Type.Literal('vips')]),
     username: UsernameParam,
@@ -44,25 +43,18 @@ export const roleRoutes: FastifyPluginAsyncTypebox<RoleRoutesOptions> = async (a
         if (!target) throw new AppError('CHANNELS_USER_NOT_FOUND', `No user named ${username}.`);
         if (target.user_id === client.id)
           throw new AppError('CHANNELS_ROLE_SELF', 'The owner already holds every channel right.');
+        const event = {
+          channel: channel.username,
+          userId: target.user_id,
+          username: target.username,
+          role,
+        };
         const changed =
           method === 'PUT'
-            ? await repo.grant(client.id, target.user_id, role, client.id)
-            : await repo.revoke(client.id, target.user_id, role, client.id);
-        if (changed) {
-          try {
-            await bus.publish(
-              method === 'PUT' ? 'channels.role.granted.v1' : 'channels.role.revoked.v1',
-              {
-                channel: channel.username,
-                userId: target.user_id,
-                username: target.username,
-                role,
-              },
-            );
-          } catch (err) {
-            o.logger.error({ err }, 'role event not published');
-          }
-        }
+            ? await repo.grant(client.id, target.user_id, role, client.id, event)
+            : await repo.revoke(client.id, target.user_id, role, client.id, event);
+        // Answered once the event is on the bus, so chat applies the change moments after.
+        if (changed) await o.publish();
         return repo.roles(client.id);
       },
     });

@@ -18,6 +18,7 @@ import { encodeFrame, wsTextFrame } from '../domain/phoenix.js';
 import type { RateLimiter } from '../domain/rate-limit.js';
 import type { ChatRepository, ChatUser } from '../store/chat.repository.js';
 import type { Fanout, FanoutItem, FanoutMessage } from './fanout.js';
+import { modeRefusal, type FollowBook, type FollowState } from './follows.js';
 import { MessageWriter, type PendingMessage } from './message-writer.js';
 import type { Member, Room, RoomRegistry } from './room.js';
 
@@ -26,6 +27,8 @@ export class ChatError extends Error {
   constructor(
     readonly code: ErrorCode,
     detail: string,
+    /** Fields the error reply carries besides `code` and `detail`. */
+    readonly extra?: Record<string, unknown>,
   ) {
     super(detail);
     this.name = 'ChatError';
@@ -52,6 +55,8 @@ export interface ChatServiceDeps {
   logger: Logger;
   /** Where `chat.message.created.v1` goes; none, none published. */
   bus?: Pick<Bus, 'publish'> | null;
+  /** Who follows which channel, for followers-only mode. */
+  follows: FollowBook;
 }
 
 /**
@@ -109,6 +114,9 @@ export class ChatService {
     ) {
       throw new ChatError('CHAT_INVALID_MESSAGE', 'last_seen_id must be a message id.');
     }
+    // Read now, so the messages of a followers-only room are checked without a query.
+    if (client && room.settings.followersOnly)
+      await this.deps.follows.lookup(room.channel, client.id);
     member.held = [];
     room.members.add(member);
     try {
@@ -190,6 +198,8 @@ export class ChatService {
       throw new ChatError('CHAT_BANNED', 'You are banned from this chat.');
     if (restriction === 'timed_out')
       throw new ChatError('CHAT_TIMED_OUT', 'You are timed out in this chat.');
+    const refusal = await modeRefusal(room, client, this.deps.follows, now);
+    if (refusal) throw new ChatError(refusal.code, refusal.detail, refusal.extra);
     const moderator = room.isModerator(client);
     const { config, limiter } = this.deps;
     if (!moderator && room.settings.slowSeconds > 0) {
@@ -302,6 +312,8 @@ export class ChatService {
 
   /** A peer replica's batch or notice. */
   async received(message: FanoutMessage): Promise<void> {
+    if (message.follow)
+      this.deps.follows.changed(message.room, message.follow.userId, message.follow.since);
     if (message.reload) await this.deps.rooms.reload(message.room);
     const room = this.deps.rooms.cached(message.room);
     if (room && message.items.length > 0) this.deliver(room, message.items);
@@ -422,14 +434,20 @@ export class ChatService {
       case 'subscribers_only': {
         const settings: RoomSettings = { ...room.settings };
         if (action.action === 'slow') settings.slowSeconds = action.seconds;
-        else if (action.action === 'followers_only') settings.followersOnly = action.enabled;
-        else settings.subscribersOnly = action.enabled;
+        else if (action.action === 'followers_only') {
+          settings.followersOnly = action.enabled;
+          settings.followersOnlyMinutes = action.enabled ? (action.minutes ?? 0) : 0;
+        } else settings.subscribersOnly = action.enabled;
         await repo.tx(async (q) => {
           await repo.saveSettings(q, room.channel, settings);
           await repo.logAction(q, {
             ...log,
             details:
-              action.action === 'slow' ? { seconds: action.seconds } : { enabled: action.enabled },
+              action.action === 'slow'
+                ? { seconds: action.seconds }
+                : action.action === 'followers_only' && action.enabled
+                  ? { enabled: true, minutes: settings.followersOnlyMinutes }
+                  : { enabled: action.enabled },
           });
         });
         room.settings = settings;
@@ -451,6 +469,17 @@ export class ChatService {
     if (room.moderators.has(target) && !room.isOwner(actor.id) && !actor.roles.includes('admin')) {
       throw new ChatError('CHAT_TARGET_PROTECTED', 'Only the owner may restrict a moderator.');
     }
+  }
+
+  /** A follow or unfollow now in chat's projection: known here, and told to the other replicas. */
+  async followChanged(channel: string, userId: string, since: FollowState): Promise<void> {
+    this.deps.follows.changed(channel, userId, since);
+    await this.fanout?.publish({
+      room: channel,
+      reload: false,
+      items: [],
+      follow: { userId, since },
+    });
   }
 
   /** Re-reads a room's rules here and tells the other replicas to do the same. */

@@ -12,6 +12,8 @@ export interface FanoutMessage {
   /** The room's rules changed in the database: reload them before delivering `items`. */
   reload: boolean;
   items: FanoutItem[];
+  /** A follow (`since`, ms) or unfollow (null) of the room's channel, now in the database. */
+  follow?: { userId: string; since: number | null };
 }
 
 export interface Fanout {

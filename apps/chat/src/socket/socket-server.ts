@@ -116,8 +116,9 @@ class Connection {
     f: { joinRef: string | null; ref: string | null; topic: string },
     code: ErrorCode,
     detail: string,
+    extra?: Record<string, unknown>,
   ): void {
-    this.send(encodeReply(f.joinRef, f.ref, f.topic, 'error', { code, detail }));
+    this.send(encodeReply(f.joinRef, f.ref, f.topic, 'error', { ...extra, code, detail }));
   }
 }
 
@@ -256,7 +257,7 @@ export class SocketServer {
     try {
       await this.dispatch(conn, f, receivedAt);
     } catch (err) {
-      if (err instanceof ChatError) conn.error(f, err.code, err.message);
+      if (err instanceof ChatError) conn.error(f, err.code, err.message, err.extra);
       else {
         this.options.logger.error({ err, event: f.event }, 'socket event failed');
         conn.error(f, 'CHAT_UNAVAILABLE', 'Something went wrong; try again.');

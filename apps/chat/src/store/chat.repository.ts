@@ -45,6 +45,7 @@ function toMessage(row: MessageRow): ChatMessage {
 export const DEFAULT_SETTINGS: RoomSettings = {
   slowSeconds: 0,
   followersOnly: false,
+  followersOnlyMinutes: 0,
   subscribersOnly: false,
 };
 
@@ -108,8 +109,14 @@ export class ChatRepository {
     const u = users[0];
     if (!u) return null;
     const [settings, roles, bans] = await Promise.all([
-      this.db.query<{ slow_seconds: number; followers_only: boolean; subscribers_only: boolean }>(
-        `SELECT slow_seconds, followers_only, subscribers_only FROM chat.room_settings WHERE channel = $1`,
+      this.db.query<{
+        slow_seconds: number;
+        followers_only: boolean;
+        followers_only_minutes: number;
+        subscribers_only: boolean;
+      }>(
+        `SELECT slow_seconds, followers_only, followers_only_minutes, subscribers_only
+         FROM chat.room_settings WHERE channel = $1`,
         [channel],
       ),
       this.db.query<{ user_id: string; role: RoomRole }>(
@@ -128,6 +135,7 @@ export class ChatRepository {
         ? {
             slowSeconds: s.slow_seconds,
             followersOnly: s.followers_only,
+            followersOnlyMinutes: s.followers_only_minutes,
             subscribersOnly: s.subscribers_only,
           }
         : { ...DEFAULT_SETTINGS },
@@ -253,11 +261,12 @@ export class ChatRepository {
 
   async saveSettings(q: Queryable, channel: string, s: RoomSettings): Promise<void> {
     await q.query(
-      `INSERT INTO chat.room_settings (channel, slow_seconds, followers_only, subscribers_only)
-       VALUES ($1, $2, $3, $4)
+      `INSERT INTO chat.room_settings
+         (channel, slow_seconds, followers_only, subscribers_only, followers_only_minutes)
+       VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (channel) DO UPDATE SET slow_seconds = $2, followers_only = $3,
-         subscribers_only = $4, updated_at = now()`,
-      [channel, s.slowSeconds, s.followersOnly, s.subscribersOnly],
+         subscribers_only = $4, followers_only_minutes = $5, updated_at = now()`,
+      [channel, s.slowSeconds, s.followersOnly, s.subscribersOnly, s.followersOnlyMinutes],
     );
   }
 

@@ -1,7 +1,7 @@
-import type { Bus } from '@neon/bus';
+import { enqueueEvent, OutboxRelay as SchemaOutboxRelay, type Bus } from '@neon/bus';
 import type { EventData, EventType } from '@neon/contracts';
 import type { Db, Queryable } from '@neon/db';
-import { uuidv7, type Logger } from '@neon/kit';
+import type { Logger } from '@neon/kit';
 
 export type IdentityEventType = Extract<EventType, `identity.${string}`>;
 
@@ -10,91 +10,17 @@ export type IdentityEventType = Extract<EventType, `identity.${string}`>;
  * crash between commit and publish (or a change made by the command line,
  * which has no bus) still reaches the bus later.
  */
-export async function enqueue<T extends IdentityEventType>(
+export function enqueue<T extends IdentityEventType>(
   q: Queryable,
   type: T,
   data: EventData<T>,
 ): Promise<void> {
-  await q.query(`INSERT INTO identity.outbox (id, type, data) VALUES ($1, $2, $3)`, [
-    uuidv7(),
-    type,
-    JSON.stringify(data),
-  ]);
+  return enqueueEvent(q, 'identity', type, data);
 }
 
-interface OutboxRow {
-  id: string;
-  type: IdentityEventType;
-  data: EventData<IdentityEventType>;
-  occurred_at: Date;
-}
-
-/**
- * Publishes the outbox in order, each event under its outbox id so that a
- * re-publish after a crash is deduplicated by consumers. Replicas share the
- * work through SKIP LOCKED.
- */
-export class OutboxRelay {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
-
-  constructor(
-    private readonly db: Db,
-    private readonly bus: Bus,
-    private readonly logger: Logger,
-    private readonly intervalMs = 1000,
-  ) {}
-
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => this.kick(), this.intervalMs);
-    this.timer.unref();
-    this.kick();
-  }
-
-  /** Publishes now (after a commit) instead of waiting for the next tick. */
-  kick(): void {
-    void this.flush().catch((err: unknown) =>
-      this.logger.error({ err }, 'outbox relay failed; will retry'),
-    );
-  }
-
-  flush(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        while (await this.batch()) {
-          /* drain */
-        }
-      } while (this.again);
-    })().finally(() => {
-      this.running = null;
-    });
-    return this.running;
-  }
-
-  private async batch(): Promise<boolean> {
-    return this.db.tx(async (q) => {
-      const rows = await q.query<OutboxRow>(
-        `SELECT id, type, data, occurred_at FROM identity.outbox
-          ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED`,
-      );
-      for (const row of rows) {
-        await this.bus.publish(row.type, row.data, { id: row.id, occurredAt: row.occurred_at });
-        await q.query(`DELETE FROM identity.outbox WHERE id = $1`, [row.id]);
-      }
-      return rows.length === 100;
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => undefined);
+/** Publishes `identity.outbox` in order; see the bus package's relay. */
+export class OutboxRelay extends SchemaOutboxRelay {
+  constructor(db: Db, bus: Bus, logger: Logger, intervalMs = 1000) {
+    super(db, bus, logger, { schema: 'identity', intervalMs });
   }
 }

@@ -8,6 +8,8 @@ export const CHAT_MAX_FRAME_BYTES = 16 * 1024;
 export const CHAT_MAX_TIMEOUT_SECONDS = 1_209_600;
 /** The longest `client_id` a `shout` may carry. */
 export const CHAT_CLIENT_ID_MAX = 64;
+/** The longest minimum follow age followers-only mode takes: 90 days, in minutes. */
+export const CHAT_MAX_FOLLOW_MINUTES = 129_600;
 
 export const ChatBadge = Type.Union([
   Type.Literal('owner'),
@@ -54,6 +56,8 @@ export type JoinPayload = Static<typeof JoinPayload>;
 export const RoomSettings = Type.Object({
   slowSeconds: Type.Integer(),
   followersOnly: Type.Boolean(),
+  /** In followers-only mode, how long (minutes) a follower must have followed before writing. */
+  followersOnlyMinutes: Type.Integer(),
   subscribersOnly: Type.Boolean(),
 });
 export type RoomSettings = Static<typeof RoomSettings>;
@@ -98,11 +102,31 @@ export const ModerationAction = Type.Union([
     action: Type.Literal('slow'),
     seconds: Type.Integer({ minimum: 0, maximum: 86_400 }),
   }),
-  Type.Object({ action: Type.Literal('followers_only'), enabled: Type.Boolean() }),
+  /** `minutes`: the minimum follow age while enabled (default 0: following is enough). */
+  Type.Object({
+    action: Type.Literal('followers_only'),
+    enabled: Type.Boolean(),
+    minutes: Type.Optional(Type.Integer({ minimum: 0, maximum: CHAT_MAX_FOLLOW_MINUTES })),
+  }),
   Type.Object({ action: Type.Literal('subscribers_only'), enabled: Type.Boolean() }),
 ]);
 export type ModerationAction = Static<typeof ModerationAction>;
 export type ModerationActionName = ModerationAction['action'];
+
+/**
+ * The error reply to a `shout` refused by followers-only mode (`code`
+ * `CHAT_FOLLOWERS_ONLY`): whether the sender follows the channel, the room's
+ * minimum follow age, and how long (seconds) until they may write, counting
+ * from a follow made now when they do not follow yet.
+ */
+export const FollowersOnlyRefusal = Type.Object({
+  code: Type.Literal('CHAT_FOLLOWERS_ONLY'),
+  detail: Type.String(),
+  following: Type.Boolean(),
+  minutes: Type.Integer(),
+  waitSeconds: Type.Integer(),
+});
+export type FollowersOnlyRefusal = Static<typeof FollowersOnlyRefusal>;
 
 /** Server → room `delete`: a message was removed. */
 export const MessageDeleted = Type.Object({ id: Type.String() });

@@ -1,0 +1,122 @@
+import type { EventData, EventType } from '@neon/contracts';
+import type { Db, Queryable } from '@neon/db';
+import { uuidv7 } from '@neon/kit';
+import type { Bus, BusLogger } from './types.js';
+
+/** The table a service's outbox lives in (`<schema>.outbox`), for its migrations. */
+export function outboxTableSql(schema: string): string {
+  return `CREATE TABLE ${schema}.outbox (
+      id uuid PRIMARY KEY,
+      type text NOT NULL,
+      data jsonb NOT NULL,
+      occurred_at timestamptz NOT NULL DEFAULT now()
+    )`;
+}
+
+/**
+ * Records an event in the same transaction as the change it describes, so a
+ * crash between commit and publish, a bus outage, or a change made by a
+ * command line with no bus still reaches the bus later.
+ */
+export async function enqueueEvent<T extends EventType>(
+  q: Queryable,
+  schema: string,
+  type: T,
+  data: EventData<T>,
+): Promise<void> {
+  await q.query(`INSERT INTO ${schema}.outbox (id, type, data) VALUES ($1, $2, $3)`, [
+    uuidv7(),
+    type,
+    JSON.stringify(data),
+  ]);
+}
+
+interface OutboxRow {
+  id: string;
+  type: EventType;
+  data: EventData<EventType>;
+  occurred_at: Date;
+}
+
+export interface OutboxRelayOptions {
+  /** The schema whose `outbox` table is relayed. */
+  schema: string;
+  /** How often the outbox is retried when nothing kicks it. */
+  intervalMs?: number;
+}
+
+/**
+ * Publishes a schema's outbox in order, each event under its outbox id so
+ * that a re-publish after a crash is deduplicated by consumers. Replicas
+ * share the work through SKIP LOCKED; a failed publish stays in the table and
+ * is retried on the next kick or tick.
+ */
+export class OutboxRelay {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private readonly schema: string;
+  private readonly intervalMs: number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly bus: Bus,
+    private readonly logger: BusLogger,
+    options: OutboxRelayOptions,
+  ) {
+    this.schema = options.schema;
+    this.intervalMs = options.intervalMs ?? 1000;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.kick(), this.intervalMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** Publishes now (after a commit) instead of waiting for the next tick. */
+  kick(): void {
+    void this.flush().catch((err: unknown) =>
+      this.logger.error({ err }, 'outbox relay failed; will retry'),
+    );
+  }
+
+  flush(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        while (await this.batch()) {
+          /* drain */
+        }
+      } while (this.again);
+    })().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async batch(): Promise<boolean> {
+    return this.db.tx(async (q) => {
+      const rows = await q.query<OutboxRow>(
+        `SELECT id, type, data, occurred_at FROM ${this.schema}.outbox
+          ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED`,
+      );
+      for (const row of rows) {
+        await this.bus.publish(row.type, row.data, { id: row.id, occurredAt: row.occurred_at });
+        await q.query(`DELETE FROM ${this.schema}.outbox WHERE id = $1`, [row.id]);
+      }
+      return rows.length === 100;
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+  }
+}
