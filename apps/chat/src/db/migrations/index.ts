@@ -3,4 +3,5 @@ import { m0001 } from './0001_chat.js';
 import { m0002 } from './0002_client_id.js';
 import { m0003 } from './0003_follows.js';
 
+/** The chat schema's migrations, in order. Forward-only: never edit a shipped one. */
 export const migrations: Migration[] = [m0001, m0002, m0003];
