@@ -14,6 +14,7 @@ import { VideoCard } from '../components/Cards';
 import { CopyField } from '../components/CopyField';
 import { ErrorState, Spinner } from '../components/ErrorState';
 import { IngestDisconnectNotice } from '../components/IngestDisconnectNotice';
+import { IngestHealthNotice } from '../components/IngestHealthNotice';
 import { since } from '../format';
 import { useNow, useTitle } from '../hooks';
 import { useSession } from '../store';
@@ -178,6 +179,13 @@ function LivePanel({ username }: { username: string }) {
         </div>
       )}
       {data.lastDisconnect && <IngestDisconnectNotice disconnect={data.lastDisconnect} />}
+      {ingest && (
+        <IngestHealthNotice
+          bitrateKbps={ingest.bitrateKbps}
+          fps={ingest.fps}
+          health={ingest.health}
+        />
+      )}
       {ingest && (
         <dl className="stats">
           <div>
