@@ -1,5 +1,7 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Subscription } from '@neon/bus';
+import { Counter, Gauge, type Registry } from '@neon/kit';
 import { serviceServer, type Platform, type Service, type ServiceModule } from '@neon/platform';
 import { liveSpec, type LiveConfig } from './config.js';
 import { migrations } from './db/migrations/index.js';
@@ -67,8 +69,26 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
       logger,
       partTargetMs: config.HLS_PART_TARGET_MS,
       ladderDrainMs: config.LIVE_LADDER_DRAIN_MS,
+      shed: config.LIVE_SHED && {
+        minSpeed: config.LIVE_SHED_MIN_SPEED_PERCENT / 100,
+        maxBacklogSeconds: config.LIVE_SHED_MAX_BACKLOG_MS / 1000,
+        restoreAfterMs: config.LIVE_SHED_RESTORE_AFTER_MS,
+        restoreHeadroom: config.LIVE_SHED_RESTORE_HEADROOM_PERCENT / 100,
+      },
     }),
+    capacityCores:
+      ((config.LIVE_CAPACITY_CORES || availableParallelism()) * config.LIVE_CAPACITY_PERCENT) / 100,
   });
+  // Not ready means: do not send this replica new broadcasts. /healthz (liveness) stays 200,
+  // and the broadcasts it carries keep being served.
+  server.readiness.set('capacity', async () => {
+    const c = broadcasts.capacity();
+    if (c.full)
+      throw new Error(
+        `full: ${c.broadcasts} broadcasts use ${c.loadCores} of ${c.capacityCores} cores${c.saturated > 0 ? `, ${c.saturated} behind real time at the lowest rung` : ''}`,
+      );
+  });
+  registerLiveMetrics(server.metrics, broadcasts);
   const windowMs = config.VIEWER_WINDOW_SECONDS * 1000;
   const counter = platform.redis
     ? new RedisViewerCounter(platform.redis, windowMs)
@@ -132,6 +152,67 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
       await users?.close();
     },
   };
+}
+
+/** Transcoder speed and rungs per broadcast, the replica's load and its refusals, read at scrape time. */
+function registerLiveMetrics(registry: Registry, broadcasts: BroadcastManager): void {
+  const live = () => broadcasts.all().filter((b) => b.pipeline !== null);
+  new Gauge({
+    name: 'live_transcode_speed_ratio',
+    help: 'Media seconds the transcode ladder produces per wall second over ~10 s (1 = real time)',
+    labelNames: ['broadcast', 'channel'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const b of live()) {
+        const speed = b.pipeline!.health().speed;
+        if (speed !== null) this.set({ broadcast: b.id, channel: b.channel }, speed);
+      }
+    },
+  });
+  new Gauge({
+    name: 'live_rungs_active',
+    help: 'Encoded rungs a broadcast is producing (shed rungs excluded)',
+    labelNames: ['broadcast', 'channel'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const b of live())
+        this.set({ broadcast: b.id, channel: b.channel }, b.pipeline!.health().activeRungs.length);
+    },
+  });
+  new Gauge({
+    name: 'live_rungs_shed',
+    help: 'Encoded rungs a broadcast has turned off to keep up with real time',
+    labelNames: ['broadcast', 'channel'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const b of live())
+        this.set({ broadcast: b.id, channel: b.channel }, b.pipeline!.health().shedRungs.length);
+    },
+  });
+  new Gauge({
+    name: 'live_transcode_load_cores',
+    help: "CPU cores this replica's broadcasts use, and the capacity new ones are refused at",
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      const c = broadcasts.capacity();
+      this.set({ kind: 'load' }, c.loadCores);
+      if (Number.isFinite(c.capacityCores)) this.set({ kind: 'capacity' }, c.capacityCores);
+    },
+  });
+  new Counter({
+    name: 'live_broadcasts_refused_total',
+    help: 'Publishes refused since start, by code (LIVE_CAPACITY_FULL: the replica was full)',
+    labelNames: ['code'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [code, n] of broadcasts.refused) this.inc({ code }, n);
+    },
+  });
 }
 
 /** Whether a service is the live one (the launcher prints its RTMP port). */

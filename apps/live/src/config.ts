@@ -20,6 +20,27 @@ export const liveSpec = {
    * of its own) is always drained to the end. A rung cut short is left out of the VOD.
    */
   LIVE_LADDER_DRAIN_MS: env.int(60_000, 0, 600_000),
+  /**
+   * Shedding: a transcode ladder slower than LIVE_SHED_MIN_SPEED_PERCENT of
+   * real time over 10 s, or more than LIVE_SHED_MAX_BACKLOG_MS behind its
+   * input, is restarted without its highest rung (the source copy and the
+   * lowest rung always stay). A rung comes back after LIVE_SHED_RESTORE_AFTER_MS
+   * on time (doubling with each shed of the broadcast, up to 16×) when the
+   * machine's idle cores cover its estimated cost by LIVE_SHED_RESTORE_HEADROOM_PERCENT.
+   */
+  LIVE_SHED: env.bool(true),
+  LIVE_SHED_MIN_SPEED_PERCENT: env.int(95, 1, 100),
+  LIVE_SHED_MAX_BACKLOG_MS: env.int(3000, 500, 600_000),
+  LIVE_SHED_RESTORE_AFTER_MS: env.int(60_000, 1000, 3_600_000),
+  LIVE_SHED_RESTORE_HEADROOM_PERCENT: env.int(130, 100, 1000),
+  /**
+   * Admission: new broadcasts are refused (LIVE_CAPACITY_FULL, /readyz 503)
+   * while the measured CPU cost of this replica's broadcasts reaches
+   * LIVE_CAPACITY_CORES (0: the machine's cores) × LIVE_CAPACITY_PERCENT, or
+   * one of them is behind even with its ladder shed to the lowest rung.
+   */
+  LIVE_CAPACITY_CORES: env.int(0, 0, 4096),
+  LIVE_CAPACITY_PERCENT: env.int(80, 1, 1000),
   /** LL-HLS part target; players hold back three parts, so it sets most of the latency. */
   HLS_PART_TARGET_MS: env.int(200, 100, 1000),
   /** An RTMP peer must finish the handshake this soon after connecting. */

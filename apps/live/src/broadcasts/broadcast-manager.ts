@@ -1,7 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Bus } from '@neon/bus';
-import type { IngestDisconnect, IngestDisconnectCode, Rendition } from '@neon/contracts';
+import type {
+  IngestDisconnect,
+  IngestDisconnectCode,
+  IngestHealth,
+  Rendition,
+} from '@neon/contracts';
 import { uuidv7, type Logger } from '@neon/kit';
 import type { VideoRepository, VideoState } from '../vod/video.repository.js';
 import type { LivePipeline, PipelineFactory, SourceMeta } from './pipeline.js';
@@ -28,7 +33,23 @@ export interface IngestStats {
   startedAt: string;
 }
 
-export type PublishRefusal = 'LIVE_ALREADY_PUBLISHING' | 'SERVICE_UNAVAILABLE';
+export type PublishRefusal =
+  'LIVE_ALREADY_PUBLISHING' | 'LIVE_CAPACITY_FULL' | 'SERVICE_UNAVAILABLE';
+
+/** What this replica carries against what it can. */
+export interface CapacityReport {
+  /** Cores × target share: the CPU the broadcasts may use together. */
+  capacityCores: number;
+  /** CPU the broadcasts' ffmpeg processes use now (those not yet measured count as 0). */
+  loadCores: number;
+  broadcasts: number;
+  /** A broadcast behind real time even with its ladder at the lowest rung. */
+  saturated: number;
+  full: boolean;
+}
+
+/** Standard picture heights, for advice to the streamer. */
+const ADVICE_HEIGHTS = [1080, 720, 480, 360];
 
 /** Typed transitions of a broadcast; `ended` and `failed` are final. */
 export type BroadcastEvent =
@@ -146,6 +167,24 @@ export class Broadcast {
   renditions(): Rendition[] {
     return this.pipeline?.renditions() ?? [];
   }
+
+  /** The transcoder's side of the ingest health, for the owner. */
+  health(replicaFull: boolean): IngestHealth {
+    const h = this.pipeline?.health();
+    const dropped = h?.shedRungs ?? [];
+    const state = h?.saturated ? 'failing' : dropped.length > 0 ? 'degraded' : 'good';
+    const sourceHeight = this.source?.height ?? 0;
+    // The ladder keeps up at what it still produces: a source no taller than that costs less.
+    const height = ADVICE_HEIGHTS.find((x) => x < sourceHeight);
+    return {
+      state,
+      speed: h?.speed ?? null,
+      droppedRungs: dropped,
+      advice:
+        state !== 'good' && height !== undefined ? { action: 'lower_resolution', height } : null,
+      replicaFull,
+    };
+  }
 }
 
 export interface BroadcastManagerOptions {
@@ -160,6 +199,8 @@ export interface BroadcastManagerOptions {
   stallEndMs: number;
   limits: IngestLimits;
   createPipeline: PipelineFactory;
+  /** CPU cores the broadcasts of this replica may use together (cores × target share). */
+  capacityCores?: number;
 }
 
 /**
@@ -172,6 +213,8 @@ export class BroadcastManager {
   private readonly lastDisconnects = new Map<string, IngestDisconnect>();
   private closed = false;
   private readonly watchdog: NodeJS.Timeout;
+  /** New broadcasts refused since start, per code. */
+  readonly refused = new Map<PublishRefusal, number>();
 
   constructor(private readonly o: BroadcastManagerOptions) {
     // An encoder that freezes with its TCP connection open sends nothing and
@@ -213,12 +256,11 @@ export class BroadcastManager {
   ): Promise<
     { ok: true; broadcast: Broadcast; resumed: boolean } | { ok: false; code: PublishRefusal }
   > {
-    if (this.closed) return { ok: false, code: 'SERVICE_UNAVAILABLE' };
+    if (this.closed) return this.refuse('SERVICE_UNAVAILABLE');
     const existing = this.get(channel.username);
     if (existing?.publisher) {
       const silentMs = existing.silentMs();
-      if (silentMs <= this.o.takeoverSilenceMs)
-        return { ok: false, code: 'LIVE_ALREADY_PUBLISHING' };
+      if (silentMs <= this.o.takeoverSilenceMs) return this.refuse('LIVE_ALREADY_PUBLISHING');
       // The key is proof enough: an encoder that has stopped sending must not
       // keep its owner off the air until its connection times out. The same
       // broadcast continues after a discontinuity, so its VOD stays one video.
@@ -254,6 +296,15 @@ export class BroadcastManager {
       });
       return { ok: true, broadcast: existing, resumed: existing.pendingDiscontinuity };
     }
+    // A returning or replacing publisher keeps its broadcast; only a new one needs room.
+    const load = this.capacity();
+    if (load.full) {
+      this.o.logger.warn(
+        { ...load, channel: channel.username, code: 'LIVE_CAPACITY_FULL' },
+        'a new broadcast is refused: this replica is at capacity',
+      );
+      return this.refuse('LIVE_CAPACITY_FULL');
+    }
     const id = uuidv7();
     const b = new Broadcast(
       id,
@@ -276,11 +327,36 @@ export class BroadcastManager {
     } catch (err) {
       this.byChannel.delete(channel.username);
       this.o.logger.error({ err }, 'could not record a new broadcast');
-      return { ok: false, code: 'SERVICE_UNAVAILABLE' };
+      return this.refuse('SERVICE_UNAVAILABLE');
     }
     this.o.logger.info({ broadcastId: id, channel: b.channel }, 'broadcast publishing');
     this.emit({ type: 'publishing', broadcastId: id, channel: b.channel, resumed: false });
     return { ok: true, broadcast: b, resumed: false };
+  }
+
+  private refuse(code: PublishRefusal): { ok: false; code: PublishRefusal } {
+    this.refused.set(code, (this.refused.get(code) ?? 0) + 1);
+    return { ok: false, code };
+  }
+
+  /**
+   * The measured cost of the broadcasts against the replica's capacity. Full
+   * when they use it all, or when one is behind real time with nothing left
+   * to shed: another broadcast would only make every one of them later.
+   */
+  capacity(): CapacityReport {
+    const capacityCores = this.o.capacityCores ?? Infinity;
+    const live = this.all().filter((b) => b.pipeline !== null);
+    const healths = live.map((b) => b.pipeline!.health());
+    const loadCores = healths.reduce((a, h) => a + (h.costCores ?? 0), 0);
+    const saturated = healths.filter((h) => h.saturated).length;
+    return {
+      capacityCores,
+      loadCores: Math.round(loadCores * 100) / 100,
+      broadcasts: this.all().length,
+      saturated,
+      full: loadCores >= capacityCores || saturated > 0,
+    };
   }
 
   /** Ends every broadcast whose publisher is connected but has sent nothing for too long. */

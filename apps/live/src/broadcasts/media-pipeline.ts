@@ -1,4 +1,4 @@
-import { startPipeline } from '@neon/media';
+import { startPipeline, type ShedPolicy } from '@neon/media';
 import type { Logger } from '@neon/kit';
 import type { LivePipeline, PipelineFactory } from './pipeline.js';
 
@@ -8,6 +8,8 @@ export function mediaPipelineFactory(o: {
   logger: Logger;
   partTargetMs: number;
   ladderDrainMs: number;
+  /** False: never turn rungs off. */
+  shed: Partial<ShedPolicy> | false;
 }): PipelineFactory {
   return ({ outputDir, thumbnailPath, source }) => {
     const p = startPipeline({
@@ -16,6 +18,7 @@ export function mediaPipelineFactory(o: {
       thumbnailPath,
       partTargetMs: o.partTargetMs,
       ladderDrainMs: o.ladderDrainMs,
+      shed: o.shed,
       logger: o.logger.child({ component: 'media' }),
       source: {
         ...(source.width ? { width: source.width } : {}),
@@ -40,6 +43,7 @@ export function mediaPipelineFactory(o: {
       masterPlaylist: () => p.masterPlaylist(),
       mediaPlaylist: (rendition, query, signal) => p.mediaPlaylist(rendition, query, signal),
       dashManifest: () => p.dashManifest(),
+      health: () => p.health(),
       resource: (rendition, file, signal) => p.resource(rendition, file, signal),
       resourceNow: (rendition, file) => p.resourceNow(rendition, file),
       onReady: (fn) => void p.on('ready', fn),

@@ -11,6 +11,16 @@ export interface SourceMeta {
   audioBitrateKbps: number | null;
 }
 
+/** How the transcoder keeps up with a broadcast (see PipelineHealth in @neon/media). */
+export interface TranscodeHealth {
+  speed: number | null;
+  backlogSeconds: number;
+  activeRungs: string[];
+  shedRungs: string[];
+  costCores: number | null;
+  saturated: boolean;
+}
+
 export interface PlaylistQuery {
   msn?: number;
   part?: number;
@@ -33,6 +43,7 @@ export interface LivePipeline {
   masterPlaylist(): string | null;
   mediaPlaylist(rendition: string, query: PlaylistQuery, signal?: AbortSignal): Promise<string>;
   dashManifest(): string | null;
+  health(): TranscodeHealth;
   resource(
     rendition: string,
     file: string,

@@ -196,13 +196,22 @@ class IngestConnection implements Publisher {
     );
     if (!result.ok) {
       log.info({ code: result.code }, 'publish refused');
-      req.reject({
-        status: 'NetStream.Publish.BadName',
-        description:
-          result.code === 'LIVE_ALREADY_PUBLISHING'
-            ? 'This channel is already live from another encoder.'
-            : 'Ingest unavailable.',
-      });
+      req.reject(
+        result.code === 'LIVE_CAPACITY_FULL'
+          ? {
+              // Denied, not BadName: the key is good, and another replica (or a retry) may have room.
+              status: 'NetStream.Publish.Denied',
+              description:
+                'This ingest server is at its transcoding capacity: try again later. (LIVE_CAPACITY_FULL)',
+            }
+          : {
+              status: 'NetStream.Publish.BadName',
+              description:
+                result.code === 'LIVE_ALREADY_PUBLISHING'
+                  ? 'This channel is already live from another encoder.'
+                  : 'Ingest unavailable.',
+            },
+      );
       return this.closeSoon();
     }
     if (this.closed || !req.accept()) {

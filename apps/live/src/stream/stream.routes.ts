@@ -42,11 +42,12 @@ export const streamRoutes: FastifyPluginAsyncTypebox<StreamRoutesOptions> = asyn
     const channel = await o.channels.byUserId(userId);
     const b = o.broadcasts.get(username);
     const row = b ? null : await o.videos.liveOf(username);
+    const stats = b?.stats() ?? null;
     return {
       title: channel?.title ?? `${username} is live`,
       live: Boolean(b ?? row),
       broadcastId: b?.id ?? row?.id ?? null,
-      ingest: b?.stats() ?? null,
+      ingest: b && stats ? { ...stats, health: b.health(o.broadcasts.capacity().full) } : null,
       lastDisconnect: o.broadcasts.lastDisconnect(username),
     };
   }

@@ -16,6 +16,7 @@ import { RolesPanel } from '../dashboard/RolesPanel';
 import { CopyField } from '../components/CopyField';
 import { ErrorState, Spinner } from '../components/ErrorState';
 import { IngestDisconnectNotice } from '../components/IngestDisconnectNotice';
+import { IngestHealthNotice } from '../components/IngestHealthNotice';
 import { since } from '../format';
 import { useNow, useTitle } from '../hooks';
 import { useSession } from '../store';
@@ -180,6 +181,13 @@ function LivePanel({ username }: { username: string }) {
         </div>
       )}
       {data.lastDisconnect && <IngestDisconnectNotice disconnect={data.lastDisconnect} />}
+      {ingest && (
+        <IngestHealthNotice
+          bitrateKbps={ingest.bitrateKbps}
+          fps={ingest.fps}
+          health={ingest.health}
+        />
+      )}
       {ingest && (
         <dl className="stats">
           <div>

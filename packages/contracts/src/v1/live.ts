@@ -36,6 +36,39 @@ export const IngestDisconnect = Type.Object({
 });
 export type IngestDisconnect = Static<typeof IngestDisconnect>;
 
+/**
+ * Whether this replica's transcoder keeps up with the broadcast: `good` (the
+ * whole ladder at real time), `degraded` (qualities turned off so that the
+ * rest stays live), `failing` (behind real time even with only the lowest
+ * quality left).
+ */
+export const IngestHealthState = Type.Union([
+  Type.Literal('good'),
+  Type.Literal('degraded'),
+  Type.Literal('failing'),
+]);
+export type IngestHealthState = Static<typeof IngestHealthState>;
+
+/** What the streamer can do about it; clients build the sentence. */
+export const IngestAdvice = Type.Object({
+  /** Send a picture at most this tall (`lower_resolution`). */
+  action: Type.Literal('lower_resolution'),
+  height: Type.Integer(),
+});
+export type IngestAdvice = Static<typeof IngestAdvice>;
+
+export const IngestHealth = Type.Object({
+  state: IngestHealthState,
+  /** Media seconds transcoded per wall second over ~10 s (1 = real time); null until measured. */
+  speed: Type.Union([Type.Number(), Type.Null()]),
+  /** Qualities turned off to keep up (rendition names, most expensive first). */
+  droppedRungs: Type.Array(Type.String()),
+  advice: Type.Union([IngestAdvice, Type.Null()]),
+  /** This replica refuses new broadcasts: its measured load is at its capacity. */
+  replicaFull: Type.Boolean(),
+});
+export type IngestHealth = Static<typeof IngestHealth>;
+
 /** The owner's stream settings and what the ingest sees right now. */
 export const StreamSettings = Type.Object({
   title: Type.String(),
@@ -50,6 +83,7 @@ export const StreamSettings = Type.Object({
       audioCodec: Type.Union([Type.String(), Type.Null()]),
       bitrateKbps: Type.Number(),
       startedAt: Type.String(),
+      health: IngestHealth,
     }),
     Type.Null(),
   ]),
