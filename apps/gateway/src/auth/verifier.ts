@@ -79,6 +79,15 @@ function isBase64url(s: string, from: number): boolean {
   return true;
 }
 
+/** The 6-bit value of a base64url character already checked by isBase64url. */
+function sextet(c: number): number {
+  if (c === 0x2d) return 62;
+  if (c === 0x5f) return 63;
+  if (c >= 0x61) return c - 0x61 + 26;
+  if (c >= 0x41) return c - 0x41;
+  return c - 0x30 + 52;
+}
+
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 /**
@@ -126,6 +135,11 @@ export class TokenVerifier {
     // one spelling only, or a token would have several that all verify.
     const sigChars = token.length - d2 - 1;
     if (sigChars !== key.signatureChars || !isBase64url(token, d2 + 1)) fail('malformed signature');
+    // The last character's low bits are padding the decoder drops: only zeros, or
+    // 2^(spare bits) spellings of one signature would each verify.
+    const spare = sigChars * 6 - key.signatureBytes * 8;
+    if ((sextet(token.charCodeAt(token.length - 1)) & ((1 << spare) - 1)) !== 0)
+      fail('malformed signature');
     const sigBytes = this.signature.write(token.slice(d2 + 1), 0, 'base64url');
     if (sigBytes !== key.signatureBytes) fail('malformed signature');
     const signed =
