@@ -76,6 +76,20 @@ export const streamRoutes: FastifyPluginAsyncTypebox<StreamRoutesOptions> = asyn
     },
   );
 
+  app.post(
+    '/api/v1/me/stream/end',
+    { schema: { response: { 200: StreamSettings } } },
+    async (request) => {
+      const client = requireUser(request);
+      await o.keys.channelOf(client);
+      const b = o.broadcasts.get(client.username);
+      if (!b) throw new AppError('LIVE_NOT_LIVE', 'You are not live.');
+      // The publisher is closed, the playlists end and the recording is kept as a video.
+      await o.broadcasts.end(b, 'ended', 'ended by its owner');
+      return settings(client.id, client.username);
+    },
+  );
+
   app.get('/api/v1/streams', { schema: { response: { 200: LiveStreamList } } }, async () => {
     const rows = await o.videos.listLive();
     const items = await Promise.all(rows.map(toLiveStream));

@@ -1,0 +1,74 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import type { Problem, StreamKeyResponse, StreamSettings, VideoList } from '@neon/contracts';
+import { syntheticSourceArgs, waitFor } from '@neon/testing';
+import { variants } from './harness.js';
+
+// "End stream" on the creator dashboard: the broadcast ends now, whatever the
+// encoder does, and is kept as a video.
+describe('ending your own broadcast', { timeout: 120_000 }, () => {
+  const variant = variants()[0]!;
+
+  it('disconnects the encoder, ends the playlist and keeps the VOD; with nothing live it is a 404', async () => {
+    const h = await variant.open({ RECONNECT_GRACE_SECONDS: '30' });
+    let encoder: ChildProcess | null = null;
+    try {
+      const user = h.user();
+      const inject = (method: 'GET' | 'POST', url: string, auth = true) =>
+        h.live.server.inject({ method, url, ...(auth ? { headers: h.as(user) } : {}) });
+
+      const idle = await inject('POST', '/api/v1/me/stream/end');
+      assert.equal(idle.statusCode, 404);
+      assert.equal(idle.json<Problem>().code, 'LIVE_NOT_LIVE');
+      assert.equal((await inject('POST', '/api/v1/me/stream/end', false)).statusCode, 401);
+
+      const { streamKey } = (
+        await inject('GET', '/api/v1/me/stream-key')
+      ).json<StreamKeyResponse>();
+      const url = `rtmp://127.0.0.1:${h.live.rtmpPort()}/live/${streamKey}`;
+      const child = spawn(
+        'ffmpeg',
+        syntheticSourceArgs(url, { width: 284, height: 160, videoKbps: 300, audioKbps: 64 }),
+        { stdio: ['ignore', 'ignore', 'ignore'] },
+      );
+      encoder = child;
+      const exited = once(child, 'exit');
+      const master = `/hls/${user.username}/master.m3u8`;
+      await waitFor(async () => (await inject('GET', master, false)).statusCode === 200, {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+        what: 'the broadcast to be live',
+      });
+      const { broadcastId } = (await inject('GET', '/api/v1/me/stream')).json<StreamSettings>();
+      assert.ok(broadcastId);
+
+      const ended = await inject('POST', '/api/v1/me/stream/end');
+      assert.equal(ended.statusCode, 200, ended.body);
+      const settings = ended.json<StreamSettings>();
+      assert.equal(settings.live, false);
+      assert.equal(settings.broadcastId, null);
+
+      // Ended at once, not after the 30 s grace window a lost encoder would get.
+      assert.equal((await inject('GET', master, false)).statusCode, 404);
+      await exited; // the server closed the encoder's connection
+      const videos = (
+        await inject('GET', `/api/v1/channels/${user.username}/videos`, false)
+      ).json<VideoList>().items;
+      assert.deepEqual(
+        videos.map((v) => v.id),
+        [broadcastId],
+      );
+      const vod = await inject('GET', `/vod/${broadcastId}/160p/index.m3u8`, false);
+      assert.equal(vod.statusCode, 200);
+      assert.match(vod.body, /#EXT-X-ENDLIST/);
+    } finally {
+      if (encoder && encoder.exitCode === null && encoder.signalCode === null) {
+        encoder.kill('SIGKILL');
+        await once(encoder, 'exit');
+      }
+      await h.close();
+    }
+  });
+});
