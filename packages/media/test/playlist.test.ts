@@ -308,3 +308,64 @@ describe('media playlist', () => {
     }
   });
 });
+
+describe('media playlist across timelines', () => {
+  let media: { init: Buffer; fragments: Buffer[] };
+  let long: { init: Buffer; fragments: Buffer[] };
+  before(async () => {
+    [media, long] = (
+      await Promise.all([
+        makeFmp4('video', { seconds: 3, gop: 30 }),
+        makeFmp4('video', { seconds: 12, gop: 30 }),
+      ])
+    ).map(split) as [typeof media, typeof long];
+  });
+
+  it('a window starting on the first segment of a new timeline: its map, no tag, not counted', () => {
+    const p = packager('v', 2);
+    p.pushInit(media.init);
+    for (const f of media.fragments) p.pushFragment(f);
+    // A new encoder: a new init section, so a new timeline from its first segment.
+    p.pushInit(long.init);
+    let checked = false;
+    for (const f of long.fragments) {
+      p.pushFragment(f);
+      const window = p.windowed();
+      if (!window[0]!.discontinuity) continue;
+      const l = lines(renderMediaPlaylist(p));
+      assert.deepEqual(
+        l.filter((x) => x.startsWith('#EXT-X-MAP:')),
+        ['#EXT-X-MAP:URI="init-1.mp4"'],
+      );
+      assert.ok(!l.some((x) => x.includes('DISCONTINUITY')), l.join('\n'));
+      checked = true;
+      break;
+    }
+    assert.ok(checked, 'the window never started on the new timeline');
+    // One segment further, the discontinuity slid out and is counted.
+    for (const f of long.fragments) {
+      p.pushFragment(f);
+      if (!p.windowed()[0]!.discontinuity) break;
+    }
+    const l = lines(renderMediaPlaylist(p));
+    assert.ok(l.includes('#EXT-X-DISCONTINUITY-SEQUENCE:1'), l.join('\n'));
+  });
+
+  it('marks independent parts only, each part line written out whole', () => {
+    const p = packager('v', 6);
+    p.pushInit(long.init);
+    for (const f of long.fragments) p.pushFragment(f);
+    const parts = lines(renderMediaPlaylist(p)).filter((x) => x.startsWith('#EXT-X-PART:'));
+    const shape = /^#EXT-X-PART:DURATION=\d+\.\d{5},URI="[^"]+"(,INDEPENDENT=YES)?$/;
+    for (const x of parts) assert.match(x, shape);
+    const independent = parts.filter((x) => x.endsWith(',INDEPENDENT=YES')).length;
+    assert.ok(independent > 0, 'no independent part');
+    assert.ok(independent < parts.length, 'every part independent');
+    // Exactly the parts that begin with a keyframe.
+    const expected = p.segments
+      .flatMap((s) => s.parts)
+      .filter((part) => parts.some((x) => x.includes(`URI="p${part.seq}.m4s"`)))
+      .filter((part) => part.independent).length;
+    assert.equal(independent, expected);
+  });
+});
