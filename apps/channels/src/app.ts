@@ -2,6 +2,8 @@ import { OutboxRelay, type Subscription } from '@neon/bus';
 import { serviceServer, type Platform, type Service, type ServiceModule } from '@neon/platform';
 import { channelsSpec, type ChannelsConfig } from './config.js';
 import { migrations } from './db/migrations/index.js';
+import { adminCategoryRoutes } from './categories/admin-category.routes.js';
+import { CategoryRepository } from './categories/category.repository.js';
 import { ChannelRepository } from './channels/channel.repository.js';
 import { channelRoutes } from './channels/channel.routes.js';
 import { subscribeProjections } from './events/subscribers.js';
@@ -42,6 +44,9 @@ export async function buildApp(platform: Platform, config: ChannelsConfig): Prom
     windowMs: config.CHANNELS_FOLLOW_WINDOW_SECONDS * 1000,
   });
   await server.register(roleRoutes, { repo, publish });
+  await server.register(adminCategoryRoutes, {
+    categories: new CategoryRepository(platform.db),
+  });
 
   let subscriptions: Subscription[] = [];
   return {

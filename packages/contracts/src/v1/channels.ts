@@ -37,6 +37,36 @@ export type Category = Static<typeof Category>;
 export const CategoryList = Type.Object({ items: Type.Array(Category) });
 export type CategoryList = Static<typeof CategoryList>;
 
+/**
+ * A category as admins manage it (`/admin/v1/categories`). A retired one is
+ * hidden from the directory, search and the category picker; channels that
+ * had it keep showing it until their owner picks another.
+ */
+export const AdminCategory = Type.Object({
+  slug: Type.String(),
+  name: Type.String(),
+  retired: Type.Boolean(),
+  /** Channels whose category it is. */
+  channels: Type.Integer({ minimum: 0 }),
+});
+export type AdminCategory = Static<typeof AdminCategory>;
+export const AdminCategoryList = Type.Object({ items: Type.Array(AdminCategory) });
+export type AdminCategoryList = Static<typeof AdminCategoryList>;
+
+export const CategoryName = Type.String({ minLength: 1, maxLength: 80, pattern: '\\S' });
+/** `POST /admin/v1/categories`: the slug defaults to one made from the name. */
+export const CreateCategoryRequest = Type.Object(
+  { name: CategoryName, slug: Type.Optional(CategorySlug) },
+  { additionalProperties: false },
+);
+export type CreateCategoryRequest = Static<typeof CreateCategoryRequest>;
+/** `PATCH /admin/v1/categories/:slug`: rename, retire (`retired: true`) or bring back. */
+export const UpdateCategoryRequest = Type.Object(
+  { name: Type.Optional(CategoryName), retired: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateCategoryRequest = Static<typeof UpdateCategoryRequest>;
+
 /** The caller's role on a channel (null: none, or anonymous). */
 export const ChannelRole = Type.Union([
   Type.Literal('owner'),

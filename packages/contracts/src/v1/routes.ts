@@ -20,6 +20,7 @@ export const routeTable: readonly (readonly [prefix: string, service: ServiceNam
   ['/api/v1/chat/', 'chat'],
   ['/api/v1/notifications', 'notify'],
   ['/admin/v1/', 'identity'],
+  ['/admin/v1/categories', 'channels'],
   ['/public/v1/', 'channels'],
   ['/socket/', 'chat'],
   ['/hls/', 'live'],

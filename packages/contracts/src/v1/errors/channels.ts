@@ -7,6 +7,8 @@ export const channelsErrors = {
   CHANNELS_FOLLOW_SELF: 400,
   /** The owner tried to make themselves a moderator or VIP of their own channel. */
   CHANNELS_ROLE_SELF: 400,
+  /** A category with that slug or name exists already (retired ones included). */
+  CHANNELS_CATEGORY_EXISTS: 409,
   /** The `cursor` is not one this list handed out. */
   CHANNELS_CURSOR_INVALID: 400,
 } as const;
