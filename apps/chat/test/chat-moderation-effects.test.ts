@@ -191,23 +191,33 @@ for (const variant of engineVariants()) {
       const steps: [object, RoomSettings][] = [
         [
           { action: 'slow', seconds: 10 },
-          { slowSeconds: 10, followersOnly: false, subscribersOnly: false },
+          {
+            slowSeconds: 10,
+            followersOnly: false,
+            followersOnlyMinutes: 0,
+            subscribersOnly: false,
+          },
         ],
         [
-          { action: 'followers_only', enabled: true },
-          { slowSeconds: 10, followersOnly: true, subscribersOnly: false },
+          { action: 'followers_only', enabled: true, minutes: 10 },
+          {
+            slowSeconds: 10,
+            followersOnly: true,
+            followersOnlyMinutes: 10,
+            subscribersOnly: false,
+          },
         ],
         [
           { action: 'subscribers_only', enabled: true },
-          { slowSeconds: 10, followersOnly: true, subscribersOnly: true },
+          { slowSeconds: 10, followersOnly: true, followersOnlyMinutes: 10, subscribersOnly: true },
         ],
         [
           { action: 'followers_only', enabled: false },
-          { slowSeconds: 10, followersOnly: false, subscribersOnly: true },
+          { slowSeconds: 10, followersOnly: false, followersOnlyMinutes: 0, subscribersOnly: true },
         ],
         [
           { action: 'slow', seconds: 0 },
-          { slowSeconds: 0, followersOnly: false, subscribersOnly: true },
+          { slowSeconds: 0, followersOnly: false, followersOnlyMinutes: 0, subscribersOnly: true },
         ],
       ];
       for (const [action, expected] of steps) {
@@ -236,7 +246,7 @@ for (const variant of engineVariants()) {
       assert.deepEqual(deleted, [{ id: messageId }]);
       assert.deepEqual(settings, [
         ...steps.map(([, s]) => s),
-        { slowSeconds: 0, followersOnly: false, subscribersOnly: false },
+        { slowSeconds: 0, followersOnly: false, followersOnlyMinutes: 0, subscribersOnly: false },
       ]);
 
       const log = (await moderationLog()).slice(0, -logBefore || undefined).reverse();
@@ -297,7 +307,7 @@ for (const variant of engineVariants()) {
             actor: actor(owner),
             targetUserId: null,
             targetMessageId: null,
-            details: { enabled: true },
+            details: { enabled: true, minutes: 10 },
           },
           {
             action: 'subscribers_only',
