@@ -59,9 +59,12 @@ export interface ChatModesProps {
  * (with a minimum follow age), subscribers-only and slow mode. It shows the
  * room's settings as chat last announced them.
  */
-export function ChatModes({ settings, onModerate }: ChatModesProps) {
+export function ChatModes({ settings: room, onModerate }: ChatModesProps) {
   const [open, setOpen] = useState(false);
-  const [busy, setBusy] = useState(false);
+  // A change on its way shows at once; the room's answer then decides.
+  const [pending, setPending] = useState<RoomSettings | null>(null);
+  const settings = pending ?? room;
+  const busy = pending !== null;
   const [error, setError] = useState<string | null>(null);
   // The follow age used when followers-only is turned on; while on, the room's own.
   const [age, setAge] = useState(settings.followersOnlyMinutes);
@@ -89,13 +92,13 @@ export function ChatModes({ settings, onModerate }: ChatModesProps) {
   }, [open]);
 
   const change = (action: ModerationAction) => {
-    setBusy(true);
+    setPending(applyModeAction(settings, action));
     setError(null);
     onModerate(action)
       .catch((err: unknown) =>
         setError(messageFor(err instanceof Error ? err.message : 'CHAT_INVALID_MESSAGE')),
       )
-      .finally(() => setBusy(false));
+      .finally(() => setPending(null));
   };
 
   const ages = withCurrent(FOLLOW_AGES, age);
