@@ -14,12 +14,16 @@ import { launchBrowser, newPage, screenshot } from './lib/browser.js';
  * its name, opens it, follows it (the count goes up and it shows under
  * Following); the owner sets the channel up and makes the viewer a moderator
  * from the creator dashboard, and the viewer's next chat message carries the
- * moderator badge without a reload. Real gateway, services and Chromium.
+ * moderator badge without a reload. Then the owner turns on followers-only
+ * from the chat panel: a second viewer who does not follow is refused with a
+ * sentence saying to follow, follows, and (minimum follow age 0) their next
+ * message goes through. Real gateway, services and Chromium.
  */
 
 const suffix = String(process.pid % 100_000);
 const OWNER = `modularsynth${suffix}`;
 const VIEWER = `patchfan${suffix}`;
+const NEWCOMER = `cvnovice${suffix}`;
 const PASSWORD = 'violet-kettle-hums-42';
 
 async function signUp(page: Page, username: string, next: string): Promise<void> {
@@ -40,6 +44,7 @@ describe(
     let browser: Browser;
     let owner: { context: BrowserContext; page: Page; errors: string[] };
     let viewer: { context: BrowserContext; page: Page; errors: string[] };
+    let newcomer: { context: BrowserContext; page: Page; errors: string[] };
 
     before(async () => {
       execFileSync(process.execPath, ['scripts/ensure-web.mjs'], { stdio: 'inherit' });
@@ -62,6 +67,7 @@ describe(
       browser = await launchBrowser();
       owner = await newPage(browser, neon.url);
       viewer = await newPage(browser, neon.url);
+      newcomer = await newPage(browser, neon.url);
     });
 
     after(async () => {
@@ -163,6 +169,72 @@ describe(
         const csp = errors.filter((e) => /Content Security Policy/i.test(e));
         assert.deepEqual(csp, [], `no CSP violations in the ${who}'s page`);
       }
+    });
+
+    it('5. the owner turns on followers-only from the chat panel; a newcomer follows to chat', async () => {
+      const page = owner.page;
+      await page.goto(`/${OWNER}`);
+      await page.getByText('Connected').waitFor({ timeout: 15_000 });
+      await page.getByRole('button', { name: 'Chat settings' }).click();
+      const modes = page.getByRole('group', { name: 'Chat modes' });
+      assert.equal(
+        await modes.getByLabel('Minimum follow age').inputValue(),
+        '0',
+        'any follower by default',
+      );
+      await modes.getByRole('checkbox', { name: 'Followers-only chat' }).check();
+      await page
+        .getByRole('status', { name: 'Chat modes' })
+        .filter({ hasText: /^Followers-only chat$/ })
+        .waitFor();
+      assert.ok(await modes.getByRole('checkbox', { name: 'Followers-only chat' }).isChecked());
+      await screenshot(page, 'chat-modes-menu');
+
+      // Everyone in the room is told, without a reload.
+      await viewer.page
+        .getByRole('status', { name: 'Chat modes' })
+        .filter({ hasText: /^Followers-only chat$/ })
+        .waitFor({ timeout: 10_000 });
+
+      await signUp(newcomer.page, NEWCOMER, '/');
+      const np = newcomer.page;
+      await np.goto(`/${OWNER}`);
+      await np.getByText('Connected').waitFor({ timeout: 15_000 });
+      await np
+        .getByRole('status', { name: 'Chat modes' })
+        .filter({ hasText: /^Followers-only chat$/ })
+        .waitFor();
+      const input = np.getByLabel('Chat message', { exact: true });
+      const refused = `may I join ${Date.now()}`;
+      await input.fill(refused);
+      await input.press('Enter');
+      const alert = np.locator('#chat-error');
+      await alert
+        .filter({ hasText: `This chat is for followers only. Follow ${OWNER} to chat.` })
+        .waitFor({ timeout: 10_000 });
+      assert.equal(await input.inputValue(), refused, 'the draft stays in the box');
+      assert.equal(await np.locator('.msg', { hasText: refused }).count(), 0);
+      await screenshot(np, 'chat-followers-only-refused');
+
+      await np.getByRole('button', { name: `Follow ${OWNER}`, exact: true }).click();
+      await np.getByRole('button', { name: `Unfollow ${OWNER}`, exact: true }).waitFor();
+
+      // Chat hears of the follow from the bus; the same draft goes through once it has.
+      let sent = false;
+      for (let i = 0; i < 15 && !sent; i++) {
+        await input.press('Enter');
+        await Promise.race([
+          np.locator('.msg', { hasText: refused }).waitFor({ timeout: 10_000 }),
+          alert.waitFor({ timeout: 10_000 }),
+        ]);
+        sent = (await np.locator('.msg', { hasText: refused }).count()) === 1;
+        if (!sent) await sleep(1000);
+      }
+      assert.ok(sent, 'after following, the message is accepted and shown');
+      assert.equal(await input.inputValue(), '');
+      await page.locator('.msg', { hasText: refused }).waitFor({ timeout: 10_000 });
+      const csp = newcomer.errors.filter((e) => /Content Security Policy/i.test(e));
+      assert.deepEqual(csp, [], 'no CSP violations in the newcomer’s page');
     });
   },
 );

@@ -2,11 +2,11 @@ import { useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { Socket, type Channel } from 'phoenix';
 import {
-  CHAT_MAX_BODY,
   type ChatMessage,
   type JoinReply,
   type MessageDeleted,
   type ModerationAction,
+  type RoomSettings,
   type ShoutPayload,
   type UserRestricted,
 } from '@neon/contracts';
@@ -14,11 +14,25 @@ import { api } from '../api/api';
 import { time } from '../format';
 import { messageFor } from '../api/errors';
 import { useAppDispatch, useSession } from '../store';
-import { validateChatBody } from '../validation';
+import { ChatForm } from './ChatForm';
 import { ChatList } from './ChatList';
-import { applyJoinReply, mergeMessages, removeMessage, replyCode } from './messages';
+import { applyModeAction, ChatModeBanner, ChatModes } from './ChatModes';
+import {
+  applyJoinReply,
+  ChatReplyError,
+  mergeMessages,
+  removeMessage,
+  replyCode,
+} from './messages';
 
 type Status = 'connecting' | 'open' | 'reconnecting' | 'failed';
+
+const NO_MODES: RoomSettings = {
+  slowSeconds: 0,
+  followersOnly: false,
+  followersOnlyMinutes: 0,
+  subscribersOnly: false,
+};
 
 /**
  * One room over the Phoenix Channels socket. Each connection uses a fresh
@@ -37,6 +51,8 @@ function useChatRoom(channel: string) {
   const [gap, setGap] = useState(false);
   /** Set when this user is timed out (until a time) or banned (until null) in the room. */
   const [restricted, setRestricted] = useState<UserRestricted | null>(null);
+  /** The room's modes, from the join reply and every `settings` broadcast after it. */
+  const [settings, setSettings] = useState<RoomSettings>(NO_MODES);
   const room = useRef<Channel | null>(null);
   const lastSeen = useRef<string | null>(null);
 
@@ -72,6 +88,7 @@ function useChatRoom(channel: string) {
         setMessages((cur) => mergeMessages(cur, [m]));
       });
       ch.on('delete', (d: MessageDeleted) => setMessages((cur) => removeMessage(cur, d.id)));
+      ch.on('settings', (next: RoomSettings) => setSettings(next));
       ch.on('user_restricted', (r: UserRestricted) => {
         if (r.userId === userId) setRestricted(r.lifted ? null : r);
       });
@@ -81,6 +98,7 @@ function useChatRoom(channel: string) {
           setStatus('open');
           setJoinError(null);
           setModerator(reply.moderator);
+          setSettings(reply.settings);
           if (reply.gap) setGap(true);
           const last = reply.history[reply.history.length - 1];
           if (last && (!lastSeen.current || last.id > lastSeen.current)) lastSeen.current = last.id;
@@ -121,13 +139,13 @@ function useChatRoom(channel: string) {
     return new Promise((resolve, reject) => {
       const ch = room.current;
       if (!ch || status !== 'open') {
-        reject(new Error('CHAT_NOT_JOINED'));
+        reject(new ChatReplyError('CHAT_NOT_JOINED'));
         return;
       }
       ch.push(event, payload, 10_000)
         .receive('ok', resolve)
-        .receive('error', (r: unknown) => reject(new Error(replyCode(r))))
-        .receive('timeout', () => reject(new Error('NETWORK')));
+        .receive('error', (r: unknown) => reject(new ChatReplyError(replyCode(r), r)))
+        .receive('timeout', () => reject(new ChatReplyError('NETWORK')));
     });
   }
 
@@ -138,47 +156,20 @@ function useChatRoom(channel: string) {
     joinError,
     restricted,
     gap,
+    settings,
     send: (body: string, clientId: string) =>
       push('shout', { body, client_id: clientId } satisfies ShoutPayload),
     moderate: (action: ModerationAction) => push('moderate', action),
+    /** Shows a mode change the room accepted before its broadcast arrives (which says the same). */
+    applyModes: (action: ModerationAction) => setSettings((cur) => applyModeAction(cur, action)),
     removeLocally: (id: string) => setMessages((cur) => removeMessage(cur, id)),
   };
 }
 
-export default function Chat({ channel }: { channel: string }) {
+export default function Chat({ channel, displayName }: { channel: string; displayName?: string }) {
   const { user } = useSession();
   const chat = useChatRoom(channel);
-  const [draft, setDraft] = useState('');
   const [error, setError] = useState<string | null>(null);
-  const [sending, setSending] = useState(false);
-  // One id per message typed: sending it again after a lost answer cannot post it twice.
-  const clientId = useRef<string | null>(null);
-  const inputRef = useRef<HTMLInputElement>(null);
-
-  const tooLong = validateChatBody(draft);
-
-  async function submit(e: React.FormEvent) {
-    e.preventDefault();
-    const body = draft.trim();
-    if (!body) {
-      setError(messageFor('CHAT_BODY_EMPTY'));
-      return;
-    }
-    if (tooLong) return;
-    setSending(true);
-    try {
-      clientId.current ??= crypto.randomUUID();
-      await chat.send(body, clientId.current);
-      clientId.current = null;
-      setDraft('');
-      setError(null);
-    } catch (err) {
-      setError(messageFor((err as Error).message));
-    } finally {
-      setSending(false);
-      inputRef.current?.focus();
-    }
-  }
 
   const act = (action: ModerationAction) => {
     chat.moderate(action).then(
@@ -190,10 +181,16 @@ export default function Chat({ channel }: { channel: string }) {
     );
   };
 
+  const setMode = (action: ModerationAction) =>
+    chat.moderate(action).then(() => chat.applyModes(action));
+
   return (
     <section className="chat" aria-label="Chat">
       <header className="chat-head">
         <h2>Chat</h2>
+        {chat.moderator && chat.status === 'open' && (
+          <ChatModes settings={chat.settings} onModerate={setMode} />
+        )}
         <span className={`conn ${chat.status}`}>
           {chat.status === 'open'
             ? 'Connected'
@@ -204,6 +201,7 @@ export default function Chat({ channel }: { channel: string }) {
                 : 'Connecting…'}
         </span>
       </header>
+      {!chat.joinError && <ChatModeBanner settings={chat.settings} />}
       {chat.joinError ? (
         <p className="chat-empty muted" role="alert">
           {messageFor(chat.joinError)}
@@ -226,40 +224,17 @@ export default function Chat({ channel }: { channel: string }) {
             : 'You are banned from this chat.'}
         </p>
       )}
+      {error && (
+        <p className="chat-notice" role="alert">
+          {error}
+        </p>
+      )}
       {user ? (
-        <form className="chat-form" onSubmit={(e) => void submit(e)} noValidate>
-          {(error ?? tooLong) && (
-            <p className="field-error" role="alert" id="chat-error">
-              {error ?? tooLong}
-            </p>
-          )}
-          <div className="row">
-            <input
-              ref={inputRef}
-              className="input"
-              value={draft}
-              onChange={(e) => {
-                setDraft(e.target.value);
-                setError(null);
-                clientId.current = null;
-              }}
-              placeholder="Send a message"
-              aria-label="Chat message"
-              aria-invalid={Boolean(tooLong)}
-              aria-describedby={(error ?? tooLong) ? 'chat-error' : undefined}
-              maxLength={CHAT_MAX_BODY * 2}
-              autoComplete="off"
-              disabled={chat.status !== 'open'}
-            />
-            <button
-              className="btn"
-              type="submit"
-              disabled={sending || chat.status !== 'open' || Boolean(tooLong)}
-            >
-              Chat
-            </button>
-          </div>
-        </form>
+        <ChatForm
+          send={chat.send}
+          disabled={chat.status !== 'open'}
+          channelName={displayName || channel}
+        />
       ) : (
         <p className="chat-form muted small">
           <Link to={`/login?next=%2F${channel}`}>Log in</Link> or{' '}

@@ -141,7 +141,7 @@ export default function Channel({ username }: { username: string }) {
       </div>
       <aside className="channel-chat">
         <Suspense fallback={<div className="chat skeleton" />}>
-          <Chat key={username} channel={username} />
+          <Chat key={username} channel={username} displayName={channel.data?.displayName} />
         </Suspense>
       </aside>
     </div>
