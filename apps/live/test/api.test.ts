@@ -12,6 +12,7 @@ import type {
   VideoList,
 } from '@neon/contracts';
 import { waitFor } from '@neon/testing';
+import { VideoRepository } from '../src/vod/video.repository.js';
 import { variants, type Harness } from './harness.js';
 
 const KEY = /^live_[A-Za-z0-9_-]{43}$/;
@@ -284,6 +285,60 @@ for (const variant of variants()) {
         ]) {
           assert.equal((await get(url)).statusCode, 404, url);
         }
+      });
+
+      it('lets only its owner rename a video', async () => {
+        const patch = (body: unknown, client?: Client) =>
+          h.live.server.inject({
+            method: 'PATCH',
+            url: `/api/v1/videos/${videoId}`,
+            headers: client ? h.as(client) : {},
+            payload: body as object,
+          });
+        assert.equal((await patch({ title: 'Mine now' })).json().code, 'AUTH_REQUIRED');
+        const other = await patch({ title: 'Mine now' }, bob);
+        assert.equal(other.statusCode, 403);
+        assert.equal(other.json().code, 'FORBIDDEN');
+        assert.equal((await patch({ title: '   ' }, alice)).json().code, 'VALIDATION_FAILED');
+        assert.equal((await patch({ title: '' }, alice)).json().code, 'VALIDATION_FAILED');
+        const own = await patch({ title: '  Any% world record  ' }, alice);
+        assert.equal(own.statusCode, 200);
+        assert.equal(own.json<Video>().title, 'Any% world record');
+        assert.equal(
+          (await get(`/api/v1/videos/${videoId}`)).json<Video>().title,
+          'Any% world record',
+        );
+        const missing = await h.live.server.inject({
+          method: 'PATCH',
+          url: '/api/v1/videos/01900000-0000-7000-8000-0000000000ff',
+          headers: h.as(alice),
+          payload: { title: 'x' },
+        });
+        assert.equal(missing.json().code, 'LIVE_VIDEO_NOT_FOUND');
+      });
+
+      it('titles a finished recording with its stream title and date, once', async () => {
+        const videos = new VideoRepository(h.platform.db);
+        const id = '01900000-0000-7000-8000-000000000002';
+        await videos.create({
+          id,
+          userId: alice.id,
+          channel: alice.username,
+          title: 'Speedrun night',
+          startedAt: new Date('2026-12-06T21:30:00Z'),
+        });
+        const finish = () =>
+          videos.finish(id, {
+            state: 'ended',
+            endedAt: new Date('2026-12-06T23:00:00Z'),
+            durationSeconds: 5400,
+            hasThumbnail: false,
+            masterPath: 'vod.m3u8',
+          });
+        await finish();
+        await finish();
+        assert.equal((await videos.get(id))?.title, 'Speedrun night — 6 Dec 2026');
+        await videos.delete(id);
       });
 
       it('lets only its owner delete a video, which removes its files', async () => {

@@ -3,6 +3,7 @@ import { Navigate, Route, Routes, useLocation, useParams } from 'react-router';
 import { CategorySlug, Username } from '@neon/contracts';
 import { refreshSession } from './api/base-query';
 import { signedIn, signedOut } from './api/session';
+import { hasSessionHint } from './api/session-hint';
 import { Layout } from './components/Layout';
 import { Spinner } from './components/ErrorState';
 import { Home } from './pages/Home';
@@ -55,6 +56,11 @@ export function App() {
   const dispatch = useAppDispatch();
   useEffect(() => {
     // A reload forgets the access token (memory only): the refresh cookie brings the session back.
+    // Without a sign-in on record there is no cookie to try, and the request would only fail.
+    if (!hasSessionHint()) {
+      dispatch(signedOut());
+      return;
+    }
     void refreshSession().then((t) => dispatch(t ? signedIn(t) : signedOut()));
   }, [dispatch]);
 

@@ -3,6 +3,7 @@ import { setupListeners } from '@reduxjs/toolkit/query';
 import { useDispatch, useSelector } from 'react-redux';
 import { api } from './api/api';
 import { sessionSlice } from './api/session';
+import { setSessionHint } from './api/session-hint';
 
 export function createStore() {
   const store = configureStore({
@@ -10,6 +11,15 @@ export function createStore() {
     middleware: (getDefault) => getDefault().concat(api.middleware),
   });
   setupListeners(store.dispatch);
+  // Kept in step with the session once it is known, so the next load knows whether to refresh.
+  let last: boolean | null = null;
+  store.subscribe(() => {
+    const { user, checked } = store.getState().session;
+    const now = checked ? user !== null : null;
+    if (now === null || now === last) return;
+    last = now;
+    setSessionHint(now);
+  });
   return store;
 }
 

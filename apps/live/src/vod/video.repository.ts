@@ -77,10 +77,19 @@ export class VideoRepository {
       masterPath: string | null;
     },
   ): Promise<void> {
+    // A recording keeps the stream's title with its date ("Speedrun night — 6 Dec 2026"), so
+    // two broadcasts of the same title stay apart; only the first finish adds it.
     await this.db.query(
-      `UPDATE live.videos SET state = $2, ended_at = $3, duration_seconds = $4, has_thumbnail = $5, master_path = $6 WHERE id = $1`,
+      `UPDATE live.videos SET state = $2, ended_at = $3, duration_seconds = $4, has_thumbnail = $5, master_path = $6,
+         title = CASE WHEN state IN ('ended', 'failed') THEN title
+                      ELSE title || ' — ' || to_char(started_at AT TIME ZONE 'UTC', 'FMDD Mon YYYY') END
+       WHERE id = $1`,
       [id, f.state, f.endedAt, f.durationSeconds, f.hasThumbnail, f.masterPath],
     );
+  }
+
+  async rename(id: string, title: string): Promise<void> {
+    await this.db.query('UPDATE live.videos SET title = $2 WHERE id = $1', [id, title]);
   }
 
   async get(id: string): Promise<VideoRow | null> {

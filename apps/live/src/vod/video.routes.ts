@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Type from 'typebox';
-import { Username, Video, VideoList } from '@neon/contracts';
+import { UpdateVideoRequest, Username, Video, VideoList } from '@neon/contracts';
 import { AppError, requireUser, type FastifyPluginAsyncTypebox } from '@neon/kit';
 import type { ChannelRepository } from '../stream-keys/channel.repository.js';
 import { CACHE_IMMUTABLE, CACHE_PLAYLIST } from '../origin/media-types.js';
@@ -66,6 +66,24 @@ export const videoRoutes: FastifyPluginAsyncTypebox<VideoRoutesOptions> = async 
     '/api/v1/videos/:id',
     { schema: { params: idParams, response: { 200: Video } } },
     async (request) => toVideo(await vod(request.params.id)),
+  );
+
+  app.patch(
+    '/api/v1/videos/:id',
+    { schema: { params: idParams, body: UpdateVideoRequest, response: { 200: Video } } },
+    async (request) => {
+      const client = requireUser(request);
+      const v = await vod(request.params.id);
+      if (v.user_id !== client.id)
+        throw new AppError('FORBIDDEN', 'Only the owner may rename a video.');
+      const title = request.body.title.trim();
+      if (!title)
+        throw new AppError('VALIDATION_FAILED', 'A title is needed.', {
+          errors: [{ field: 'title', message: 'must not be blank' }],
+        });
+      await o.videos.rename(v.id, title);
+      return toVideo({ ...v, title });
+    },
   );
 
   app.delete('/api/v1/videos/:id', { schema: { params: idParams } }, async (request, reply) => {

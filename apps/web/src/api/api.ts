@@ -26,6 +26,7 @@ import type {
   UpdateChannelRequest,
   UpdateMeRequest,
   UpdateStreamRequest,
+  UpdateVideoRequest,
   Video,
   VideoList,
 } from '@neon/contracts';
@@ -119,6 +120,22 @@ export const api = createApi({
       providesTags: (_r, _e, username) => [{ type: 'Videos', id: username }],
     }),
     video: b.query<Video, string>({ query: (id) => `api/v1/videos/${u(id)}` }),
+    renameVideo: b.mutation<Video, { id: string } & UpdateVideoRequest>({
+      query: ({ id, title }) => ({
+        url: `api/v1/videos/${u(id)}`,
+        method: 'PATCH',
+        body: { title },
+      }),
+      invalidatesTags: (r) => (r ? [{ type: 'Videos', id: r.channel }] : []),
+      async onQueryStarted({ id }, { dispatch, queryFulfilled }) {
+        try {
+          const { data } = await queryFulfilled;
+          void dispatch(api.util.upsertQueryData('video', id, data));
+        } catch {
+          // The form shows the error.
+        }
+      },
+    }),
     deleteVideo: b.mutation<void, { id: string; channel: string }>({
       query: ({ id }) => ({ url: `api/v1/videos/${u(id)}`, method: 'DELETE' }),
       invalidatesTags: (_r, _e, { channel }) => [{ type: 'Videos', id: channel }],
@@ -273,6 +290,7 @@ export const {
   useChannelStreamQuery,
   useChannelVideosQuery,
   useVideoQuery,
+  useRenameVideoMutation,
   useDeleteVideoMutation,
   useStreamKeyQuery,
   useRegenerateStreamKeyMutation,

@@ -3,6 +3,7 @@ import { Link, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { useLogoutMutation } from '../api/api';
 import { FollowingNav } from '../nav/FollowingNav';
 import { SearchBox } from '../search/SearchBox';
+import { useRouteFocus } from '../hooks';
 import { useSession } from '../store';
 import { Avatar } from './Avatar';
 import { Spinner } from './ErrorState';
@@ -13,15 +14,19 @@ function UserMenu() {
   const [logout] = useLogoutMutation();
   const navigate = useNavigate();
   const ref = useRef<HTMLDivElement>(null);
+  const button = useRef<HTMLButtonElement>(null);
   const location = useLocation();
 
   useEffect(() => setOpen(false), [location.pathname]);
   useEffect(() => {
     if (!open) return;
     const close = (e: MouseEvent | KeyboardEvent) => {
-      if (
-        e instanceof KeyboardEvent ? e.key === 'Escape' : !ref.current?.contains(e.target as Node)
-      ) {
+      if (e instanceof KeyboardEvent) {
+        if (e.key !== 'Escape') return;
+        setOpen(false);
+        // Focus may be in the menu that is going away: back to its button, not to the page's top.
+        button.current?.focus();
+      } else if (!ref.current?.contains(e.target as Node)) {
         setOpen(false);
       }
     };
@@ -34,17 +39,21 @@ function UserMenu() {
   }, [open]);
 
   if (!user) return null;
+  const name = user.displayName || user.username;
   return (
     <div className="menu" ref={ref}>
       <button
+        ref={button}
         type="button"
         className="menu-button"
+        // On a phone the name is hidden and the avatar is decorative: the button still needs a name.
+        aria-label={`${name}, account menu`}
         aria-haspopup="menu"
         aria-expanded={open}
         onClick={() => setOpen((o) => !o)}
       >
-        <Avatar name={user.displayName || user.username} url={user.avatarUrl} size={32} />
-        <span className="hide-sm">{user.displayName || user.username}</span>
+        <Avatar name={name} url={user.avatarUrl} size={32} />
+        <span className="hide-sm">{name}</span>
       </button>
       {open && (
         <div className="menu-list" role="menu">
@@ -81,6 +90,8 @@ export function Layout() {
   const { user, checked } = useSession();
   const location = useLocation();
   const next = encodeURIComponent(location.pathname + location.search);
+  const main = useRef<HTMLElement>(null);
+  useRouteFocus(main);
   return (
     <>
       <a className="skip" href="#main">
@@ -125,7 +136,7 @@ export function Layout() {
             <FollowingNav />
           </aside>
         )}
-        <main id="main" tabIndex={-1}>
+        <main id="main" tabIndex={-1} ref={main}>
           <Suspense fallback={<Spinner />}>
             <Outlet />
           </Suspense>

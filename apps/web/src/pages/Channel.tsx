@@ -1,4 +1,4 @@
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import {
   useChannelQuery,
@@ -53,8 +53,17 @@ function PastBroadcasts({ username }: { username: string }) {
   );
 }
 
+const isNotFound = (e: unknown) =>
+  isApiError(e) && (e.status === 404 || e.code.endsWith('NOT_FOUND'));
+
 export default function Channel({ username }: { username: string }) {
-  const stream = useChannelStreamQuery(username, { pollingInterval: 10_000, refetchOnFocus: true });
+  // The channel a 404 was answered for: asking again every few seconds would only repeat it.
+  const [gone, setGone] = useState<string | null>(null);
+  const stopped = gone === username;
+  const stream = useChannelStreamQuery(username, {
+    pollingInterval: stopped ? 0 : 10_000,
+    refetchOnFocus: !stopped,
+  });
   const profile = useProfileQuery(username);
   const { user, checked } = useSession();
   // Waits for the session: whether the caller follows the channel, and their role, depend on it.
@@ -63,10 +72,24 @@ export default function Channel({ username }: { username: string }) {
   const name = profile.data?.displayName || username;
   useTitle(name);
 
-  const notFound = [stream.error, profile.error, channel.error].some(
-    (e) => isApiError(e) && (e.status === 404 || e.code.endsWith('NOT_FOUND')),
-  );
-  if (notFound && !stream.data?.live) {
+  // The broadcast this visit was watching, and whether it has ended: the player says so the
+  // moment the server closes its playlist; a poll that finds the channel offline says so too.
+  const [ended, setEnded] = useState<{ channel: string; id: string } | null>(null);
+  const watching = useRef<{ channel: string; id: string } | null>(null);
+  const liveId = (stream.data?.live && stream.data.stream?.broadcastId) || null;
+  useEffect(() => {
+    const was = watching.current;
+    if (was && was.channel === username && was.id !== liveId) setEnded(was);
+    watching.current = liveId ? { channel: username, id: liveId } : null;
+  }, [liveId, username]);
+  const endedId = ended?.channel === username ? ended.id : null;
+
+  const notFound =
+    [stream.error, profile.error, channel.error].some(isNotFound) && !stream.data?.live;
+  useEffect(() => {
+    if (notFound) setGone(username);
+  }, [notFound, username]);
+  if (notFound) {
     return (
       <NotFound title="Channel not found" message={`There is no channel called “${username}”.`} />
     );
@@ -82,7 +105,9 @@ export default function Channel({ username }: { username: string }) {
     );
   }
 
-  const live = stream.data?.live ? stream.data.stream : null;
+  const current = stream.data?.live ? stream.data.stream : null;
+  // An ended broadcast is not shown as live, even before the poll has caught up.
+  const live = current && current.broadcastId !== endedId ? current : null;
   return (
     <div className="channel">
       <div className="channel-main">
@@ -93,22 +118,38 @@ export default function Channel({ username }: { username: string }) {
               src={live.hlsUrl}
               live
               onFatal={() => void stream.refetch()}
+              onEnded={() => {
+                setEnded({ channel: username, id: live.broadcastId });
+                void stream.refetch();
+              }}
             />
           </Suspense>
+        ) : endedId ? (
+          <div className="offline-banner stream-ended" role="status">
+            <Avatar name={name} url={profile.data?.avatarUrl} size={72} />
+            <div>
+              <h1>The stream has ended</h1>
+              <p>
+                <Link to={`/videos/${endedId}`}>Watch the recording</Link>
+              </p>
+            </div>
+          </div>
         ) : (
           <div className="offline-banner">
             <Avatar name={name} url={profile.data?.avatarUrl} size={72} />
             <div>
               <div className="offline-tag">OFFLINE</div>
               <h1>{name} is offline</h1>
-              <p className="muted">Catch up on past broadcasts below.</p>
             </div>
           </div>
         )}
         <div className="channel-info">
-          <Link to={`/u/${username}`} aria-label={`${name}'s profile`}>
-            <Avatar name={name} url={profile.data?.avatarUrl} size={48} />
-          </Link>
+          {/* Offline, the banner above already shows the avatar. */}
+          {live && (
+            <Link to={`/u/${username}`} aria-label={`${name}'s profile`}>
+              <Avatar name={name} url={profile.data?.avatarUrl} size={48} />
+            </Link>
+          )}
           <div className="grow">
             {live && <h1 className="stream-title">{live.title || 'Untitled stream'}</h1>}
             <div className="row wrap">

@@ -18,7 +18,7 @@ import { ErrorState, Spinner } from '../components/ErrorState';
 import { IngestDisconnectNotice } from '../components/IngestDisconnectNotice';
 import { IngestHealthNotice } from '../components/IngestHealthNotice';
 import { since } from '../format';
-import { useNow, useTitle } from '../hooks';
+import { useDialogFocus, useNow, useTitle } from '../hooks';
 import { useSession } from '../store';
 import { limits, validateTitle } from '../validation';
 
@@ -28,6 +28,9 @@ function StreamKeyPanel() {
   const { data, error, isLoading, refetch } = useStreamKeyQuery();
   const [regenerate, regen] = useRegenerateStreamKeyMutation();
   const [confirming, setConfirming] = useState(false);
+  const { dialog, opener } = useDialogFocus<HTMLDivElement, HTMLButtonElement>(confirming, () =>
+    setConfirming(false),
+  );
   return (
     <section className="panel" aria-labelledby="key-title">
       <h2 id="key-title">Stream setup</h2>
@@ -47,7 +50,7 @@ function StreamKeyPanel() {
             Anyone with this key can stream to your channel. Never show it on stream.
           </p>
           {confirming ? (
-            <div className="confirm" role="alertdialog" aria-labelledby="regen-q">
+            <div className="confirm" role="alertdialog" aria-labelledby="regen-q" ref={dialog}>
               <p id="regen-q">
                 Generate a new key? The old one stops working at once and a broadcast using it ends.
               </p>
@@ -74,7 +77,12 @@ function StreamKeyPanel() {
               {regen.error && <p className="field-error">{errorText(regen.error)}</p>}
             </div>
           ) : (
-            <button type="button" className="btn ghost" onClick={() => setConfirming(true)}>
+            <button
+              ref={opener}
+              type="button"
+              className="btn ghost"
+              onClick={() => setConfirming(true)}
+            >
               Regenerate key…
             </button>
           )}

@@ -1,24 +1,82 @@
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { useVideoQuery } from '../api/api';
-import { isApiError } from '../api/errors';
+import { UpdateVideoRequest, type Video } from '@neon/contracts';
+import { useRenameVideoMutation, useVideoQuery } from '../api/api';
+import { errorText, isApiError } from '../api/errors';
 import { ErrorState, Spinner } from '../components/ErrorState';
+import { Field } from '../components/Field';
+import { useSession } from '../store';
 import { clock, dateTime } from '../format';
-import { useTitle } from '../hooks';
+import { useDialogFocus, useTitle } from '../hooks';
 import { NotFound } from './NotFound';
 
 const Player = lazy(() => import('../player/Player'));
 
+const titleMax = (UpdateVideoRequest.properties.title as { maxLength?: number }).maxLength ?? 160;
+
+/** The owner renames a recording in place; Escape or Cancel leaves the title as it was. */
+function RenameVideo({ video, done }: { video: Video; done: () => void }) {
+  const [title, setTitle] = useState(video.title);
+  const [rename, { error, isLoading }] = useRenameVideoMutation();
+  const trimmed = title.trim();
+  const fieldError =
+    isApiError(error) && error.fields.title
+      ? error.fields.title
+      : error
+        ? errorText(error)
+        : undefined;
+  return (
+    <form
+      className="row wrap"
+      aria-label="Rename this broadcast"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!trimmed) return;
+        void rename({ id: video.id, title: trimmed })
+          .unwrap()
+          .then(done, () => undefined);
+      }}
+    >
+      <Field
+        label="Title"
+        value={title}
+        maxLength={titleMax}
+        required
+        error={fieldError}
+        onValue={setTitle}
+      />
+      <button type="submit" className="btn sm" disabled={isLoading || !trimmed}>
+        Save
+      </button>
+      <button type="button" className="btn ghost sm" onClick={done}>
+        Cancel
+      </button>
+    </form>
+  );
+}
+
+/** Video ids are UUIDs: anything else cannot name a video, so it is not asked for. */
+const videoId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export default function VideoPage() {
   const { id = '' } = useParams();
-  const { data, error, isLoading, refetch } = useVideoQuery(id);
+  const wellFormed = videoId.test(id);
+  const { data, error, isLoading, refetch } = useVideoQuery(id, { skip: !wellFormed });
+  const { user } = useSession();
+  const [renaming, setRenaming] = useState(false);
+  const { dialog, opener } = useDialogFocus<HTMLDivElement, HTMLButtonElement>(renaming, () =>
+    setRenaming(false),
+  );
   useTitle(data?.title ?? 'Past broadcast');
-  if (isLoading) return <Spinner />;
-  if (isApiError(error) && error.status === 404) {
-    return (
-      <NotFound title="Video not found" message="This broadcast does not exist or was deleted." />
-    );
+  // A malformed id is answered 400 by the server; to the visitor it is simply a video that is not there.
+  const missing =
+    !wellFormed ||
+    (isApiError(error) &&
+      (error.status === 404 || error.code === 'LIVE_VIDEO_NOT_FOUND' || error.status === 400));
+  if (missing) {
+    return <NotFound title="Video not found" message="This video does not exist." />;
   }
+  if (isLoading) return <Spinner />;
   if (error || !data)
     return (
       <ErrorState title="Could not load this video" error={error} onRetry={() => void refetch()} />
@@ -30,7 +88,25 @@ export default function VideoPage() {
       </Suspense>
       <div className="channel-info">
         <div className="grow">
-          <h1 className="stream-title">{data.title || 'Past broadcast'}</h1>
+          {renaming ? (
+            <div ref={dialog}>
+              <RenameVideo video={data} done={() => setRenaming(false)} />
+            </div>
+          ) : (
+            <div className="row wrap">
+              <h1 className="stream-title">{data.title || 'Past broadcast'}</h1>
+              {user?.username === data.channel && (
+                <button
+                  ref={opener}
+                  type="button"
+                  className="btn ghost sm"
+                  onClick={() => setRenaming(true)}
+                >
+                  Rename
+                </button>
+              )}
+            </div>
+          )}
           <div className="row wrap muted small">
             <Link to={`/${data.channel}`} className="streamer">
               {data.channel}

@@ -9,6 +9,8 @@ export interface PlayerProps {
   live: boolean;
   /** A fatal playback failure (e.g. the live stream ended): the page decides what to show. */
   onFatal?: (reason: string) => void;
+  /** A live stream's playlist was closed (ENDLIST): its publisher stopped. */
+  onEnded?: () => void;
   /** Smaller chrome, muted start (dashboard preview). */
   preview?: boolean;
 }
@@ -34,12 +36,14 @@ function Icon({ d }: { d: string }) {
  * The video player: hls.js (low-latency mode with catch-up) where Media
  * Source Extensions exist, the browser's own HLS otherwise (iOS Safari).
  */
-export default function Player({ src, live, onFatal, preview = false }: PlayerProps) {
+export default function Player({ src, live, onFatal, onEnded, preview = false }: PlayerProps) {
   const videoRef = useRef<HTMLVideoElement>(null);
   const boxRef = useRef<HTMLDivElement>(null);
   const hlsRef = useRef<Hls | null>(null);
   const onFatalRef = useRef(onFatal);
   onFatalRef.current = onFatal;
+  const onEndedRef = useRef(onEnded);
+  onEndedRef.current = onEnded;
 
   const [levels, setLevels] = useState<QualityLevel[]>([]);
   const [selected, setSelected] = useState(-1);
@@ -100,6 +104,11 @@ export default function Player({ src, live, onFatal, preview = false }: PlayerPr
         void start(video);
       });
       hls.on(HlsCtor.Events.LEVEL_SWITCHED, (_e, data) => setPlaying(data.level));
+      // The server closes the playlists as soon as a broadcast ends: said at the next reload,
+      // seconds before the buffered tail would play out and long before the page's next poll.
+      hls.on(HlsCtor.Events.LEVEL_UPDATED, (_e, data) => {
+        if (live && !data.details.live) onEndedRef.current?.();
+      });
       hls.on(HlsCtor.Events.FRAG_LOADED, () => {
         networkRetries = 0;
       });
@@ -242,11 +251,14 @@ export default function Player({ src, live, onFatal, preview = false }: PlayerPr
         onPause={() => setPaused(true)}
         onWaiting={() => setWaiting(true)}
         onPlaying={() => setWaiting(false)}
+        onEnded={() => {
+          if (live) onEndedRef.current?.();
+        }}
         onTimeUpdate={(e) =>
           setTime({ current: e.currentTarget.currentTime, duration: e.currentTarget.duration })
         }
       />
-      {waiting && !error && <span className="spinner over" aria-label="Buffering" />}
+      {waiting && !error && <span className="spinner over" role="status" aria-label="Buffering" />}
       {error && (
         <div className="player-error" role="alert">
           {error}

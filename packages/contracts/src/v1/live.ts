@@ -136,6 +136,13 @@ export const Video = Type.Object({
 });
 export type Video = Static<typeof Video>;
 
+/** The owner renames a recording. */
+export const UpdateVideoRequest = Type.Object(
+  { title: Type.String({ minLength: 1, maxLength: 160 }) },
+  { additionalProperties: false },
+);
+export type UpdateVideoRequest = Static<typeof UpdateVideoRequest>;
+
 export const VideoList = Type.Object({ items: Type.Array(Video) });
 export type VideoList = Static<typeof VideoList>;
 
