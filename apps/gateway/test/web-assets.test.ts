@@ -59,7 +59,8 @@ describe('the web build, compressed and cached', () => {
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'neon-web-z-'));
     await mkdir(join(root, 'assets'));
-    // As the build leaves it: each text asset with .br and .gz next to it, sharing its mtime.
+    // As the build leaves it: each text asset with .br and .gz next to it; one mtime for all
+    // three, so only the sizes tell their ETags apart.
     for (const [path, body] of [
       [APP, js],
       ['/index.html', html],

@@ -1,4 +1,4 @@
-import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
@@ -31,14 +31,13 @@ async function* files(dir: string): AsyncGenerator<string> {
  * strongest settings (this runs once per build, and every visit pays for the bytes).
  * A variant that would not be smaller than the file is left out, and so is a gzip
  * variant the size of the brotli one: the server's ETag is made of size and mtime,
- * so two representations of one file must never share both.
+ * and the variants may be written within the same millisecond: their sizes must differ.
  */
 export async function precompress(dir: string): Promise<Compressed[]> {
   const out: Compressed[] = [];
   for await (const path of files(dir)) {
     if (!TEXT.test(path) || path.endsWith('.map')) continue;
     const source = await readFile(path);
-    const info = await stat(path);
     const [br, gzipped] = await Promise.all([
       brotli(source, {
         params: {
@@ -51,15 +50,8 @@ export async function precompress(dir: string): Promise<Compressed[]> {
     ]);
     const keepBr = br.length < source.length;
     const keepGzip = gzipped.length < source.length && !(keepBr && gzipped.length === br.length);
-    // A variant carries its source's mtime: a rebuilt file and its variants change together.
-    if (keepBr) {
-      await writeFile(`${path}.br`, br);
-      await utimes(`${path}.br`, info.atime, info.mtime);
-    }
-    if (keepGzip) {
-      await writeFile(`${path}.gz`, gzipped);
-      await utimes(`${path}.gz`, info.atime, info.mtime);
-    }
+    if (keepBr) await writeFile(`${path}.br`, br);
+    if (keepGzip) await writeFile(`${path}.gz`, gzipped);
     out.push({
       file: relative(dir, path).split('\\').join('/'),
       raw: source.length,
