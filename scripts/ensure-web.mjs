@@ -17,7 +17,13 @@ function newest(dir) {
   return t;
 }
 
-const sources = Math.max(newest(join(web, 'src')), statSync(join(web, 'index.html')).mtimeMs);
+// The build's own config and steps (precompression) count too: a build without them is stale.
+const sources = Math.max(
+  newest(join(web, 'src')),
+  newest(join(web, 'build')),
+  statSync(join(web, 'index.html')).mtimeMs,
+  statSync(join(web, 'vite.config.ts')).mtimeMs,
+);
 if (existsSync(built) && statSync(built).mtimeMs >= sources) process.exit(0);
 process.stdout.write('Building the web app…\n');
 execFileSync('npm', ['run', 'build', '-w', '@neon/web'], { stdio: 'inherit' });

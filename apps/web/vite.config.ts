@@ -1,9 +1,12 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
+import { precompressPlugin } from './build/precompress';
 
 // No React plugin: esbuild's automatic JSX runtime is all the build needs.
 export default defineConfig({
   esbuild: { jsx: 'automatic' },
+  // Text assets ship with .br and .gz next to them; the gateway picks one per Accept-Encoding.
+  plugins: [precompressPlugin()],
   build: {
     target: 'es2022',
     // The build is served to anyone: no source maps in it.
@@ -32,7 +35,7 @@ export default defineConfig({
   },
   test: {
     environment: 'jsdom',
-    include: ['src/**/*.test.{ts,tsx}'],
+    include: ['src/**/*.test.{ts,tsx}', 'build/**/*.test.ts'],
     setupFiles: ['src/test-setup.ts'],
   },
 });

@@ -52,6 +52,18 @@ import { attributePolicy, roundRobinPolicy, type UpstreamPolicy } from './upstre
 export { deviceClass, region, roundRobinPolicy, attributePolicy } from './upstream/policy.js';
 export type { UpstreamPolicy, RouteContext, ReplicaView, DeviceClass } from './upstream/policy.js';
 
+const PRECOMPRESSED = /\.(?:br|gz)$/;
+/** Vite's content-hashed output (`/assets/<name>-<hash>.<ext>`): a new build means a new name. */
+const HASHED_ASSET = /\/assets\/[^/]+-[\w-]{8,}\.\w+(?:\.(?:br|gz))?$/;
+
+/**
+ * Hashed assets never change under their name, so browsers keep them a year without asking;
+ * everything else (index.html above all, which names the current hashes) is revalidated.
+ */
+function webCacheControl(path: string): string {
+  return HASHED_ASSET.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache';
+}
+
 /** A bodiless request as either way in read it (the front door, or node's server). */
 interface FastHead {
   method: string;
@@ -228,7 +240,11 @@ export async function buildApp(
     void reply.headers(security);
     const origin = request.headers.origin;
     if (origin === publicUrl.origin) void reply.headers(cors.actual);
-    else if (origin) void reply.header('vary', 'Origin');
+    else if (origin) {
+      // The web build's own Vary (Accept-Encoding) is kept: a cache must key on both.
+      const vary = reply.getHeader('vary');
+      void reply.header('vary', typeof vary === 'string' && vary ? `${vary}, Origin` : 'Origin');
+    }
   });
 
   const webRoot = resolve(config.WEB_ROOT);
@@ -239,8 +255,23 @@ export async function buildApp(
       wildcard: false,
       index: ['index.html'],
       // Source maps (the app's source) and dotfiles are never public, should a build leave them.
+      // The precompressed variants are reached only through content negotiation.
       dotfiles: 'ignore',
-      allowedPath: (path) => !path.endsWith('.map') && !/(^|\/)\./.test(path),
+      allowedPath: (path) =>
+        !path.endsWith('.map') && !/(^|\/)\./.test(path) && !PRECOMPRESSED.test(path),
+      // The build writes .br and .gz next to each text asset (apps/web/build/precompress.ts).
+      preCompressed: true,
+      cacheControl: false,
+      setHeaders: (res, path) => {
+        res.setHeader('vary', 'Accept-Encoding');
+        res.setHeader('cache-control', webCacheControl(path));
+      },
+    });
+    // A range is of the file as stored: it is answered from the uncompressed file, never a variant.
+    server.addHook('onRequest', async (request) => {
+      if (request.headers.range !== undefined && request.headers['accept-encoding'] !== undefined)
+        if (routeFor(request.url.split('?', 1)[0]!) === null)
+          delete request.headers['accept-encoding'];
     });
   } else {
     logger.warn({ webRoot }, 'web build not found; run npm run build:web');

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type Hls from 'hls.js';
 import { clock } from '../format';
+import { hlsSettings } from './hls-config';
 import { QualityMenu } from './QualityMenu';
 import { loadVolume, saveVolume, type QualityLevel } from './quality';
 
@@ -83,13 +84,12 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
         }
         return;
       }
-      const hls = new HlsCtor({
-        lowLatencyMode: live,
-        // Catch-up: play slightly faster until back at the live edge after a stall.
-        maxLiveSyncPlaybackRate: live ? 1.5 : 1,
-        backBufferLength: live ? 30 : 90,
-        enableWorker: true,
-      });
+      const hls = new HlsCtor(
+        hlsSettings(live, {
+          width: video.getBoundingClientRect().width,
+          devicePixelRatio: window.devicePixelRatio,
+        }),
+      );
       hlsRef.current = hls;
       hls.on(HlsCtor.Events.MANIFEST_PARSED, (_e, data) => {
         setLevels(

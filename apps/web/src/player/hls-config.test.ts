@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { hlsSettings } from './hls-config';
+
+describe('the player’s hls.js settings', () => {
+  it('caps the rung to the player size at no more than twice its CSS pixels', () => {
+    const settings = hlsSettings(true, { width: 1280, devicePixelRatio: 3 });
+    expect(settings.capLevelToPlayerSize).toBe(true);
+    expect(settings.maxDevicePixelRatio).toBe(2);
+  });
+
+  it('starts a phone-sized player on the lowest rung and a large one on the estimate', () => {
+    expect(hlsSettings(true, { width: 358, devicePixelRatio: 3 }).startLevel).toBe(0);
+    expect(hlsSettings(false, { width: 320, devicePixelRatio: 2 }).startLevel).toBe(0);
+    expect(hlsSettings(true, { width: 1280, devicePixelRatio: 1 }).startLevel).toBe(-1);
+    // Not laid out yet: nothing to go by, so the estimate decides.
+    expect(hlsSettings(true, { width: 0, devicePixelRatio: 2 }).startLevel).toBe(-1);
+  });
+
+  it('buffers a VOD at most a minute ahead', () => {
+    const vod = hlsSettings(false, { width: 1280, devicePixelRatio: 1 });
+    expect(vod.maxMaxBufferLength).toBe(60);
+    expect(vod.maxBufferLength).toBeLessThanOrEqual(60);
+    expect(vod.lowLatencyMode).toBe(false);
+    expect(hlsSettings(true, { width: 1280, devicePixelRatio: 1 }).lowLatencyMode).toBe(true);
+  });
+});
