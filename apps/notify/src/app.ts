@@ -1,16 +1,33 @@
+import type { Subscription } from '@neon/bus';
 import { serviceServer, type Platform, type Service, type ServiceModule } from '@neon/platform';
 import { notifySpec, type NotifyConfig } from './config.js';
 import { migrations } from './db/migrations/index.js';
+import { subscribeNotifications } from './events/subscribers.js';
+import { NotificationRepository } from './notifications/notification.repository.js';
+import { notificationRoutes } from './notifications/notification.routes.js';
 
 export const SCHEMA = 'notify';
 
-/** Builds the notify service (real-time notifications to browsers over SSE) from its dependencies; never listens. */
+/** Builds the notify service (stored notifications, and pushes to browsers over SSE) from its dependencies; never listens. */
 export async function buildApp(platform: Platform, _config: NotifyConfig): Promise<Service> {
-  const { server } = await serviceServer(platform, { name: 'notify', schema: SCHEMA, migrations });
+  const { logger, server } = await serviceServer(platform, {
+    name: 'notify',
+    schema: SCHEMA,
+    migrations,
+  });
+  const repo = new NotificationRepository(platform.db);
+  await server.register(notificationRoutes, { repo });
+
+  let subscriptions: Subscription[] = [];
   return {
     name: 'notify',
     server,
-    async close() {},
+    async start() {
+      subscriptions = await subscribeNotifications(platform.bus, platform.db, SCHEMA, logger);
+    },
+    async close() {
+      await Promise.all(subscriptions.map((s) => s.close()));
+    },
   };
 }
 
