@@ -13,6 +13,7 @@ import {
   type ServiceName,
 } from '@neon/contracts';
 import {
+  clientHeaders,
   ConfigError,
   createServer,
   redactUrl,
@@ -29,7 +30,13 @@ import { API_SURFACE, createAdmission, type Admission } from './auth/admission.j
 import { JwksCache } from './auth/jwks.js';
 import { Revocations } from './auth/revocations.js';
 import { memoryTicketStore, redisTicketStore } from './auth/ticket-store.js';
-import { TokenCache, TokenError, TokenVerifier, type VerifyRules } from './auth/verifier.js';
+import {
+  TokenCache,
+  TokenError,
+  TokenVerifier,
+  type VerifiedToken,
+  type VerifyRules,
+} from './auth/verifier.js';
 import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from './limits/rate-limiter.js';
 import { EdgeCache } from './edge/edge-cache.js';
 import { forward, isConnectFailure, type ResponseDecoration } from './proxy/forward.js';
@@ -85,6 +92,8 @@ export interface GatewayHooks {
 const LEEWAY_SECONDS = 60;
 /** Playback media the edge may cache: the origin still decides with Cache-Control. */
 const MEDIA_PATH = /^\/(hls|dash)\//;
+/** The notification stream: a browser's EventSource authenticates with a socket ticket in ?token=. */
+const NOTIFY_STREAM_PATH = '/api/v1/notifications/stream';
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 /** The gateway's headers on a proxied answer: without Origin, from PUBLIC_URL, from elsewhere. */
@@ -178,6 +187,19 @@ export async function buildApp(
   const tickets = redis
     ? redisTicketStore(redis, `${config.GATEWAY_REDIS_PREFIX}:ticket`)
     : memoryTicketStore();
+  /** Verifies and consumes a single-use socket ticket; null when it is not valid (any reason). */
+  async function redeemTicket(token: string): Promise<VerifiedToken | null> {
+    try {
+      const ticket = await verifier.verify(token, ticketRules);
+      if (!ticket.jti || revocations.revoked(ticket.sub, ticket.iat, ticket.roles, ticket.sid))
+        return null;
+      const ttl = Math.ceil(ticket.exp - Date.now() / 1000) + LEEWAY_SECONDS;
+      return (await tickets.consume(ticket.jti, ttl)) ? ticket : null;
+    } catch (err) {
+      if (err instanceof TokenError) return null;
+      throw err;
+    }
+  }
   const authLimiter: RateLimiter = redis
     ? redisRateLimiter(
         redis,
@@ -319,12 +341,42 @@ export async function buildApp(
     for (let i = 0; i < admission.own.length; i += 2)
       void reply.header(admission.own[i]!, admission.own[i + 1]!);
 
-    const { client, identity } = admission;
+    let { client, identity } = admission;
+    let upstreamUrl = url;
+    if (path === NOTIFY_STREAM_PATH && url.includes('token=')) {
+      // EventSource cannot send Authorization: the stream authenticates with a socket ticket,
+      // which never reaches the service.
+      const target = new URL(url, 'http://gateway.invalid');
+      const token = target.searchParams.get('token');
+      target.searchParams.delete('token');
+      upstreamUrl = target.pathname + target.search;
+      if (token) {
+        const ticket = await redeemTicket(token);
+        if (!ticket) {
+          request.log.info({ status: 401 }, 'stream ticket rejected');
+          return sendProblem(reply, 'AUTH_TICKET_INVALID', 'The stream ticket is not valid.', {
+            headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+          });
+        }
+        client = ticket;
+        identity = clientHeaders(
+          ticket.sid === null
+            ? { id: ticket.sub, username: ticket.username, roles: ticket.roles }
+            : {
+                id: ticket.sub,
+                username: ticket.username,
+                roles: ticket.roles,
+                sessionId: ticket.sid,
+              },
+          platform.internalSecret,
+        );
+      }
+    }
     if (edge && !client && request.method === 'GET' && MEDIA_PATH.test(path))
       return edge.serve(url, reply, (capture) =>
         forward(request, reply, service, url, identity, forwardOptions, capture),
       );
-    return forward(request, reply, service, url, identity, forwardOptions);
+    return forward(request, reply, service, upstreamUrl, identity, forwardOptions);
   }
 
   const logRequests = logger.isLevelEnabled('info');
@@ -363,6 +415,7 @@ export async function buildApp(
     const { path, url } = target;
     const service = routeFor(path);
     if (!service || !pools.fastCapable(service)) return null;
+    if (path === NOTIFY_STREAM_PATH && url.includes('token=')) return null;
     if (edge && method === 'GET' && MEDIA_PATH.test(path)) return null;
     return { path, url, service };
   }
@@ -494,18 +547,7 @@ export async function buildApp(
     proto,
     publicOrigin: publicUrl.origin,
     address: (req) => clientAddress(trust, req.headers, req.socket),
-    async redeemTicket(token) {
-      try {
-        const ticket = await verifier.verify(token, ticketRules);
-        if (!ticket.jti || revocations.revoked(ticket.sub, ticket.iat, ticket.roles, ticket.sid))
-          return null;
-        const ttl = Math.ceil(ticket.exp - Date.now() / 1000) + LEEWAY_SECONDS;
-        return (await tickets.consume(ticket.jti, ttl)) ? ticket : null;
-      } catch (err) {
-        if (err instanceof TokenError) return null;
-        throw err;
-      }
-    },
+    redeemTicket,
   });
   server.server.on('upgrade', sockets.handle);
 

@@ -6,4 +6,5 @@ export * from './channels.js';
 export * from './live.js';
 export * from './chat.js';
 export * from './payments.js';
+export * from './notify.js';
 export * from './routes.js';

@@ -5,6 +5,7 @@ import { liveErrors } from './live.js';
 import { chatErrors } from './chat.js';
 import { paymentsErrors } from './payments.js';
 import { gatewayErrors } from './gateway.js';
+import { notifyErrors } from './notify.js';
 
 /**
  * Every error code with its HTTP status. The map is the single source the
@@ -19,6 +20,7 @@ export const errorStatus = {
   ...chatErrors,
   ...paymentsErrors,
   ...gatewayErrors,
+  ...notifyErrors,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof errorStatus;

@@ -4,6 +4,7 @@ import { channelsEvents } from './channels.js';
 import { liveEvents } from './live.js';
 import { chatEvents } from './chat.js';
 import { paymentsEvents } from './payments.js';
+import { notifyEvents } from './notify.js';
 import type { Envelope } from './envelope.js';
 
 export * from './envelope.js';
@@ -15,6 +16,7 @@ export const eventSchemas = {
   ...liveEvents,
   ...chatEvents,
   ...paymentsEvents,
+  ...notifyEvents,
 };
 
 export type EventType = keyof typeof eventSchemas;

@@ -1,0 +1,158 @@
+import type { Bus, Subscription } from '@neon/bus';
+import type { LiveStatusEvent, ViewersEvent } from '@neon/contracts';
+import type { Logger } from '@neon/kit';
+import type { NotificationRepository } from '../notifications/notification.repository.js';
+import type { SseStream } from './sse.js';
+
+export interface HubOptions {
+  repo: NotificationRepository;
+  bus: Bus;
+  logger: Logger;
+  heartbeatMs: number;
+  viewersIntervalMs: number;
+}
+
+interface ViewerState {
+  /** The latest count not yet sent, if any. */
+  pending: number | null;
+  lastSentAt: number;
+  timer: NodeJS.Timeout | null;
+}
+
+/**
+ * The streams this replica holds, by user and by public channel. Every
+ * replica hears every push hint and live event (broadcast subscriptions), and
+ * delivers to the streams it holds; the stored rows are the truth, so a stream
+ * that moves to another replica resumes from them.
+ */
+export class StreamHub {
+  private readonly byUser = new Map<string, Set<SseStream>>();
+  private readonly byChannel = new Map<string, Set<SseStream>>();
+  private readonly viewers = new Map<string, ViewerState>();
+  private heartbeat: NodeJS.Timeout | null = null;
+  private subscriptions: Subscription[] = [];
+
+  constructor(private readonly o: HubOptions) {}
+
+  userStreams(userId: string): number {
+    return this.byUser.get(userId)?.size ?? 0;
+  }
+
+  add(s: SseStream): void {
+    if (s.userId !== null) addTo(this.byUser, s.userId, s);
+    for (const c of s.channels) addTo(this.byChannel, c, s);
+  }
+
+  remove(s: SseStream): void {
+    if (s.userId !== null) removeFrom(this.byUser, s.userId, s);
+    for (const c of s.channels) {
+      removeFrom(this.byChannel, c, s);
+      if (!this.byChannel.has(c)) this.dropViewers(c);
+    }
+  }
+
+  async start(): Promise<void> {
+    this.heartbeat = setInterval(() => {
+      for (const set of this.byUser.values()) for (const s of set) s.comment('hb');
+      for (const set of this.byChannel.values())
+        for (const s of set) if (s.userId === null) s.comment('hb');
+    }, this.o.heartbeatMs);
+    this.heartbeat.unref();
+    this.subscriptions = [
+      await this.o.bus.subscribe({
+        types: ['notify.notifications.stored.v1'],
+        handler: async (event) => this.pushStored(event.data.sourceKey),
+      }),
+      await this.o.bus.subscribe({
+        types: ['live.stream.started.v1', 'live.stream.ended.v1', 'live.viewers.updated.v1'],
+        handler: async (event) => {
+          const channel = event.data.channel;
+          if (!this.byChannel.has(channel)) return;
+          if (event.type === 'live.viewers.updated.v1')
+            return this.viewersChanged(channel, event.data.viewers);
+          const status: LiveStatusEvent = {
+            channel,
+            live: event.type === 'live.stream.started.v1',
+            broadcastId: event.data.broadcastId,
+            title: event.type === 'live.stream.started.v1' ? event.data.title : null,
+          };
+          this.toChannel(channel, 'live', JSON.stringify(status));
+          if (!status.live) this.viewersChanged(channel, 0);
+        },
+      }),
+    ];
+  }
+
+  async close(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    await Promise.all(this.subscriptions.map((s) => s.close()));
+    for (const v of this.viewers.values()) if (v.timer) clearTimeout(v.timer);
+    const all = new Set<SseStream>();
+    for (const set of [...this.byUser.values(), ...this.byChannel.values()])
+      for (const s of set) all.add(s);
+    for (const s of all) s.close();
+  }
+
+  private async pushStored(sourceKey: string): Promise<void> {
+    const users = [...this.byUser.keys()];
+    if (users.length === 0) return;
+    try {
+      for (const { userId, notification } of await this.o.repo.bySource(sourceKey, users)) {
+        const data = JSON.stringify(notification);
+        for (const s of this.byUser.get(userId) ?? []) s.notification(notification.id, data);
+      }
+    } catch (err) {
+      // The rows stay stored: the next reconnect or list shows them.
+      this.o.logger.warn({ err, sourceKey }, 'stored notifications not pushed');
+    }
+  }
+
+  private toChannel(channel: string, event: string, data: string): void {
+    for (const s of this.byChannel.get(channel) ?? []) s.event(event, data);
+  }
+
+  /** Sends now if the channel's last count went out long enough ago, else the latest one later. */
+  private viewersChanged(channel: string, viewers: number): void {
+    let v = this.viewers.get(channel);
+    if (!v) {
+      v = { pending: null, lastSentAt: 0, timer: null };
+      this.viewers.set(channel, v);
+    }
+    v.pending = viewers;
+    if (v.timer) return;
+    const wait = v.lastSentAt + this.o.viewersIntervalMs - Date.now();
+    if (wait <= 0) return this.flushViewers(channel, v);
+    v.timer = setTimeout(() => {
+      v.timer = null;
+      this.flushViewers(channel, v);
+    }, wait);
+    v.timer.unref();
+  }
+
+  private flushViewers(channel: string, v: ViewerState): void {
+    if (v.pending === null) return;
+    const body: ViewersEvent = { channel, viewers: v.pending };
+    v.pending = null;
+    v.lastSentAt = Date.now();
+    this.toChannel(channel, 'viewers', JSON.stringify(body));
+  }
+
+  private dropViewers(channel: string): void {
+    const v = this.viewers.get(channel);
+    if (v?.timer) clearTimeout(v.timer);
+    this.viewers.delete(channel);
+  }
+}
+
+function addTo<K>(map: Map<K, Set<SseStream>>, key: K, s: SseStream): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(s);
+}
+
+function removeFrom<K>(map: Map<K, Set<SseStream>>, key: K, s: SseStream): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(s);
+  if (set.size === 0) map.delete(key);
+}

@@ -1,0 +1,185 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { JetStreamBus, MemoryBus, type Bus } from '@neon/bus';
+import { createPgliteDb, createPostgresDb, type Db } from '@neon/db';
+import { clientHeaders, createLogger, loadConfig, uuidv7, type Client } from '@neon/kit';
+import type { Platform, Service } from '@neon/platform';
+import {
+  createTestDatabase,
+  deleteStream,
+  engines,
+  skipUnless,
+  uniqueName,
+  waitFor,
+} from '@neon/testing';
+import { buildApp } from '../src/app.js';
+import { notifySpec } from '../src/config.js';
+
+export interface Harness {
+  app: Service;
+  platform: Platform;
+  bus: Bus;
+  as(client: Client): Record<string, string>;
+  /** `follower` follows `channel` (as channels announces it). */
+  follow(follower: Client, channel: Client): Promise<void>;
+  unfollow(follower: Client, channel: Client): Promise<void>;
+  /** `channel` starts broadcasting: the broadcast's id and the event's. */
+  goLive(
+    channel: Client,
+    options?: { broadcastId?: string; title?: string; at?: Date; eventId?: string },
+  ): Promise<{ broadcastId: string; eventId: string }>;
+  /** Resolves once notify has handled the event with this id. */
+  handled(eventId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  env?: Record<string, string>;
+  /** Runs on the bus before the service starts (events it must catch up on). */
+  before?: (bus: Bus) => Promise<void>;
+}
+
+export interface Variant {
+  name: string;
+  skip: string | false;
+  open(options?: OpenOptions): Promise<Harness>;
+}
+
+export function newUser(name?: string): Client {
+  return {
+    id: uuidv7(),
+    username: name ?? uniqueName('u').slice(0, 25).toLowerCase(),
+    roles: ['user'],
+  };
+}
+
+async function openWith(
+  make: () => Promise<{ db: Db; bus: Bus; redis: Redis | null; cleanup: () => Promise<void> }>,
+  options: OpenOptions,
+): Promise<Harness> {
+  const { db, bus, redis, cleanup } = await make();
+  const platform: Platform = {
+    shape: 'embedded',
+    logger: createLogger({ level: 'warn' }),
+    db,
+    bus,
+    redis,
+    internalSecret: randomBytes(32).toString('base64url'),
+    dataDir: '/nonexistent',
+    publicUrl: 'http://localhost:8080',
+  };
+  await options.before?.(bus);
+  const config = loadConfig(notifySpec, options.env ?? {});
+  const app = await buildApp(platform, config);
+  await app.server.ready();
+  await app.start?.();
+  return {
+    app,
+    platform,
+    bus,
+    as: (client) => clientHeaders(client, platform.internalSecret),
+    async follow(follower, channel) {
+      await bus.publish('channels.follow.created.v1', {
+        channel: channel.username,
+        channelId: channel.id,
+        userId: follower.id,
+        username: follower.username,
+        followedAt: new Date().toISOString(),
+      });
+    },
+    async unfollow(follower, channel) {
+      await bus.publish('channels.follow.deleted.v1', {
+        channel: channel.username,
+        channelId: channel.id,
+        userId: follower.id,
+        username: follower.username,
+      });
+    },
+    async goLive(channel, o = {}) {
+      const broadcastId = o.broadcastId ?? uuidv7();
+      const at = o.at ?? new Date();
+      const event = await bus.publish(
+        'live.stream.started.v1',
+        {
+          broadcastId,
+          channel: channel.username,
+          userId: channel.id,
+          title: o.title ?? `${channel.username} live`,
+          startedAt: at.toISOString(),
+          renditions: ['720p'],
+        },
+        { occurredAt: at, ...(o.eventId ? { id: o.eventId } : {}) },
+      );
+      return { broadcastId, eventId: event.id };
+    },
+    async handled(eventId) {
+      await waitFor(
+        async () =>
+          (await db.query(`SELECT 1 FROM notify._processed_events WHERE event_id = $1`, [eventId]))
+            .length > 0,
+        { what: `event ${eventId} handled` },
+      );
+    },
+    async close() {
+      await app.server.close();
+      await app.close();
+      await cleanup();
+    },
+  };
+}
+
+/** The embedded engines always; PostgreSQL + NATS + Redis when their URLs are set. */
+export function variants(): Variant[] {
+  const e = engines();
+  return [
+    {
+      name: 'PGlite + in-process bus + memory',
+      skip: false,
+      open: (options = {}) =>
+        openWith(async () => {
+          const db = await createPgliteDb({});
+          const bus = new MemoryBus({ producer: 'notify' });
+          return {
+            db,
+            bus,
+            redis: null,
+            async cleanup() {
+              await bus.close();
+              await db.close();
+            },
+          };
+        }, options),
+    },
+    {
+      name: 'PostgreSQL + NATS + Redis',
+      skip:
+        skipUnless(e.databaseUrl, 'TEST_DATABASE_URL') ||
+        skipUnless(e.natsUrl, 'TEST_NATS_URL') ||
+        skipUnless(e.redisUrl, 'TEST_REDIS_URL'),
+      open: (options = {}) =>
+        openWith(async () => {
+          const tdb = await createTestDatabase(e.databaseUrl!);
+          const db = createPostgresDb({ url: tdb.url, max: 5 });
+          const namespace = uniqueName('NOTIFY').toUpperCase();
+          const bus = await JetStreamBus.connect({
+            url: e.natsUrl!,
+            producer: 'notify',
+            namespace,
+          });
+          const redis = new Redis(e.redisUrl!, { keyPrefix: `${namespace}:` });
+          return {
+            db,
+            bus,
+            redis,
+            async cleanup() {
+              await bus.close();
+              await redis.quit();
+              await db.close();
+              await tdb.drop();
+              await deleteStream(e.natsUrl!, namespace);
+            },
+          };
+        }, options),
+    },
+  ];
+}
