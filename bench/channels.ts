@@ -6,7 +6,8 @@
 //   3. "channels I follow, live first" for a user following 1,000 channels vs a PK lookup
 //   4. follow/unfollow throughput through the service's repository (outbox included)
 // Knobs: BENCH_CHANNELS (100000), BENCH_FOLLOWS (2000000), BENCH_QUERIES (200),
-// BENCH_FOLLOW_SECONDS (3), BENCH_DATABASE_URL (or TEST_DATABASE_URL; unset: PGlite only).
+// BENCH_FOLLOW_SECONDS (3), BENCH_DATABASE_URL (or TEST_DATABASE_URL; unset: PGlite only),
+// BENCH_ENGINES (postgres,pglite: which of the two to run).
 // Results go to bench/results/channels-<time>.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -23,6 +24,7 @@ const FOLLOWS = Number(process.env.BENCH_FOLLOWS ?? 2_000_000);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 200);
 const FOLLOW_SECONDS = Number(process.env.BENCH_FOLLOW_SECONDS ?? 3);
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? '';
+const ENGINES = (process.env.BENCH_ENGINES ?? 'postgres,pglite').split(',').map((e) => e.trim());
 const HEAVY = 'bench-heavy';
 const HEAVY_FOLLOWS = Math.min(1000, CHANNELS);
 
@@ -241,7 +243,7 @@ async function main(): Promise<void> {
     follows: FOLLOWS,
     queries: QUERIES,
   };
-  if (DATABASE_URL) {
+  if (DATABASE_URL && ENGINES.includes('postgres')) {
     results.postgres = await run('PostgreSQL', async () => {
       const tdb = await createTestDatabase(DATABASE_URL);
       const db = createPostgresDb({ url: tdb.url, max: 4 });
@@ -253,11 +255,13 @@ async function main(): Promise<void> {
         },
       };
     });
-  } else console.log('PostgreSQL skipped: set BENCH_DATABASE_URL (or TEST_DATABASE_URL)');
-  results.pglite = await run('PGlite', async () => {
-    const db = await createPgliteDb({});
-    return { db, close: () => db.close() };
-  });
+  } else if (ENGINES.includes('postgres'))
+    console.log('PostgreSQL skipped: set BENCH_DATABASE_URL (or TEST_DATABASE_URL)');
+  if (ENGINES.includes('pglite'))
+    results.pglite = await run('PGlite', async () => {
+      const db = await createPgliteDb({});
+      return { db, close: () => db.close() };
+    });
   const dir = join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `channels-${Date.now()}.json`);

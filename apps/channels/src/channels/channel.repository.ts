@@ -66,6 +66,17 @@ const REFRESH_SEARCH_TEXT = `
            COALESCE((SELECT name FROM channels.categories WHERE slug = c.category_slug), ''))
    WHERE c.user_id = $1`;
 
+/** Rows each search candidate source contributes before ranking. */
+const CANDIDATES = 100;
+/** pg_trgm similarity a misspelled username keeps with the one meant. */
+const USERNAME_SIMILARITY = 0.4;
+/** pg_trgm word similarity for a word of the name, title, tags or category. */
+const WORD_SIMILARITY = 0.6;
+/** A match elsewhere than the username counts for a little less than the same match on it. */
+const TEXT_WEIGHT = 0.8;
+/** What being live adds to a channel's score: enough to order near-equal matches, no more. */
+const LIVE_BOOST = 0.1;
+
 export function categoryOf(row: {
   category_slug: string | null;
   category_name: string | null;
@@ -259,28 +270,41 @@ export class ChannelRepository {
     return rows[0]?.followers ?? 0;
   }
 
-  /** Channels the user follows: live ones first, then the most recently followed. */
+  /**
+   * Channels the user follows: live ones first, then the most recently followed.
+   *
+   * Two index-ordered halves, each stopping at `limit`: the live ones (the user's
+   * follows that have a row in the live projection) and the others, walked newest
+   * first on follows_follower_newest. One query ordering every follow by its live
+   * state sorted all of a heavy follower's channels for each page.
+   */
   async following(
     followerId: string,
     limit: number,
     after: Cursor | null,
   ): Promise<{ rows: (ChannelRow & { followed_at: Date; followed_raw: string })[] }> {
     const params: (string | number)[] = [followerId, limit];
-    let where = '';
+    let liveAfter = '';
+    let offlineAfter = '';
     if (after) {
-      params.push(after.live ?? 0, after.at, after.id);
-      where = `AND ((l.user_id IS NOT NULL)::int, f.created_at, f.channel_id) < ($3, $4::timestamptz, $5)`;
+      params.push(after.at, after.id);
+      const before = `AND (f.created_at, f.channel_id) < ($3::timestamptz, $4)`;
+      if (after.live === 1) liveAfter = before;
+      else offlineAfter = before;
     }
+    const select = SELECT_CHANNEL.replace(
+      'FROM channels.channels c',
+      'FROM channels.follows f JOIN channels.channels c ON c.user_id = f.channel_id',
+    ).replace('SELECT', 'SELECT f.created_at AS followed_at, f.created_at::text AS followed_raw,');
+    const live = `(${select.replace('LEFT JOIN channels.live', 'JOIN channels.live')}
+        WHERE f.follower_id = $1 ${liveAfter}
+        ORDER BY f.created_at DESC, f.channel_id DESC LIMIT $2)`;
+    const offline = `(${select}
+        WHERE f.follower_id = $1 AND l.user_id IS NULL ${offlineAfter}
+        ORDER BY f.created_at DESC, f.channel_id DESC LIMIT $2)`;
     const rows = await this.db.query<ChannelRow & { followed_at: Date; followed_raw: string }>(
-      `${SELECT_CHANNEL.replace(
-        'FROM channels.channels c',
-        'FROM channels.follows f JOIN channels.channels c ON c.user_id = f.channel_id',
-      ).replace(
-        'SELECT',
-        'SELECT f.created_at AS followed_at, f.created_at::text AS followed_raw,',
-      )}
-        WHERE f.follower_id = $1 ${where}
-        ORDER BY (l.user_id IS NOT NULL) DESC, f.created_at DESC, f.channel_id DESC
+      `SELECT * FROM (${after && after.live !== 1 ? offline : `${live} UNION ALL ${offline}`}) page
+        ORDER BY (live_broadcast IS NOT NULL) DESC, followed_at DESC, user_id DESC
         LIMIT $2`,
       params,
     );
@@ -411,25 +435,53 @@ export class ChannelRepository {
   // ---- search
 
   /**
-   * Channels and categories matching `text`: substrings and prefixes exactly,
-   * misspellings by trigram word similarity; live channels first.
+   * Channels and categories matching `text`: prefixes and substrings exactly,
+   * misspellings by trigram similarity.
+   *
+   * Each candidate source is one index probe capped at CANDIDATES rows (a prefix
+   * of the username, the username's trigrams, the search text's trigrams and its
+   * substrings), so the work does not grow with the number of matching channels;
+   * only those few hundred rows are ranked: the exact username, then usernames
+   * starting with the text, then name similarity, with live as a small boost that
+   * a much closer name still beats.
    */
   async search(
     text: string,
     limit: number,
   ): Promise<{ channels: ChannelRow[]; categories: Category[] }> {
-    const like = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const lowered = text.toLowerCase();
+    const escaped = lowered.replace(/[\\%_]/g, (c) => `\\${c}`);
+    const like = `%${escaped}%`;
+    const prefix = `${escaped}%`;
     return this.db.tx(async (q) => {
-      // Looser than the default 0.6, so one or two wrong letters in a short word still match.
-      await q.query(`SET LOCAL pg_trgm.word_similarity_threshold = 0.4`);
+      // Usernames are short, so a misspelling keeps about half of its trigrams; the search
+      // text is long and only a word of it has to match, which the default 0.6 requires.
+      await q.query(`SET LOCAL pg_trgm.similarity_threshold = ${USERNAME_SIMILARITY}`);
+      await q.query(`SET LOCAL pg_trgm.word_similarity_threshold = ${WORD_SIMILARITY}`);
       const channels = await q.query<ChannelRow>(
-        `${SELECT_CHANNEL}
-          WHERE (c.search_text LIKE $2 OR $1 <% c.search_text)
-          ORDER BY (l.user_id IS NOT NULL) DESC, (c.username = $1) DESC,
-                   (c.username LIKE $3) DESC, word_similarity($1, c.search_text) DESC,
-                   COALESCE(l.viewers, 0) DESC, c.followers DESC, c.username
+        `WITH candidates AS (
+           (SELECT user_id FROM channels.channels WHERE username LIKE $3
+             ORDER BY username LIMIT ${CANDIDATES})
+           UNION
+           (SELECT user_id FROM channels.channels WHERE username % $1
+             ORDER BY similarity(username, $1) DESC LIMIT ${CANDIDATES})
+           UNION
+           (SELECT user_id FROM channels.channels WHERE $1 <% search_text LIMIT ${CANDIDATES})
+           UNION
+           (SELECT user_id FROM channels.channels WHERE search_text LIKE $2 LIMIT ${CANDIDATES})
+         )
+         ${SELECT_CHANNEL.replace(
+           'FROM channels.channels c',
+           'FROM candidates JOIN channels.channels c ON c.user_id = candidates.user_id',
+         )}
+          ORDER BY (c.username = $1) DESC, (c.username LIKE $3) DESC,
+                   GREATEST(similarity(c.username, $1),
+                            ${TEXT_WEIGHT} * word_similarity($1, c.search_text),
+                            CASE WHEN c.search_text LIKE $2 THEN ${TEXT_WEIGHT} ELSE 0 END)
+                     + CASE WHEN l.user_id IS NULL THEN 0 ELSE ${LIVE_BOOST} END DESC,
+                   COALESCE(l.viewers, -1) DESC, c.followers DESC, c.username
           LIMIT $4`,
-        [text, like, `${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, limit],
+        [lowered, like, prefix, limit],
       );
       const categories = await q.query<Category>(
         `SELECT cat.slug, cat.name, count(l.user_id)::int AS "liveChannels",
@@ -442,7 +494,7 @@ export class ChannelRepository {
           ORDER BY count(l.user_id) > 0 DESC, word_similarity($1, lower(cat.name)) DESC,
                    viewers DESC, cat.name
           LIMIT $3`,
-        [text, like, limit],
+        [lowered, like, limit],
       );
       return { channels, categories };
     });

@@ -2,6 +2,7 @@ import type { Migration } from '@neon/db';
 import { init } from './0001_init.js';
 import { outbox } from './0002_outbox.js';
 import { adminAudit } from './0003_admin_audit.js';
+import { searchIndexes } from './0004_search_indexes.js';
 
 /** The channels schema's migrations, in order. Forward-only: never edit a shipped one. */
-export const migrations: Migration[] = [init, outbox, adminAudit];
+export const migrations: Migration[] = [init, outbox, adminAudit, searchIndexes];
