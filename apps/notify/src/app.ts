@@ -31,6 +31,7 @@ export async function buildApp(platform: Platform, config: NotifyConfig): Promis
     hub,
     perUser: config.NOTIFY_STREAMS_PER_USER,
     maxBuffered: config.NOTIFY_STREAM_BUFFER_BYTES,
+    replayWaitMs: 2 * config.NOTIFY_HEARTBEAT_SECONDS * 1000,
   });
   // Open streams would hold the server's close open forever.
   server.addHook('preClose', () => hub.close());

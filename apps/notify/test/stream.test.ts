@@ -177,5 +177,38 @@ for (const variant of variants()) {
       assert.deepEqual(counts, [1, 4]);
       s.close();
     });
+    it('a reader that does not keep up is cut off, not buffered without bound', async () => {
+      const fan = newUser();
+      // 3,000 stored notifications of about 4 kB each: far more than the socket buffers hold.
+      await h.platform.db.query(
+        `INSERT INTO notify.notifications (user_id, kind, source_key, channel, title)
+         SELECT $1, 'went_live', 'bulk:' || g, 'somebody', repeat('x', 4000)
+           FROM generate_series(1, 3000) g`,
+        [fan.id],
+      );
+      const replica = await buildApp(
+        h.platform,
+        loadConfig(notifySpec, { ...ENV, NOTIFY_STREAM_BUFFER_BYTES: '65536' }),
+      );
+      await replica.server.ready();
+      await replica.start?.();
+      try {
+        const url = await listen(replica);
+        const slow = await sse(`${url}/api/v1/notifications/stream`, fan, { 'last-event-id': '1' });
+        slow.res.pause();
+        const connections = () =>
+          new Promise<number>((r, j) =>
+            replica.server.server.getConnections((e, n) => (e ? j(e) : r(n))),
+          );
+        await waitFor(async () => (await connections()) === 0, { what: 'the stream cut off' });
+        slow.res.resume();
+        await waitFor(() => slow.ended, { what: 'the end of what was sent' });
+        const got = slow.frames.filter((f) => f.event === 'notification').length;
+        assert.ok(got < 3000, `cut off after ${got} notifications`);
+      } finally {
+        await replica.server.close();
+        await replica.close();
+      }
+    });
   });
 }

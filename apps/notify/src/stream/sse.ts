@@ -61,8 +61,33 @@ export class SseStream {
     if (this.closed) return;
     this.res.write(chunk);
     // A reader that does not keep up is cut off rather than buffered without bound; its
-    // EventSource reconnects and resumes from its Last-Event-ID.
-    if (this.res.writableLength > this.maxBuffered) this.res.destroy();
+    // EventSource reconnects and resumes from its Last-Event-ID. A replay writes in bursts and
+    // waits for the reader instead (see `keptUp`).
+    if (!this.replaying && this.res.writableLength > this.maxBuffered) this.res.destroy();
+  }
+
+  /**
+   * During a replay: true once what was written is down to the buffer allowance, false (and
+   * the stream cut off) when the reader does not take it within `waitMs`.
+   */
+  async keptUp(waitMs: number): Promise<boolean> {
+    if (this.closed) return false;
+    if (this.res.writableLength <= this.maxBuffered) return true;
+    const drained = await new Promise<boolean>((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.res.off('drain', onDrain);
+        this.res.off('close', onClose);
+        resolve(ok);
+      };
+      const onDrain = () => done(true);
+      const onClose = () => done(false);
+      const timer = setTimeout(() => done(false), waitMs);
+      this.res.on('drain', onDrain);
+      this.res.on('close', onClose);
+    });
+    if (!drained) this.res.destroy();
+    return drained;
   }
 
   close(): void {

@@ -10,6 +10,8 @@ export interface StreamRoutesOptions {
   hub: StreamHub;
   perUser: number;
   maxBuffered: number;
+  /** How long a replay waits for a reader to take what it was sent before cutting it off. */
+  replayWaitMs: number;
 }
 
 /** Public channel topics one stream may watch. */
@@ -79,8 +81,11 @@ export const streamRoutes: FastifyPluginAsyncTypebox<StreamRoutesOptions> = asyn
           // From storage, so a restart or another replica loses nothing; live pushes wait meanwhile.
           for (;;) {
             const page = await o.repo.after(client.id, stream.lastId.toString(), REPLAY_PAGE);
-            for (const n of page) stream.replay(n.id, JSON.stringify(n));
-            if (page.length < REPLAY_PAGE || stream.closed) break;
+            for (const n of page) {
+              stream.replay(n.id, JSON.stringify(n));
+              if (!(await stream.keptUp(o.replayWaitMs))) return;
+            }
+            if (page.length < REPLAY_PAGE) break;
           }
         }
       } catch (err) {
