@@ -197,6 +197,41 @@ for (const variant of variants()) {
         assert.equal((await req('GET', '/api/v1/me/follows')).statusCode, 401);
       });
 
+      it('pages through several live channels one at a time before the offline ones', async () => {
+        const fan = await h.register();
+        const followed: Client[] = [];
+        for (let i = 0; i < 4; i++) {
+          const c = await h.register();
+          await channelOf(c.username);
+          followed.push(c);
+          await req('PUT', `/api/v1/channels/${c.username}/follow`, fan);
+        }
+        for (const c of [followed[0]!, followed[2]!]) {
+          await h.bus.publish('live.stream.started.v1', {
+            broadcastId: uniqueName('b'),
+            channel: c.username,
+            userId: c.id,
+            title: 'On air',
+            startedAt: new Date().toISOString(),
+            renditions: ['720p'],
+          });
+          await waitFor(async () => (await channelOf(c.username)).live);
+        }
+        const names: string[] = [];
+        let cursor: string | null = null;
+        do {
+          const url: string = `/api/v1/me/follows?limit=1${cursor ? `&cursor=${cursor}` : ''}`;
+          const page = (await req('GET', url, fan)).json<FollowList>();
+          names.push(...page.items.map((i) => i.username));
+          cursor = page.nextCursor;
+        } while (cursor);
+        // Live ones newest followed first, then the others the same way; none twice, none lost.
+        assert.deepEqual(
+          names,
+          [followed[2]!, followed[0]!, followed[3]!, followed[1]!].map((c) => c.username),
+        );
+      });
+
       it('shows the follower list to the owner only; others see the count', async () => {
         const star = await h.register();
         await channelOf(star.username);
@@ -360,6 +395,28 @@ for (const variant of variants()) {
         const cats = (await search('musik')).categories;
         assert.equal(cats[0]?.slug, 'music');
         assert.equal(cats[0]?.liveChannels, 1);
+      });
+
+      it('puts the channel a misspelled name meant before a live channel that barely matches', async () => {
+        const suffix = Date.now().toString(36).slice(-5);
+        const meant = await h.register(`glassharmonica${suffix}`);
+        const loose = await h.register(`glassharp${suffix}`);
+        await channelOf(meant.username);
+        await channelOf(loose.username);
+        await h.bus.publish('live.stream.started.v1', {
+          broadcastId: uniqueName('b'),
+          channel: loose.username,
+          userId: loose.id,
+          title: 'Harp covers',
+          startedAt: new Date().toISOString(),
+          renditions: ['720p'],
+        });
+        await waitFor(async () => (await channelOf(loose.username)).live);
+        const names = (await search(`glasharmonica${suffix}`)).channels.map((c) => c.username);
+        assert.equal(names[0], meant.username, names.join());
+        // A prefix of the username comes first too, live or not.
+        const byPrefix = (await search(`glassharm`)).channels.map((c) => c.username);
+        assert.equal(byPrefix[0], meant.username, byPrefix.join());
       });
 
       it('treats LIKE wildcards as text and refuses an empty or overlong query', async () => {

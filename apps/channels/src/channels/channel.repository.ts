@@ -460,8 +460,8 @@ export class ChannelRepository {
       await q.query(`SET LOCAL pg_trgm.word_similarity_threshold = ${WORD_SIMILARITY}`);
       const channels = await q.query<ChannelRow>(
         `WITH candidates AS (
-           (SELECT user_id FROM channels.channels WHERE username LIKE $3
-             ORDER BY username LIMIT ${CANDIDATES})
+           (SELECT user_id FROM channels.channels WHERE username COLLATE "C" LIKE $3
+             ORDER BY username COLLATE "C" LIMIT ${CANDIDATES})
            UNION
            (SELECT user_id FROM channels.channels WHERE username % $1
              ORDER BY similarity(username, $1) DESC LIMIT ${CANDIDATES})
@@ -484,14 +484,16 @@ export class ChannelRepository {
         [lowered, like, prefix, limit],
       );
       const categories = await q.query<Category>(
-        `SELECT cat.slug, cat.name, count(l.user_id)::int AS "liveChannels",
-                COALESCE(sum(l.viewers), 0)::int AS viewers
+        // Counted from the live side: a category's live channels are few, its channels many.
+        `SELECT cat.slug, cat.name, COALESCE(lc.live, 0)::int AS "liveChannels",
+                COALESCE(lc.viewers, 0)::int AS viewers
            FROM channels.categories cat
-           LEFT JOIN channels.channels c ON c.category_slug = cat.slug
-           LEFT JOIN channels.live l ON l.user_id = c.user_id
+           LEFT JOIN LATERAL (
+             SELECT count(*) AS live, sum(l.viewers) AS viewers
+               FROM channels.live l JOIN channels.channels c ON c.user_id = l.user_id
+              WHERE c.category_slug = cat.slug) lc ON true
           WHERE cat.retired_at IS NULL AND (lower(cat.name) LIKE $2 OR $1 <% lower(cat.name))
-          GROUP BY cat.slug, cat.name
-          ORDER BY count(l.user_id) > 0 DESC, word_similarity($1, lower(cat.name)) DESC,
+          ORDER BY COALESCE(lc.live, 0) > 0 DESC, word_similarity($1, lower(cat.name)) DESC,
                    viewers DESC, cat.name
           LIMIT $3`,
         [lowered, like, limit],

@@ -3,6 +3,7 @@ import { init } from './0001_init.js';
 import { outbox } from './0002_outbox.js';
 import { adminAudit } from './0003_admin_audit.js';
 import { searchIndexes } from './0004_search_indexes.js';
+import { usernameCOrder } from './0005_username_c_order.js';
 
 /** The channels schema's migrations, in order. Forward-only: never edit a shipped one. */
-export const migrations: Migration[] = [init, outbox, adminAudit, searchIndexes];
+export const migrations: Migration[] = [init, outbox, adminAudit, searchIndexes, usernameCOrder];
