@@ -269,7 +269,11 @@ describe(
       assert.ok(ffmpeg);
       await ffmpeg.stop('SIGINT');
       const page = viewer.page;
-      await page.getByText(/is offline/).waitFor({ timeout: 60_000 });
+      // The viewer was watching: the page says the stream ended, with its recording.
+      await page
+        .getByRole('heading', { name: 'The stream has ended' })
+        .waitFor({ timeout: 60_000 });
+      await page.getByRole('link', { name: 'Watch the recording' }).waitFor();
       const vod = page.locator('[data-video]').first();
       // The offline channel page polls its past broadcasts: no reload.
       await vod.waitFor({ timeout: 60_000 });
