@@ -15,11 +15,16 @@ import type {
   LiveStreamList,
   LoginRequest,
   Me,
+  NotificationList,
+  NotificationSettings,
+  NotificationSettingsPatch,
+  NotificationsRead,
   PublicProfile,
   RegisterRequest,
   SearchResults,
   SocketTicket,
   StreamKeyResponse,
+  UnreadCount,
   SuspendRequest,
   StreamSettings,
   TokenResponse,
@@ -51,6 +56,7 @@ export const api = createApi({
     'Follows',
     'Roles',
     'Categories',
+    'NotificationSettings',
   ],
   endpoints: (b) => ({
     register: b.mutation<TokenResponse, RegisterRequest>({
@@ -253,6 +259,52 @@ export const api = createApi({
       query: (slug) => `api/v1/categories/${u(slug)}/streams`,
     }),
 
+    /** The newest page only: the header's list, kept current by the notification stream. */
+    notifications: b.query<NotificationList, void>({
+      query: () => 'api/v1/notifications',
+    }),
+    /** Marks at once in the header's list; the server's count replaces the guess. */
+    markNotificationsRead: b.mutation<UnreadCount, NotificationsRead>({
+      query: (body) => ({ url: 'api/v1/notifications/read', method: 'POST', body }),
+      async onQueryStarted(arg, { dispatch, queryFulfilled }) {
+        const patch = dispatch(
+          api.util.updateQueryData('notifications', undefined, (list) => {
+            for (const n of list.items) {
+              if (n.read || !('all' in arg || arg.ids.includes(n.id))) continue;
+              n.read = true;
+              list.unreadCount = Math.max(0, list.unreadCount - 1);
+            }
+            if ('all' in arg) list.unreadCount = 0;
+          }),
+        );
+        try {
+          const { data } = await queryFulfilled;
+          dispatch(
+            api.util.updateQueryData('notifications', undefined, (list) => {
+              list.unreadCount = data.unreadCount;
+            }),
+          );
+        } catch {
+          patch.undo();
+        }
+      },
+    }),
+    notificationSettings: b.query<NotificationSettings, void>({
+      query: () => 'api/v1/notifications/settings',
+      providesTags: ['NotificationSettings'],
+    }),
+    updateNotificationSettings: b.mutation<NotificationSettings, NotificationSettingsPatch>({
+      query: (body) => ({ url: 'api/v1/notifications/settings', method: 'PATCH', body }),
+      async onQueryStarted(_arg, { dispatch, queryFulfilled }) {
+        try {
+          const { data } = await queryFulfilled;
+          void dispatch(api.util.upsertQueryData('notificationSettings', undefined, data));
+        } catch {
+          // The toggle shows the error.
+        }
+      },
+    }),
+
     adminUsers: b.query<AdminUserList, AdminUserQuery>({
       query: (params) => ({ url: 'admin/v1/users', params }),
       providesTags: ['AdminUsers'],
@@ -306,6 +358,10 @@ export const {
   useSearchQuery,
   useCategoriesQuery,
   useCategoryStreamsQuery,
+  useNotificationsQuery,
+  useMarkNotificationsReadMutation,
+  useNotificationSettingsQuery,
+  useUpdateNotificationSettingsMutation,
   useAdminUsersQuery,
   useAdminSetAdminMutation,
   useAdminSuspendMutation,

@@ -2,6 +2,7 @@ import { Suspense, useEffect, useRef, useState } from 'react';
 import { Link, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { useLogoutMutation } from '../api/api';
 import { FollowingNav } from '../nav/FollowingNav';
+import { NotificationBell } from '../notifications/NotificationBell';
 import { SearchBox } from '../search/SearchBox';
 import { useRouteFocus } from '../hooks';
 import { useSession } from '../store';
@@ -116,7 +117,10 @@ export function Layout() {
         <SearchBox />
         <div className="spacer" />
         {user ? (
-          <UserMenu />
+          <>
+            <NotificationBell />
+            <UserMenu />
+          </>
         ) : (
           checked && (
             <div className="row">

@@ -7,6 +7,7 @@ import { Avatar } from '../components/Avatar';
 import { ErrorState, Spinner } from '../components/ErrorState';
 import { Field } from '../components/Field';
 import { date } from '../format';
+import { NotificationSettings } from '../notifications/NotificationSettings';
 import { useTitle } from '../hooks';
 import { useSession } from '../store';
 import { limits, validateProfile, type ProfileForm } from '../validation';
@@ -148,6 +149,7 @@ export default function Profile() {
           Go to channel
         </Link>
       </div>
+      {own && <NotificationSettings />}
     </div>
   );
 }
