@@ -37,45 +37,43 @@ export const followRoutes: FastifyPluginAsyncTypebox<FollowRoutesOptions> = asyn
     }
   }
 
+  /** One handler for both verbs: the same checks and budget, then the change and its event. */
+  async function setFollow(
+    request: Parameters<typeof requireUser>[0] & { params: { username: string } },
+    following: boolean,
+  ): Promise<FollowState> {
+    const client = requireUser(request);
+    const channel = await channelNamed(repo, request.params.username);
+    if (channel.user_id === client.id)
+      throw new AppError('CHANNELS_FOLLOW_SELF', 'You cannot follow your own channel.');
+    await admit(client.id);
+    const event = {
+      channel: channel.username,
+      channelId: channel.user_id,
+      userId: client.id,
+      username: client.username,
+    };
+    let changed;
+    if (following) {
+      await repo.ensure(client);
+      changed = await repo.follow(client.id, channel.user_id, event);
+    } else {
+      changed = await repo.unfollow(client.id, channel.user_id, event);
+    }
+    if (changed) await o.publish();
+    return { following, followers: await repo.followerCount(channel.user_id) };
+  }
+
   app.put(
     '/api/v1/channels/:username/follow',
     { schema: { params, response: { 200: FollowState } } },
-    async (request) => {
-      const client = requireUser(request);
-      const channel = await channelNamed(repo, request.params.username);
-      if (channel.user_id === client.id)
-        throw new AppError('CHANNELS_FOLLOW_SELF', 'You cannot follow your own channel.');
-      await admit(client.id);
-      await repo.ensure(client);
-      const at = await repo.follow(client.id, channel.user_id, {
-        channel: channel.username,
-        channelId: channel.user_id,
-        userId: client.id,
-        username: client.username,
-      });
-      if (at) await o.publish();
-      return { following: true, followers: await repo.followerCount(channel.user_id) };
-    },
+    (request) => setFollow(request, true),
   );
 
   app.delete(
     '/api/v1/channels/:username/follow',
     { schema: { params, response: { 200: FollowState } } },
-    async (request) => {
-      const client = requireUser(request);
-      const channel = await channelNamed(repo, request.params.username);
-      if (channel.user_id === client.id)
-        throw new AppError('CHANNELS_FOLLOW_SELF', 'You cannot follow your own channel.');
-      await admit(client.id);
-      const removed = await repo.unfollow(client.id, channel.user_id, {
-        channel: channel.username,
-        channelId: channel.user_id,
-        userId: client.id,
-        username: client.username,
-      });
-      if (removed) await o.publish();
-      return { following: false, followers: await repo.followerCount(channel.user_id) };
-    },
+    (request) => setFollow(request, false),
   );
 
   app.get(
