@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { JetStreamBus, MemoryBus, type Bus } from '@neon/bus';
-import { createPgliteDb, createPostgresDb, type Db } from '@neon/db';
+import type { Bus } from '@neon/bus';
 import { clientHeaders, createLogger, loadConfig, uuidv7, type Client } from '@neon/kit';
 import type { Platform, Service } from '@neon/platform';
-import { createTestDatabase, deleteStream, engines, skipUnless, uniqueName } from '@neon/testing';
+import { stackVariants, uniqueName, type Stack } from '@neon/testing';
 import { buildApp } from '../src/app.js';
 import { channelsSpec } from '../src/config.js';
 
@@ -40,10 +38,7 @@ export function newUser(name?: string): Client {
   };
 }
 
-async function openWith(
-  make: () => Promise<{ db: Db; bus: Bus; redis: Redis | null; cleanup: () => Promise<void> }>,
-  options: OpenOptions,
-): Promise<Harness> {
+async function openWith(make: () => Promise<Stack>, options: OpenOptions): Promise<Harness> {
   const { db, bus, redis, cleanup } = await make();
   const platform: Platform = {
     shape: 'embedded',
@@ -85,56 +80,9 @@ async function openWith(
 
 /** The embedded engines always; PostgreSQL + NATS + Redis when their URLs are set. */
 export function variants(): Variant[] {
-  const e = engines();
-  return [
-    {
-      name: 'PGlite + in-process bus + memory',
-      skip: false,
-      open: (options = {}) =>
-        openWith(async () => {
-          const db = await createPgliteDb({});
-          const bus = new MemoryBus({ producer: 'channels' });
-          return {
-            db,
-            bus,
-            redis: null,
-            async cleanup() {
-              await bus.close();
-              await db.close();
-            },
-          };
-        }, options),
-    },
-    {
-      name: 'PostgreSQL + NATS + Redis',
-      skip:
-        skipUnless(e.databaseUrl, 'TEST_DATABASE_URL') ||
-        skipUnless(e.natsUrl, 'TEST_NATS_URL') ||
-        skipUnless(e.redisUrl, 'TEST_REDIS_URL'),
-      open: (options = {}) =>
-        openWith(async () => {
-          const tdb = await createTestDatabase(e.databaseUrl!);
-          const db = createPostgresDb({ url: tdb.url, max: 5 });
-          const namespace = uniqueName('CHANNELS').toUpperCase();
-          const bus = await JetStreamBus.connect({
-            url: e.natsUrl!,
-            producer: 'channels',
-            namespace,
-          });
-          const redis = new Redis(e.redisUrl!, { keyPrefix: `${namespace}:` });
-          return {
-            db,
-            bus,
-            redis,
-            async cleanup() {
-              await bus.close();
-              await redis.quit();
-              await db.close();
-              await tdb.drop();
-              await deleteStream(e.natsUrl!, namespace);
-            },
-          };
-        }, options),
-    },
-  ];
+  return stackVariants('channels').map((v) => ({
+    name: v.name,
+    skip: v.skip,
+    open: (options = {}) => openWith(() => v.open(), options),
+  }));
 }

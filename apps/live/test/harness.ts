@@ -3,12 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { Redis } from 'ioredis';
-import { JetStreamBus, MemoryBus, type Bus } from '@neon/bus';
-import { createPgliteDb, createPostgresDb, type Db } from '@neon/db';
 import { clientHeaders, createLogger, loadConfig, uuidv7, type Client } from '@neon/kit';
 import type { Platform } from '@neon/platform';
-import { createTestDatabase, deleteStream, engines, skipUnless, uniqueName } from '@neon/testing';
+import { stackVariants, uniqueName, type Stack } from '@neon/testing';
 import { buildApp, type LiveService } from '../src/app.js';
 import { liveSpec } from '../src/config.js';
 
@@ -29,10 +26,7 @@ export interface Variant {
   open(env?: Record<string, string>): Promise<Harness>;
 }
 
-async function openWith(
-  make: () => Promise<{ db: Db; bus: Bus; redis: Redis | null; cleanup: () => Promise<void> }>,
-  env: Record<string, string>,
-): Promise<Harness> {
+async function openWith(make: () => Promise<Stack>, env: Record<string, string>): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'neon-live-'));
   const { db, bus, redis, cleanup } = await make();
   const lines: Record<string, unknown>[] = [];
@@ -84,52 +78,9 @@ async function openWith(
 
 /** The embedded engines always; PostgreSQL + NATS + Redis when their URLs are set. */
 export function variants(): Variant[] {
-  const e = engines();
-  return [
-    {
-      name: 'PGlite + in-process bus + memory',
-      skip: false,
-      open: (env = {}) =>
-        openWith(async () => {
-          const db = await createPgliteDb({});
-          const bus = new MemoryBus({ producer: 'live' });
-          return {
-            db,
-            bus,
-            redis: null,
-            async cleanup() {
-              await bus.close();
-              await db.close();
-            },
-          };
-        }, env),
-    },
-    {
-      name: 'PostgreSQL + NATS + Redis',
-      skip:
-        skipUnless(e.databaseUrl, 'TEST_DATABASE_URL') ||
-        skipUnless(e.natsUrl, 'TEST_NATS_URL') ||
-        skipUnless(e.redisUrl, 'TEST_REDIS_URL'),
-      open: (env = {}) =>
-        openWith(async () => {
-          const tdb = await createTestDatabase(e.databaseUrl!);
-          const db = createPostgresDb({ url: tdb.url, max: 5 });
-          const namespace = uniqueName('LIVE').toUpperCase();
-          const bus = await JetStreamBus.connect({ url: e.natsUrl!, producer: 'live', namespace });
-          const redis = new Redis(e.redisUrl!, { keyPrefix: `${namespace}:` });
-          return {
-            db,
-            bus,
-            redis,
-            async cleanup() {
-              await bus.close();
-              await redis.quit();
-              await db.close();
-              await tdb.drop();
-              await deleteStream(e.natsUrl!, namespace);
-            },
-          };
-        }, env),
-    },
-  ];
+  return stackVariants('live').map((v) => ({
+    name: v.name,
+    skip: v.skip,
+    open: (env = {}) => openWith(() => v.open(), env),
+  }));
 }
