@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createPgliteDb, createPostgresDb, type Db } from '@neon/db';
+import { createPostgresDb, type Db } from '@neon/db';
+import { openPglite } from './pglite.js';
 
 /**
  * The real engines of this machine, as CI passes them in. Under CI a missing
@@ -86,7 +87,7 @@ export function dbVariants(): DbVariant[] {
       name: 'pglite',
       skip: false,
       async open() {
-        const db = await createPgliteDb({});
+        const db = await openPglite();
         return { db, cleanup: () => db.close() };
       },
     },

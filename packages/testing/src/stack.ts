@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { JetStreamBus, MemoryBus, type Bus } from '@neon/bus';
-import { createPgliteDb, createPostgresDb, type Db } from '@neon/db';
+import { createPostgresDb, type Db } from '@neon/db';
+import { openPglite } from './pglite.js';
 import { createTestDatabase, deleteStream, engines, skipUnless, uniqueName } from './engines.js';
 
 /** A database, a bus and (on the real engines) Redis for one service's suite, with their teardown. */
@@ -28,7 +29,7 @@ export function stackVariants(producer: string): StackVariant[] {
       name: 'PGlite + in-process bus + memory',
       skip: false,
       async open() {
-        const db = await createPgliteDb({});
+        const db = await openPglite();
         const bus = new MemoryBus({ producer });
         return {
           db,
