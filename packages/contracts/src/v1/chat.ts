@@ -25,6 +25,8 @@ export const ChatSender = Type.Object({
   username: Type.String(),
   displayName: Type.String(),
   badges: Type.Array(ChatBadge),
+  /** With the `subscriber` badge: the months the sender has paid for this channel. */
+  subscriberMonths: Type.Optional(Type.Integer({ minimum: 1 })),
 });
 export type ChatSender = Static<typeof ChatSender>;
 

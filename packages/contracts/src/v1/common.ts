@@ -38,6 +38,11 @@ export const ClientHeaders = {
   session: 'x-client-session',
   /** The client's address as the gateway determined it (for every request, signed in or not). */
   ip: 'x-client-ip',
+  /**
+   * Present only when the caller's account has a second factor: when this
+   * session last checked it (seconds since the epoch, 0 = not yet).
+   */
+  stepUp: 'x-client-step-up',
   internalToken: 'x-neon-internal',
 } as const;
 

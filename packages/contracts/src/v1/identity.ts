@@ -44,6 +44,11 @@ export interface AccessTokenClaims {
   roles: ('user' | 'admin')[];
   /** The session (refresh family) it was issued for: ending the session refuses the token. */
   sid: string;
+  /**
+   * Only when the account has a second factor: when this session last
+   * checked it (seconds since the epoch; 0 = not since sign-in).
+   */
+  sua?: number;
 }
 
 export const Password = Type.String({ minLength: 8, maxLength: 128 });

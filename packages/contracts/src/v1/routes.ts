@@ -7,9 +7,14 @@ export type ServiceName = 'identity' | 'channels' | 'live' | 'chat' | 'notify' |
 export const routeTable: readonly (readonly [prefix: string, service: ServiceName])[] = [
   ['/.well-known/jwks.json', 'identity'],
   ['/api/v1/auth/', 'identity'],
+  ['/api/v1/oauth/', 'identity'], // the developer console, consent, connected apps
+  ['/oauth2/', 'identity'], // token and revocation endpoints (RFC 6749, 7009)
+  ['/.well-known/oauth-authorization-server', 'identity'], // RFC 8414 metadata
   ['/api/v1/me/stream', 'live'], // /api/v1/me/stream-key and /api/v1/me/stream
   ['/api/v1/me/channel', 'channels'], // /api/v1/me/channel and its roles
   ['/api/v1/me/follows', 'channels'],
+  ['/api/v1/me/subscriptions', 'payments'],
+  ['/api/v1/me/revenue', 'payments'],
   ['/api/v1/me', 'identity'],
   ['/api/v1/users/', 'identity'],
   ['/api/v1/streams', 'live'],
@@ -21,6 +26,8 @@ export const routeTable: readonly (readonly [prefix: string, service: ServiceNam
   ['/api/v1/notifications', 'notify'],
   ['/admin/v1/', 'identity'],
   ['/admin/v1/categories', 'channels'],
+  ['/admin/v1/channels/', 'channels'], // roles of any channel
+  ['/admin/v1/payments/', 'payments'],
   ['/public/v1/', 'channels'],
   ['/socket/', 'chat'],
   ['/hls/', 'live'],
@@ -35,6 +42,7 @@ export const channelSubroutes: readonly (readonly [suffix: RegExp, service: Serv
   [/^\/api\/v1\/channels\/[^/]+\/videos(\/|$|\?)/, 'live'],
   [/^\/api\/v1\/channels\/[^/]+\/stream(\/|$|\?)/, 'live'],
   [/^\/api\/v1\/channels\/[^/]+\/chat(\/|$|\?)/, 'chat'],
+  [/^\/api\/v1\/channels\/[^/]+\/subscription(\/|$|\?)/, 'payments'],
 ];
 
 export function routeFor(path: string): ServiceName | null {

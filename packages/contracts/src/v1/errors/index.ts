@@ -6,6 +6,8 @@ import { chatErrors } from './chat.js';
 import { paymentsErrors } from './payments.js';
 import { gatewayErrors } from './gateway.js';
 import { notifyErrors } from './notify.js';
+import { accountErrors } from './accounts.js';
+import { oauthErrors } from './oauth.js';
 
 /**
  * Every error code with its HTTP status. The map is the single source the
@@ -21,6 +23,8 @@ export const errorStatus = {
   ...paymentsErrors,
   ...gatewayErrors,
   ...notifyErrors,
+  ...accountErrors,
+  ...oauthErrors,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof errorStatus;

@@ -50,6 +50,8 @@ export const identityEvents = {
       Type.Literal('logout'),
       Type.Literal('password-change'),
       Type.Literal('reuse'),
+      // the user revoked an OAuth app, the app was deleted, or a grant's code or refresh token was replayed
+      Type.Literal('oauth-revoked'),
     ]),
     revokedAt: Type.String(),
   }),

@@ -17,6 +17,13 @@ export const liveEvents = {
     endedAt: Type.String(),
     durationSeconds: Type.Number(),
   }),
+  /** The owner changed the title of the broadcast that is live. */
+  'live.stream.updated.v1': Type.Object({
+    broadcastId: Type.String(),
+    channel: Type.String(),
+    userId: Type.String(),
+    title: Type.String(),
+  }),
   'live.viewers.updated.v1': Type.Object({
     channel: Type.String(),
     broadcastId: Type.String(),

@@ -5,5 +5,23 @@ export const notifyEvents = {
    * Notifications were stored for some users under `sourceKey` (one per user):
    * every notify replica pushes them to the streams it holds.
    */
-  'notify.notifications.stored.v1': Type.Object({ sourceKey: Type.String() }),
+  'notify.notifications.stored.v1': Type.Object({
+    sourceKey: Type.String(),
+    /** When given, only users with ids in [fromUserId, toUserId) got one (a page of a fan-out). */
+    fromUserId: Type.Optional(Type.String()),
+    toUserId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  }),
+  /**
+   * One page of a went-live fan-out: the followers of `channelId` with ids in
+   * [fromUserId, toUserId) (to the end when null) get the notification
+   * `sourceKey`. Pages go to a consumer group, so notify replicas share them.
+   */
+  'notify.fanout.page.v1': Type.Object({
+    sourceKey: Type.String(),
+    channelId: Type.String(),
+    channel: Type.String(),
+    title: Type.String(),
+    fromUserId: Type.String(),
+    toUserId: Type.Union([Type.String(), Type.Null()]),
+  }),
 };
