@@ -2,8 +2,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EventOf } from '@neon/contracts';
 import { EventValidationError, handleOnce, type Bus } from '@neon/bus';
-import { createPgliteDb, migrate } from '@neon/db';
-import { sleep, waitFor } from '@neon/testing';
+import { migrate } from '@neon/db';
+import { openPglite, sleep, waitFor } from '@neon/testing';
 
 export interface BusFactory {
   /** A bus on the shared test namespace: a new "process" each call. */
@@ -269,7 +269,7 @@ export function busConformance(
     });
 
     it('processes a redelivered event once with handleOnce', async () => {
-      const db = await createPgliteDb({});
+      const db = await openPglite();
       await migrate(db, 'demo', [{ id: '0001', up: 'CREATE TABLE demo.counter (n int NOT NULL)' }]);
       await db.query('INSERT INTO demo.counter VALUES (0)');
       const attempts: number[] = [];

@@ -6,6 +6,8 @@ import type { Db, Queryable, SqlValue } from './types.js';
 export interface PgliteOptions {
   /** A folder on disk; omitted, the database lives in memory. */
   dataDir?: string;
+  /** A tarball of an initialised data directory to start from instead of running initdb. */
+  template?: Blob;
 }
 
 /**
@@ -16,7 +18,10 @@ export interface PgliteOptions {
 export async function createPgliteDb(options: PgliteOptions): Promise<Db> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   // pg_trgm is offered so a schema may CREATE EXTENSION it, as on PostgreSQL (channel search).
-  const pg = await PGlite.create(options.dataDir ?? 'memory://', { extensions: { pg_trgm } });
+  const pg = await PGlite.create(options.dataDir ?? 'memory://', {
+    extensions: { pg_trgm },
+    loadDataDir: options.template,
+  });
   const normalise = (params?: readonly SqlValue[]) => params as unknown[] | undefined;
   // PGlite answers one statement at a time; callers outside a transaction
   // must not interleave with one that is open.

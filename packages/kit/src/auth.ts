@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { ClientHeaders, type Role } from '@neon/contracts';
+import { ClientHeaders, STEP_UP_SECONDS, type Role } from '@neon/contracts';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from './errors.js';
 
@@ -10,6 +10,11 @@ export interface Client {
   roles: Role[];
   /** The session (refresh family) the caller's token belongs to, when it names one. */
   sessionId?: string;
+  /**
+   * Only when the account has a second factor: when the session last checked
+   * it (seconds since the epoch, 0 = not since sign-in).
+   */
+  stepUpAt?: number;
 }
 
 declare module 'fastify' {
@@ -49,9 +54,13 @@ export function clientFromHeaders(
     .map((r) => r.trim())
     .filter((r): r is Role => r === 'user' || r === 'admin');
   const session = headers[ClientHeaders.session];
-  return typeof session === 'string' && session !== ''
-    ? { id, username, roles, sessionId: session }
-    : { id, username, roles };
+  const client: Client =
+    typeof session === 'string' && session !== ''
+      ? { id, username, roles, sessionId: session }
+      : { id, username, roles };
+  const stepUp = headers[ClientHeaders.stepUp];
+  if (typeof stepUp === 'string' && /^\d{1,12}$/.test(stepUp)) client.stepUpAt = Number(stepUp);
+  return client;
 }
 
 /** Whether a request came through the gateway (identity or not). */
@@ -68,7 +77,28 @@ export function clientHeaders(client: Client, internalSecret: string): Record<st
     [ClientHeaders.username]: client.username,
     [ClientHeaders.roles]: client.roles.join(','),
     ...(client.sessionId ? { [ClientHeaders.session]: client.sessionId } : {}),
+    ...(client.stepUpAt !== undefined ? { [ClientHeaders.stepUp]: String(client.stepUpAt) } : {}),
   };
+}
+
+/** Whether the caller's account has a second factor and checked it within STEP_UP_SECONDS. */
+export function steppedUp(client: Client, now = Date.now()): boolean {
+  return client.stepUpAt !== undefined && now / 1000 - client.stepUpAt <= STEP_UP_SECONDS;
+}
+
+/**
+ * For sensitive actions (stream key, password, factors): when the caller's
+ * account has a second factor, its session must have checked it within the
+ * last STEP_UP_SECONDS. An account without one passes.
+ */
+export function requireStepUp(request: FastifyRequest, now = Date.now()): Client {
+  const client = requireUser(request);
+  if (client.stepUpAt !== undefined && !steppedUp(client, now))
+    throw new AppError(
+      'AUTH_STEP_UP_REQUIRED',
+      'Confirm it is you with your second factor, then try again.',
+    );
+  return client;
 }
 
 export function requireUser(request: FastifyRequest): Client {

@@ -58,8 +58,11 @@ export async function runMain(options: RunOptions, start: () => Promise<Closeabl
       },
     );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  // `on`, not `once`: Ctrl-C signals the whole process group, so the server
+  // hears SIGINT from the terminal and again from npm forwarding it; the
+  // second must not fall through to node's default (killed, exit 130).
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 /** Closes in reverse order of opening, each once, collecting failures. */

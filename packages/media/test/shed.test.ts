@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import {
   DEFAULT_SHED_POLICY,
   shedDecision,
@@ -12,6 +13,7 @@ import {
   type LadderReading,
   type Pipeline,
 } from '@neon/media';
+import { cpuLimitedFfmpeg, syntheticSourceArgs } from '@neon/testing';
 import { FFMPEG, ffprobeJson, silentLogger } from './helpers.js';
 
 const reading = (r: Partial<LadderReading>): LadderReading => ({
@@ -182,6 +184,57 @@ describe('shedding: a transcoder that cannot keep up with the whole ladder', () 
     } finally {
       await pipeline.end();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('shedding: a rung comes back when the transcoder has room again', () => {
+  const SECONDS = 30;
+  const dir = mkdtempSync(join(tmpdir(), 'neon-restore-'));
+  // The ladder's ffmpeg in a control group capped at 0.08 of a core: enough for 160p, not for 360p too.
+  const limit = cpuLimitedFfmpeg(dir, 0.08, FFMPEG);
+  after(async () => {
+    limit.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('sheds 360p under a CPU cap, offers it again once the cap is lifted, and records everything', async () => {
+    const pipeline = startPipeline({
+      ffmpegPath: limit.ffmpegPath,
+      outputDir: join(dir, 'out'),
+      source: { width: 640, height: 360, fps: 30 },
+      logger: silentLogger,
+      ladderDrainMs: 3000,
+      shed: { restoreAfterMs: 1000 },
+      // This machine is shared and seldom idle; the idle-cores rule has its unit test above.
+      hostIdleSeconds: () => (cpus().length * Date.now()) / 1000,
+    });
+    const publisher = publish(
+      syntheticSourceArgs('-', { width: 640, height: 360, seconds: SECONDS }).slice(0, -3),
+      (c) => pipeline.write(c),
+    );
+    try {
+      await waitUntil(pipeline, () => pipeline.health().shedRungs.length > 0);
+      assert.deepEqual(pipeline.health().shedRungs, ['360p']);
+      assert.doesNotMatch(pipeline.masterPlaylist() ?? '', /360p/);
+
+      limit.setCores(null);
+      await waitUntil(pipeline, () => /^360p\/index\.m3u8$/m.test(pipeline.masterPlaylist() ?? ''));
+      const health = pipeline.health();
+      assert.deepEqual(health.shedRungs, []);
+      assert.deepEqual(health.activeRungs, ['360p', '160p']);
+      // A player on the returning rung gets a playlist again: what it had, a discontinuity, new media.
+      const back = await pipeline.mediaPlaylist('360p', {});
+      assert.match(back, /#EXT-X-DISCONTINUITY[\s\S]*#EXT-X-PART:/);
+
+      assert.equal(await publisher, 0);
+      const result = await pipeline.end();
+      assert.ok(
+        Math.abs(result.durationSeconds - SECONDS) <= SECONDS * 0.02,
+        `recorded ${result.durationSeconds} s of ${SECONDS} s`,
+      );
+    } finally {
+      await pipeline.end();
     }
   });
 });
