@@ -12,12 +12,18 @@ import { AuthService } from './auth/auth.service.js';
 import { cookiePolicy } from './auth/refresh-cookie.js';
 import { identitySpec, type IdentityConfig } from './config.js';
 import { migrations } from './db/migrations/index.js';
+import { mfaRoutes } from './mfa/mfa.routes.js';
+import { MfaService } from './mfa/mfa.service.js';
+import { SecretBox } from './mfa/second-factor.js';
 import { strictValidation } from './http/validation.js';
 import { dummyHash } from './domain/password-hash.js';
 import { loadCommonPasswords } from './domain/password-policy.js';
 import { jwksRoutes } from './keys/jwks.routes.js';
 import { KeyRing } from './keys/key-ring.js';
 import { TokenIssuer } from './keys/token-issuer.js';
+import { OAuthTokenSigner } from './oauth/oauth-token.js';
+import { oauthRoutes } from './oauth/oauth.routes.js';
+import { OAuthService } from './oauth/oauth.service.js';
 import { OutboxRelay } from './outbox/outbox.js';
 import * as users from './users/user.repository.js';
 import { usersRoutes } from './users/users.routes.js';
@@ -26,6 +32,12 @@ import { UsersService } from './users/users.service.js';
 export const SCHEMA = 'identity';
 export { identitySpec, type IdentityConfig } from './config.js';
 
+/** What authenticator apps show next to the code: Neon, and the host when it is not local. */
+function mfaIssuer(publicUrl: string): string {
+  const host = new URL(publicUrl).hostname;
+  return host === 'localhost' || host === '127.0.0.1' ? 'Neon' : `Neon (${host})`;
+}
+
 /** Verifiers accept this much clock skew; a retired key stays published that much longer. */
 const KEY_LEEWAY_MS = 60_000;
 
@@ -33,6 +45,7 @@ interface Core {
   ring: KeyRing;
   issuer: TokenIssuer;
   auth: AuthService;
+  mfa: MfaService;
 }
 
 async function buildCore(
@@ -58,7 +71,14 @@ async function buildCore(
   });
   // The gateway compares `iss` with PUBLIC_URL without its trailing slash.
   const issuer = new TokenIssuer(ring, publicUrl.replace(/\/+$/, ''), accessTtl);
+  const mfa = new MfaService({
+    db,
+    logger,
+    box: new SecretBox(keySecret),
+    issuer: mfaIssuer(publicUrl),
+  });
   const auth = new AuthService({
+    mfa,
     db,
     logger,
     issuer,
@@ -72,7 +92,7 @@ async function buildCore(
     onEvents,
     publishNow,
   });
-  return { ring, issuer, auth };
+  return { ring, issuer, auth, mfa };
 }
 
 /**
@@ -97,7 +117,7 @@ function signingKeySecret(
 export async function buildApp(platform: Platform, config: IdentityConfig): Promise<Service> {
   const { logger, server } = await serviceServer(platform, { name: 'identity' });
   const relay = new OutboxRelay(platform.db, platform.bus, logger);
-  const { ring, issuer, auth } = await buildCore(
+  const { ring, issuer, auth, mfa } = await buildCore(
     platform.db,
     logger,
     config,
@@ -113,9 +133,23 @@ export async function buildApp(platform: Platform, config: IdentityConfig): Prom
 
   strictValidation(server);
   await server.register(jwksRoutes(ring));
-  await server.register(authRoutes({ auth, issuer, cookies: cookiePolicy(platform.publicUrl) }));
+  const cookies = cookiePolicy(platform.publicUrl);
+  await server.register(authRoutes({ auth, issuer, cookies }));
+  await server.register(mfaRoutes({ mfa, auth, cookies }));
   await server.register(usersRoutes(new UsersService(platform.db, () => relay.kick())));
   await server.register(adminRoutes(new AdminService(platform.db, logger, () => relay.flush())));
+  const oauth = new OAuthService({
+    db: platform.db,
+    logger,
+    signer: new OAuthTokenSigner(
+      ring,
+      platform.publicUrl.replace(/\/+$/, ''),
+      issuer.accessTtlSeconds,
+    ),
+    settings: { refreshTtlSeconds: config.OAUTH_REFRESH_SECONDS },
+    publishNow: () => relay.flush(),
+  });
+  await server.register(oauthRoutes({ oauth, ring, publicUrl: platform.publicUrl }));
 
   return {
     name: 'identity',

@@ -25,6 +25,8 @@ export const identitySpec = {
   REFRESH_IDLE_SECONDS: env.int(14 * DAY, 60, 365 * DAY),
   /** Window in which a just-rotated refresh token yields the same successor (two tabs). */
   REFRESH_GRACE_SECONDS: env.int(10, 0, 120),
+  /** An OAuth refresh token unused this long dies; each use issues a new one (default 30 days). */
+  OAUTH_REFRESH_SECONDS: env.int(30 * DAY, 60, 365 * DAY),
 };
 
 export type IdentityConfig = ConfigOf<typeof identitySpec>;

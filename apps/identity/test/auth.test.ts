@@ -9,7 +9,13 @@ import {
   type TokenResponse,
 } from '@neon/contracts';
 import { waitFor } from '@neon/testing';
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
+import {
+  createLocalJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  jwtVerify,
+  type JSONWebKeySet,
+} from 'jose';
 import { collect, newAccount, PUBLIC_URL, start, variants, type Harness } from './harness.js';
 
 const BODY = { 'x-refresh-token-transport': 'body' };
@@ -83,6 +89,16 @@ for (const variant of variants()) {
       assert.equal(payload.exp! - payload.iat!, 900);
       assert.ok(payload.jti);
       assert.ok(protectedHeader.kid);
+      assert.equal(protectedHeader.typ, 'JWT');
+      // The session the token belongs to: ending it refuses the token at the gateway.
+      const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+      assert.match(String(payload.sid), UUID);
+      assert.match(String(payload.jti), UUID);
+      assert.notEqual(
+        decodeJwt(registered.accessToken).sid,
+        payload.sid,
+        'one session per sign-in',
+      );
 
       const meRes = await h.app.server.inject({
         method: 'GET',
@@ -98,6 +114,11 @@ for (const variant of variants()) {
         cookie: `${REFRESH_COOKIE}=${first}`,
       });
       assert.equal(r1.statusCode, 200, r1.body);
+      assert.equal(
+        decodeJwt(r1.json<TokenResponse>().accessToken).sid,
+        payload.sid,
+        'a refresh stays in its session',
+      );
       const second = /neon_refresh=([^;]+)/.exec(String(r1.headers['set-cookie']))![1]!;
       assert.notEqual(second, first, 'rotated on use');
 

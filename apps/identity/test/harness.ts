@@ -5,10 +5,17 @@ import { join } from 'node:path';
 import { JetStreamBus, MemoryBus, type Bus } from '@neon/bus';
 import type { EventType } from '@neon/contracts';
 import type { EventOf } from '@neon/contracts';
-import { createPgliteDb, createPostgresDb, type Db } from '@neon/db';
+import { createPostgresDb, type Db } from '@neon/db';
 import { clientHeaders, createLogger, loadConfig, type Client } from '@neon/kit';
 import type { Platform, Service } from '@neon/platform';
-import { createTestDatabase, deleteStream, engines, skipUnless, uniqueName } from '@neon/testing';
+import {
+  createTestDatabase,
+  deleteStream,
+  engines,
+  openPglite,
+  skipUnless,
+  uniqueName,
+} from '@neon/testing';
 import { buildApp, identitySpec, type IdentityConfig } from '../src/app.js';
 
 export const PUBLIC_URL = 'http://neon.test';
@@ -27,7 +34,7 @@ export function variants(): Variant[] {
       name: 'pglite + in-process bus',
       skip: false,
       async open() {
-        const db = await createPgliteDb({});
+        const db = await openPglite();
         const bus = new MemoryBus({ producer: 'identity' });
         return {
           db,

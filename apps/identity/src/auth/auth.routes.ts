@@ -1,13 +1,15 @@
 import {
   ChangePasswordRequest,
   LoginRequest,
+  MfaChallenge,
   RefreshRequest,
   RegisterRequest,
   SocketTicket,
   SOCKET_TICKET_TTL_SECONDS,
   TokenResponse,
 } from '@neon/contracts';
-import { requireUser, type FastifyPluginAsyncTypebox } from '@neon/kit';
+import { requireStepUp, requireUser, type FastifyPluginAsyncTypebox } from '@neon/kit';
+import Type from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TokenIssuer } from '../keys/token-issuer.js';
 import type { AuthService, Session } from './auth.service.js';
@@ -27,21 +29,33 @@ export interface AuthRoutesOptions {
   cookies: CookiePolicy;
 }
 
+/**
+ * A new session's answer: the access token and user, the refresh token in
+ * the cookie (or in the body for a client that asked for it).
+ */
+export function sessionBody(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: Session,
+  cookies: CookiePolicy,
+): TokenResponse {
+  void reply.header('cache-control', 'no-store');
+  const body: TokenResponse = {
+    accessToken: session.accessToken,
+    expiresIn: session.expiresIn,
+    user: session.user,
+  };
+  if (wantsBodyTransport(request)) body.refreshToken = session.refreshToken;
+  else setRefreshCookie(reply, session.refreshToken, session.refreshExpiresAt, cookies);
+  return body;
+}
+
 /** Register, login, refresh, logout, socket tickets and password change. */
 export function authRoutes(options: AuthRoutesOptions): FastifyPluginAsyncTypebox {
   const { auth, issuer, cookies } = options;
 
-  function respond(request: FastifyRequest, reply: FastifyReply, session: Session): TokenResponse {
-    void reply.header('cache-control', 'no-store');
-    const body: TokenResponse = {
-      accessToken: session.accessToken,
-      expiresIn: session.expiresIn,
-      user: session.user,
-    };
-    if (wantsBodyTransport(request)) body.refreshToken = session.refreshToken;
-    else setRefreshCookie(reply, session.refreshToken, session.refreshExpiresAt, cookies);
-    return body;
-  }
+  const respond = (request: FastifyRequest, reply: FastifyReply, session: Session) =>
+    sessionBody(request, reply, session, cookies);
 
   /**
    * The body wins over the cookie: a client that sends one means it. Checks
@@ -67,10 +81,19 @@ export function authRoutes(options: AuthRoutesOptions): FastifyPluginAsyncTypebo
 
     app.post(
       '/api/v1/auth/login',
-      { schema: { body: LoginRequest, response: { 200: TokenResponse } } },
+      {
+        schema: {
+          body: LoginRequest,
+          response: { 200: Type.Union([TokenResponse, MfaChallenge]) },
+        },
+      },
       async (request, reply) => {
         checkOrigin(request, cookies, false);
-        return respond(request, reply, await auth.login(request.body.login, request.body.password));
+        const outcome = await auth.login(request.body.login, request.body.password);
+        // A second factor is due: the challenge, no session and no cookie yet.
+        if ('mfaRequired' in outcome)
+          return reply.header('cache-control', 'no-store').send(outcome);
+        return respond(request, reply, outcome);
       },
     );
 
@@ -116,13 +139,14 @@ export function authRoutes(options: AuthRoutesOptions): FastifyPluginAsyncTypebo
       '/api/v1/me/password',
       { schema: { body: ChangePasswordRequest, response: { 200: TokenResponse } } },
       async (request, reply) => {
-        const client = requireUser(request);
+        const client = requireStepUp(request);
         checkOrigin(request, cookies, false);
         const { currentPassword, newPassword } = request.body;
+        const stepUpAt = client.stepUpAt ? new Date(client.stepUpAt * 1000) : null;
         return respond(
           request,
           reply,
-          await auth.changePassword(client.id, currentPassword, newPassword),
+          await auth.changePassword(client.id, currentPassword, newPassword, stepUpAt),
         );
       },
     );

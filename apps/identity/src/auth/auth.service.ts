@@ -1,4 +1,4 @@
-import type { Me, RegisterRequest } from '@neon/contracts';
+import type { Me, MfaChallenge, RegisterRequest } from '@neon/contracts';
 import type { Db, Queryable } from '@neon/db';
 import { AppError, uuidv7, type Client, type Logger } from '@neon/kit';
 import { isTooCommon } from '../domain/password-policy.js';
@@ -58,6 +58,16 @@ export interface AuthDeps {
   publishNow: () => Promise<void>;
   /** The per-account failed-login rules; the defaults unless a test narrows them. */
   loginLimit?: LoginLimitRules;
+  /** Second factors (mfa/): the challenge after a right password, the `sua` claim. */
+  mfa?: SecondFactors;
+}
+
+/** What sign-in needs of the second factors. */
+export interface SecondFactors {
+  /** A challenge when the account has a second factor, else null. */
+  challengeFor(userId: string): Promise<MfaChallenge | null>;
+  /** The session's `sua` claim; undefined when the account has no second factor. */
+  stepUpClaim(userId: string, sessionId: string): Promise<number | undefined>;
 }
 
 /** Whether a Postgres error is a unique violation on the given column. */
@@ -71,6 +81,10 @@ function uniqueViolation(err: unknown): string | null {
 /** Accounts and sessions: registration, login, refresh rotation, logout, password change. */
 export class AuthService {
   constructor(private readonly deps: AuthDeps) {}
+
+  get accessTtlSeconds(): number {
+    return this.deps.issuer.accessTtlSeconds;
+  }
 
   checkPassword(password: string, account: { username: string; email: string }): void {
     if (isTooCommon(this.deps.commonPasswords, password, account)) {
@@ -140,7 +154,7 @@ export class AuthService {
    * account's failures are counted whatever the address (login-limit.ts):
    * slowed, then locked, and a lock refuses the right password too.
    */
-  async login(login: string, password: string): Promise<Session> {
+  async login(login: string, password: string): Promise<Session | MfaChallenge> {
     const { db } = this.deps;
     const rules = this.deps.loginLimit ?? DEFAULT_LOGIN_LIMIT;
     const user = await users.findByLogin(db, login);
@@ -155,16 +169,38 @@ export class AuthService {
     }
     if (user.suspended_at) throw suspended();
     await clearFailures(db, user.id);
+    // A second factor is due: no session until it is checked (mfa/).
+    const challenge = await this.deps.mfa?.challengeFor(user.id);
+    if (challenge) return challenge;
     return this.startSession(user);
   }
 
-  private async startSession(user: UserRow): Promise<Session> {
+  /** A session for a user whose second factor was just checked (the MFA challenge). */
+  async signInChecked(userId: string): Promise<Session> {
+    const user = await users.findById(this.deps.db, userId);
+    if (!user) throw new AppError('USER_NOT_FOUND', 'This account no longer exists.');
+    if (user.suspended_at) throw suspended();
+    return this.startSession(user, new Date());
+  }
+
+  /** A fresh access token for the caller's session (after a step-up or a change of factors). */
+  async accessTokenFor(userId: string, sessionId: string | undefined): Promise<string> {
+    const family = sessionId ? await refresh.familyOfUser(this.deps.db, sessionId, userId) : null;
+    const user = await users.findById(this.deps.db, userId);
+    if (!family || !user) throw new AppError('AUTH_REFRESH_INVALID', 'Sign in again.');
+    if (user.suspended_at) throw suspended();
+    return (await this.session(user, family.family_id, '', new Date())).accessToken;
+  }
+
+  /** `stepUpAt`: the new session counts as having checked a second factor then. */
+  private async startSession(user: UserRow, stepUpAt: Date | null = null): Promise<Session> {
     const token = newRefreshToken();
     const now = Date.now();
     const familyExpires = new Date(now + this.deps.settings.refreshAbsoluteSeconds * 1000);
     const familyId = uuidv7();
     await this.deps.db.tx(async (q) => {
       await refresh.createFamily(q, { id: familyId, userId: user.id, expiresAt: familyExpires });
+      if (stepUpAt) await refresh.setStepUp(q, familyId, stepUpAt);
       await refresh.insertToken(q, {
         id: uuidv7(),
         familyId,
@@ -195,6 +231,7 @@ export class AuthService {
         username: user.username,
         roles,
         sessionId,
+        stepUpAt: await this.deps.mfa?.stepUpClaim(user.id, sessionId),
       }),
       expiresIn: this.deps.issuer.accessTtlSeconds,
       refreshToken,
@@ -330,6 +367,8 @@ export class AuthService {
     userId: string,
     currentPassword: string,
     newPassword: string,
+    /** The caller's last second-factor check, carried to the new session. */
+    stepUpAt: Date | null = null,
   ): Promise<Session> {
     const user = await users.findById(this.deps.db, userId);
     if (!user) throw new AppError('USER_NOT_FOUND', 'This account no longer exists.');
@@ -347,7 +386,7 @@ export class AuthService {
     });
     if (revoked > 0) await this.announce();
     this.deps.logger.info({ userId, revoked }, 'password changed; sessions revoked');
-    return this.startSession(user);
+    return this.startSession(user, stepUpAt);
   }
 }
 

@@ -24,6 +24,14 @@ export async function createFamily(
   );
 }
 
+/** Stamps the session's last second-factor check (see mfa/). */
+export async function setStepUp(q: Queryable, familyId: string, at: Date): Promise<void> {
+  await q.query(`UPDATE identity.refresh_families SET step_up_at = $2 WHERE id = $1`, [
+    familyId,
+    at,
+  ]);
+}
+
 export async function insertToken(
   q: Queryable,
   token: { id: string; familyId: string; hash: string; idleExpiresAt: Date },

@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 
-/** The 10,000 most common passwords (SecLists, in rank order), shipped beside the service. */
-export const COMMON_PASSWORDS_FILE = fileURLToPath(
-  new URL('../../assets/common-passwords.txt', import.meta.url),
+/**
+ * The 10,000 most common passwords (SecLists, in rank order), shipped beside
+ * the service. Found through the package rather than this file's own place, so
+ * the compiled server (dist/, scripts/build.mjs) finds it too.
+ */
+export const COMMON_PASSWORDS_FILE = createRequire(import.meta.url).resolve(
+  '@neon/identity/assets/common-passwords.txt',
 );
 
 export function loadCommonPasswords(file = COMMON_PASSWORDS_FILE): ReadonlySet<string> {

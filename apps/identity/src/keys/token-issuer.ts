@@ -14,6 +14,8 @@ export interface TokenSubject {
   roles: Role[];
   /** The session (refresh family) the token belongs to: ending the session refuses it. */
   sessionId?: string | undefined;
+  /** Only when the account has a second factor: the session's last check of it (`sua`, 0 = none). */
+  stepUpAt?: number | undefined;
 }
 
 /** Signs access tokens and socket tickets with the ring's current key. */
@@ -27,9 +29,12 @@ export class TokenIssuer {
   private async sign(subject: TokenSubject, audience: string, ttl: number): Promise<string> {
     const key = await this.ring.signer();
     const iat = Math.floor(Date.now() / 1000);
-    const claims = subject.sessionId
-      ? { username: subject.username, roles: subject.roles, sid: subject.sessionId }
-      : { username: subject.username, roles: subject.roles };
+    const claims = {
+      username: subject.username,
+      roles: subject.roles,
+      ...(subject.sessionId ? { sid: subject.sessionId } : {}),
+      ...(subject.stepUpAt !== undefined ? { sua: subject.stepUpAt } : {}),
+    };
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
       .setIssuer(this.issuer)

@@ -1,6 +1,8 @@
 import type { Migration } from '@neon/db';
 import { m0001 } from './0001_accounts.js';
 import { m0002 } from './0002_login_failures.js';
+import { m0003 } from './0003_second_factors.js';
+import { m0010 } from './0010_oauth.js';
 
 /** The identity schema's migrations, in order. Forward-only: never edit a shipped one. */
-export const migrations: Migration[] = [m0001, m0002];
+export const migrations: Migration[] = [m0001, m0002, m0003, m0010];

@@ -1,0 +1,612 @@
+import { timingSafeEqual } from 'node:crypto';
+import OAuth2Server from '@node-oauth/oauth2-server';
+import {
+  OAUTH_CODE_TTL_SECONDS,
+  OAUTH_SCOPES,
+  isOAuthScope,
+  type AuthorizePreview,
+  type AuthorizeRequest,
+  type ConnectedApp,
+  type CreateOAuthAppRequest,
+  type OAuthApp,
+  type OAuthAppWithSecret,
+  type UpdateOAuthAppRequest,
+} from '@neon/contracts';
+import type { Db, Queryable } from '@neon/db';
+import { AppError, uuidv7, type Client, type Logger } from '@neon/kit';
+import { enqueue } from '../outbox/outbox.js';
+import * as users from '../users/user.repository.js';
+import { rolesOf } from '../users/user-view.js';
+import {
+  newClientId,
+  opaqueToken,
+  sha256,
+  type OAuthTokenSigner,
+  type TokenParty,
+} from './oauth-token.js';
+import * as repo from './oauth.repository.js';
+import { parseScope, redirectUriProblem } from './redirect-uri.js';
+
+const DAY = 24 * 60 * 60;
+
+export interface OAuthSettings {
+  /** A refresh token not used this long dies (each use issues a new one). */
+  refreshTtlSeconds: number;
+}
+
+/** The library's client: ours, with what the model needs to remember about it. */
+interface ModelClient extends OAuth2Server.Client {
+  id: string;
+  grants: string[];
+  redirectUris: string[];
+  confidential: boolean;
+}
+
+/** A user authenticated at the consent step (no grant yet) or a token party. */
+type ModelUser = TokenParty | { kind: 'consenting'; userId: string };
+
+/** What the token endpoint answers: the RFC 6749 §5.1 body or §5.2 error, with its status and headers. */
+export interface OAuthAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+}
+
+function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function appView(row: repo.ClientRow): OAuthApp {
+  return {
+    clientId: row.id,
+    name: row.name,
+    redirectUris: row.redirect_uris,
+    type: row.confidential ? 'confidential' : 'public',
+    createdAt: row.created_at.toISOString(),
+    secretRotatedAt: row.secret_rotated_at?.toISOString() ?? null,
+  };
+}
+
+function checkRedirectUris(uris: string[]): void {
+  const errors = uris.flatMap((uri, i) => {
+    const problem = redirectUriProblem(uri);
+    return problem ? [{ field: `body.redirectUris.${i}`, message: problem }] : [];
+  });
+  if (errors.length > 0)
+    throw new AppError(
+      'OAUTH_REDIRECT_URI_INVALID',
+      errors.map((e) => `${e.field} ${e.message}`).join('; '),
+      { errors },
+    );
+}
+
+/**
+ * The OAuth 2.0 authorization server. The protocol (authorization request,
+ * token endpoint, grant types, PKCE check, redirect URI match) is
+ * `@node-oauth/oauth2-server`; this class is its model (storage and tokens)
+ * plus the rules the library leaves to us: PKCE S256 for every client,
+ * single-use codes whose replay revokes the grant, refresh rotation whose
+ * reuse revokes the grant, no implicit and no password grant. See
+ * docs/adr/0006-oauth-authorization-server.md.
+ */
+export class OAuthService {
+  private readonly server: OAuth2Server;
+
+  constructor(
+    private readonly deps: {
+      db: Db;
+      logger: Logger;
+      signer: OAuthTokenSigner;
+      settings: OAuthSettings;
+      /** Waits for the outbox to reach the bus: a revocation is answered once the gateway can know it. */
+      publishNow: () => Promise<void>;
+    },
+  ) {
+    this.server = new OAuth2Server({
+      model: this.model(),
+      accessTokenLifetime: deps.signer.ttlSeconds,
+      refreshTokenLifetime: deps.settings.refreshTtlSeconds,
+      authorizationCodeLifetime: OAUTH_CODE_TTL_SECONDS,
+      allowEmptyState: true,
+      allowExtendedTokenAttributes: false,
+      alwaysIssueNewRefreshToken: true,
+      // Public clients have no secret: the model refuses a confidential one without it.
+      requireClientAuthentication: { authorization_code: false, refresh_token: false },
+      // `enablePlainPKCE` stays unset (false): the library refuses `plain`.
+    });
+  }
+
+  // ---- developer console ----
+
+  async createApp(owner: Client, input: CreateOAuthAppRequest): Promise<OAuthAppWithSecret> {
+    checkRedirectUris(input.redirectUris);
+    const confidential = input.type === 'confidential';
+    const secret = confidential ? opaqueToken() : null;
+    const row = await repo.insertClient(this.deps.db, {
+      id: newClientId(),
+      ownerId: owner.id,
+      name: input.name.trim(),
+      redirectUris: [...new Set(input.redirectUris)],
+      confidential,
+      secretHash: secret === null ? null : sha256(secret),
+    });
+    return { ...appView(row), clientSecret: secret };
+  }
+
+  async apps(owner: Client): Promise<OAuthApp[]> {
+    return (await repo.clientsOf(this.deps.db, owner.id)).map(appView);
+  }
+
+  async app(owner: Client, clientId: string): Promise<OAuthApp> {
+    const row = await repo.findClient(this.deps.db, clientId);
+    if (!row || row.owner_id !== owner.id) throw notFound();
+    return appView(row);
+  }
+
+  async updateApp(
+    owner: Client,
+    clientId: string,
+    change: UpdateOAuthAppRequest,
+  ): Promise<OAuthApp> {
+    if (change.redirectUris) checkRedirectUris(change.redirectUris);
+    if (change.name !== undefined && change.name.trim() === '')
+      throw new AppError('VALIDATION_FAILED', 'The name cannot be blank.', {
+        errors: [{ field: 'body.name', message: 'must not be blank' }],
+      });
+    const row = await repo.updateClient(this.deps.db, clientId, owner.id, {
+      name: change.name?.trim(),
+      redirectUris: change.redirectUris ? [...new Set(change.redirectUris)] : undefined,
+    });
+    if (!row) throw notFound();
+    return appView(row);
+  }
+
+  /** A new secret, shown once; the old one stops working at once. */
+  async rotateSecret(owner: Client, clientId: string): Promise<OAuthAppWithSecret> {
+    const secret = opaqueToken();
+    const row = await repo.setSecret(this.deps.db, clientId, owner.id, sha256(secret));
+    if (!row) {
+      const existing = await repo.findClient(this.deps.db, clientId);
+      if (existing && existing.owner_id === owner.id)
+        throw new AppError('CONFLICT', 'A public client has no secret.');
+      throw notFound();
+    }
+    return { ...appView(row), clientSecret: secret };
+  }
+
+  /** Deletes the app: every grant, code and token of it ends, access tokens at the gateway at once. */
+  async deleteApp(owner: Client, clientId: string): Promise<void> {
+    const done = await this.deps.db.tx(async (q) => {
+      const result = await repo.deleteClient(q, clientId, owner.id);
+      if (!result.deleted) return false;
+      await enqueue(q, 'identity.session.revoked.v1', {
+        userId: owner.id,
+        sessionIds: [...result.grantIds, clientId],
+        reason: 'oauth-revoked',
+        revokedAt: new Date().toISOString(),
+      });
+      return true;
+    });
+    if (!done) throw notFound();
+    await this.publish();
+  }
+
+  // ---- consent and connected apps ----
+
+  /** Checks an authorization request before the consent screen shows it. */
+  async preview(user: Client, request: AuthorizeRequest): Promise<AuthorizePreview> {
+    const client = await this.trustedClient(request);
+    const scopes = this.requestedScopes(request);
+    void user;
+    return {
+      clientId: client.id,
+      appName: client.name,
+      redirectUri: request.redirect_uri,
+      scopes: scopes.map((name) => ({ name, description: OAUTH_SCOPES[name] })),
+    };
+  }
+
+  /**
+   * The user's answer on the consent screen. Errors before the client and its
+   * redirect URI are known good are problems shown on our page (never a
+   * redirect: no open redirector); after that, the app hears the outcome on
+   * its redirect URI (a code, or `error` with `state`).
+   */
+  async authorize(
+    user: Client,
+    request: AuthorizeRequest & { allowed: boolean },
+  ): Promise<{ redirectTo: string }> {
+    await this.trustedClient(request);
+    const target = new URL(request.redirect_uri);
+    const fail = (error: string, description: string) => {
+      target.searchParams.set('error', error);
+      target.searchParams.set('error_description', description);
+      if (request.state !== undefined) target.searchParams.set('state', request.state);
+      return { redirectTo: target.href };
+    };
+    if (request.response_type !== 'code')
+      return fail('unsupported_response_type', 'Only the authorization code flow is supported.');
+    if (request.code_challenge === undefined || request.code_challenge === '')
+      return fail('invalid_request', 'PKCE is required: send code_challenge (S256).');
+    if (request.code_challenge_method !== 'S256')
+      return fail('invalid_request', 'code_challenge_method must be S256.');
+    if (!/^[A-Za-z0-9_-]{43}$/.test(request.code_challenge))
+      return fail('invalid_request', 'code_challenge must be a base64url SHA-256 (43 characters).');
+    try {
+      this.requestedScopes(request);
+    } catch {
+      return fail('invalid_scope', 'The request names a scope that does not exist.');
+    }
+    if (!request.allowed) return fail('access_denied', 'The user denied the request.');
+
+    const query: Record<string, string> = {
+      response_type: 'code',
+      client_id: request.client_id,
+      redirect_uri: request.redirect_uri,
+      scope: request.scope ?? '',
+      code_challenge: request.code_challenge,
+      code_challenge_method: 'S256',
+    };
+    if (request.state !== undefined && request.state !== '') query.state = request.state;
+    const req = new OAuth2Server.Request({ method: 'GET', headers: {}, query, body: {} });
+    const res = new OAuth2Server.Response({ headers: {} });
+    const consenting: ModelUser = { kind: 'consenting', userId: user.id };
+    try {
+      await this.server.authorize(req, res, {
+        authenticateHandler: { handle: () => consenting },
+      });
+    } catch (err) {
+      if (!(err instanceof OAuth2Server.OAuthError)) throw err;
+      // The library has put the error on the redirect already.
+    }
+    const location = res.get('location') as string | undefined;
+    if (!location) throw new AppError('INTERNAL', 'The authorization produced no redirect.');
+    return { redirectTo: location };
+  }
+
+  async connectedApps(user: Client): Promise<ConnectedApp[]> {
+    return (await repo.grantsOf(this.deps.db, user.id)).map((g) => ({
+      grantId: g.id,
+      clientId: g.client_id,
+      appName: g.name,
+      scopes: g.scopes,
+      authorizedAt: g.created_at.toISOString(),
+    }));
+  }
+
+  /** The user revokes an app: its refresh tokens die, its access tokens are refused at once. */
+  async disconnect(user: Client, grantId: string): Promise<void> {
+    const revoked = await this.revokeGrant(grantId, 'user', user.id);
+    if (!revoked) throw new AppError('OAUTH_GRANT_NOT_FOUND', 'No such connected app.');
+  }
+
+  // ---- token and revocation endpoints ----
+
+  async token(input: {
+    headers: Record<string, string | string[] | undefined>;
+    body: Record<string, string>;
+  }): Promise<OAuthAnswer> {
+    const grantType = input.body.grant_type;
+    if (grantType === 'password' || grantType === 'implicit')
+      return oauthError(400, 'unsupported_grant_type', 'This grant type is not supported.');
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(input.headers)) if (typeof v === 'string') headers[k] = v;
+    const req = new OAuth2Server.Request({
+      method: 'POST',
+      headers,
+      query: {},
+      body: input.body,
+    });
+    const res = new OAuth2Server.Response({ headers: {} });
+    try {
+      await this.server.token(req, res);
+    } catch (err) {
+      if (!(err instanceof OAuth2Server.OAuthError)) throw err;
+      if (err.code >= 500) this.deps.logger.error({ err }, 'token endpoint failed');
+      return {
+        status: err.code,
+        headers: { ...(res.headers as Record<string, string>), 'cache-control': 'no-store' },
+        body: {
+          error: err.name,
+          error_description: err.code >= 500 ? 'The server failed.' : err.message,
+        },
+      };
+    }
+    return {
+      status: 200,
+      headers: { 'cache-control': 'no-store', pragma: 'no-cache' },
+      body: res.body as Record<string, unknown>,
+    };
+  }
+
+  /**
+   * RFC 7009. The client authenticates as at the token endpoint. A refresh
+   * token, or an access token, of this client ends its whole grant (our access
+   * tokens are refused by grant). Unknown tokens answer 200 as the RFC says.
+   */
+  async revoke(input: {
+    headers: Record<string, string | string[] | undefined>;
+    body: Record<string, string>;
+    accessTokenGrant: (token: string) => Promise<{ clientId: string; sid: string } | null>;
+  }): Promise<OAuthAnswer> {
+    const token = input.body.token;
+    if (!token) return oauthError(400, 'invalid_request', 'Missing parameter: token.');
+    const client = await this.authenticateClient(input.headers, input.body);
+    if (!client) return oauthError(401, 'invalid_client', 'Client authentication failed.');
+    const refresh = await repo.findRefresh(this.deps.db, sha256(token));
+    if (refresh && refresh.client_id === client.id) {
+      await this.revokeGrant(refresh.grant_id, 'client');
+      return { status: 200, headers: { 'cache-control': 'no-store' }, body: {} };
+    }
+    const access = await input.accessTokenGrant(token);
+    if (access && access.clientId === client.id) {
+      if (access.sid === client.id) await this.endAppTokens(client);
+      else await this.revokeGrant(access.sid, 'client');
+    }
+    return { status: 200, headers: { 'cache-control': 'no-store' }, body: {} };
+  }
+
+  // ---- internals ----
+
+  /** The client and redirect URI of a request, both known good, or a problem for our own page. */
+  private async trustedClient(request: AuthorizeRequest): Promise<repo.ClientRow> {
+    const client = await repo.findClient(this.deps.db, request.client_id);
+    if (!client) throw new AppError('OAUTH_CLIENT_INVALID', 'No application has this client id.');
+    if (!client.redirect_uris.includes(request.redirect_uri))
+      throw new AppError(
+        'OAUTH_REDIRECT_URI_INVALID',
+        'The redirect URI is not one the application registered.',
+      );
+    return client;
+  }
+
+  private requestedScopes(request: AuthorizeRequest): (keyof typeof OAUTH_SCOPES)[] {
+    const scopes = parseScope(request.scope);
+    const known = scopes.filter(isOAuthScope);
+    if (known.length !== scopes.length)
+      throw new AppError('VALIDATION_FAILED', 'The request names a scope that does not exist.', {
+        errors: [{ field: 'scope', message: 'has an unknown scope' }],
+      });
+    return known;
+  }
+
+  private async authenticateClient(
+    headers: Record<string, string | string[] | undefined>,
+    body: Record<string, string>,
+  ): Promise<repo.ClientRow | null> {
+    let id = body.client_id;
+    let secret = body.client_secret;
+    const auth = headers.authorization;
+    if (typeof auth === 'string' && /^basic /i.test(auth)) {
+      const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon < 0) return null;
+      id = decodeURIComponent(decoded.slice(0, colon));
+      secret = decodeURIComponent(decoded.slice(colon + 1));
+    }
+    if (!id) return null;
+    const client = await repo.findClient(this.deps.db, id);
+    if (!client) return null;
+    if (!client.confidential) return secret === undefined ? client : null;
+    if (secret === undefined || client.secret_hash === null) return null;
+    return sameHash(sha256(secret), client.secret_hash) ? client : null;
+  }
+
+  private async revokeGrant(grantId: string, reason: string, userId?: string): Promise<boolean> {
+    const done = await this.deps.db.tx(async (q) => {
+      const revoked = await repo.revokeGrant(q, grantId, reason, userId);
+      if (!revoked) return false;
+      await enqueue(q, 'identity.session.revoked.v1', {
+        userId: revoked.userId,
+        sessionIds: [grantId],
+        reason: 'oauth-revoked',
+        revokedAt: new Date().toISOString(),
+      });
+      return true;
+    });
+    if (done) await this.publish();
+    return done;
+  }
+
+  private async endAppTokens(client: repo.ClientRow): Promise<void> {
+    await enqueue(this.deps.db, 'identity.session.revoked.v1', {
+      userId: client.owner_id,
+      sessionIds: [client.id],
+      reason: 'oauth-revoked',
+      revokedAt: new Date().toISOString(),
+    });
+    await this.publish();
+  }
+
+  private async publish(): Promise<void> {
+    try {
+      await this.deps.publishNow();
+    } catch (err) {
+      this.deps.logger.error({ err }, 'revocation not yet published; the relay retries');
+    }
+  }
+
+  private async party(q: Queryable, userId: string, grantId: string): Promise<TokenParty | null> {
+    const user = await users.findById(q, userId);
+    if (!user || user.suspended_at !== null) return null;
+    return { kind: 'user', userId, username: user.username, roles: rolesOf(user), grantId };
+  }
+
+  private model(): OAuth2Server.AuthorizationCodeModel &
+    OAuth2Server.RefreshTokenModel &
+    OAuth2Server.ClientCredentialsModel {
+    const { db, signer, logger } = this.deps;
+    const toClient = (row: repo.ClientRow): ModelClient => ({
+      id: row.id,
+      redirectUris: row.redirect_uris,
+      confidential: row.confidential,
+      // Public clients cannot keep a secret, so they cannot hold app tokens.
+      grants: row.confidential
+        ? ['authorization_code', 'refresh_token', 'client_credentials']
+        : ['authorization_code', 'refresh_token'],
+    });
+    return {
+      getClient: async (clientId: string, clientSecret: string | null | undefined) => {
+        const row = await repo.findClient(db, clientId);
+        if (!row) return false;
+        // The library passes null from the authorization step (a lookup: the user is
+        // there, the client is not), and the secret or undefined from the token endpoint.
+        if (clientSecret === null) return toClient(row);
+        if (!row.confidential) return clientSecret ? false : toClient(row);
+        if (!clientSecret || row.secret_hash === null) return false;
+        return sameHash(sha256(clientSecret), row.secret_hash) ? toClient(row) : false;
+      },
+
+      validateScope: (user: OAuth2Server.User, _client: OAuth2Server.Client, scope?: string[]) => {
+        const requested = scope ?? [];
+        if ((user as ModelUser).kind === 'app')
+          // An app token acts for nobody: no user scope can be granted to it.
+          return Promise.resolve(requested.length === 0 ? [] : false);
+        return Promise.resolve(requested.every(isOAuthScope) ? requested : false);
+      },
+
+      generateAuthorizationCode: () => Promise.resolve(opaqueToken()),
+      generateRefreshToken: () => Promise.resolve(opaqueToken()),
+
+      saveAuthorizationCode: async (code, client, user) => {
+        const consenting = user as ModelUser;
+        if (consenting.kind !== 'consenting') throw new Error('only a consenting user gets a code');
+        const scopes = code.scope ?? [];
+        const grantId = await db.tx(async (q) => {
+          const live = await repo.liveGrantForUpdate(q, consenting.userId, client.id);
+          if (live) {
+            const union = [...new Set([...live.scopes, ...scopes])];
+            if (union.length !== live.scopes.length) await repo.setGrantScopes(q, live.id, union);
+            await insertCodeFor(q, live.id);
+            return live.id;
+          }
+          const id = uuidv7();
+          await repo.insertGrant(q, { id, clientId: client.id, userId: consenting.userId, scopes });
+          await insertCodeFor(q, id);
+          return id;
+        });
+        async function insertCodeFor(q: Queryable, id: string): Promise<void> {
+          await repo.insertCode(q, {
+            hash: sha256(code.authorizationCode),
+            grantId: id,
+            clientId: client.id,
+            scopes,
+            redirectUri: code.redirectUri,
+            challenge: code.codeChallenge ?? '',
+            method: code.codeChallengeMethod ?? '',
+            expiresAt: code.expiresAt,
+          });
+        }
+        void grantId;
+        return { ...code, client, user };
+      },
+
+      getAuthorizationCode: async (authorizationCode: string) => {
+        const row = await repo.findCode(db, sha256(authorizationCode));
+        if (!row || row.grant_revoked_at !== null) return false;
+        if (row.consumed_at !== null) {
+          // RFC 6749 §4.1.2 / RFC 9700 §4.5: a replayed code revokes what it issued.
+          logger.warn({ clientId: row.client_id }, 'authorization code replayed; grant revoked');
+          await this.revokeGrant(row.grant_id, 'code-replay');
+          return false;
+        }
+        if (row.code_challenge_method !== 'S256' || row.code_challenge === '') return false;
+        const party = await this.party(db, row.user_id, row.grant_id);
+        if (!party) return false;
+        return {
+          authorizationCode,
+          expiresAt: row.expires_at,
+          redirectUri: row.redirect_uri,
+          scope: row.scopes,
+          client: { id: row.client_id, grants: [] },
+          user: party,
+          codeChallenge: row.code_challenge,
+          codeChallengeMethod: 'S256',
+          grantId: row.grant_id,
+        };
+      },
+
+      revokeAuthorizationCode: async (code) => {
+        const hash = sha256(code.authorizationCode);
+        if (await repo.consumeCode(db, hash)) return true;
+        // Exchanged at the same moment by someone else: a replay all the same.
+        const row = await repo.findCode(db, hash);
+        if (row) await this.revokeGrant(row.grant_id, 'code-replay');
+        return false;
+      },
+
+      generateAccessToken: (client, user, scope) =>
+        signer.sign(user as TokenParty, client.id, scope ?? []),
+
+      saveToken: async (token, client, user) => {
+        const party = user as TokenParty;
+        if (token.refreshToken !== undefined && party.kind === 'user')
+          await repo.insertRefresh(db, {
+            hash: sha256(token.refreshToken),
+            grantId: party.grantId,
+            scopes: token.scope ?? [],
+            expiresAt: token.refreshTokenExpiresAt ?? new Date(Date.now() + 30 * DAY * 1000),
+          });
+        const saved: OAuth2Server.Token = {
+          accessToken: token.accessToken,
+          accessTokenExpiresAt: token.accessTokenExpiresAt,
+          scope: token.scope ?? [],
+          client,
+          user,
+        };
+        if (party.kind === 'user' && token.refreshToken !== undefined) {
+          saved.refreshToken = token.refreshToken;
+          saved.refreshTokenExpiresAt = token.refreshTokenExpiresAt;
+        }
+        return saved;
+      },
+
+      getRefreshToken: async (refreshToken: string) => {
+        const row = await repo.findRefresh(db, sha256(refreshToken));
+        if (!row || row.grant_revoked_at !== null) return false;
+        if (row.rotated_at !== null) {
+          logger.warn({ clientId: row.client_id }, 'OAuth refresh token reused; grant revoked');
+          await this.revokeGrant(row.grant_id, 'refresh-reuse');
+          return false;
+        }
+        const party = await this.party(db, row.user_id, row.grant_id);
+        if (!party) return false;
+        return {
+          refreshToken,
+          refreshTokenExpiresAt: row.expires_at,
+          scope: row.scopes,
+          client: { id: row.client_id, grants: [] },
+          user: party,
+        };
+      },
+
+      revokeToken: async (token) => {
+        const hash = sha256(token.refreshToken);
+        if (await repo.rotateRefresh(db, hash)) return true;
+        const row = await repo.findRefresh(db, hash);
+        if (row) await this.revokeGrant(row.grant_id, 'refresh-reuse');
+        return false;
+      },
+
+      getUserFromClient: (client) =>
+        Promise.resolve({ kind: 'app', clientId: client.id } satisfies TokenParty),
+
+      // Unused (the gateway verifies access tokens), required by the model's type.
+      getAccessToken: () => Promise.resolve(false as const),
+    };
+  }
+}
+
+function notFound(): AppError {
+  return new AppError('OAUTH_APP_NOT_FOUND', 'No such application.');
+}
+
+function oauthError(status: number, error: string, description: string): OAuthAnswer {
+  return {
+    status,
+    headers: { 'cache-control': 'no-store' },
+    body: { error, error_description: description },
+  };
+}
