@@ -1,4 +1,5 @@
 import type { Migration } from '@neon/db';
+import { init } from './0001_init.js';
 
 /** The payments schema's migrations, in order. Forward-only: never edit a shipped one. */
-export const migrations: Migration[] = [];
+export const migrations: Migration[] = [init];
