@@ -7,6 +7,7 @@ import fastifyStatic from '@fastify/static';
 import {
   ACCESS_TOKEN_TTL_SECONDS,
   API_AUDIENCE,
+  PUBLIC_API_AUDIENCE,
   SOCKET_AUDIENCE,
   SOCKET_TICKET_TTL_SECONDS,
   routeFor,
@@ -174,6 +175,7 @@ export async function buildApp(
     maxLifetimeSeconds: ACCESS_TOKEN_TTL_SECONDS,
     leewaySeconds: LEEWAY_SECONDS,
   };
+  const publicRules: VerifyRules = { ...accessRules, audience: PUBLIC_API_AUDIENCE, oauth: true };
   // A ticket lives 60 s: it gets no grace past its expiry.
   const ticketRules: VerifyRules = {
     issuer,
@@ -251,6 +253,7 @@ export async function buildApp(
     tokenCache,
     revocations,
     accessRules,
+    publicRules,
     authLimiter,
     apiLimiter,
     internalSecret: platform.internalSecret,

@@ -19,6 +19,13 @@ function admission(apiLimiter: RateLimiter, authLimiter: RateLimiter = apiLimite
     tokenCache: new TokenCache(10, 60),
     revocations: new Revocations(60),
     accessRules: { issuer: 'i', audience: 'a', maxLifetimeSeconds: 900, leewaySeconds: 60 },
+    publicRules: {
+      issuer: 'i',
+      audience: 'p',
+      maxLifetimeSeconds: 900,
+      leewaySeconds: 60,
+      oauth: true,
+    },
     authLimiter,
     apiLimiter,
     internalSecret: 's'.repeat(32),

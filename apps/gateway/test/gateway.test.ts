@@ -348,6 +348,35 @@ for (const variant of variants) {
       assert.equal(((await admin.json()) as { upstream: string }).upstream, 'identity');
     });
 
+    test('the admin surface needs a second factor, and a change needs a recent check of it', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const ask = async (stepUpAt: number | null, method = 'GET') =>
+        fetch(`${gw.url}/admin/v1/users`, {
+          method,
+          headers: {
+            authorization: `Bearer ${await mintToken(keys, { roles: ['user', 'admin'], stepUpAt })}`,
+          },
+        });
+      const without = await ask(null);
+      assert.equal(without.status, 403);
+      assert.equal((await problem(without)).code, 'AUTH_MFA_REQUIRED');
+
+      // Signed in with the factor long ago: reading works, changing needs a fresh check.
+      const stale = now - 11 * 60;
+      assert.equal((await ask(stale)).status, 200);
+      const change = await ask(stale, 'POST');
+      assert.equal(change.status, 403);
+      assert.equal((await problem(change)).code, 'AUTH_STEP_UP_REQUIRED');
+      const never = await ask(0, 'DELETE');
+      assert.equal((await problem(never)).code, 'AUTH_STEP_UP_REQUIRED');
+      assert.notEqual((await ask(now - 60, 'POST')).status, 403);
+
+      // The check's time reaches the upstream, which applies the same rule.
+      const seen = await ask(now - 60);
+      assert.equal(seen.status, 200);
+      assert.equal(identity.seen.at(-1)!.headers['x-client-step-up'], String(now - 60));
+    });
+
     test('unrouted API paths are 404 problems; ambiguous paths are refused', async () => {
       for (const path of ['/api/v1/nothing-here', '/public/v2/x', '/admin/v2/x']) {
         const res = await fetch(`${gw.url}${path}`);

@@ -68,11 +68,15 @@ export interface TokenOptions {
   issuedAt?: number;
   kid?: string;
   jti?: string;
+  /** The `sua` claim; an admin's token has a fresh one unless set (null: none). */
+  stepUpAt?: number | null;
 }
 
 export async function mintToken(keys: Keys, o: TokenOptions = {}): Promise<string> {
   const iat = o.issuedAt ?? Math.floor(Date.now() / 1000);
-  return new SignJWT({ username: o.username ?? 'alice', roles: o.roles ?? ['user'] })
+  const roles = o.roles ?? ['user'];
+  const sua = o.stepUpAt === undefined ? (roles.includes('admin') ? iat : null) : o.stepUpAt;
+  return new SignJWT({ username: o.username ?? 'alice', roles, ...(sua === null ? {} : { sua }) })
     .setProtectedHeader({ alg: 'RS256', kid: o.kid ?? keys.kid, typ: 'JWT' })
     .setIssuer(o.issuer ?? PUBLIC_URL)
     .setAudience(o.audience ?? API_AUDIENCE)

@@ -5,7 +5,19 @@ import { TokenCache, type VerifiedToken } from '../src/auth/verifier.js';
 const NOW = 1_800_000_000;
 
 function verified(sub: string, exp = NOW + 900): VerifiedToken {
-  return { sub, username: sub, roles: ['user'], jti: null, sid: null, iat: exp - 900, exp };
+  return {
+    sub,
+    username: sub,
+    roles: ['user'],
+    jti: null,
+    sid: null,
+    sua: null,
+    iat: exp - 900,
+    exp,
+    aud: 'neon-api',
+    clientId: null,
+    scope: null,
+  };
 }
 
 /** A token-shaped string: `body` in front of a signature ending in `tail`. */

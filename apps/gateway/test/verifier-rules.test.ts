@@ -62,9 +62,38 @@ describe('claims', () => {
       roles: ['user'],
       jti: 'j1',
       sid: 's1',
+      sua: null,
       iat: NOW,
       exp: NOW + 900,
+      aud: 'neon-api',
+      clientId: null,
+      scope: null,
     });
+  });
+
+  test('OAuth tokens need client_id and scope; an app token has no username', () => {
+    const oauth = { ...RULES, audience: 'neon-public-api', oauth: true };
+    const user = claims({ aud: 'neon-public-api', client_id: 'app1', scope: 'user:read:email' });
+    const ok = checkClaims(user, oauth, NOW);
+    assert.equal(ok.clientId, 'app1');
+    assert.equal(ok.scope, 'user:read:email');
+    const app = claims({
+      aud: 'neon-public-api',
+      sub: 'app1',
+      client_id: 'app1',
+      scope: '',
+      username: undefined,
+    });
+    assert.equal(checkClaims(app, oauth, NOW).username, '');
+    // A token without a username must be the app's own.
+    assert.throws(() =>
+      checkClaims({ ...app, sub: '0190f000-0000-7000-8000-000000000001' }, oauth, NOW),
+    );
+    assert.throws(() => checkClaims({ ...user, client_id: undefined }, oauth, NOW));
+    assert.throws(() => checkClaims({ ...user, scope: undefined }, oauth, NOW));
+    // A first-party token is not an OAuth one, and the reverse.
+    assert.throws(() => checkClaims(claims(), oauth, NOW));
+    assert.throws(() => checkClaims(user, RULES, NOW));
   });
 
   test('issuer and audience: exactly ours, the audience alone or in a list', () => {

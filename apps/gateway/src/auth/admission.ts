@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { ClientHeaders, type ErrorCode } from '@neon/contracts';
+import { ClientHeaders, OAuthHeaders, STEP_UP_SECONDS, type ErrorCode } from '@neon/contracts';
 import { clientHeaders, type Logger } from '@neon/kit';
 import type { RateDecision, RateLimiter } from '../limits/rate-limiter.js';
 import { limitKey } from '../proxy/target.js';
@@ -16,7 +16,14 @@ const AUTH_LIMITED = new Set([
   '/api/v1/auth/register',
   '/api/v1/auth/login',
   '/api/v1/auth/refresh',
+  // Every second factor, under the same per-address rule as the password.
+  '/api/v1/auth/mfa',
+  '/api/v1/auth/step-up',
 ]);
+/** The public API: OAuth access tokens only, limited per application. */
+const PUBLIC_SURFACE = '/public/v1/';
+/** Public API paths answered without a token. */
+const PUBLIC_OPEN = new Set(['/public/v1/openapi.json']);
 /** The API surfaces: limited per user, never answered with the web app. */
 export const API_SURFACE = /^\/(api|public|admin)\//;
 
@@ -36,6 +43,8 @@ export interface AdmissionDeps {
   tokenCache: TokenCache;
   revocations: Revocations;
   accessRules: VerifyRules;
+  /** OAuth access tokens (audience `neon-public-api`): the only ones `/public/v1` takes. */
+  publicRules: VerifyRules;
   authLimiter: RateLimiter;
   /** Null when the API limit is off. */
   apiLimiter: RateLimiter | null;
@@ -101,7 +110,16 @@ const invalidToken = (detail: string, code: ErrorCode = 'AUTH_TOKEN_INVALID'): A
  * Fastify's handler ask this one function.
  */
 export function createAdmission(deps: AdmissionDeps): Admit {
-  const { verifier, tokenCache, revocations, accessRules, authLimiter, apiLimiter, logger } = deps;
+  const {
+    verifier,
+    tokenCache,
+    revocations,
+    accessRules,
+    publicRules,
+    authLimiter,
+    apiLimiter,
+    logger,
+  } = deps;
   const anonymous = { [ClientHeaders.internalToken]: deps.internalSecret };
 
   /** A Redis outage lets traffic through rather than take the site down. */
@@ -127,16 +145,29 @@ export function createAdmission(deps: AdmissionDeps): Admit {
   const identities = new WeakMap<VerifiedToken, Record<string, string>>();
   function identityOf(client: VerifiedToken): Record<string, string> {
     let headers = identities.get(client);
+    if (!headers && client.clientId !== null) {
+      // An OAuth token: the application and its scopes, and the user when it acts for one.
+      headers = {
+        ...(client.username === ''
+          ? { [ClientHeaders.internalToken]: deps.internalSecret }
+          : clientHeaders(
+              { id: client.sub, username: client.username, roles: client.roles },
+              deps.internalSecret,
+            )),
+        [OAuthHeaders.app]: client.clientId,
+        [OAuthHeaders.scopes]: client.scope ?? '',
+      };
+      identities.set(client, headers);
+    }
     if (!headers) {
       headers = clientHeaders(
-        client.sid === null
-          ? { id: client.sub, username: client.username, roles: client.roles }
-          : {
-              id: client.sub,
-              username: client.username,
-              roles: client.roles,
-              sessionId: client.sid,
-            },
+        {
+          id: client.sub,
+          username: client.username,
+          roles: client.roles,
+          ...(client.sid === null ? {} : { sessionId: client.sid }),
+          ...(client.sua === null ? {} : { stepUpAt: client.sua }),
+        },
         deps.internalSecret,
       );
       identities.set(client, headers);
@@ -145,17 +176,25 @@ export function createAdmission(deps: AdmissionDeps): Admit {
   }
 
   /** The bearer token's caller: from the cache when seen before, else verified (and cached). */
-  function authenticate(header: string | undefined): VerifiedToken | null | Promise<VerifiedToken> {
+  function authenticate(
+    header: string | undefined,
+    rules: VerifyRules,
+  ): VerifiedToken | null | Promise<VerifiedToken> {
     if (!header || !/^bearer /i.test(header)) return null;
     const token = header.slice(7).trim();
     const hit = tokenCache.get(token);
-    if (hit) return hit;
-    const known = verifier.verifyKnown(token, accessRules);
+    // A token counts only for the audience it was verified for: no first-party token on
+    // /public/v1, no OAuth token on /api/v1, however it got into the cache.
+    if (hit) {
+      if (hit.aud !== rules.audience) throw new TokenError('AUTH_TOKEN_INVALID', 'wrong audience');
+      return hit;
+    }
+    const known = verifier.verifyKnown(token, rules);
     if (known) {
       tokenCache.set(token, known);
       return known;
     }
-    return verifier.verify(token, accessRules).then((verified) => {
+    return verifier.verify(token, rules).then((verified) => {
       tokenCache.set(token, verified);
       return verified;
     });
@@ -177,20 +216,24 @@ export function createAdmission(deps: AdmissionDeps): Admit {
   ): Admission | Promise<Admission> {
     let auth: VerifiedToken | null | Promise<VerifiedToken>;
     try {
-      auth = authenticate(req.headers.authorization);
+      auth = authenticate(
+        req.headers.authorization,
+        path.startsWith(PUBLIC_SURFACE) ? publicRules : accessRules,
+      );
     } catch (err) {
       return tokenProblem(err, log);
     }
     if (auth instanceof Promise)
       return auth.then(
-        (client) => authorize(client, path, ip, own, log),
+        (client) => authorize(client, req.method, path, ip, own, log),
         (err: unknown) => tokenProblem(err, log),
       );
-    return authorize(auth, path, ip, own, log);
+    return authorize(auth, req.method, path, ip, own, log);
   }
 
   function authorize(
     client: VerifiedToken | null,
+    method: string | undefined,
     path: string,
     ip: string,
     own: string[],
@@ -216,7 +259,31 @@ export function createAdmission(deps: AdmissionDeps): Admit {
           detail: 'Requires the admin role.',
           headers: {},
         };
+      // An admin account needs a second factor, and every change it makes a
+      // check of it within STEP_UP_SECONDS.
+      if (client.sua === null)
+        return {
+          kind: 'problem',
+          code: 'AUTH_MFA_REQUIRED',
+          detail: 'Set up a second factor (Settings → Security) to use the admin API.',
+          headers: {},
+        };
+      if (method !== 'GET' && method !== 'HEAD' && Date.now() / 1000 - client.sua > STEP_UP_SECONDS)
+        return {
+          kind: 'problem',
+          code: 'AUTH_STEP_UP_REQUIRED',
+          detail: 'Confirm it is you with your second factor, then try again.',
+          headers: {},
+        };
     }
+
+    if (path.startsWith(PUBLIC_SURFACE) && !client && !PUBLIC_OPEN.has(limitKey(path)))
+      return {
+        kind: 'problem',
+        code: 'AUTH_REQUIRED',
+        detail: 'The public API needs an OAuth access token.',
+        headers: { 'www-authenticate': 'Bearer' },
+      };
 
     const admitted: Admission = {
       kind: 'proxy',
@@ -225,7 +292,16 @@ export function createAdmission(deps: AdmissionDeps): Admit {
       own,
     };
     if (!apiLimiter || !API_SURFACE.test(path)) return admitted;
-    return after(limit(apiLimiter, client ? `u:${client.sub}` : `ip:${ip}`), (d) => {
+    // OAuth calls: a bucket per application, and one per user of it (an app cannot spend a user's).
+    const key =
+      client?.clientId != null
+        ? client.username === ''
+          ? `app:${client.clientId}`
+          : `app:${client.clientId}:u:${client.sub}`
+        : client
+          ? `u:${client.sub}`
+          : `ip:${ip}`;
+    return after(limit(apiLimiter, key), (d) => {
       if (d) {
         if (!d.allowed) return rateLimited(d, 'Too many requests; slow down.');
         pushRateHeaders(own, d);

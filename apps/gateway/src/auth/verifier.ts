@@ -22,9 +22,20 @@ export interface VerifiedToken {
   jti: string | null;
   /** The session (refresh family) it was issued for; null on a token that names none. */
   sid: string | null;
+  /**
+   * When the account has a second factor: the session's last check of it
+   * (seconds since the epoch, 0 = none); null when the account has none.
+   */
+  sua: number | null;
   /** Seconds since the epoch, as issued. */
   iat: number;
   exp: number;
+  /** The audience it was verified for: a cached token counts only for the same one. */
+  aud: string;
+  /** An OAuth access token's application (RFC 9068 `client_id`), else null. */
+  clientId: string | null;
+  /** An OAuth access token's scopes, space-separated; null on a first-party token. */
+  scope: string | null;
 }
 
 export interface VerifyRules {
@@ -36,6 +47,11 @@ export interface VerifyRules {
   leewaySeconds: number;
   /** Skew accepted on `exp` alone when it must be tighter (60 s tickets), else `leewaySeconds`. */
   expiryLeewaySeconds?: number;
+  /**
+   * OAuth access tokens (RFC 9068): `client_id` and `scope` required; `username`
+   * only when the token acts for a user (an app token's `sub` is its client id).
+   */
+  oauth?: boolean;
 }
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
@@ -188,21 +204,38 @@ export function checkClaims(
     throw invalid('not yet valid');
   if (exp <= now - (rules.expiryLeewaySeconds ?? rules.leewaySeconds))
     throw new TokenError('AUTH_TOKEN_EXPIRED', 'expired');
-  const { sub, username, roles, jti, sid } = claims;
+  const { sub, username, roles, jti, sid, sua, client_id: clientId, scope } = claims;
   if (typeof sub !== 'string' || sub.length === 0) throw invalid('sub is required');
-  if (typeof username !== 'string' || username.length === 0) throw invalid('username is required');
+  let oauthClient: string | null = null;
+  let oauthScope: string | null = null;
+  if (rules.oauth === true) {
+    if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 64)
+      throw invalid('client_id is required');
+    if (typeof scope !== 'string') throw invalid('scope is required');
+    oauthClient = clientId;
+    oauthScope = scope;
+    // An app token acts for nobody: its subject is the application itself.
+    if (username === undefined && sub !== clientId) throw invalid('username is required');
+  } else if (typeof username !== 'string' || username.length === 0)
+    throw invalid('username is required');
+  if (username !== undefined && (typeof username !== 'string' || username.length === 0))
+    throw invalid('username is required');
   if (roles !== undefined && !Array.isArray(roles)) throw invalid('roles must be a list');
   const known: Role[] = [];
   if (roles !== undefined)
     for (const r of roles as unknown[]) if (r === 'user' || r === 'admin') known.push(r);
   return {
     sub,
-    username,
+    username: typeof username === 'string' ? username : '',
     roles: known,
     jti: typeof jti === 'string' && jti.length > 0 ? jti : null,
     sid: typeof sid === 'string' && sid.length > 0 && sid.length <= 64 ? sid : null,
+    sua: isNumber(sua) && Number.isInteger(sua) && sua >= 0 ? sua : null,
     iat,
     exp,
+    aud: rules.audience,
+    clientId: oauthClient,
+    scope: oauthScope,
   };
 }
 
