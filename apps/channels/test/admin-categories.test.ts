@@ -2,6 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type {
   AdminCategory,
+  ChannelRoles,
   AdminCategoryList,
   CategoryList,
   Channel,
@@ -30,7 +31,7 @@ for (const variant of variants()) {
     after(() => h.close());
 
     const req = (
-      method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+      method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
       url: string,
       client?: Client,
       payload?: object,
@@ -120,6 +121,63 @@ for (const variant of variants()) {
         ['category.added', 'category.renamed', 'category.retired', 'category.restored'],
       );
       assert.ok(audit.every((a) => a.actor_id === admin.id));
+    });
+
+    it("grants and revokes moderators and VIPs on another user's channel, audited under the admin", async () => {
+      const helper = await h.register();
+      await waitFor(
+        async () =>
+          (await h.app.server.inject(`/api/v1/channels/${helper.username}`)).statusCode === 200,
+        { what: 'the helper channel' },
+      );
+      const url = `/admin/v1/channels/${owner.username}/moderators/${helper.username}`;
+      assert.equal((await req('PUT', url, owner)).statusCode, 403);
+      assert.equal((await req('PUT', url, helper)).statusCode, 403);
+      const granted = await req('PUT', url, admin);
+      assert.equal(granted.statusCode, 200, granted.body);
+      assert.deepEqual(
+        granted.json<ChannelRoles>().moderators.map((m) => m.username),
+        [helper.username],
+      );
+      const mine = await req('GET', '/api/v1/me/channel/roles', owner);
+      assert.deepEqual(
+        mine.json<ChannelRoles>().moderators.map((m) => m.username),
+        [helper.username],
+      );
+      const audit = await h.platform.db.query<{ actor_id: string; action: string }>(
+        `SELECT actor_id, action FROM channels.audit WHERE channel_id = $1 AND target_id = $2`,
+        [owner.id, helper.id],
+      );
+      assert.deepEqual(audit, [{ actor_id: admin.id, action: 'role.granted' }]);
+      const vip = await req(
+        'PUT',
+        `/admin/v1/channels/${owner.username}/vips/${helper.username}`,
+        admin,
+      );
+      assert.deepEqual(
+        vip.json<ChannelRoles>().vips.map((m) => m.username),
+        [helper.username],
+      );
+      const revoked = await req('DELETE', url, admin);
+      assert.deepEqual(revoked.json<ChannelRoles>().moderators, []);
+      const listed = await req('GET', `/admin/v1/channels/${owner.username}/roles`, admin);
+      assert.deepEqual(
+        listed.json<ChannelRoles>().vips.map((m) => m.username),
+        [helper.username],
+      );
+      const unknown = await req(
+        'PUT',
+        `/admin/v1/channels/nosuchchannel/vips/${helper.username}`,
+        admin,
+      );
+      assert.equal(unknown.statusCode, 404);
+      assert.equal(unknown.json<Problem>().code, 'CHANNELS_CHANNEL_NOT_FOUND');
+      const self = await req(
+        'PUT',
+        `/admin/v1/channels/${owner.username}/vips/${owner.username}`,
+        admin,
+      );
+      assert.equal(self.json<Problem>().code, 'CHANNELS_ROLE_SELF');
     });
 
     it('answers 404 for an unknown category and 400 for an empty change', async () => {

@@ -444,6 +444,22 @@ for (const variant of variants()) {
         assert.equal(music?.liveChannels, 1);
       });
 
+      it('moves a live channel to the category its owner picks while live', async () => {
+        const live = async (slug: string) =>
+          (await req('GET', '/api/v1/categories'))
+            .json<{ items: { slug: string; liveChannels: number }[] }>()
+            .items.find((c) => c.slug === slug)?.liveChannels;
+        await req('PATCH', '/api/v1/me/channel', synth, { category: 'art' });
+        assert.equal(await live('art'), 1);
+        assert.equal(await live('music'), 0);
+        assert.equal(
+          (await search('art')).categories.find((c) => c.slug === 'art')?.liveChannels,
+          1,
+        );
+        await req('PATCH', '/api/v1/me/channel', synth, { category: 'music' });
+        assert.equal(await live('music'), 1);
+      });
+
       it('drops a channel from the directory when its broadcast ends', async () => {
         const c = await channelOf(synth.username);
         const rows = await h.platform.db.query<{ broadcast_id: string }>(

@@ -68,6 +68,10 @@ const REFRESH_SEARCH_TEXT = `
 
 /** Rows each search candidate source contributes before ranking. */
 const CANDIDATES = 100;
+/** Usernames read on each side of the text, forwards and reversed. */
+const NEIGHBOURS = 20;
+/** A username this similar to the text is taken as the one meant: no trigram probe runs. */
+const CLOSE_NAME = 0.5;
 /** pg_trgm similarity a misspelled username keeps with the one meant. */
 const USERNAME_SIMILARITY = 0.4;
 /** pg_trgm word similarity for a word of the name, title, tags or category. */
@@ -76,6 +80,73 @@ const WORD_SIMILARITY = 0.6;
 const TEXT_WEIGHT = 0.8;
 /** What being live adds to a channel's score: enough to order near-equal matches, no more. */
 const LIVE_BOOST = 0.1;
+
+/**
+ * Search's cheap candidates ($1 the text, $2 `%text%`, $3 `text%`, $4 the page
+ * size): usernames by prefix, search texts by substring unless the prefixes
+ * fill the page, and the usernames sorting next to the text and to its reverse.
+ */
+const NEAR_CANDIDATES = `
+  (SELECT user_id FROM channels.channels WHERE username COLLATE "C" LIKE $3
+    ORDER BY username COLLATE "C" LIMIT ${CANDIDATES})
+  UNION
+  (SELECT user_id FROM channels.channels
+    WHERE search_text LIKE $2
+      AND (SELECT count(*) FROM (SELECT 1 FROM channels.channels
+                                  WHERE username COLLATE "C" LIKE $3 LIMIT $4) p) < $4
+    LIMIT ${CANDIDATES})
+  UNION
+  (SELECT user_id FROM channels.channels WHERE username COLLATE "C" > $1
+    ORDER BY username COLLATE "C" LIMIT ${NEIGHBOURS})
+  UNION
+  (SELECT user_id FROM channels.channels WHERE username COLLATE "C" < $1
+    ORDER BY username COLLATE "C" DESC LIMIT ${NEIGHBOURS})
+  UNION
+  (SELECT user_id FROM channels.channels WHERE reverse(username) COLLATE "C" >= reverse($1)
+    ORDER BY reverse(username) COLLATE "C" LIMIT ${NEIGHBOURS})
+  UNION
+  (SELECT user_id FROM channels.channels WHERE reverse(username) COLLATE "C" < reverse($1)
+    ORDER BY reverse(username) COLLATE "C" DESC LIMIT ${NEIGHBOURS})`;
+
+/**
+ * The trigram candidates: usernames similar to the text and search texts with a
+ * word similar to it (thresholds set in the transaction).
+ */
+const FUZZY_CANDIDATES = `
+  (SELECT user_id FROM channels.channels WHERE username % $1
+    ORDER BY similarity(username, $1) DESC LIMIT ${CANDIDATES})
+  UNION
+  (SELECT user_id FROM channels.channels WHERE $1 <% search_text LIMIT ${CANDIDATES})`;
+
+/** The candidates that match, ranked, with what decides whether the trigram probes run. */
+function rankCandidates(candidates: string): string {
+  return `WITH candidates AS (${candidates})
+    ${SELECT_CHANNEL.replace(
+      'FROM channels.channels c',
+      'FROM candidates JOIN channels.channels c ON c.user_id = candidates.user_id',
+    ).replace(
+      'l.started_at',
+      `l.started_at, similarity(c.username, $1) AS name_similarity,
+       (c.username LIKE $3 OR c.search_text LIKE $2) AS text_match`,
+    )}
+     WHERE c.username LIKE $3 OR c.search_text LIKE $2
+        OR similarity(c.username, $1) >= ${USERNAME_SIMILARITY}
+        OR word_similarity($1, c.search_text) >= ${WORD_SIMILARITY}
+     ORDER BY (c.username = $1) DESC, (c.username LIKE $3) DESC,
+              GREATEST(similarity(c.username, $1),
+                       ${TEXT_WEIGHT} * word_similarity($1, c.search_text),
+                       CASE WHEN c.search_text LIKE $2 THEN ${TEXT_WEIGHT} ELSE 0 END)
+                + CASE WHEN l.user_id IS NULL THEN 0 ELSE ${LIVE_BOOST} END DESC,
+              COALESCE(l.viewers, -1) DESC, c.followers DESC, c.username
+     LIMIT $4`;
+}
+
+type RankedRow = ChannelRow & { name_similarity: number; text_match: boolean };
+
+function withoutRank(row: RankedRow): ChannelRow {
+  const { name_similarity: _similarity, text_match: _match, ...channel } = row;
+  return channel;
+}
 
 export function categoryOf(row: {
   category_slug: string | null;
@@ -180,6 +251,11 @@ export class ChannelRepository {
         params,
       );
       await q.query(REFRESH_SEARCH_TEXT, [userId]);
+      if (changes.category !== undefined)
+        await q.query(`UPDATE channels.live SET category_slug = $2 WHERE user_id = $1`, [
+          userId,
+          changes.category,
+        ]);
     });
   }
 
@@ -188,8 +264,7 @@ export class ChannelRepository {
       `SELECT cat.slug, cat.name, count(l.user_id)::int AS "liveChannels",
               COALESCE(sum(l.viewers), 0)::int AS viewers
          FROM channels.categories cat
-         LEFT JOIN channels.channels c ON c.category_slug = cat.slug
-         LEFT JOIN channels.live l ON l.user_id = c.user_id
+         LEFT JOIN channels.live l ON l.category_slug = cat.slug
         WHERE cat.retired_at IS NULL
         GROUP BY cat.slug, cat.name, cat.position
         ORDER BY viewers DESC, "liveChannels" DESC, cat.position, cat.name`,
@@ -438,12 +513,17 @@ export class ChannelRepository {
    * Channels and categories matching `text`: prefixes and substrings exactly,
    * misspellings by trigram similarity.
    *
-   * Each candidate source is one index probe capped at CANDIDATES rows (a prefix
-   * of the username, the username's trigrams, the search text's trigrams and its
-   * substrings), so the work does not grow with the number of matching channels;
-   * only those few hundred rows are ranked: the exact username, then usernames
-   * starting with the text, then name similarity, with live as a small boost that
-   * a much closer name still beats.
+   * First the cheap probes, each a b-tree or trigram index read that stops
+   * early: usernames starting with the text, search texts containing it (only
+   * when the prefixes do not already fill the page, since they rank first
+   * anyway), and the usernames that sort next to the text forwards and
+   * reversed (one edit leaves a name's start or end intact, so the name meant
+   * sorts close by). Only when these find no text match and no close username
+   * do the trigram similarity probes run, whose posting lists are long.
+   *
+   * Ranking: the exact username, then usernames starting with the text, then
+   * name similarity, with live as a small boost that a much closer name still
+   * beats.
    */
   async search(
     text: string,
@@ -452,54 +532,41 @@ export class ChannelRepository {
     const lowered = text.toLowerCase();
     const escaped = lowered.replace(/[\\%_]/g, (c) => `\\${c}`);
     const like = `%${escaped}%`;
-    const prefix = `${escaped}%`;
-    return this.db.tx(async (q) => {
-      // Usernames are short, so a misspelling keeps about half of its trigrams; the search
-      // text is long and only a word of it has to match, which the default 0.6 requires.
-      await q.query(`SET LOCAL pg_trgm.similarity_threshold = ${USERNAME_SIMILARITY}`);
-      await q.query(`SET LOCAL pg_trgm.word_similarity_threshold = ${WORD_SIMILARITY}`);
-      const channels = await q.query<ChannelRow>(
-        `WITH candidates AS (
-           (SELECT user_id FROM channels.channels WHERE username COLLATE "C" LIKE $3
-             ORDER BY username COLLATE "C" LIMIT ${CANDIDATES})
-           UNION
-           (SELECT user_id FROM channels.channels WHERE username % $1
-             ORDER BY similarity(username, $1) DESC LIMIT ${CANDIDATES})
-           UNION
-           (SELECT user_id FROM channels.channels WHERE $1 <% search_text LIMIT ${CANDIDATES})
-           UNION
-           (SELECT user_id FROM channels.channels WHERE search_text LIKE $2 LIMIT ${CANDIDATES})
-         )
-         ${SELECT_CHANNEL.replace(
-           'FROM channels.channels c',
-           'FROM candidates JOIN channels.channels c ON c.user_id = candidates.user_id',
-         )}
-          ORDER BY (c.username = $1) DESC, (c.username LIKE $3) DESC,
-                   GREATEST(similarity(c.username, $1),
-                            ${TEXT_WEIGHT} * word_similarity($1, c.search_text),
-                            CASE WHEN c.search_text LIKE $2 THEN ${TEXT_WEIGHT} ELSE 0 END)
-                     + CASE WHEN l.user_id IS NULL THEN 0 ELSE ${LIVE_BOOST} END DESC,
-                   COALESCE(l.viewers, -1) DESC, c.followers DESC, c.username
-          LIMIT $4`,
-        [lowered, like, prefix, limit],
-      );
-      const categories = await q.query<Category>(
-        // Counted from the live side: a category's live channels are few, its channels many.
-        `SELECT cat.slug, cat.name, COALESCE(lc.live, 0)::int AS "liveChannels",
-                COALESCE(lc.viewers, 0)::int AS viewers
-           FROM channels.categories cat
-           LEFT JOIN LATERAL (
-             SELECT count(*) AS live, sum(l.viewers) AS viewers
-               FROM channels.live l JOIN channels.channels c ON c.user_id = l.user_id
-              WHERE c.category_slug = cat.slug) lc ON true
-          WHERE cat.retired_at IS NULL AND (lower(cat.name) LIKE $2 OR $1 <% lower(cat.name))
-          ORDER BY COALESCE(lc.live, 0) > 0 DESC, word_similarity($1, lower(cat.name)) DESC,
-                   viewers DESC, cat.name
-          LIMIT $3`,
-        [lowered, like, limit],
-      );
-      return { channels, categories };
-    });
+    const params = [lowered, like, `${escaped}%`, limit];
+    const near = await this.db.query<RankedRow>(rankCandidates(NEAR_CANDIDATES), params);
+    const settled =
+      near.length >= limit ||
+      near.some((r) => r.text_match) ||
+      (near[0]?.name_similarity ?? 0) >= CLOSE_NAME;
+    const channels = settled
+      ? near
+      : await this.db.tx(async (q) => {
+          // Usernames are short, so a misspelling keeps about half of its trigrams; the search
+          // text is long and only a word of it has to match, which 0.6 requires.
+          await q.query(
+            `SELECT set_config('pg_trgm.similarity_threshold', '${USERNAME_SIMILARITY}', true),
+                    set_config('pg_trgm.word_similarity_threshold', '${WORD_SIMILARITY}', true)`,
+          );
+          return q.query<RankedRow>(
+            rankCandidates(`${NEAR_CANDIDATES} UNION ${FUZZY_CANDIDATES}`),
+            params,
+          );
+        });
+    const categories = await this.db.query<Category>(
+      // Counted from the category's live rows, which carry it.
+      `SELECT cat.slug, cat.name, COALESCE(lc.live, 0)::int AS "liveChannels",
+              COALESCE(lc.viewers, 0)::int AS viewers
+         FROM channels.categories cat
+         LEFT JOIN LATERAL (
+           SELECT count(*) AS live, sum(l.viewers) AS viewers
+             FROM channels.live l WHERE l.category_slug = cat.slug) lc ON true
+        WHERE cat.retired_at IS NULL AND (lower(cat.name) LIKE $2 OR word_similarity($1, lower(cat.name)) >= ${WORD_SIMILARITY})
+        ORDER BY COALESCE(lc.live, 0) > 0 DESC, word_similarity($1, lower(cat.name)) DESC,
+                 viewers DESC, cat.name
+        LIMIT $3`,
+      [lowered, like, limit],
+    );
+    return { channels: channels.map(withoutRank), categories };
   }
 
   // ---- the live projection
@@ -509,9 +576,11 @@ export class ChannelRepository {
     e: { userId: string; broadcastId: string; title: string; startedAt: string },
   ): Promise<void> {
     await q.query(
-      `INSERT INTO channels.live (user_id, broadcast_id, title, started_at) VALUES ($1, $2, $3, $4)
+      `INSERT INTO channels.live (user_id, broadcast_id, title, started_at, category_slug)
+       SELECT $1, $2, $3, $4, (SELECT category_slug FROM channels.channels WHERE user_id = $1)
        ON CONFLICT (user_id) DO UPDATE SET broadcast_id = EXCLUDED.broadcast_id,
-         title = EXCLUDED.title, viewers = 0, started_at = EXCLUDED.started_at
+         title = EXCLUDED.title, viewers = 0, started_at = EXCLUDED.started_at,
+         category_slug = EXCLUDED.category_slug
        WHERE channels.live.started_at <= EXCLUDED.started_at`,
       [e.userId, e.broadcastId, e.title, e.startedAt],
     );
