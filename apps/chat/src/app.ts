@@ -8,6 +8,7 @@ import { ChatService } from './rooms/chat.service.js';
 import { natsFanout, soloFanout, type Fanout } from './rooms/fanout.js';
 import { FollowBook, subscribeFollows } from './rooms/follows.js';
 import { RoomRegistry } from './rooms/room.js';
+import { SubscriberBook, subscribeSubscriptions } from './rooms/subscribers.js';
 import { moderationLogRoutes } from './routes/moderation-log.routes.js';
 import { MemorySocketQuota, RedisSocketQuota } from './socket/socket-quota.js';
 import { SocketServer } from './socket/socket-server.js';
@@ -28,6 +29,7 @@ export async function buildApp(platform: Platform, config: ChatConfig): Promise<
   const rooms = new RoomRegistry(repo);
   const limiter = platform.redis ? new RedisRateLimiter(platform.redis) : new MemoryRateLimiter();
   const follows = new FollowBook(platform.db);
+  const subscribers = new SubscriberBook(platform.db);
   const chat = new ChatService({
     repo,
     rooms,
@@ -36,6 +38,7 @@ export async function buildApp(platform: Platform, config: ChatConfig): Promise<
     logger,
     bus: platform.bus,
     follows,
+    subscribers,
   });
   const sockets = new SocketServer({
     chat,
@@ -81,6 +84,7 @@ export async function buildApp(platform: Platform, config: ChatConfig): Promise<
         await subscribeFollows(platform.bus, platform.db, SCHEMA, (channel, userId, since) =>
           chat.followChanged(channel, userId, since),
         ),
+        ...(await subscribeSubscriptions(platform.bus, platform.db, SCHEMA, subscribers)),
       ];
     },
     async drain() {

@@ -3,13 +3,14 @@ import { Redis } from 'ioredis';
 import { Socket, type Channel } from 'phoenix';
 import WebSocket from 'ws';
 import { JetStreamBus, MemoryBus, type Bus } from '@neon/bus';
-import { createPgliteDb, createPostgresDb, type Db } from '@neon/db';
+import { createPostgresDb, type Db } from '@neon/db';
 import { createLogger, loadConfig, uuidv7 } from '@neon/kit';
 import type { Platform, Service } from '@neon/platform';
 import {
   createTestDatabase,
   deleteStream,
   engines,
+  openPglite,
   skipUnless,
   uniqueName,
   waitFor,
@@ -48,7 +49,7 @@ export function engineVariants(): Engines[] {
       name: 'embedded',
       skip: false,
       async open() {
-        const db = await createPgliteDb({});
+        const db = await openPglite();
         const bus = new MemoryBus({ producer: 'test' });
         const secret = randomBytes(32).toString('base64url');
         return {

@@ -19,6 +19,7 @@ import type { RateLimiter } from '../domain/rate-limit.js';
 import type { ChatRepository, ChatUser } from '../store/chat.repository.js';
 import type { Fanout, FanoutItem, FanoutMessage } from './fanout.js';
 import { modeRefusal, type FollowBook, type FollowState } from './follows.js';
+import type { SubscriberBook } from './subscribers.js';
 import { MessageWriter, type PendingMessage } from './message-writer.js';
 import type { Member, Room, RoomRegistry } from './room.js';
 
@@ -57,6 +58,8 @@ export interface ChatServiceDeps {
   bus?: Pick<Bus, 'publish'> | null;
   /** Who follows which channel, for followers-only mode. */
   follows: FollowBook;
+  /** Who subscribes to which channel, for subscribers-only mode and the badge. */
+  subscribers: SubscriberBook;
 }
 
 /**
@@ -198,7 +201,7 @@ export class ChatService {
       throw new ChatError('CHAT_BANNED', 'You are banned from this chat.');
     if (restriction === 'timed_out')
       throw new ChatError('CHAT_TIMED_OUT', 'You are timed out in this chat.');
-    const refusal = await modeRefusal(room, client, this.deps.follows, now);
+    const refusal = await modeRefusal(room, client, this.deps.follows, this.deps.subscribers, now);
     if (refusal) throw new ChatError(refusal.code, refusal.detail, refusal.extra);
     const moderator = room.isModerator(client);
     const { config, limiter } = this.deps;
@@ -220,6 +223,9 @@ export class ChatService {
     ) {
       throw new ChatError('CHAT_RATE_LIMITED', 'You are sending messages too fast.');
     }
+    const months = await this.deps.subscribers.months(room.channel, client.id);
+    const badges = room.badges(client);
+    if (months !== null) badges.push('subscriber');
     const message: ChatMessage = {
       id: uuidv7(),
       body: cleaned.body,
@@ -227,7 +233,8 @@ export class ChatService {
         id: client.id,
         username: client.username,
         displayName: await this.displayName(client),
-        badges: room.badges(client),
+        badges,
+        ...(months !== null ? { subscriberMonths: months } : {}),
       },
       sentAt: new Date().toISOString(),
     };

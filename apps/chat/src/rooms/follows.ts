@@ -3,6 +3,7 @@ import type { ErrorCode, FollowersOnlyRefusal } from '@neon/contracts';
 import type { Db } from '@neon/db';
 import type { Client } from '@neon/kit';
 import type { Room } from './room.js';
+import type { SubscriberBook } from './subscribers.js';
 
 /** When a follow began (ms since epoch), or null: known not to follow. */
 export type FollowState = number | null;
@@ -81,20 +82,26 @@ export function exemptFromModes(room: Room, client: Client): boolean {
 
 /**
  * Why the room's followers-only or subscribers-only mode refuses `client`'s
- * message now, or null. Subscriptions do not exist yet, so subscribers-only
- * admits only the exempt.
+ * message now, or null. Subscribers-only admits the exempt and the channel's
+ * subscribers (from payments' events), who pass followers-only too.
  */
 export async function modeRefusal(
   room: Room,
   client: Client,
   book: FollowBook,
+  subscribers: SubscriberBook,
   now = Date.now(),
 ): Promise<ModeRefusal | null> {
   const settings = room.settings;
   if (!settings.followersOnly && !settings.subscribersOnly) return null;
   if (exemptFromModes(room, client)) return null;
-  if (settings.subscribersOnly)
-    return { code: 'CHAT_SUBSCRIBERS_ONLY', detail: 'Only subscribers can chat right now.' };
+  if (settings.subscribersOnly) {
+    if ((await subscribers.months(room.channel, client.id)) !== null) return null;
+    return {
+      code: 'CHAT_SUBSCRIBERS_ONLY',
+      detail: 'Only subscribers can chat right now: subscribe to this channel to write.',
+    };
+  }
   const known = book.cached(room.channel, client.id);
   const since = known === undefined ? await book.lookup(room.channel, client.id) : known;
   const minutes = settings.followersOnlyMinutes;
