@@ -126,7 +126,14 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
   };
 
   await server.register(streamKeyRoutes, { keys, broadcasts, rtmpUrl });
-  await server.register(streamRoutes, { keys, channels, videos, broadcasts, viewers });
+  await server.register(streamRoutes, {
+    keys,
+    channels,
+    videos,
+    broadcasts,
+    viewers,
+    bus: platform.bus,
+  });
   await server.register(originRoutes, { broadcasts, viewers });
   // Parts and segments in memory are answered before Fastify (the hot path of playback).
   const fastPath = serveFirst(server.server, mediaFastPath(broadcasts));

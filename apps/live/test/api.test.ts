@@ -90,6 +90,25 @@ for (const variant of variants()) {
           fresh.streamKey,
         );
       });
+
+      it('needs a second-factor check within ten minutes when the account has a factor', async () => {
+        const now = Math.floor(Date.now() / 1000);
+        const carol = h.user();
+        for (const method of ['GET', 'POST'] as const) {
+          for (const stepUpAt of [0, now - 11 * 60]) {
+            const res = await h.live.server.inject({
+              method,
+              url: '/api/v1/me/stream-key',
+              headers: h.as({ ...carol, stepUpAt }),
+            });
+            assert.equal(res.statusCode, 403, `${method} ${stepUpAt}`);
+            assert.equal(res.json().code, 'AUTH_STEP_UP_REQUIRED');
+          }
+        }
+        const ok = await get('/api/v1/me/stream-key', { ...carol, stepUpAt: now - 60 });
+        assert.equal(ok.statusCode, 200);
+        assert.match(ok.json<StreamKeyResponse>().streamKey, KEY);
+      });
     });
 
     describe('stream settings', () => {

@@ -93,10 +93,9 @@ for (const variant of variants()) {
         assert.equal((await settings(other)).lastDisconnect, null, "another channel's is its own");
       });
 
-      it(
-        'that sends too much without announcing it is cut off once measured',
-        { skip: variant.name.startsWith('PostgreSQL') ? 'one engine is enough for ffmpeg' : false },
-        async () => {
+      // ffmpeg at full rate is costly, and the cut-off is the ingest's own: one engine is enough.
+      if (!variant.name.startsWith('PostgreSQL'))
+        it('that sends too much without announcing it is cut off once measured', async () => {
           const user = h.user();
           const key = await keyOf(user);
           // Lossless H.264 and no audio: far above the limit, and ffmpeg announces
@@ -160,8 +159,7 @@ for (const variant of variants()) {
               await once(child, 'exit');
             }
           }
-        },
-      );
+        });
     },
   );
 }

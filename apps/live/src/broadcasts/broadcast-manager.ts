@@ -486,13 +486,17 @@ export class BroadcastManager {
     }
   }
 
-  /** The publisher's connection closed: wait for it within the grace window, then end. */
-  publisherGone(b: Broadcast, publisher: Publisher): void {
+  /**
+   * The publisher is gone. `unpublished`: it said so (FCUnpublish, deleteStream:
+   * the streamer pressed stop), so the broadcast ends now. Otherwise its
+   * connection dropped: wait for it within the grace window, then end.
+   */
+  publisherGone(b: Broadcast, publisher: Publisher, unpublished = false): void {
     if (b.publisher !== publisher) return;
     b.publisher = null;
     if (!b.live || b.ending) return;
-    if (this.o.graceMs <= 0 || this.closed) {
-      void this.end(b, 'ended', 'publisher left');
+    if (unpublished || this.o.graceMs <= 0 || this.closed) {
+      void this.end(b, 'ended', unpublished ? 'publisher unpublished' : 'publisher left');
       return;
     }
     this.o.logger.info(

@@ -126,7 +126,8 @@ class IngestConnection implements Publisher {
       if (!this.source.audioCodec) this.source.audioCodec = codecName(e.info.codecId, AUDIO_NAMES);
       this.forward(e.tag, false);
     });
-    this.session.on('unpublish', () => this.releaseBroadcast());
+    // FCUnpublish / deleteStream / closeStream: the streamer stopped on purpose (no grace window).
+    this.session.on('unpublish', (e) => this.releaseBroadcast(e.reason !== 'disconnect'));
     socket.on('data', (chunk: Buffer) => {
       this.session.feed(chunk);
     });
@@ -260,10 +261,10 @@ class IngestConnection implements Publisher {
       this.o.broadcasts.disconnect(b, this, bitrateExceeded(stats.bitrateKbps, max));
   }
 
-  private releaseBroadcast(): void {
+  private releaseBroadcast(unpublished = false): void {
     const b = this.broadcast;
     this.broadcast = null;
-    if (b) this.o.broadcasts.publisherGone(b, this);
+    if (b) this.o.broadcasts.publisherGone(b, this, unpublished);
   }
 
   kick(reason: string): void {

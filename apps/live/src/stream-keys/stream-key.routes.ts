@@ -1,5 +1,5 @@
 import { StreamKeyResponse } from '@neon/contracts';
-import { requireUser, type FastifyPluginAsyncTypebox } from '@neon/kit';
+import { requireStepUp, type FastifyPluginAsyncTypebox } from '@neon/kit';
 import type { BroadcastManager } from '../broadcasts/broadcast-manager.js';
 import type { StreamKeyService } from './stream-key.service.js';
 
@@ -14,12 +14,14 @@ export const streamKeyRoutes: FastifyPluginAsyncTypebox<StreamKeyRoutesOptions> 
   o,
 ) => {
   const noStore = { 'cache-control': 'no-store' };
+  // Revealing and regenerating the key need a recent second-factor check when
+  // the account has a factor (AUTH_STEP_UP_REQUIRED otherwise).
 
   app.get(
     '/api/v1/me/stream-key',
     { schema: { response: { 200: StreamKeyResponse } } },
     async (request, reply) => {
-      const client = requireUser(request);
+      const client = requireStepUp(request);
       const streamKey = await o.keys.read(client);
       return reply.headers(noStore).send({ streamKey, rtmpUrl: o.rtmpUrl() });
     },
@@ -29,7 +31,7 @@ export const streamKeyRoutes: FastifyPluginAsyncTypebox<StreamKeyRoutesOptions> 
     '/api/v1/me/stream-key',
     { schema: { response: { 200: StreamKeyResponse } } },
     async (request, reply) => {
-      const client = requireUser(request);
+      const client = requireStepUp(request);
       const streamKey = await o.keys.regenerate(client);
       await o.broadcasts.endChannel(client.username, 'stream key regenerated');
       return reply.headers(noStore).send({ streamKey, rtmpUrl: o.rtmpUrl() });

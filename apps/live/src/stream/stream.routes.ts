@@ -7,6 +7,7 @@ import {
   Username,
   type LiveStream,
 } from '@neon/contracts';
+import type { Bus } from '@neon/bus';
 import { AppError, requireUser, type FastifyPluginAsyncTypebox } from '@neon/kit';
 import type { BroadcastManager } from '../broadcasts/broadcast-manager.js';
 import type { StreamKeyService } from '../stream-keys/stream-key.service.js';
@@ -20,6 +21,7 @@ export interface StreamRoutesOptions {
   videos: VideoRepository;
   broadcasts: BroadcastManager;
   viewers: ViewersService;
+  bus: Bus;
 }
 
 export const streamRoutes: FastifyPluginAsyncTypebox<StreamRoutesOptions> = async (app, o) => {
@@ -72,6 +74,17 @@ export const streamRoutes: FastifyPluginAsyncTypebox<StreamRoutesOptions> = asyn
       await o.videos.setTitleOfLive(client.id, request.body.title);
       const b = o.broadcasts.get(client.username);
       if (b) b.title = request.body.title;
+      // Viewers of the channel page and the directory see the new title without reloading.
+      const broadcastId = b?.id ?? (await o.videos.liveOf(client.username))?.id;
+      if (broadcastId)
+        await o.bus
+          .publish('live.stream.updated.v1', {
+            broadcastId,
+            channel: client.username,
+            userId: client.id,
+            title: request.body.title,
+          })
+          .catch((err: unknown) => request.log.warn({ err }, 'title change not announced'));
       return settings(client.id, client.username);
     },
   );
