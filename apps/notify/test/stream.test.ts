@@ -52,6 +52,23 @@ for (const variant of variants()) {
       );
     };
     const notification = (f: { data?: string }) => JSON.parse(f.data!) as Notification;
+    /** A stream refused for the per-user cap. */
+    async function refused(where: string, u: Client) {
+      const c = await sse(`${where}/api/v1/notifications/stream`, u);
+      await waitFor(() => c.ended);
+      assert.equal(c.status, 429);
+      assert.equal((JSON.parse(c.body) as Problem).code, 'NOTIFY_TOO_MANY_STREAMS');
+    }
+    /** A stream let in once a place frees up (the release may take a moment). */
+    async function admittedAgain(where: string, u: Client) {
+      const d = await waitFor(async () => {
+        const x = await sse(`${where}/api/v1/notifications/stream`, u);
+        if (x.status === 200) return x;
+        x.close();
+        return false;
+      });
+      d.close();
+    }
 
     it('pushes a went-live notification with an id, after the retry hint, and heartbeats', async () => {
       const streamer = newUser();
@@ -129,25 +146,38 @@ for (const variant of variants()) {
       const a = await sse(`${base}/api/v1/notifications/stream`, u);
       const b = await sse(`${base}/api/v1/notifications/stream`, u);
       assert.deepEqual([a.status, b.status], [200, 200]);
-      const c = await sse(`${base}/api/v1/notifications/stream`, u);
-      await waitFor(() => c.ended);
-      assert.equal(c.status, 429);
-      assert.equal((JSON.parse(c.body) as Problem).code, 'NOTIFY_TOO_MANY_STREAMS');
+      await refused(base, u);
       a.close();
       // Once one closes, a new one is let in.
-      const d = await waitFor(async () => {
-        const x = await sse(`${base}/api/v1/notifications/stream`, u);
-        if (x.status === 200) return x;
-        x.close();
-        return false;
-      });
-      d.close();
+      await admittedAgain(base, u);
       b.close();
 
       const anon = await sse(`${base}/api/v1/notifications/stream`);
       await waitFor(() => anon.ended);
       assert.equal(anon.status, 401);
     });
+
+    // The embedded shape has one replica: only the distributed one can hold a cap across two.
+    if (variant.name === 'PostgreSQL + NATS + Redis')
+      it('with Redis the per-user cap holds across replicas, and a closed stream frees its place', async () => {
+        const other = await buildApp(h.platform, loadConfig(notifySpec, ENV));
+        await other.server.ready();
+        await other.start?.();
+        try {
+          const url = await listen(other);
+          const u = newUser();
+          const a = await sse(`${base}/api/v1/notifications/stream`, u);
+          const b = await sse(`${url}/api/v1/notifications/stream`, u);
+          assert.deepEqual([a.status, b.status], [200, 200]);
+          for (const where of [base, url]) await refused(where, u);
+          b.close();
+          await admittedAgain(base, u);
+          a.close();
+        } finally {
+          await other.server.close();
+          await other.close();
+        }
+      });
 
     it('anonymous streams get public live status and coalesced viewer counts', async () => {
       const streamer = newUser();
@@ -177,6 +207,62 @@ for (const variant of variants()) {
       assert.deepEqual(counts, [1, 4]);
       s.close();
     });
+    it('a directory stream hears every channel start, retitle and end, but no viewer counts', async () => {
+      const streamer = newUser();
+      const watcher = await sse(
+        `${base}/api/v1/notifications/stream?channels=${streamer.username}`,
+      );
+      const dir = await sse(`${base}/api/v1/notifications/stream?directory=true`);
+      assert.equal(dir.status, 200);
+      await dir.next((f) => f.retry !== undefined);
+      const { broadcastId } = await h.goLive(streamer, { title: 'First' });
+      const mine = (f: { event?: string; data?: string }) =>
+        f.event === 'live' &&
+        (JSON.parse(f.data!) as { channel: string }).channel === streamer.username;
+      await dir.next(mine, 'went live');
+      const retitled = {
+        broadcastId,
+        channel: streamer.username,
+        userId: streamer.id,
+        title: 'Second',
+      };
+      await h.bus.publish('live.stream.updated.v1', retitled);
+      await h.bus.publish('live.viewers.updated.v1', {
+        channel: streamer.username,
+        broadcastId,
+        viewers: 7,
+      });
+      await watcher.next((f) => f.event === 'viewers', 'viewers on the channel topic');
+      await h.bus.publish('live.stream.ended.v1', {
+        broadcastId,
+        channel: streamer.username,
+        userId: streamer.id,
+        startedAt: new Date().toISOString(),
+        endedAt: new Date().toISOString(),
+        durationSeconds: 1,
+      });
+      await dir.next((f) => mine(f) && !JSON.parse(f.data!).live, 'ended');
+      const statuses = dir.frames
+        .filter(mine)
+        .map((f) => JSON.parse(f.data!) as { live: boolean; title: string | null });
+      assert.deepEqual(
+        statuses.map((x) => [x.live, x.title]),
+        [
+          [true, 'First'],
+          [true, 'Second'],
+          [false, null],
+        ],
+      );
+      assert.equal(dir.frames.filter((f) => f.event === 'viewers').length, 0);
+      // The channel topic hears the retitle too.
+      await watcher.next(
+        (f) => f.event === 'live' && JSON.parse(f.data!).title === 'Second',
+        'retitle',
+      );
+      dir.close();
+      watcher.close();
+    });
+
     it('a reader that does not keep up is cut off, not buffered without bound', async () => {
       const fan = newUser();
       // 3,000 stored notifications of about 4 kB each: far more than the socket buffers hold.

@@ -1,4 +1,4 @@
-import { handleOnce, type Bus, type Subscription } from '@neon/bus';
+import { handleOnce, type Bus, type OutboxRelay, type Subscription } from '@neon/bus';
 import type { Db } from '@neon/db';
 import type { Logger } from '@neon/kit';
 import { NotificationRepository } from '../notifications/notification.repository.js';
@@ -6,20 +6,27 @@ import { NotificationRepository } from '../notifications/notification.repository
 /**
  * Notify's copies of other domains and the notifications they cause: the
  * follows (from the start of channels' stream, so follows made before this
- * service ran count), went-live fan-out and role grants. Each event is
- * handled once per group, in one transaction with its writes.
+ * service ran count), suspended channel owners, went-live fan-out (pages of a
+ * big channel's followers shared by the replicas) and role grants. Each event
+ * is handled once per group, in one transaction with its writes.
  */
-export async function subscribeNotifications(
-  bus: Bus,
-  db: Db,
-  schema: string,
-  logger: Logger,
-): Promise<Subscription[]> {
+export async function subscribeNotifications(o: {
+  bus: Bus;
+  db: Db;
+  schema: string;
+  logger: Logger;
+  relay: OutboxRelay;
+  fanoutPageSize: number;
+}): Promise<Subscription[]> {
+  const { bus, db, schema, logger } = o;
   /** Tells every replica to push what was stored; the rows are the truth, the push a hint. */
-  async function announce(sourceKey: string | null): Promise<void> {
+  async function announce(
+    sourceKey: string | null,
+    range?: { fromUserId: string; toUserId: string | null },
+  ): Promise<void> {
     if (sourceKey === null) return;
     try {
-      await bus.publish('notify.notifications.stored.v1', { sourceKey });
+      await bus.publish('notify.notifications.stored.v1', { sourceKey, ...range });
     } catch (err) {
       logger.error({ err, sourceKey }, 'stored notifications not announced');
     }
@@ -38,6 +45,37 @@ export async function subscribeNotifications(
     },
   });
 
+  const suspensions = await bus.subscribe({
+    group: 'notify.suspensions',
+    types: ['identity.user.suspended.v1', 'identity.user.unsuspended.v1'],
+    from: 'all',
+    handler: async (event) => {
+      await handleOnce(db, schema, 'notify.suspensions', event.id, (q) =>
+        NotificationRepository.suspend(
+          q,
+          event.data.userId,
+          event.type === 'identity.user.suspended.v1',
+        ),
+      );
+    },
+  });
+
+  const pages = await bus.subscribe({
+    group: 'notify.fanout',
+    types: ['notify.fanout.page.v1'],
+    from: 'new',
+    handler: async (event) => {
+      const done = await handleOnce(db, schema, 'notify.fanout', event.id, (q) =>
+        NotificationRepository.fanOutPage(q, event.data),
+      );
+      if (done)
+        await announce(event.data.sourceKey, {
+          fromUserId: event.data.fromUserId,
+          toUserId: event.data.toUserId,
+        });
+    },
+  });
+
   const sources = await bus.subscribe({
     group: 'notify.notifications',
     types: ['live.stream.started.v1', 'channels.role.granted.v1'],
@@ -46,16 +84,23 @@ export async function subscribeNotifications(
     from: 'new',
     handler: async (event) => {
       let sourceKey: string | null = null;
+      let paged = false;
       await handleOnce(db, schema, 'notify.notifications', event.id, async (q) => {
-        if (event.type === 'live.stream.started.v1')
-          sourceKey = await NotificationRepository.wentLive(q, {
-            broadcastId: event.data.broadcastId,
-            channelId: event.data.userId,
-            channel: event.data.channel,
-            title: event.data.title,
-            at: event.occurredAt,
-          });
-        else
+        if (event.type === 'live.stream.started.v1') {
+          const r = await NotificationRepository.wentLive(
+            q,
+            {
+              broadcastId: event.data.broadcastId,
+              channelId: event.data.userId,
+              channel: event.data.channel,
+              title: event.data.title,
+              at: event.occurredAt,
+            },
+            o.fanoutPageSize,
+          );
+          sourceKey = r.stored;
+          paged = r.pages > 0;
+        } else
           sourceKey = await NotificationRepository.roleGranted(q, {
             eventId: event.id,
             userId: event.data.userId,
@@ -63,8 +108,10 @@ export async function subscribeNotifications(
             role: event.data.role,
           });
       });
+      // The pages were queued with the gate; the relay publishes them now (or retries later).
+      if (paged) o.relay.kick();
       await announce(sourceKey);
     },
   });
-  return [follows, sources];
+  return [follows, suspensions, pages, sources];
 }

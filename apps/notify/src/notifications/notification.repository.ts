@@ -1,4 +1,5 @@
 import type { Notification, NotificationKind, NotificationSettings } from '@neon/contracts';
+import { enqueueEvent } from '@neon/bus';
 import type { Db, Queryable } from '@neon/db';
 
 /** Went-live notifications for one channel are at least this far apart. */
@@ -65,16 +66,33 @@ export class NotificationRepository {
     );
   }
 
+  static async suspend(q: Queryable, userId: string, suspended: boolean): Promise<void> {
+    if (suspended)
+      await q.query(`INSERT INTO notify.suspended (user_id) VALUES ($1) ON CONFLICT DO NOTHING`, [
+        userId,
+      ]);
+    else await q.query(`DELETE FROM notify.suspended WHERE user_id = $1`, [userId]);
+  }
+
   /**
-   * One went-live notification per follower of the channel, in one statement,
-   * unless the channel notified within the last 10 minutes (or for this very
-   * broadcast). Returns the source key when rows were written, else null.
+   * One went-live notification per follower of the channel, unless the
+   * channel's owner is suspended or the channel notified within the last 10
+   * minutes (or for this very broadcast). Up to `pageSize` followers are
+   * written here, in one statement; more are cut into pages of `pageSize` by
+   * user id, queued in the outbox with this transaction, and written by
+   * whichever replica takes each page. Returns the source key when rows were
+   * written here, and how many pages were queued.
    */
   static async wentLive(
     q: Queryable,
     b: { broadcastId: string; channelId: string; channel: string; title: string; at: string },
-  ): Promise<string | null> {
+    pageSize: number,
+  ): Promise<{ stored: string | null; pages: number }> {
     await NotificationRepository.channelName(q, b.channelId, b.channel);
+    const suspended = await q.query(`SELECT 1 FROM notify.suspended WHERE user_id = $1`, [
+      b.channelId,
+    ]);
+    if (suspended.length > 0) return { stored: null, pages: 0 };
     const gate = await q.query(
       `INSERT INTO notify.went_live AS w (channel_id, broadcast_id, notified_at) VALUES ($1, $2, $3)
        ON CONFLICT (channel_id) DO UPDATE
@@ -84,21 +102,62 @@ export class NotificationRepository {
        RETURNING channel_id`,
       [b.channelId, b.broadcastId, b.at, WENT_LIVE_MIN_GAP_MINUTES],
     );
-    if (gate.length === 0) return null;
+    if (gate.length === 0) return { stored: null, pages: 0 };
     const sourceKey = `went_live:${b.broadcastId}`;
+    // Every pageSize-th follower by id starts a page.
+    const starts = await q.query<{ user_id: string }>(
+      `SELECT user_id FROM (
+         SELECT user_id, row_number() OVER (ORDER BY user_id) AS n
+           FROM notify.follows WHERE channel_id = $1) t
+        WHERE n % $2 = 1 ORDER BY user_id`,
+      [b.channelId, pageSize],
+    );
+    const page = {
+      sourceKey,
+      channelId: b.channelId,
+      channel: b.channel,
+      title: b.title,
+      fromUserId: '',
+      toUserId: null,
+    };
+    if (starts.length <= 1) {
+      await NotificationRepository.fanOutPage(q, page);
+      return { stored: sourceKey, pages: 0 };
+    }
+    for (let i = 0; i < starts.length; i++)
+      await enqueueEvent(q, 'notify', 'notify.fanout.page.v1', {
+        ...page,
+        fromUserId: i === 0 ? '' : starts[i]!.user_id,
+        toUserId: starts[i + 1]?.user_id ?? null,
+      });
+    return { stored: null, pages: starts.length };
+  }
+
+  /** Writes one page of a went-live fan-out in one statement; a page written twice adds nothing. */
+  static async fanOutPage(
+    q: Queryable,
+    p: {
+      sourceKey: string;
+      channelId: string;
+      channel: string;
+      title: string;
+      fromUserId: string;
+      toUserId: string | null;
+    },
+  ): Promise<void> {
     await q.query(
       `INSERT INTO notify.notifications (user_id, kind, source_key, channel, title)
        SELECT f.user_id, 'went_live', $2, $3, $4
          FROM notify.follows f
         WHERE f.channel_id = $1
+          AND f.user_id >= $5 AND ($6::text IS NULL OR f.user_id < $6::text)
           AND NOT EXISTS (SELECT 1 FROM notify.mutes m
                            WHERE m.user_id = f.user_id AND m.channel_id = f.channel_id)
           AND NOT EXISTS (SELECT 1 FROM notify.settings s
                            WHERE s.user_id = f.user_id AND NOT s.went_live)
        ON CONFLICT (user_id, source_key) DO NOTHING`,
-      [b.channelId, sourceKey, b.channel, b.title],
+      [p.channelId, p.sourceKey, p.channel, p.title, p.fromUserId, p.toUserId],
     );
-    return sourceKey;
   }
 
   /** Returns the source key of the stored notification. */
@@ -137,13 +196,19 @@ export class NotificationRepository {
     return rows.map(toNotification);
   }
 
-  /** The notifications stored under `sourceKey` for any of `userIds`. */
-  async bySource(sourceKey: string, userIds: string[]): Promise<Addressed[]> {
+  /** The notifications stored under `sourceKey` for any of `userIds` (within a page's range when given). */
+  async bySource(
+    sourceKey: string,
+    userIds: string[],
+    range: { from: string; to: string | null } = { from: '', to: null },
+  ): Promise<Addressed[]> {
     if (userIds.length === 0) return [];
     const rows = await this.db.query<NotificationRow & { user_id: string }>(
       `SELECT user_id, ${COLUMNS} FROM notify.notifications
-        WHERE source_key = $1 AND user_id = ANY($2::text[]) ORDER BY notifications.id`,
-      [sourceKey, userIds],
+        WHERE source_key = $1 AND user_id = ANY($2::text[])
+          AND user_id >= $3 AND ($4::text IS NULL OR user_id < $4::text)
+        ORDER BY notifications.id`,
+      [sourceKey, userIds, range.from, range.to],
     );
     return rows.map((r) => ({ userId: r.user_id, notification: toNotification(r) }));
   }

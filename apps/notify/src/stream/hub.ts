@@ -1,6 +1,7 @@
 import type { Bus, Subscription } from '@neon/bus';
 import type { LiveStatusEvent, ViewersEvent } from '@neon/contracts';
 import type { Logger } from '@neon/kit';
+import type { ConnectionQuota } from '@neon/platform';
 import type { NotificationRepository } from '../notifications/notification.repository.js';
 import type { SseStream } from './sse.js';
 
@@ -8,6 +9,8 @@ export interface HubOptions {
   repo: NotificationRepository;
   bus: Bus;
   logger: Logger;
+  /** Each user's open streams, on every replica. */
+  quota: ConnectionQuota;
   heartbeatMs: number;
   viewersIntervalMs: number;
 }
@@ -28,23 +31,26 @@ interface ViewerState {
 export class StreamHub {
   private readonly byUser = new Map<string, Set<SseStream>>();
   private readonly byChannel = new Map<string, Set<SseStream>>();
+  /** Streams that hear every channel's live status (the directory pages). */
+  private readonly directory = new Set<SseStream>();
   private readonly viewers = new Map<string, ViewerState>();
   private heartbeat: NodeJS.Timeout | null = null;
   private subscriptions: Subscription[] = [];
 
   constructor(private readonly o: HubOptions) {}
 
-  userStreams(userId: string): number {
-    return this.byUser.get(userId)?.size ?? 0;
-  }
-
   add(s: SseStream): void {
     if (s.userId !== null) addTo(this.byUser, s.userId, s);
     for (const c of s.channels) addTo(this.byChannel, c, s);
+    if (s.directory) this.directory.add(s);
   }
 
   remove(s: SseStream): void {
-    if (s.userId !== null) removeFrom(this.byUser, s.userId, s);
+    if (s.userId !== null) {
+      removeFrom(this.byUser, s.userId, s);
+      this.o.quota.release(s.userId, s.id);
+    }
+    this.directory.delete(s);
     for (const c of s.channels) {
       removeFrom(this.byChannel, c, s);
       if (!this.byChannel.has(c)) this.dropViewers(c);
@@ -56,28 +62,46 @@ export class StreamHub {
       for (const set of this.byUser.values()) for (const s of set) s.comment('hb');
       for (const set of this.byChannel.values())
         for (const s of set) if (s.userId === null) s.comment('hb');
+      for (const s of this.directory)
+        if (s.userId === null && s.channels.size === 0) s.comment('hb');
+      const held = [...this.byUser.values()].flatMap((set) =>
+        [...set].map((s) => ({ userId: s.userId!, socketId: s.id })),
+      );
+      this.o.quota
+        .renew(held)
+        .catch((err: unknown) => this.o.logger.warn({ err }, 'open streams not renewed'));
     }, this.o.heartbeatMs);
     this.heartbeat.unref();
     this.subscriptions = [
       await this.o.bus.subscribe({
         types: ['notify.notifications.stored.v1'],
-        handler: async (event) => this.pushStored(event.data.sourceKey),
+        handler: async (event) =>
+          this.pushStored(event.data.sourceKey, {
+            from: event.data.fromUserId ?? '',
+            to: event.data.toUserId ?? null,
+          }),
       }),
       await this.o.bus.subscribe({
-        types: ['live.stream.started.v1', 'live.stream.ended.v1', 'live.viewers.updated.v1'],
+        types: [
+          'live.stream.started.v1',
+          'live.stream.updated.v1',
+          'live.stream.ended.v1',
+          'live.viewers.updated.v1',
+        ],
         handler: async (event) => {
           const channel = event.data.channel;
-          if (!this.byChannel.has(channel)) return;
-          if (event.type === 'live.viewers.updated.v1')
-            return this.viewersChanged(channel, event.data.viewers);
+          if (event.type === 'live.viewers.updated.v1') {
+            if (this.byChannel.has(channel)) this.viewersChanged(channel, event.data.viewers);
+            return;
+          }
           const status: LiveStatusEvent = {
             channel,
-            live: event.type === 'live.stream.started.v1',
+            live: event.type !== 'live.stream.ended.v1',
             broadcastId: event.data.broadcastId,
-            title: event.type === 'live.stream.started.v1' ? event.data.title : null,
+            title: event.type === 'live.stream.ended.v1' ? null : event.data.title,
           };
           this.toChannel(channel, 'live', JSON.stringify(status));
-          if (!status.live) this.viewersChanged(channel, 0);
+          if (!status.live && this.byChannel.has(channel)) this.viewersChanged(channel, 0);
         },
       }),
     ];
@@ -93,11 +117,14 @@ export class StreamHub {
     for (const s of all) s.close();
   }
 
-  private async pushStored(sourceKey: string): Promise<void> {
+  private async pushStored(
+    sourceKey: string,
+    range: { from: string; to: string | null },
+  ): Promise<void> {
     const users = [...this.byUser.keys()];
     if (users.length === 0) return;
     try {
-      for (const { userId, notification } of await this.o.repo.bySource(sourceKey, users)) {
+      for (const { userId, notification } of await this.o.repo.bySource(sourceKey, users, range)) {
         const data = JSON.stringify(notification);
         for (const s of this.byUser.get(userId) ?? []) s.notification(notification.id, data);
       }
@@ -108,7 +135,10 @@ export class StreamHub {
   }
 
   private toChannel(channel: string, event: string, data: string): void {
-    for (const s of this.byChannel.get(channel) ?? []) s.event(event, data);
+    const watching = this.byChannel.get(channel);
+    for (const s of watching ?? []) s.event(event, data);
+    if (event !== 'live') return;
+    for (const s of this.directory) if (!watching?.has(s)) s.event(event, data);
   }
 
   /** Sends now if the channel's last count went out long enough ago, else the latest one later. */

@@ -15,6 +15,9 @@ export class SseStream {
     private readonly res: ServerResponse,
     readonly userId: string | null,
     readonly channels: ReadonlySet<string>,
+    readonly directory: boolean,
+    /** Counts against the user's open streams (across replicas when shared). */
+    readonly id: string,
     lastId: bigint,
     private readonly maxBuffered: number,
     private readonly onClose: (s: SseStream) => void,

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import Type from 'typebox';
 import { AppError, type FastifyPluginAsyncTypebox } from '@neon/kit';
 import { NOTIFICATION_ID } from '../notifications/cursor.js';
+import type { ConnectionQuota } from '@neon/platform';
 import type { NotificationRepository } from '../notifications/notification.repository.js';
 import type { StreamHub } from './hub.js';
 import { RETRY_MS, SseStream } from './sse.js';
@@ -8,6 +10,8 @@ import { RETRY_MS, SseStream } from './sse.js';
 export interface StreamRoutesOptions {
   repo: NotificationRepository;
   hub: StreamHub;
+  /** Each user's open streams, on every replica (Redis) or this one (embedded). */
+  quota: ConnectionQuota;
   perUser: number;
   maxBuffered: number;
   /** How long a replay waits for a reader to take what it was sent before cutting it off. */
@@ -24,7 +28,11 @@ export const streamRoutes: FastifyPluginAsyncTypebox<StreamRoutesOptions> = asyn
     '/api/v1/notifications/stream',
     {
       schema: {
-        querystring: Type.Object({ channels: Type.Optional(Type.String({ maxLength: 2700 })) }),
+        querystring: Type.Object({
+          channels: Type.Optional(Type.String({ maxLength: 2700 })),
+          /** Every channel's live status changes (went live, title, ended), for the directory. */
+          directory: Type.Optional(Type.Boolean()),
+        }),
       },
     },
     async (request, reply) => {
@@ -46,9 +54,11 @@ export const streamRoutes: FastifyPluginAsyncTypebox<StreamRoutesOptions> = asyn
           `querystring.channels: at most ${MAX_STREAM_CHANNELS}.`,
           { errors: [{ field: 'querystring.channels', message: 'too many channels' }] },
         );
-      if (!client && channels.size === 0)
+      const directory = request.query.directory === true;
+      if (!client && channels.size === 0 && !directory)
         throw new AppError('AUTH_REQUIRED', 'Sign in, or name public channels to watch.');
-      if (client && o.hub.userStreams(client.id) >= o.perUser)
+      const streamId = randomUUID();
+      if (client && !(await o.quota.acquire(client.id, streamId, o.perUser)))
         throw new AppError(
           'NOTIFY_TOO_MANY_STREAMS',
           `At most ${o.perUser} open notification streams per user.`,
@@ -70,6 +80,8 @@ export const streamRoutes: FastifyPluginAsyncTypebox<StreamRoutesOptions> = asyn
         res,
         client?.id ?? null,
         channels,
+        directory,
+        streamId,
         resumeFrom === null ? 0n : BigInt(resumeFrom),
         o.maxBuffered,
         (s) => o.hub.remove(s),
