@@ -19,6 +19,7 @@ const Admin = lazy(() => import('./pages/Admin'));
 const Search = lazy(() => import('./pages/Search'));
 const Categories = lazy(() => import('./pages/Categories'));
 const Category = lazy(() => import('./pages/Category'));
+const SecuritySettings = lazy(() => import('./security/SecuritySettings'));
 
 const usernamePattern = new RegExp((Username as { pattern?: string }).pattern ?? '^[a-z0-9_]+$');
 
@@ -84,6 +85,14 @@ export function App() {
             element={
               <RequireUser admin>
                 <Admin />
+              </RequireUser>
+            }
+          />
+          <Route
+            path="settings/security"
+            element={
+              <RequireUser>
+                <SecuritySettings />
               </RequireUser>
             }
           />

@@ -15,6 +15,7 @@ import type {
   LiveStreamList,
   LoginRequest,
   Me,
+  MfaChallenge,
   NotificationList,
   NotificationSettings,
   NotificationSettingsPatch,
@@ -72,11 +73,13 @@ export const api = createApi({
         }
       },
     }),
-    login: b.mutation<TokenResponse, LoginRequest>({
+    login: b.mutation<TokenResponse | MfaChallenge, LoginRequest>({
       query: (body) => ({ url: 'api/v1/auth/login', method: 'POST', body }),
       async onQueryStarted(_arg, { dispatch, queryFulfilled }) {
         try {
           const { data } = await queryFulfilled;
+          // A second factor is due: the login page asks for it (account-api's mfaSignIn).
+          if ('mfaRequired' in data) return;
           dispatch(signedIn(data));
           dispatch(api.util.resetApiState());
         } catch {
@@ -257,6 +260,7 @@ export const api = createApi({
     }),
     categoryStreams: b.query<DirectoryStreams, string>({
       query: (slug) => `api/v1/categories/${u(slug)}/streams`,
+      providesTags: ['Streams'],
     }),
 
     /** The newest page only: the header's list, kept current by the notification stream. */
@@ -286,6 +290,26 @@ export const api = createApi({
           );
         } catch {
           patch.undo();
+        }
+      },
+    }),
+    /** An older page of the list, for "Load more" (`cursor` is the previous page's nextCursor). */
+    notificationsPage: b.query<NotificationList, string>({
+      query: (cursor) => ({ url: 'api/v1/notifications', params: { cursor } }),
+      keepUnusedDataFor: 0,
+    }),
+    /** Mutes or unmutes one channel's went-live notifications; answers the whole settings. */
+    muteChannel: b.mutation<NotificationSettings, { channel: string; muted: boolean }>({
+      query: ({ channel, muted }) => ({
+        url: `api/v1/notifications/settings/mutes/${u(channel)}`,
+        method: muted ? 'PUT' : 'DELETE',
+      }),
+      async onQueryStarted(_arg, { dispatch, queryFulfilled }) {
+        try {
+          const { data } = await queryFulfilled;
+          void dispatch(api.util.upsertQueryData('notificationSettings', undefined, data));
+        } catch {
+          // The button shows the error.
         }
       },
     }),
@@ -361,6 +385,8 @@ export const {
   useNotificationsQuery,
   useMarkNotificationsReadMutation,
   useNotificationSettingsQuery,
+  useLazyNotificationsPageQuery,
+  useMuteChannelMutation,
   useUpdateNotificationSettingsMutation,
   useAdminUsersQuery,
   useAdminSetAdminMutation,

@@ -67,7 +67,7 @@ function normalise(error: FetchBaseQueryError): ApiError {
  * refresh token), not the access token: a refresh would not help. A socket
  * ticket is not one of them: its 401 is a stale access token like any other.
  */
-const CREDENTIAL_CALL = /^api\/v1\/auth\/(login|register|refresh|logout)\b/;
+const CREDENTIAL_CALL = /^api\/v1\/auth\/(login|register|refresh|logout|mfa)\b/;
 
 /**
  * Attaches the in-memory access token; on a 401 refreshes once through the

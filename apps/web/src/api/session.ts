@@ -23,6 +23,10 @@ export const sessionSlice = createSlice({
       state.user = action.payload.user;
       state.checked = true;
     },
+    /** A new access token for the same session (after a second-factor check). */
+    tokenRenewed(state, action: PayloadAction<string>) {
+      if (state.user) state.accessToken = action.payload;
+    },
     userUpdated(state, action: PayloadAction<Me>) {
       state.user = action.payload;
     },
@@ -34,4 +38,4 @@ export const sessionSlice = createSlice({
   },
 });
 
-export const { signedIn, userUpdated, signedOut } = sessionSlice.actions;
+export const { signedIn, userUpdated, signedOut, tokenRenewed } = sessionSlice.actions;

@@ -159,6 +159,32 @@ describe('ChatList', () => {
     expect(onTimeout).toHaveBeenCalledWith(other);
     expect(onBan).toHaveBeenCalledWith(other);
   });
+
+  it('gives moderation one Tab stop: arrow keys choose the message whose buttons are reachable', () => {
+    const first = msg('one', 'viewer');
+    const second = msg('two', 'viewer');
+    render(
+      <ChatList
+        messages={[first, second]}
+        canModerate
+        selfId="id-streamer"
+        onDelete={vi.fn()}
+        onTimeout={vi.fn()}
+        onBan={vi.fn()}
+      />,
+    );
+    const buttons = () => [...document.querySelectorAll<HTMLElement>('.msg-actions button')];
+    expect(buttons().every((b) => b.tabIndex === -1)).toBe(true);
+    const log = screen.getByRole('log');
+    fireEvent.keyDown(log, { key: 'ArrowDown' });
+    const focused = document.activeElement as HTMLElement;
+    expect(focused.dataset.messageId).toBe(first.id);
+    const reachable = buttons().filter((b) => b.tabIndex === 0);
+    expect(reachable).toHaveLength(3);
+    expect(reachable.every((b) => focused.contains(b))).toBe(true);
+    fireEvent.keyDown(focused, { key: 'ArrowDown' });
+    expect((document.activeElement as HTMLElement).dataset.messageId).toBe(second.id);
+  });
 });
 
 describe('ChatList after a resume', () => {

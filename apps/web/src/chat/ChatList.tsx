@@ -43,6 +43,38 @@ export function ChatList({
   const stick = useRef(true);
   const lastId = useRef<string | null>(null);
   const [unseen, setUnseen] = useState(0);
+  // The message whose moderation buttons are in the Tab order (one at a time, chosen with the
+  // arrow keys), so moderating adds one stop to the chat instead of three per message.
+  const [current, setCurrent] = useState<string | null>(null);
+
+  /** Focuses a message by its position, or the list itself when there is none. */
+  function focusMessage(index: number) {
+    const items = ref.current?.querySelectorAll<HTMLElement>('.msg');
+    const el = items?.[Math.max(0, Math.min(index, items.length - 1))];
+    if (el) {
+      setCurrent(el.dataset.messageId ?? null);
+      el.focus();
+    } else ref.current?.focus();
+  }
+
+  function onKeyDown(e: React.KeyboardEvent<HTMLDivElement>) {
+    if (!canModerate || !['ArrowDown', 'ArrowUp', 'Home', 'End'].includes(e.key)) return;
+    const items = [...(ref.current?.querySelectorAll<HTMLElement>('.msg') ?? [])];
+    if (items.length === 0) return;
+    const at = items.findIndex((el) => el.contains(document.activeElement));
+    e.preventDefault();
+    if (e.key === 'Home') focusMessage(0);
+    else if (e.key === 'End') focusMessage(items.length - 1);
+    else if (at === -1) focusMessage(e.key === 'ArrowUp' ? items.length - 1 : 0);
+    else focusMessage(at + (e.key === 'ArrowUp' ? -1 : 1));
+  }
+
+  /** Deleting removes the focused message: focus goes to the one after it, not to the page. */
+  function remove(m: ChatMessage) {
+    const at = messages.findIndex((x) => x.id === m.id);
+    onDelete?.(m);
+    requestAnimationFrame(() => focusMessage(at));
+  }
 
   useLayoutEffect(() => {
     const el = ref.current;
@@ -81,8 +113,11 @@ export function ChatList({
         onScroll={onScroll}
         role="log"
         aria-live="polite"
-        aria-label="Chat messages"
+        aria-label={
+          canModerate ? 'Chat messages (arrow keys: choose a message to moderate)' : 'Chat messages'
+        }
         tabIndex={0}
+        onKeyDown={onKeyDown}
       >
         {gap && (
           <p className="muted small chat-gap" role="status">
@@ -93,7 +128,12 @@ export function ChatList({
           <p className="muted small chat-empty">Welcome to the chat! Say hello.</p>
         )}
         {messages.map((m) => (
-          <div className="msg" key={m.id} data-message-id={m.id}>
+          <div
+            className="msg"
+            key={m.id}
+            data-message-id={m.id}
+            tabIndex={canModerate ? -1 : undefined}
+          >
             <span className="msg-time">{time(m.sentAt)}</span>
             {m.sender.badges.map((b) => (
               <span key={b} className={`chip ${b}`} title={badgeLabel[b]}>
@@ -109,7 +149,8 @@ export function ChatList({
                 {onDelete && (
                   <button
                     type="button"
-                    onClick={() => onDelete(m)}
+                    tabIndex={current === m.id ? 0 : -1}
+                    onClick={() => remove(m)}
                     aria-label={`Delete message from ${m.sender.username}`}
                   >
                     Delete
@@ -120,6 +161,7 @@ export function ChatList({
                     {onTimeout && (
                       <button
                         type="button"
+                        tabIndex={current === m.id ? 0 : -1}
                         onClick={() => onTimeout(m)}
                         aria-label={`Time out ${m.sender.username} for 10 minutes`}
                       >
@@ -130,6 +172,7 @@ export function ChatList({
                       <button
                         type="button"
                         className="danger"
+                        tabIndex={current === m.id ? 0 : -1}
                         onClick={() => onBan(m)}
                         aria-label={`Ban ${m.sender.username}`}
                       >

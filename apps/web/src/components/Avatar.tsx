@@ -1,11 +1,12 @@
 import { useState } from 'react';
 
-const palette = ['#7c5cff', '#ff5c8a', '#22c3a6', '#ffb020', '#3ea6ff', '#c15cff'];
+// Each 4.5:1 or more under the white initial.
+const palette = ['#7452f5', '#c2185b', '#0a7d6a', '#8a5a00', '#1f6fbf', '#9333c8'];
 
 function colour(name: string): string {
   let h = 0;
   for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-  return palette[h % palette.length] ?? '#7c5cff';
+  return palette[h % palette.length] ?? '#7452f5';
 }
 
 /** The user's picture, or their initial on a colour derived from the name. */
@@ -33,8 +34,12 @@ export function Avatar({
     );
   }
   return (
-    <span className="avatar" style={{ ...dims, background: colour(name) }} aria-hidden="true">
-      {(name[0] ?? '?').toUpperCase()}
-    </span>
+    // The initial is drawn by CSS: decoration, not text that a button's name would have to repeat.
+    <span
+      className="avatar"
+      style={{ ...dims, background: colour(name) }}
+      data-initial={(name[0] ?? '?').toUpperCase()}
+      aria-hidden="true"
+    />
   );
 }

@@ -61,6 +61,10 @@ export function CopyField({
           {copied ? 'Copied ✓' : 'Copy'}
         </button>
       </div>
+      {/* Said by a screen reader: the button's new text alone is not announced. */}
+      <span className="sr-only" role="status">
+        {copied ? `${label} copied` : ''}
+      </span>
     </div>
   );
 }

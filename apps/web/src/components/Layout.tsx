@@ -8,6 +8,26 @@ import { useRouteFocus } from '../hooks';
 import { useSession } from '../store';
 import { Avatar } from './Avatar';
 import { Spinner } from './ErrorState';
+import { ThemeToggle } from './ThemeToggle';
+
+/** Moves focus among a menu's items with the arrow keys, Home and End (the ARIA menu pattern). */
+function onMenuKey(e: React.KeyboardEvent<HTMLElement>) {
+  const items = [...e.currentTarget.querySelectorAll<HTMLElement>('[role="menuitem"]')];
+  const at = items.indexOf(document.activeElement as HTMLElement);
+  const to =
+    e.key === 'ArrowDown'
+      ? (at + 1) % items.length
+      : e.key === 'ArrowUp'
+        ? (at - 1 + items.length) % items.length
+        : e.key === 'Home'
+          ? 0
+          : e.key === 'End'
+            ? items.length - 1
+            : -1;
+  if (to < 0 || items.length === 0) return;
+  e.preventDefault();
+  items[to]?.focus();
+}
 
 function UserMenu() {
   const { user } = useSession();
@@ -18,9 +38,12 @@ function UserMenu() {
   const button = useRef<HTMLButtonElement>(null);
   const location = useLocation();
 
+  const list = useRef<HTMLDivElement>(null);
   useEffect(() => setOpen(false), [location.pathname]);
   useEffect(() => {
     if (!open) return;
+    // A menu opens with focus on its first item, from where the arrow keys move.
+    list.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
     const close = (e: MouseEvent | KeyboardEvent) => {
       if (e instanceof KeyboardEvent) {
         if (e.key !== 'Escape') return;
@@ -47,17 +70,25 @@ function UserMenu() {
         ref={button}
         type="button"
         className="menu-button"
-        // On a phone the name is hidden and the avatar is decorative: the button still needs a name.
-        aria-label={`${name}, account menu`}
         aria-haspopup="menu"
         aria-expanded={open}
         onClick={() => setOpen((o) => !o)}
       >
-        <Avatar name={name} url={user.avatarUrl} size={32} />
+        {/* The name it shows is the start of its name; on a phone only "Account menu" is left. */}
+        <span aria-hidden="true" className="menu-avatar">
+          <Avatar name={name} url={user.avatarUrl} size={32} />
+        </span>
         <span className="hide-sm">{name}</span>
+        <span className="sr-only">Account menu</span>
       </button>
       {open && (
-        <div className="menu-list" role="menu">
+        <div
+          className="menu-list"
+          role="menu"
+          aria-label="Account"
+          ref={list}
+          onKeyDown={onMenuKey}
+        >
           <Link role="menuitem" to={`/${user.username}`}>
             My channel
           </Link>
@@ -66,6 +97,9 @@ function UserMenu() {
           </Link>
           <Link role="menuitem" to="/dashboard">
             Creator dashboard
+          </Link>
+          <Link role="menuitem" to="/settings/security">
+            Security
           </Link>
           {user.roles.includes('admin') && (
             <Link role="menuitem" to="/admin">
@@ -87,6 +121,58 @@ function UserMenu() {
   );
 }
 
+/** The site's sections; on a phone they fold into a Menu button. */
+function SiteNav({ admin, signedIn }: { admin: boolean; signedIn: boolean }) {
+  const [open, setOpen] = useState(false);
+  const location = useLocation();
+  const ref = useRef<HTMLElement>(null);
+  const button = useRef<HTMLButtonElement>(null);
+  useEffect(() => setOpen(false), [location.pathname]);
+  useEffect(() => {
+    if (!open) return;
+    const close = (e: MouseEvent | KeyboardEvent) => {
+      if (e instanceof KeyboardEvent) {
+        if (e.key !== 'Escape') return;
+        setOpen(false);
+        button.current?.focus();
+      } else if (!ref.current?.contains(e.target as Node)) {
+        setOpen(false);
+      }
+    };
+    document.addEventListener('mousedown', close);
+    document.addEventListener('keydown', close);
+    return () => {
+      document.removeEventListener('mousedown', close);
+      document.removeEventListener('keydown', close);
+    };
+  }, [open]);
+  return (
+    <nav className={open ? 'nav open' : 'nav'} aria-label="Main" ref={ref}>
+      <button
+        ref={button}
+        type="button"
+        className="menu-button nav-toggle"
+        aria-expanded={open}
+        aria-controls="nav-links"
+        onClick={() => setOpen((o) => !o)}
+      >
+        <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+          <path d="M3 6h18v2H3zm0 5h18v2H3zm0 5h18v2H3z" fill="currentColor" />
+        </svg>
+        <span className="sr-only">Menu</span>
+      </button>
+      <div className="nav-links" id="nav-links">
+        <NavLink to="/" end>
+          Browse
+        </NavLink>
+        <NavLink to="/directory">Categories</NavLink>
+        {signedIn && <NavLink to="/dashboard">Dashboard</NavLink>}
+        {admin && <NavLink to="/admin">Admin</NavLink>}
+      </div>
+    </nav>
+  );
+}
+
 export function Layout() {
   const { user, checked } = useSession();
   const location = useLocation();
@@ -104,18 +190,12 @@ export function Layout() {
             <rect width="32" height="32" rx="8" fill="var(--accent)" />
             <path d="M9 23V9h3l8 9.5V9h3v14h-3l-8-9.5V23z" fill="#fff" />
           </svg>
-          <span>neon</span>
+          <span className="hide-sm">neon</span>
         </Link>
-        <nav className="nav">
-          <NavLink to="/" end>
-            Browse
-          </NavLink>
-          <NavLink to="/directory">Categories</NavLink>
-          {user && <NavLink to="/dashboard">Dashboard</NavLink>}
-          {user?.roles.includes('admin') && <NavLink to="/admin">Admin</NavLink>}
-        </nav>
+        <SiteNav admin={Boolean(user?.roles.includes('admin'))} signedIn={Boolean(user)} />
         <SearchBox />
         <div className="spacer" />
+        <ThemeToggle />
         {user ? (
           <>
             <NotificationBell />

@@ -48,7 +48,7 @@ describe('FollowingNav', () => {
     const nav = await screen.findByRole('navigation', { name: 'Following' });
     await waitFor(() => expect(nav.querySelectorAll('li')).toHaveLength(3));
     const rows = [...nav.querySelectorAll('li')].map((li) => li.textContent);
-    expect(rows).toEqual(['BbigstreamMusic15.4K', 'QquietoneCoding3', 'SsleeperOffline']);
+    expect(rows).toEqual(['bigstreamMusic15.4K', 'quietoneCoding3', 'sleeperOffline']);
     expect(screen.getByRole('link', { name: /bigstream/ }).getAttribute('href')).toBe('/bigstream');
     expect(screen.getByLabelText('live, 15400 viewers')).toBeTruthy();
   });

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { NavLink } from 'react-router';
 import { useMyFollowsQuery } from '../api/api';
 import { Avatar } from '../components/Avatar';
+import { useLivePresence, usePresencePushed } from '../notifications/presence';
 import { useSession } from '../store';
 
 /** Shown before "Show more"; live channels come first, so these are the ones to see. */
@@ -10,14 +11,16 @@ const compact = new Intl.NumberFormat('en', { notation: 'compact', maximumFracti
 
 /**
  * The side navigation's "Following": the channels the signed-in user follows,
- * live ones first with their viewers. Polled, so a channel going live moves up.
+ * live ones first with their viewers, kept current by push (polled while the push is away).
  */
 export function FollowingNav() {
   const { user } = useSession();
+  const pushed = usePresencePushed();
   const { data, isError } = useMyFollowsQuery(
     { limit: 100 },
-    { skip: !user, pollingInterval: 60_000, refetchOnFocus: true },
+    { skip: !user, pollingInterval: pushed ? 0 : 60_000, refetchOnFocus: true },
   );
+  useLivePresence((data?.items ?? []).map((c) => c.username));
   const [all, setAll] = useState(false);
   if (!user) return null;
   const items = data?.items ?? [];

@@ -2,51 +2,10 @@ import { act, fireEvent, screen, waitFor, within } from '@testing-library/react'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Notification, NotificationList } from '@neon/contracts';
 import { me, renderApp, route, serve, type Call } from '../test-utils';
+import { FakeEventSource } from './fake-event-source';
 import { NotificationBell } from './NotificationBell';
 import { STREAM_RETRY_MS } from './stream';
 import { TOAST_MS } from './Toasts';
-
-/** jsdom has no EventSource: this one is driven by the test as the server would drive it. */
-class FakeEventSource {
-  static all: FakeEventSource[] = [];
-  static readonly CONNECTING = 0;
-  static readonly OPEN = 1;
-  static readonly CLOSED = 2;
-  readyState = 0;
-  onopen: ((e: Event) => void) | null = null;
-  onerror: ((e: Event) => void) | null = null;
-  private listeners = new Map<string, ((e: MessageEvent<string>) => void)[]>();
-  constructor(readonly url: string) {
-    FakeEventSource.all.push(this);
-  }
-  addEventListener(type: string, fn: (e: MessageEvent<string>) => void) {
-    this.listeners.set(type, [...(this.listeners.get(type) ?? []), fn]);
-  }
-  close() {
-    this.readyState = 2;
-  }
-  token() {
-    return new URL(this.url, location.href).searchParams.get('token');
-  }
-  open() {
-    act(() => {
-      this.readyState = 1;
-      this.onopen?.(new Event('open'));
-    });
-  }
-  push(n: Notification) {
-    act(() => {
-      for (const fn of this.listeners.get('notification') ?? [])
-        fn(new MessageEvent('notification', { data: JSON.stringify(n), lastEventId: n.id }));
-    });
-  }
-  fail() {
-    act(() => {
-      this.readyState = 2;
-      this.onerror?.(new Event('error'));
-    });
-  }
-}
 
 function note(id: string, over: Partial<Notification> = {}): Notification {
   return {
@@ -128,6 +87,42 @@ describe('NotificationBell', () => {
     fireEvent.click(within(list).getByRole('link', { name: /linus went live/ }));
     await waitFor(() => expect(location()).toBe('/linus'));
     await screen.findByRole('button', { name: 'Notifications' });
+  });
+
+  it('loads older notifications on "Load more" until there are no more', async () => {
+    const older = [note('3', { channel: 'ada' }), note('2', { channel: 'ada', read: true })];
+    const calls = serve(
+      route('POST', '/api/v1/auth/socket-ticket', { body: { token: 't', expiresIn: 30 } }),
+      route('GET', '/api/v1/notifications', (call) =>
+        call.search.get('cursor') === '4'
+          ? { body: { items: older, nextCursor: null, unreadCount: 2 } }
+          : { body: { items: [note('5'), note('4')], nextCursor: '4', unreadCount: 3 } },
+      ),
+      route('POST', '/api/v1/notifications/read', { body: { unreadCount: 2 } }),
+    );
+    renderApp(<NotificationBell />, { user: me('bob') });
+    await screen.findByRole('button', { name: 'Notifications, 3 unread' });
+    fireEvent.click(bell());
+    const list = screen.getByRole('region', { name: 'Notifications' });
+    expect(within(list).getAllByRole('link')).toHaveLength(2);
+    fireEvent.click(within(list).getByRole('button', { name: 'Load more' }));
+    await waitFor(() => expect(within(list).getAllByRole('link')).toHaveLength(4));
+    expect(within(list).getAllByRole('link')[2]?.textContent).toBe(
+      'Unread: ada went live: Compilers at night',
+    );
+    expect(within(list).queryByRole('button', { name: 'Load more' })).toBeNull();
+    // An older one is marked read like the others.
+    fireEvent.click(
+      within(list).getByRole('button', { name: 'Mark read: ada went live: Compilers at night' }),
+    );
+    await waitFor(() =>
+      expect(within(list).getAllByRole('link')[2]?.textContent).toBe(
+        'ada went live: Compilers at night',
+      ),
+    );
+    expect(calls.filter((c) => c.path === '/api/v1/notifications/read').at(-1)?.body).toEqual({
+      ids: ['3'],
+    });
   });
 
   it('marks all read at once', async () => {

@@ -1,7 +1,13 @@
-import { useEffect, useRef, useState } from 'react';
-import { Link, useLocation } from 'react-router';
-import { useMarkNotificationsReadMutation, useNotificationsQuery } from '../api/api';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { Link, useLocation, useNavigate } from 'react-router';
+import type { Notification } from '@neon/contracts';
+import {
+  useLazyNotificationsPageQuery,
+  useMarkNotificationsReadMutation,
+  useNotificationsQuery,
+} from '../api/api';
 import { messageFor } from '../api/errors';
+import { notifyHidden } from './browser-notify';
 import { useNotificationStream } from './stream';
 import { channelPath, describe } from './text';
 import { useToasts } from './Toasts';
@@ -15,8 +21,19 @@ export function NotificationBell() {
   const { data, isError, refetch } = useNotificationsQuery();
   const [markRead] = useMarkNotificationsReadMutation();
   const { show, view } = useToasts();
-  useNotificationStream(show);
+  const navigate = useNavigate();
+  const arrive = useCallback(
+    (n: Notification) => {
+      show(n);
+      notifyHidden(n, (path) => void navigate(path));
+    },
+    [show, navigate],
+  );
+  useNotificationStream(arrive);
   const [open, setOpen] = useState(false);
+  // Older pages, fetched on "Load more"; the first page stays the live one.
+  const [older, setOlder] = useState<{ items: Notification[]; next: string | null } | null>(null);
+  const [loadPage, page] = useLazyNotificationsPageQuery();
   const ref = useRef<HTMLDivElement>(null);
   const button = useRef<HTMLButtonElement>(null);
   const location = useLocation();
@@ -42,7 +59,32 @@ export function NotificationBell() {
   }, [open]);
 
   const unread = data?.unreadCount ?? 0;
-  const items = data?.items ?? [];
+  const first = data?.items ?? [];
+  const shown = new Set(first.map((n) => n.id));
+  const items = [...first, ...(older?.items ?? []).filter((n) => !shown.has(n.id))];
+  const next = older ? older.next : (data?.nextCursor ?? null);
+
+  async function loadMore() {
+    if (!next) return;
+    try {
+      const p = await loadPage(next).unwrap();
+      setOlder((o) => ({ items: [...(o?.items ?? []), ...p.items], next: p.nextCursor }));
+    } catch {
+      // The button stays; the error is said below it.
+    }
+  }
+  function read(ids: string[] | 'all') {
+    void markRead(ids === 'all' ? { all: true } : { ids });
+    setOlder(
+      (o) =>
+        o && {
+          ...o,
+          items: o.items.map((n) =>
+            ids === 'all' || ids.includes(n.id) ? { ...n, read: true } : n,
+          ),
+        },
+    );
+  }
   return (
     <div className="menu notifications" ref={ref}>
       <button
@@ -69,11 +111,7 @@ export function NotificationBell() {
         <section className="menu-list notification-list" aria-label="Notifications">
           <div className="row notification-head">
             <h2>Notifications</h2>
-            <button
-              type="button"
-              disabled={unread === 0}
-              onClick={() => void markRead({ all: true })}
-            >
+            <button type="button" disabled={unread === 0} onClick={() => read('all')}>
               Mark all read
             </button>
           </div>
@@ -93,7 +131,7 @@ export function NotificationBell() {
                   <Link
                     to={channelPath(n)}
                     onClick={() => {
-                      if (!n.read) void markRead({ ids: [n.id] });
+                      if (!n.read) read([n.id]);
                     }}
                   >
                     {!n.read && <span className="sr-only">Unread: </span>}
@@ -103,7 +141,7 @@ export function NotificationBell() {
                     <button
                       type="button"
                       aria-label={`Mark read: ${describe(n)}`}
-                      onClick={() => void markRead({ ids: [n.id] })}
+                      onClick={() => read([n.id])}
                     >
                       ✓
                     </button>
@@ -111,6 +149,21 @@ export function NotificationBell() {
                 </li>
               ))}
             </ul>
+          )}
+          {next && !isError && (
+            <button
+              type="button"
+              className="link-button small"
+              disabled={page.isFetching}
+              onClick={() => void loadMore()}
+            >
+              {page.isFetching ? 'Loading…' : 'Load more'}
+            </button>
+          )}
+          {page.isError && (
+            <p className="alert small" role="alert">
+              Could not load older notifications.
+            </p>
           )}
         </section>
       )}

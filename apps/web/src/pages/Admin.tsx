@@ -7,7 +7,8 @@ import {
   useAdminUsersQuery,
   useAuditQuery,
 } from '../api/api';
-import { errorText } from '../api/errors';
+import { errorText, isApiError } from '../api/errors';
+import { StepUpPrompt } from '../security/StepUp';
 import { Avatar } from '../components/Avatar';
 import { ErrorState, Spinner } from '../components/ErrorState';
 import { dateTime } from '../format';
@@ -31,7 +32,7 @@ function UserRow({ u, self }: { u: AdminUser; self: boolean }) {
         </div>
       </td>
       <td className="hide-sm">{u.email}</td>
-      <td>
+      <td data-label="Status">
         {admin && <span className="chip admin">Admin</span>}
         {u.suspended && <span className="chip danger">Suspended</span>}
       </td>
@@ -52,7 +53,16 @@ function UserRow({ u, self }: { u: AdminUser; self: boolean }) {
         >
           {u.suspended ? 'Unsuspend' : 'Suspend'}
         </button>
-        {err && <div className="field-error">{errorText(err)}</div>}
+        {isApiError(err) && err.code === 'AUTH_STEP_UP_REQUIRED' ? (
+          <StepUpPrompt
+            onDone={() => {
+              a.reset();
+              s.reset();
+            }}
+          />
+        ) : (
+          err && <div className="field-error">{errorText(err)}</div>
+        )}
       </td>
     </tr>
   );
@@ -91,8 +101,15 @@ function Users() {
       ) : data.items.length === 0 ? (
         <p className="muted">No users match.</p>
       ) : (
-        <div className="table-wrap" aria-busy={isFetching}>
-          <table>
+        <div
+          className="table-wrap"
+          aria-busy={isFetching}
+          role="region"
+          aria-label="Users"
+          // Scrolls sideways on a narrow screen: reachable by keyboard too.
+          tabIndex={0}
+        >
+          <table className="cards-sm">
             <thead>
               <tr>
                 <th>User</th>
@@ -146,8 +163,8 @@ function Audit() {
       {data.items.length === 0 ? (
         <p className="muted">No admin actions yet.</p>
       ) : (
-        <div className="table-wrap">
-          <table>
+        <div className="table-wrap" role="region" aria-label="Audit log" tabIndex={0}>
+          <table className="cards-sm">
             <thead>
               <tr>
                 <th>When</th>
@@ -159,12 +176,14 @@ function Audit() {
             <tbody>
               {data.items.map((e) => (
                 <tr key={e.id}>
-                  <td className="nowrap">{dateTime(e.at)}</td>
-                  <td>@{e.actorUsername}</td>
-                  <td>
+                  <td className="nowrap" data-label="When">
+                    {dateTime(e.at)}
+                  </td>
+                  <td data-label="Who">@{e.actorUsername}</td>
+                  <td data-label="Action">
                     <code>{e.action}</code>
                   </td>
-                  <td>{e.targetUsername ? `@${e.targetUsername}` : '—'}</td>
+                  <td data-label="Target">{e.targetUsername ? `@${e.targetUsername}` : '—'}</td>
                 </tr>
               ))}
             </tbody>

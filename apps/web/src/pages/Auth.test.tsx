@@ -107,3 +107,70 @@ describe('log-in form', () => {
     expect(errorOf('Password')).toMatch(/password/);
   });
 });
+
+describe('sign-in with a second factor', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.unstubAllGlobals();
+  });
+
+  it('asks for the code after the password, and signs in only once it is right', async () => {
+    const { me, problem, renderApp, route, serve } = await import('../test-utils');
+    const calls = serve(
+      route('POST', '/api/v1/auth/login', {
+        body: {
+          mfaRequired: true,
+          challenge: 'ch-1',
+          expiresIn: 300,
+          methods: ['totp', 'recovery'],
+        },
+      }),
+      route('POST', '/api/v1/auth/mfa', (call) =>
+        (call.body as { code: string }).code === '123456'
+          ? { body: { accessToken: 'at', expiresIn: 900, user: me('bob') } }
+          : problem(400, 'MFA_CODE_INVALID'),
+      ),
+    );
+    const { store, location } = renderApp(<Auth mode="login" />, { at: '/login?next=/dashboard' });
+    type('Username or email', 'bob');
+    type('Password', 'correct horse battery');
+    fireEvent.click(screen.getByRole('button', { name: 'Log in' }));
+    expect(await screen.findByText('Two-factor authentication')).toBeTruthy();
+    expect(store.getState().session.user).toBeNull();
+
+    type('Authentication code', '000000');
+    fireEvent.click(screen.getByRole('button', { name: 'Verify' }));
+    expect((await screen.findByRole('alert')).textContent).toMatch(/wrong or was already used/);
+    expect(store.getState().session.user).toBeNull();
+
+    // The form takes a new code once the wrong one's answer has settled.
+    type('Authentication code', '123456');
+    fireEvent.click(await screen.findByRole('button', { name: 'Verify' }));
+    await waitFor(() => expect(location()).toBe('/dashboard'));
+    expect(store.getState().session.accessToken).toBe('at');
+    expect(calls.filter((c) => c.path === '/api/v1/auth/mfa').map((c) => c.body)).toEqual([
+      { challenge: 'ch-1', code: '000000' },
+      { challenge: 'ch-1', code: '123456' },
+    ]);
+  });
+
+  it('goes back to the password when the challenge expired', async () => {
+    const { problem, renderApp, route, serve } = await import('../test-utils');
+    serve(
+      route('POST', '/api/v1/auth/login', {
+        body: { mfaRequired: true, challenge: 'ch-2', expiresIn: 300, methods: ['totp'] },
+      }),
+      route('POST', '/api/v1/auth/mfa', problem(401, 'MFA_CHALLENGE_INVALID')),
+    );
+    renderApp(<Auth mode="login" />, { at: '/login' });
+    type('Username or email', 'bob');
+    type('Password', 'correct horse battery');
+    fireEvent.click(screen.getByRole('button', { name: 'Log in' }));
+    await screen.findByLabelText('Authentication code');
+    type('Authentication code', '123456');
+    fireEvent.click(screen.getByRole('button', { name: 'Verify' }));
+    expect((await screen.findByRole('alert')).textContent).toMatch(/Log in again/);
+    expect(screen.getByRole('button', { name: 'Log in' })).toBeTruthy();
+    expect(screen.getByLabelText<HTMLInputElement>('Password').value).toBe('');
+  });
+});

@@ -1,9 +1,12 @@
 import { useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
+import type { MfaChallenge } from '@neon/contracts';
+import { useMfaSignInMutation } from '../api/account-api';
 import { useLoginMutation, useRegisterMutation } from '../api/api';
 import { isApiError, messageFor, type ApiError } from '../api/errors';
 import { Field } from '../components/Field';
 import { useTitle } from '../hooks';
+import { CodeForm } from '../security/CodeForm';
 import {
   limits,
   validateLogin,
@@ -34,6 +37,48 @@ function safeNext(next: string | null): string {
   return next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
 }
 
+/** The second step of a sign-in: the password was right, a code from the app is due. */
+function SecondFactorStep({
+  challenge,
+  onDone,
+  onRestart,
+}: {
+  challenge: MfaChallenge;
+  onDone: () => void;
+  onRestart: (message: string) => void;
+}) {
+  const [verify, state] = useMfaSignInMutation();
+  return (
+    <div className="auth">
+      <div className="panel auth-panel" role="group" aria-labelledby="mfa-title">
+        <h1 id="mfa-title">Two-factor authentication</h1>
+        <p className="muted">Open your authenticator app and enter the code it shows for Neon.</p>
+        <CodeForm
+          submitLabel="Verify"
+          busy={state.isLoading}
+          onCode={async (code) => {
+            try {
+              await verify({ challenge: challenge.challenge, code }).unwrap();
+            } catch (err) {
+              // The challenge died (expired, used, too many tries): the password is needed again.
+              if (isApiError(err) && err.code === 'MFA_CHALLENGE_INVALID') {
+                onRestart(err.message);
+                return;
+              }
+              throw err;
+            }
+            onDone();
+          }}
+        />
+        <p className="muted small">Lost your phone? Enter one of your recovery codes instead.</p>
+        <button type="button" className="btn ghost" onClick={() => onRestart('')}>
+          Back
+        </button>
+      </div>
+    </div>
+  );
+}
+
 export default function Auth({ mode }: { mode: 'login' | 'signup' }) {
   const signup = mode === 'signup';
   useTitle(signup ? 'Sign up' : 'Log in');
@@ -51,6 +96,7 @@ export default function Auth({ mode }: { mode: 'login' | 'signup' }) {
   const [errors, setErrors] = useState<Errors>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [touched, setTouched] = useState<Record<string, boolean>>({});
+  const [challenge, setChallenge] = useState<MfaChallenge | null>(null);
   const busy = reg.isLoading || log.isLoading;
 
   const validate = (f: typeof form): Errors => (signup ? validateSignup(f) : validateLogin(f));
@@ -83,7 +129,11 @@ export default function Auth({ mode }: { mode: 'login' | 'signup' }) {
           password: form.password,
         }).unwrap();
       } else {
-        await login({ login: form.login.trim(), password: form.password }).unwrap();
+        const outcome = await login({ login: form.login.trim(), password: form.password }).unwrap();
+        if ('mfaRequired' in outcome) {
+          setChallenge(outcome);
+          return;
+        }
       }
       void navigate(next, { replace: true });
     } catch (err) {
@@ -96,6 +146,19 @@ export default function Auth({ mode }: { mode: 'login' | 'signup' }) {
       setFormError(s.form);
     }
   }
+
+  if (challenge)
+    return (
+      <SecondFactorStep
+        challenge={challenge}
+        onDone={() => void navigate(next, { replace: true })}
+        onRestart={(message) => {
+          setChallenge(null);
+          setForm((f) => ({ ...f, password: '' }));
+          setFormError(message || null);
+        }}
+      />
+    );
 
   return (
     <div className="auth">

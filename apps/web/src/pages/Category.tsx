@@ -5,14 +5,21 @@ import { ChannelCard } from '../components/Cards';
 import { ErrorState, Spinner } from '../components/ErrorState';
 import { viewers } from '../format';
 import { useTitle } from '../hooks';
+import { useLivePresence, usePresencePushed } from '../notifications/presence';
 import { NotFound } from './NotFound';
 
 /** `/directory/:slug`: the category's live channels, most watched first. */
 export default function Category({ slug }: { slug: string }) {
+  // Starts, ends, titles and viewer counts are pushed; polled only while the push is away.
+  const pushed = usePresencePushed();
   const { data, error, isLoading, refetch } = useCategoryStreamsQuery(slug, {
-    pollingInterval: 30_000,
+    pollingInterval: pushed ? 0 : 30_000,
     refetchOnFocus: true,
   });
+  useLivePresence(
+    (data?.items ?? []).map((c) => c.username),
+    true,
+  );
   useTitle(data?.category.name ?? 'Category');
   if (isApiError(error) && error.status === 404)
     return (

@@ -15,6 +15,8 @@ import { VideoCard } from '../components/Cards';
 import { ErrorState, Spinner } from '../components/ErrorState';
 import { since, viewers } from '../format';
 import { useNow, useTitle } from '../hooks';
+import { MuteButton } from '../notifications/MuteButton';
+import { useLivePresence, usePresencePushed } from '../notifications/presence';
 import { useSession } from '../store';
 import { NotFound } from './NotFound';
 
@@ -60,8 +62,11 @@ export default function Channel({ username }: { username: string }) {
   // The channel a 404 was answered for: asking again every few seconds would only repeat it.
   const [gone, setGone] = useState<string | null>(null);
   const stopped = gone === username;
+  // Live status, title and viewer count are pushed; the page polls only while the push is away.
+  useLivePresence(stopped ? [] : [username]);
+  const pushed = usePresencePushed();
   const stream = useChannelStreamQuery(username, {
-    pollingInterval: stopped ? 0 : 10_000,
+    pollingInterval: stopped || pushed ? 0 : 10_000,
     refetchOnFocus: !stopped,
   });
   const profile = useProfileQuery(username);
@@ -109,7 +114,7 @@ export default function Channel({ username }: { username: string }) {
   // An ended broadcast is not shown as live, even before the poll has caught up.
   const live = current && current.broadcastId !== endedId ? current : null;
   return (
-    <div className="channel">
+    <div className={live ? 'channel is-live' : 'channel'}>
       <div className="channel-main">
         {live ? (
           <Suspense fallback={<div className="player skeleton" />}>
@@ -161,7 +166,8 @@ export default function Channel({ username }: { username: string }) {
                 <>
                   <span className="badge live static">LIVE</span>
                   <span className="muted small" data-testid="viewer-count">
-                    {viewers(live.viewers)}
+                    {/* The count can trail a new player by a few seconds; this page is one of them. */}
+                    {viewers(Math.max(1, live.viewers))}
                   </span>
                   <span className="muted small">· {since(live.startedAt, now)}</span>
                 </>
@@ -170,6 +176,7 @@ export default function Channel({ username }: { username: string }) {
             {channel.data && <ChannelMeta channel={channel.data} />}
           </div>
           {channel.data && <FollowButton channel={channel.data} />}
+          {user && channel.data?.following && <MuteButton channel={username} />}
           {user?.username === username && (
             <Link className="btn ghost sm" to="/dashboard">
               Creator dashboard

@@ -9,7 +9,8 @@ import {
   useStreamKeyQuery,
   useUpdateMyStreamMutation,
 } from '../api/api';
-import { errorText } from '../api/errors';
+import { errorText, isApiError } from '../api/errors';
+import { StepUpPrompt } from '../security/StepUp';
 import { VideoCard } from '../components/Cards';
 import { ChannelSettings } from '../dashboard/ChannelSettings';
 import { RolesPanel } from '../dashboard/RolesPanel';
@@ -36,6 +37,8 @@ function StreamKeyPanel() {
       <h2 id="key-title">Stream setup</h2>
       {isLoading ? (
         <Spinner />
+      ) : isApiError(error) && error.code === 'AUTH_STEP_UP_REQUIRED' ? (
+        <StepUpPrompt onDone={() => void refetch()} />
       ) : error || !data ? (
         <ErrorState
           title="Could not load your stream key"
@@ -74,7 +77,11 @@ function StreamKeyPanel() {
                   Cancel
                 </button>
               </div>
-              {regen.error && <p className="field-error">{errorText(regen.error)}</p>}
+              {isApiError(regen.error) && regen.error.code === 'AUTH_STEP_UP_REQUIRED' ? (
+                <StepUpPrompt onDone={() => regen.reset()} />
+              ) : (
+                regen.error && <p className="field-error">{errorText(regen.error)}</p>
+              )}
             </div>
           ) : (
             <button

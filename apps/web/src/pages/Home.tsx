@@ -3,6 +3,7 @@ import { useStreamsQuery } from '../api/api';
 import { StreamCard } from '../components/Cards';
 import { ErrorState } from '../components/ErrorState';
 import { useTitle } from '../hooks';
+import { useLivePresence, usePresencePushed } from '../notifications/presence';
 import { useSession } from '../store';
 
 function EmptyState() {
@@ -41,11 +42,17 @@ function EmptyState() {
 
 export function Home() {
   useTitle('Live now');
+  const pushed = usePresencePushed();
+  // Channels going live or ending, titles and viewer counts are pushed; polled only without the push.
   const { data, error, isLoading, refetch } = useStreamsQuery(undefined, {
-    pollingInterval: 15_000,
+    pollingInterval: pushed ? 0 : 15_000,
     refetchOnFocus: true,
   });
   const streams = [...(data?.items ?? [])].sort((a, b) => b.viewers - a.viewers);
+  useLivePresence(
+    streams.map((s) => s.channel),
+    true,
+  );
   return (
     <div className="page">
       <div className="page-head">

@@ -8,7 +8,7 @@ import { ErrorState, Spinner } from '../components/ErrorState';
 import { Field } from '../components/Field';
 import { date } from '../format';
 import { NotificationSettings } from '../notifications/NotificationSettings';
-import { useTitle } from '../hooks';
+import { useDialogFocus, useTitle } from '../hooks';
 import { useSession } from '../store';
 import { limits, validateProfile, type ProfileForm } from '../validation';
 import { NotFound } from './NotFound';
@@ -100,6 +100,10 @@ export default function Profile() {
   const { user } = useSession();
   const { data, error, isLoading, refetch } = useProfileQuery(username.toLowerCase());
   const [editing, setEditing] = useState(false);
+  // The form takes focus when it opens; Save, Cancel or Escape give it back to Edit profile.
+  const { dialog, opener } = useDialogFocus<HTMLDivElement, HTMLButtonElement>(editing, () =>
+    setEditing(false),
+  );
   useTitle(data?.displayName ?? username);
 
   if (isLoading) return <Spinner />;
@@ -135,13 +139,20 @@ export default function Profile() {
             </div>
           </div>
           {own && !editing && (
-            <button type="button" className="btn ghost" onClick={() => setEditing(true)}>
+            <button
+              ref={opener}
+              type="button"
+              className="btn ghost"
+              onClick={() => setEditing(true)}
+            >
               Edit profile
             </button>
           )}
         </div>
         {editing && own ? (
-          <EditProfile profile={shown} onDone={() => setEditing(false)} />
+          <div ref={dialog} className="edit-profile">
+            <EditProfile profile={shown} onDone={() => setEditing(false)} />
+          </div>
         ) : (
           <p className="bio">{shown.bio || <span className="muted">No bio yet.</span>}</p>
         )}

@@ -41,6 +41,8 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
   const videoRef = useRef<HTMLVideoElement>(null);
   const boxRef = useRef<HTMLDivElement>(null);
   const hlsRef = useRef<Hls | null>(null);
+  // One id per player on the page: the viewer count counts players, not addresses.
+  const [playerId] = useState(() => crypto.randomUUID());
   const onFatalRef = useRef(onFatal);
   onFatalRef.current = onFatal;
   const onEndedRef = useRef(onEnded);
@@ -56,6 +58,11 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
   const [needsUnmute, setNeedsUnmute] = useState(false);
   const [volume, setVolume] = useState(() => (preview ? { volume: 0, muted: true } : loadVolume()));
   const [time, setTime] = useState({ current: 0, duration: 0 });
+  // A live picture that stalls after it has played, or a playlist being fetched again after a
+  // network error: said as "Reconnecting…" rather than an endless spinner.
+  const [retrying, setRetrying] = useState(false);
+  const [stalled, setStalled] = useState(false);
+  const hasPlayed = useRef(false);
 
   // Attach the source: hls.js is fetched only when a page actually plays something.
   useEffect(() => {
@@ -85,10 +92,14 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
         return;
       }
       const hls = new HlsCtor(
-        hlsSettings(live, {
-          width: video.getBoundingClientRect().width,
-          devicePixelRatio: window.devicePixelRatio,
-        }),
+        hlsSettings(
+          live,
+          {
+            width: video.getBoundingClientRect().width,
+            devicePixelRatio: window.devicePixelRatio,
+          },
+          preview ? undefined : playerId,
+        ),
       );
       hlsRef.current = hls;
       hls.on(HlsCtor.Events.MANIFEST_PARSED, (_e, data) => {
@@ -111,6 +122,7 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
       });
       hls.on(HlsCtor.Events.FRAG_LOADED, () => {
         networkRetries = 0;
+        setRetrying(false);
       });
       hls.on(HlsCtor.Events.ERROR, (_e, data) => {
         if (!data.fatal) return;
@@ -119,6 +131,7 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
           hls.recoverMediaError();
         } else if (data.type === HlsCtor.ErrorTypes.NETWORK_ERROR && networkRetries < 3) {
           networkRetries += 1;
+          setRetrying(true);
           setTimeout(() => hls.startLoad(), 1000 * networkRetries);
         } else {
           hls.destroy();
@@ -160,6 +173,16 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
     video.muted = volume.muted || (needsUnmute && !preview);
     if (!preview) saveVolume(volume);
   }, [volume, needsUnmute, preview]);
+
+  // A live stall longer than a moment, after playback had started, is a reconnection.
+  useEffect(() => {
+    if (!live || !waiting || !hasPlayed.current) {
+      setStalled(false);
+      return;
+    }
+    const t = setTimeout(() => setStalled(true), 3000);
+    return () => clearTimeout(t);
+  }, [live, waiting]);
 
   // Live latency readout: hls.js's own estimate, or the programme date for native playback.
   useEffect(() => {
@@ -250,7 +273,10 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
         onPlay={() => setPaused(false)}
         onPause={() => setPaused(true)}
         onWaiting={() => setWaiting(true)}
-        onPlaying={() => setWaiting(false)}
+        onPlaying={() => {
+          hasPlayed.current = true;
+          setWaiting(false);
+        }}
         onEnded={() => {
           if (live) onEndedRef.current?.();
         }}
@@ -258,7 +284,15 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
           setTime({ current: e.currentTarget.currentTime, duration: e.currentTarget.duration })
         }
       />
-      {waiting && !error && <span className="spinner over" role="status" aria-label="Buffering" />}
+      {waiting && !error && !(live && (stalled || retrying)) && (
+        <span className="spinner over" role="status" aria-label="Buffering" />
+      )}
+      {live && !error && (stalled || retrying) && (
+        <div className="player-status" role="status">
+          <span className="spinner" aria-hidden="true" />
+          Reconnecting…
+        </div>
+      )}
       {error && (
         <div className="player-error" role="alert">
           {error}
@@ -276,9 +310,11 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
             type="range"
             min={0}
             max={Number.isFinite(time.duration) ? time.duration : 0}
-            step={0.1}
+            // An arrow key moves a second; the time is read out as a clock, not a number.
+            step={1}
             value={time.current}
             aria-label="Seek"
+            aria-valuetext={`${clock(time.current)} of ${Number.isFinite(time.duration) ? clock(time.duration) : 'unknown'}`}
             onChange={(e) => {
               const video = videoRef.current;
               if (video) video.currentTime = Number(e.target.value);
@@ -326,7 +362,13 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
               >
                 LIVE
               </button>
-              <span className="latency" data-testid="latency" aria-label="Latency to live">
+              <span
+                className="latency"
+                data-testid="latency"
+                // A number that changes by itself, read when asked for (aria-live off).
+                role="timer"
+                aria-label="Latency to live"
+              >
                 {latency === null ? '' : `${latency.toFixed(1)} s`}
               </span>
             </>

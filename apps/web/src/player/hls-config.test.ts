@@ -1,3 +1,4 @@
+import type { LoaderContext } from 'hls.js';
 import { describe, expect, it } from 'vitest';
 import { hlsSettings } from './hls-config';
 
@@ -22,5 +23,26 @@ describe('the player’s hls.js settings', () => {
     expect(vod.maxBufferLength).toBeLessThanOrEqual(60);
     expect(vod.lowLatencyMode).toBe(false);
     expect(hlsSettings(true, { width: 1280, devicePixelRatio: 1 }).lowLatencyMode).toBe(true);
+  });
+
+  it('adds the player’s id to live playlist requests only, so viewers behind one address count apart', () => {
+    const opened: string[] = [];
+    const xhr = {
+      open: (_m: string, url: string) => opened.push(url),
+    } as unknown as XMLHttpRequest;
+    const live = hlsSettings(true, { width: 1280, devicePixelRatio: 1 }, 'p-1');
+    const context = {} as LoaderContext;
+    void live.xhrSetup?.(
+      xhr,
+      'http://neon.test/hls/ada/720p/index.m3u8?_HLS_msn=4&_HLS_part=1',
+      context,
+    );
+    void live.xhrSetup?.(xhr, 'http://neon.test/hls/ada/720p/seg-4.m4s', context);
+    expect(opened).toEqual([
+      'http://neon.test/hls/ada/720p/index.m3u8?_HLS_msn=4&_HLS_part=1&v=p-1',
+    ]);
+    expect(
+      hlsSettings(false, { width: 1280, devicePixelRatio: 1 }, 'p-1').xhrSetup,
+    ).toBeUndefined();
   });
 });

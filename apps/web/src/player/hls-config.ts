@@ -19,9 +19,18 @@ const SMALL_PLAYER_DEVICE_WIDTH = 854;
  * the most data), and a VOD buffers at most a minute ahead: a viewer who leaves
  * after ten seconds should not have paid for the whole video.
  */
-export function hlsSettings(live: boolean, screen: Screen): Partial<HlsConfig> {
+export function hlsSettings(live: boolean, screen: Screen, playerId?: string): Partial<HlsConfig> {
   const deviceWidth = screen.width * Math.min(screen.devicePixelRatio || 1, 2);
   return {
+    // Live playlists carry this player's id, so the viewer count tells apart two players
+    // behind one address with the same browser (a household, the same machine).
+    ...(live && playerId
+      ? {
+          xhrSetup: (xhr: XMLHttpRequest, url: string) => {
+            if (/\.m3u8(\?|$)/.test(url)) xhr.open('GET', withPlayerId(url, playerId), true);
+          },
+        }
+      : {}),
     lowLatencyMode: live,
     // Catch-up: play slightly faster until back at the live edge after a stall.
     maxLiveSyncPlaybackRate: live ? 1.5 : 1,
@@ -33,4 +42,11 @@ export function hlsSettings(live: boolean, screen: Screen): Partial<HlsConfig> {
     maxBufferLength: 30,
     maxMaxBufferLength: 60,
   };
+}
+
+/** `url` with the player id in `v` (the origin counts viewers by it). */
+export function withPlayerId(url: string, playerId: string): string {
+  const u = new URL(url, location.href);
+  u.searchParams.set('v', playerId);
+  return u.href;
 }

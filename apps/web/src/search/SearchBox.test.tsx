@@ -45,8 +45,8 @@ describe('SearchBox', () => {
     for (const v of ['p', 'pi', 'pix', 'pixl']) type(v);
     const options = await screen.findAllByRole('option');
     expect(options.map((o) => o.textContent)).toEqual([
-      'Ppixelpainter1.2K viewers',
-      'Ppixelsmith',
+      'pixelpainter1.2K viewers',
+      'pixelsmith',
       '#ArtCategory',
     ]);
     const searches = calls.filter((c) => c.path === '/api/v1/search');
