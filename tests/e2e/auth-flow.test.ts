@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import {
   REFRESH_TRANSPORT_HEADER,
@@ -12,12 +10,14 @@ import {
 } from '@neon/contracts';
 import {
   createTestDatabase,
+  enrolTotp,
   engines,
   skipUnless,
   openSocket,
   uniqueName,
   waitFor,
   type TestDatabase,
+  embeddedDataDir,
 } from '@neon/testing';
 import { adminCommands, identitySpec } from '@neon/identity';
 import { loadConfig } from '@neon/kit';
@@ -79,7 +79,7 @@ for (const shape of shapes) {
     const password = 'correct horse battery staple';
 
     before(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), 'neon-auth-flow-'));
+      dataDir = await embeddedDataDir('neon-auth-flow-');
       const env: Record<string, string> = { ...base, DATA_DIR: dataDir };
       if (shape.engines) {
         db = await createTestDatabase(databaseUrl!);
@@ -209,10 +209,16 @@ for (const shape of shapes) {
         await post(`${api}/auth/login`, { login: admin, password }),
         200,
       );
+      // The admin API needs a second factor: the admin enrols one first.
+      const noFactor = await fetch(`${neon.url}/admin/v1/users`, {
+        headers: { authorization: `Bearer ${adminLogin.accessToken}` },
+      });
+      assert.equal(await problemCode(noFactor, 403), 'AUTH_MFA_REQUIRED');
+      const { accessToken: adminToken } = await enrolTotp(neon.url, adminLogin.accessToken);
       const suspend = await fetch(`${neon.url}/admin/v1/users/${session.user.id}/suspension`, {
         method: 'PUT',
         headers: {
-          authorization: `Bearer ${adminLogin.accessToken}`,
+          authorization: `Bearer ${adminToken}`,
           'content-type': 'application/json',
         },
         body: JSON.stringify({ reason: 'spam' }),

@@ -1,11 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { freePort, sleep } from '@neon/testing';
+import { freePort, sleep, embeddedDataDir } from '@neon/testing';
 import { startEmbedded, type Embedded } from '../../launcher/src/embedded.js';
 import { launchBrowser, newPage, screenshot } from './lib/browser.js';
 
@@ -48,7 +46,7 @@ describe(
 
     before(async () => {
       execFileSync(process.execPath, ['scripts/ensure-web.mjs'], { stdio: 'inherit' });
-      dataDir = mkdtempSync(join(tmpdir(), 'neon-channels-web-e2e-'));
+      dataDir = await embeddedDataDir('neon-channels-web-e2e-');
       neon = await startEmbedded({
         ...process.env,
         DATA_DIR: dataDir,

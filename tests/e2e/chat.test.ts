@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { Socket, type Channel } from 'phoenix';
 import { WebSocket } from 'ws';
@@ -13,6 +11,7 @@ import {
   uniqueName,
   waitFor,
   type TestDatabase,
+  embeddedDataDir,
 } from '@neon/testing';
 import { startEmbedded, type Embedded } from '../../launcher/src/embedded.js';
 
@@ -53,7 +52,7 @@ for (const shape of shapes) {
     const password = 'correct horse battery staple';
 
     before(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), 'neon-chat-e2e-'));
+      dataDir = await embeddedDataDir('neon-chat-e2e-');
       const env: Record<string, string> = {
         LOG_LEVEL: 'warn',
         GATEWAY_HOST: '127.0.0.1',

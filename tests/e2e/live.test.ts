@@ -18,7 +18,7 @@ import type {
 import { clientHeaders, createLogger, loadConfig, uuidv7, type Client } from '@neon/kit';
 import { openPlatform, platformSpec } from '@neon/platform';
 import { buildApp, liveService, type LiveService } from '@neon/live';
-import { syntheticSourceArgs, waitFor } from '@neon/testing';
+import { syntheticSourceArgs, waitFor, embeddedDataDir } from '@neon/testing';
 
 const run = promisify(execFile);
 const GRACE_SECONDS = 4;
@@ -103,7 +103,7 @@ describe('live video end to end (real ffmpeg over RTMP)', { timeout: 240_000 }, 
   };
 
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'neon-live-e2e-'));
+    dataDir = await embeddedDataDir('neon-live-e2e-');
     const env = {
       DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',

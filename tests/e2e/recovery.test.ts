@@ -1,12 +1,11 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { StreamKeyResponse, StreamSettings, VideoList } from '@neon/contracts';
-import { syntheticSourceArgs, waitFor } from '@neon/testing';
+import { syntheticSourceArgs, waitFor, embeddedDataDir } from '@neon/testing';
 import { startNeon, type Spawned } from './lib/process.js';
 
 const RUNNING = /Neon is running: open (http:\/\/\S+)/;
@@ -29,8 +28,8 @@ describe('a broadcast live when the platform is killed', { timeout: 300_000 }, (
   let dataDir: string;
   const running: Spawned[] = [];
 
-  before(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'neon-recovery-'));
+  before(async () => {
+    dataDir = await embeddedDataDir('neon-recovery-');
     // The start command builds the web app when its build is missing; do that outside the timed part.
     execFileSync(process.execPath, ['scripts/ensure-web.mjs'], { stdio: 'ignore' });
   });

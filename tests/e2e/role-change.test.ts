@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { Socket, type Channel } from 'phoenix';
 import { WebSocket } from 'ws';
 import type { JoinReply, Problem, SocketTicket, TokenResponse } from '@neon/contracts';
 import {
+  enrolTotp,
   createTestDatabase,
   engines,
   openSocket,
@@ -14,6 +13,7 @@ import {
   uniqueName,
   waitFor,
   type TestDatabase,
+  embeddedDataDir,
 } from '@neon/testing';
 import { adminCommands, identitySpec } from '@neon/identity';
 import { loadConfig } from '@neon/kit';
@@ -64,7 +64,7 @@ for (const shape of shapes) {
       const password = 'correct horse battery staple';
 
       before(async () => {
-        dataDir = mkdtempSync(join(tmpdir(), 'neon-role-change-'));
+        dataDir = await embeddedDataDir('neon-role-change-');
         const env: Record<string, string> = {
           LOG_LEVEL: 'warn',
           GATEWAY_HOST: '127.0.0.1',
@@ -123,7 +123,10 @@ for (const shape of shapes) {
         await commands.createAdmin({ username, email: `${username}@example.com`, password });
         const res = await post(`${api()}/auth/login`, { login: username, password });
         assert.equal(res.status, 200);
-        return (await res.json()) as TokenResponse;
+        const session = (await res.json()) as TokenResponse;
+        // The admin API needs a second factor.
+        const { accessToken } = await enrolTotp(neon.url, session.accessToken);
+        return { ...session, accessToken };
       }
 
       async function ticket(accessToken: string): Promise<string> {

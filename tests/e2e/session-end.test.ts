@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import {
@@ -17,6 +15,7 @@ import {
   skipUnless,
   uniqueName,
   type TestDatabase,
+  embeddedDataDir,
 } from '@neon/testing';
 import { startEmbedded, type Embedded } from '../../launcher/src/embedded.js';
 
@@ -62,7 +61,7 @@ for (const shape of shapes) {
     const open: WebSocket[] = [];
 
     before(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), 'neon-session-end-'));
+      dataDir = await embeddedDataDir('neon-session-end-');
       const env: Record<string, string> = {
         LOG_LEVEL: 'warn',
         GATEWAY_HOST: '127.0.0.1',

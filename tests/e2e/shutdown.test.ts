@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +14,7 @@ import {
   skipUnless,
   waitFor,
   type TestDatabase,
+  embeddedDataDir,
 } from '@neon/testing';
 import { run, startNeon, type Spawned } from './lib/process.js';
 
@@ -107,7 +110,7 @@ for (const shape of embeddedShapes) {
     let dataDir: string;
     let db: TestDatabase | undefined;
     before(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), 'neon-shutdown-'));
+      dataDir = await embeddedDataDir('neon-shutdown-');
       if (shape.engines) db = await createTestDatabase(databaseUrl!);
     });
     after(async () => {
@@ -212,3 +215,80 @@ describe(
     });
   },
 );
+
+/** Whether any process of a group is still alive. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('`npm start` as a process manager runs it (compiled, embedded)', () => {
+  let dataDir: string;
+  before(async () => {
+    execFileSync(process.execPath, ['scripts/ensure-web.mjs'], { stdio: 'ignore' });
+    dataDir = await embeddedDataDir('neon-npm-start-');
+  });
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  /** `npm start` in a process group of its own, as a terminal or a service manager starts it. */
+  async function npmStart(): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+    const child = spawn('npm', ['start'], {
+      env: { ...process.env, ...quiet, DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    process.once('exit', () => groupAlive(child.pid!) && process.kill(-child.pid!, 'SIGKILL'));
+    await waitFor(async () => RUNNING.test(out) || child.exitCode !== null, {
+      timeoutMs: 120_000,
+      what: 'npm start up',
+    });
+    const url = out.match(RUNNING)?.[1];
+    assert.ok(url, out.slice(-3000));
+    assert.equal((await fetch(`${url}/healthz`)).status, 200);
+    return { child, url, output: () => out };
+  }
+
+  async function stopped(child: ChildProcess): Promise<number | null> {
+    const [code] = (await Promise.race([
+      once(child, 'exit'),
+      new Promise((resolve) => setTimeout(() => resolve([-1]), 10_000)),
+    ])) as [number | null];
+    return code;
+  }
+
+  test('SIGTERM to the start command drains, exits 0 within 10 s and leaves no process behind', async () => {
+    const { child, url, output } = await npmStart();
+    try {
+      assert.match(
+        execFileSync('ps', ['-o', 'args=', '-g', String(child.pid)]).toString(),
+        /node [^\n]*dist\/start\.js/,
+        'the server runs compiled JavaScript under node, not a TypeScript loader',
+      );
+      child.kill('SIGTERM');
+      assert.equal(await stopped(child), 0, output().slice(-2000));
+      await waitFor(async () => !groupAlive(child.pid!), { timeoutMs: 2000, what: 'group empty' });
+      await assert.rejects(fetch(`${url}/healthz`), 'the port is free');
+    } finally {
+      if (groupAlive(child.pid!)) process.kill(-child.pid!, 'SIGKILL');
+    }
+  });
+
+  test('Ctrl-C (SIGINT to the whole process group) exits 0 and leaves no process behind', async () => {
+    const { child, output } = await npmStart();
+    try {
+      process.kill(-child.pid!, 'SIGINT');
+      assert.equal(await stopped(child), 0, output().slice(-2000));
+      await waitFor(async () => !groupAlive(child.pid!), { timeoutMs: 2000, what: 'group empty' });
+      assert.doesNotMatch(output(), /shutdown timed out|ERR!/);
+    } finally {
+      if (groupAlive(child.pid!)) process.kill(-child.pid!, 'SIGKILL');
+    }
+  });
+});

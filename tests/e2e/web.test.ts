@@ -1,13 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { adminCommands, identitySpec } from '@neon/identity';
 import { loadConfig } from '@neon/kit';
-import { freePort, sleep, syntheticSourceArgs, waitFor } from '@neon/testing';
+import { freePort, sleep, syntheticSourceArgs, waitFor, embeddedDataDir } from '@neon/testing';
 import { startEmbedded, type Embedded } from '../../launcher/src/embedded.js';
 import { launchBrowser, newPage, screenshot } from './lib/browser.js';
 import { run, type Spawned } from './lib/process.js';
@@ -103,7 +101,7 @@ describe(
 
     before(async () => {
       execFileSync(process.execPath, ['scripts/ensure-web.mjs'], { stdio: 'inherit' });
-      dataDir = mkdtempSync(join(tmpdir(), 'neon-web-e2e-'));
+      dataDir = await embeddedDataDir('neon-web-e2e-');
       neon = await startEmbedded({
         ...process.env,
         DATA_DIR: dataDir,

@@ -31,8 +31,9 @@ export async function newPage(
   browser: Browser,
   baseURL: string,
   viewport = { width: 1366, height: 800 },
+  colorScheme: 'dark' | 'light' = 'dark',
 ): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({ baseURL, viewport, colorScheme: 'dark' });
+  const context = await browser.newContext({ baseURL, viewport, colorScheme });
   const page = await context.newPage();
   // Uncaught exceptions and CSP violations land here, so a test can show them.
   const errors: string[] = [];
@@ -48,4 +49,19 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(OUTPUT_DIR, `${name}.png`);
   await page.screenshot({ path });
   return path;
+}
+
+/** Signs a new user up through the form and waits for the page it sends them to. */
+export async function signUp(
+  page: Page,
+  username: string,
+  password: string,
+  next: string,
+): Promise<void> {
+  await page.goto(`/signup?next=${encodeURIComponent(next)}`);
+  await page.getByLabel('Username', { exact: true }).fill(username);
+  await page.getByLabel('Email').fill(`${username}@example.test`);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.waitForURL((url) => url.pathname === next, { timeout: 20_000 });
 }
