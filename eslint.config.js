@@ -28,6 +28,8 @@ export default tseslint.config(
       'eslint.config.js',
       '**/node_modules/**',
       '**/dist/**',
+      // Served as written, before the app's bundle (the theme before the first paint).
+      'apps/web/public/**',
       'data/**',
       'test-results/**',
       'bench/results/**',

@@ -11,13 +11,16 @@ import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, rssBytes } from './chat/proc.js';
 
-type Kind = 'neon' | 'socketio' | 'ws';
+type Kind = 'neon' | 'neon-followers' | 'socketio' | 'ws';
 const env = process.env;
 const CLIENTS = Number(env.BENCH_CLIENTS ?? 3000);
 const SENDERS = Number(env.BENCH_SENDERS ?? 20);
 const RATE = Number(env.BENCH_RATE ?? 20);
 const SECONDS = Number(env.BENCH_SECONDS ?? 20);
-const RAMP = (env.BENCH_RAMP ?? '50,100,150,200,300,400,600,800,1200,1600').split(',').map(Number);
+const RAMP = (env.BENCH_RAMP ?? '50,100,150,200,300,400,600,800,1200,1600')
+  .split(',')
+  .filter((r) => r.trim() !== '')
+  .map(Number);
 const RAMP_SECONDS = Number(env.BENCH_RAMP_SECONDS ?? 5);
 const SERVERS = (env.BENCH_SERVERS ?? 'neon,socketio,ws').split(',') as Kind[];
 const P99_LIMIT_MS = 250;
@@ -27,6 +30,8 @@ const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 
 const serverFile: Record<Kind, string> = {
   neon: here('./chat/server-neon.ts'),
+  // The same server with the room in followers-only mode, every sender a follower.
+  'neon-followers': here('./chat/server-neon.ts'),
   socketio: here('./chat/server-socketio.ts'),
   ws: here('./chat/server-ws.ts'),
 };
@@ -126,11 +131,12 @@ async function runServer(kind: Kind): Promise<ServerResult> {
   const server = pinned(0, node(serverFile[kind], profile), {
     BENCH_SECRET: secret,
     BENCH_SENDERS: String(SENDERS),
+    BENCH_FOLLOWERS_ONLY: kind === 'neon-followers' ? '1' : '0',
   });
   const sLines = createInterface({ input: server.stdout! });
   let gen: ChildProcess | null = null;
   try {
-    const port = Number(await waitLine(sLines, 'PORT', 60_000));
+    const port = Number(await waitLine(sLines, 'PORT', 180_000));
     // The shell execs node: the pid is the server's own.
     const pid = server.pid!;
     const settledRss = async () => {
@@ -142,7 +148,7 @@ async function runServer(kind: Kind): Promise<ServerResult> {
       return rssBytes(pid);
     };
     const baseline = await settledRss();
-    gen = pinned(1, ...generator(kind, port));
+    gen = pinned(1, ...generator(kind === 'neon-followers' ? 'neon' : kind, port));
     const gLines = createInterface({ input: gen.stdout! });
     await waitLine(gLines, 'READY', 180_000);
     const idleBytesPerConnection = ((await settledRss()) - baseline) / (CLIENTS + SENDERS);
@@ -232,6 +238,23 @@ for (const [name, f, digits] of rows) {
   const ratio = sio && by('neon') ? f(by('neon')!) / f(sio) : NaN;
   process.stdout.write(
     `${name.padEnd(40)}${results.map((r) => fmt(f(r), digits).padStart(12)).join('')}${Number.isFinite(ratio) ? ratio.toFixed(2).padStart(16) : ''}\n`,
+  );
+}
+// Followers-only on vs off (BENCH_SERVERS=neon,neon-followers,neon-followers,neon alternates
+// them): server CPU per 1,000 deliveries at the fixed load, median of each side's runs.
+const cpuOf = (k: Kind) =>
+  results
+    .filter((r) => r.kind === k)
+    .map((r) => r.fixed.cpuPer1000 * 1000)
+    .sort((a, b) => a - b);
+const median = (xs: number[]) => xs[Math.floor(xs.length / 2)] ?? NaN;
+if (cpuOf('neon').length > 0 && cpuOf('neon-followers').length > 0) {
+  const off = cpuOf('neon');
+  const on = cpuOf('neon-followers');
+  process.stdout.write(
+    `\nfollowers-only CPU per 1,000 deliveries (ms): off ${off.map((x) => x.toFixed(3)).join(' ')} ` +
+      `(median ${median(off).toFixed(3)}), on ${on.map((x) => x.toFixed(3)).join(' ')} ` +
+      `(median ${median(on).toFixed(3)}); on/off ${(median(on) / median(off)).toFixed(3)}\n`,
   );
 }
 mkdirSync(here('./results'), { recursive: true });

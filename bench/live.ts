@@ -3,11 +3,14 @@
 //   2. part availability latency (frame published → playlist lists its part)
 //   3. transcoding CPU-seconds per media-second: one ffmpeg for the ladder vs one per rung
 //   4. origin requests/s for a ~75 KB part vs nginx serving the same bytes
+//   5. capacity: 720p30 broadcasts started one after another on one replica until it refuses
 // Knobs: BENCH_LATENCY_SECONDS (60), BENCH_TRANSCODE_SECONDS (20), BENCH_ORIGIN_SECONDS (10),
 // BENCH_CONNECTIONS (32), BENCH_ORIGIN_ROUNDS (3), BENCH_ONLY=origin (just item 4),
+// BENCH_ONLY=capacity (just item 5), BENCH_CAPACITY_MAX (8 broadcasts),
+// BENCH_CAPACITY_STEP_SECONDS (20), BENCH_CAPACITY_SETTLE_SECONDS (12),
 // BENCH_CPU_PROF=<dir> (CPU profile of the Neon process). Results go to bench/results/live-<time>.json.
 // Layout: the items live in bench/live/ (latency.ts: 1 and 2, transcoding.ts: 3, origin.ts: 4,
-// source.ts: the synthetic source); this file reads the knobs and runs them in order.
+// capacity.ts: 5, source.ts: the synthetic source); this file reads the knobs and runs them in order.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -15,6 +18,7 @@ import { join } from 'node:path';
 import type { StreamKeyResponse } from '@neon/contracts';
 import { clientHeaders, uuidv7 } from '@neon/kit';
 import { startChild, stopProcess, type Child } from './lib/proc.js';
+import { capacityRamp } from './live/capacity.js';
 import { availability, glassToGlass, playlistReady, servePage } from './live/latency.js';
 import { startNginxRtmp, type NginxRtmp } from './live/nginx-rtmp.js';
 import { originLoad } from './live/origin.js';
@@ -31,6 +35,11 @@ const ONLY = process.env.BENCH_ONLY ?? '';
 /** A folder for a CPU profile of the Neon server process (`node --cpu-prof`). */
 const PROFILE_DIR = process.env.BENCH_CPU_PROF ?? '';
 const SECRET = randomBytes(24).toString('base64url');
+const CAPACITY = {
+  max: Number(process.env.BENCH_CAPACITY_MAX ?? 8),
+  stepSeconds: Number(process.env.BENCH_CAPACITY_STEP_SECONDS ?? 20),
+  settleSeconds: Number(process.env.BENCH_CAPACITY_SETTLE_SECONDS ?? 12),
+};
 
 // ── Main: starts what the items need, runs items 1–4 in order, prints and saves the figures.
 
@@ -39,6 +48,11 @@ async function main(): Promise<void> {
     startedAt: new Date().toISOString(),
     cores: cpus().length,
   };
+  if (ONLY === 'capacity') {
+    results.capacity = await capacityRamp(CAPACITY);
+    save(results);
+    return;
+  }
   const dataDir = mkdtempSync(join(tmpdir(), 'neon-bench-live-'));
   let neon: Child | null = null;
   let gateway: Child | null = null;
@@ -125,6 +139,14 @@ async function main(): Promise<void> {
       TRANSCODE_SECONDS,
     );
   }
+  if (ONLY !== 'origin') {
+    console.error('measuring capacity');
+    results.capacity = await capacityRamp(CAPACITY);
+  }
+  save(results);
+}
+
+function save(results: Record<string, unknown>): void {
   const out = join(import.meta.dirname, 'results');
   mkdirSync(out, { recursive: true });
   const file = join(out, `live-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

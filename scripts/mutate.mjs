@@ -115,7 +115,11 @@ const modules = [
 const args = process.argv.slice(2);
 if (args.includes('--list')) {
   for (const m of modules)
-    console.log(`${m.name.padEnd(12)} ${m.about}\n${' '.repeat(13)}${m.mutate.join(' ')}`);
+    console.log(
+      `${m.name.padEnd(12)} ${m.about}\n${' '.repeat(13)}${m.mutate
+        .map((e) => (typeof e === 'string' ? e : `${e.file} (${e.methods.join(', ')})`))
+        .join(' ')}`,
+    );
   process.exit(0);
 }
 const wanted = args.filter((a) => !a.startsWith('--'));
@@ -257,9 +261,22 @@ for (const m of selected) {
     coverageAnalysis: 'perTest',
     concurrency,
     timeoutMS: 5_000,
+    // The first run of all the tests, unmutated: on a loaded machine a module's suites take longer than Stryker's default 5 minutes.
+    dryRunTimeoutMinutes: 60,
     buildCommand: 'node scripts/mutate-sandbox.mjs',
     symlinkNodeModules: false,
-    ignorePatterns: ['apps/web', 'bench', 'tests/e2e', 'reports', 'data', 'test-results'],
+    // The web app is left out of the sandbox but for its route table, which identity's reserved-name test reads.
+    ignorePatterns: [
+      'apps/web/*',
+      '!apps/web/src',
+      'apps/web/src/*',
+      '!apps/web/src/App.tsx',
+      'bench',
+      'tests/e2e',
+      'reports',
+      'data',
+      'test-results',
+    ],
     tempDirName: '.stryker-tmp',
     reporters: ['progress', 'html', 'json'],
     htmlReporter: { fileName: `${out}/index.html` },

@@ -4,8 +4,8 @@
 //   npm test                 everything
 //   npm test -- --unit       without tests/e2e
 //   npm test -- chat gateway only files whose path contains a word
-import { spawn } from 'node:child_process';
-import { readdirSync, statSync, existsSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const args = process.argv.slice(2);
@@ -41,16 +41,25 @@ const webTests = walk('apps/web/src')
 
 const totals = { pass: 0, fail: 0, skipped: 0 };
 
-function run(cmd, argv, parse) {
+// A quiet run keeps its output and prints it whole when it ends, so two runs
+// side by side do not interleave their reports.
+function run(cmd, argv, parse, { quiet = false } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+    const child = spawn(cmd, argv, {
+      stdio: ['ignore', 'pipe', quiet ? 'pipe' : 'inherit'],
+      env: process.env,
+    });
     let buffer = '';
+    const held = [];
     child.stdout.on('data', (chunk) => {
-      process.stdout.write(chunk);
+      if (quiet) held.push(chunk);
+      else process.stdout.write(chunk);
       buffer += chunk.toString();
       if (buffer.length > 1_000_000) buffer = buffer.slice(-200_000);
     });
+    child.stderr?.on('data', (chunk) => held.push(chunk));
     child.on('close', (code) => {
+      for (const chunk of held) process.stdout.write(chunk);
       parse(buffer);
       resolve(code ?? 1);
     });
@@ -81,12 +90,44 @@ const nodeTest = (files, concurrency) => [
   '--test-timeout=300000',
   ...files,
 ];
+
 if (units.length > 0)
-  failed = (await run(process.execPath, nodeTest(units, 2), parseNode)) !== 0 || failed;
+  failed = (await run(process.execPath, nodeTest(units, 3), parseNode)) !== 0 || failed;
+
+// Both e2e lanes start the platform, which builds the web app and the server
+// bundle when stale: build them once here so two builds never race.
 if (e2e.length > 0)
-  failed = (await run(process.execPath, nodeTest(e2e, 1), parseNode)) !== 0 || failed;
-if (webTests.length > 0 && (filters.length === 0 || filters.includes('web'))) {
-  failed = (await run('npx', ['vitest', 'run', '--root', 'apps/web'], parseVitest)) !== 0 || failed;
-}
+  for (const script of ['scripts/ensure-web.mjs', 'scripts/build.mjs'])
+    execFileSync(process.execPath, [script], { stdio: 'inherit' });
+
+// End-to-end files that publish video with ffmpeg need the cores in real time
+// (a starved ladder sheds rungs, as it should), and those that start the
+// platform as `npm start` does check how soon it answers and exits: they run
+// one at a time at normal priority. The other e2e files (HTTP, sockets,
+// Chromium without video) and then the web app's component tests run beside
+// them at the lowest CPU priority, on what the first lane leaves idle.
+const needsTheMachine = (f) =>
+  /syntheticSourceArgs|'ffmpeg'|startNeon\(/.test(readFileSync(f, 'utf8'));
+const first = e2e.filter(needsTheMachine);
+const idle = e2e.filter((f) => !needsTheMachine(f));
+const withWeb = webTests.length > 0 && (filters.length === 0 || filters.includes('web'));
+const niced = (cmd, argv) => ['nice', ['-n', '19', cmd, ...argv]];
+const idleLane = async () => {
+  const e2eCode =
+    idle.length > 0
+      ? await run(...niced(process.execPath, nodeTest(idle, 1)), parseNode, { quiet: true })
+      : 0;
+  const webCode = withWeb
+    ? await run(...niced('npx', ['vitest', 'run', '--root', 'apps/web']), parseVitest, {
+        quiet: true,
+      })
+    : 0;
+  return e2eCode || webCode;
+};
+const codes = await Promise.all([
+  first.length > 0 ? run(process.execPath, nodeTest(first, 1), parseNode) : 0,
+  idleLane(),
+]);
+failed = codes.some((c) => c !== 0) || failed;
 process.stdout.write(`\n${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped\n`);
 process.exit(failed || totals.fail > 0 ? 1 : 0);

@@ -51,6 +51,28 @@ for (let i = 0; i < 200; i++) {
   if ((rows[0] as { n: number }).n >= senders + 1) break;
   await new Promise((r) => setTimeout(r, 50));
 }
+if (process.env.BENCH_FOLLOWERS_ONLY === '1') {
+  // Followers-only (10 minutes), every sender a follower for an hour: each message is
+  // checked and passes, as in a room where the mode is on and the regulars talk.
+  for (let i = 0; i < senders; i++) {
+    await platform.bus.publish('channels.follow.created.v1', {
+      channel: 'bench',
+      channelId: 'bench-owner',
+      userId: `bench-sender-${i}`,
+      username: `sender_${i}`,
+      followedAt: new Date(Date.now() - 3_600_000).toISOString(),
+    });
+  }
+  await platform.db.query(
+    `INSERT INTO chat.room_settings (channel, followers_only, followers_only_minutes)
+     VALUES ('bench', true, 10)`,
+  );
+  for (let i = 0; i < 200; i++) {
+    const rows = await platform.db.query(`SELECT count(*)::int AS n FROM chat.follows`);
+    if ((rows[0] as { n: number }).n >= senders) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 process.stdout.write(`PORT ${new URL(address).port}\n`);
 const stop = async () => {
   await service.server.close();
