@@ -207,6 +207,62 @@ for (const variant of variants()) {
       assert.deepEqual(counts, [1, 4]);
       s.close();
     });
+    /** What a stream for `channel` is told as it opens: the frames before its first heartbeat. */
+    async function toldOnOpen(channel: string) {
+      const c = await sse(`${base}/api/v1/notifications/stream?channels=${channel}`);
+      try {
+        const hb = await c.next((f) => f.comment === 'hb', 'a heartbeat');
+        const before = c.frames.slice(0, c.frames.indexOf(hb));
+        const data = (event: string) => before.find((f) => f.event === event)?.data;
+        const live = data('live');
+        const viewers = data('viewers');
+        return {
+          title: live ? (JSON.parse(live) as { title: string | null }).title : null,
+          viewers: viewers ? (JSON.parse(viewers) as { viewers: number }).viewers : null,
+        };
+      } finally {
+        c.close();
+      }
+    }
+
+    it('a stream opened after the channel went live or its count moved is told both at once, and nothing once it ended', async () => {
+      const streamer = newUser();
+      // Nobody on this replica watches the channel while it goes live and its count moves.
+      const { broadcastId } = await h.goLive(streamer, { title: 'Late' });
+      await waitFor(async () => (await toldOnOpen(streamer.username)).title === 'Late', {
+        what: 'the live status on open',
+      });
+      assert.equal(
+        (await toldOnOpen(streamer.username)).viewers,
+        null,
+        'no count before one is heard',
+      );
+      for (const viewers of [1, 2])
+        await h.bus.publish('live.viewers.updated.v1', {
+          channel: streamer.username,
+          broadcastId,
+          viewers,
+        });
+      await waitFor(async () => (await toldOnOpen(streamer.username)).viewers === 2, {
+        what: 'the latest count on open',
+      });
+      await h.bus.publish('live.stream.ended.v1', {
+        broadcastId,
+        channel: streamer.username,
+        userId: streamer.id,
+        startedAt: new Date().toISOString(),
+        endedAt: new Date().toISOString(),
+        durationSeconds: 1,
+      });
+      await waitFor(
+        async () => {
+          const told = await toldOnOpen(streamer.username);
+          return told.title === null && told.viewers === null;
+        },
+        { what: 'nothing told once the broadcast ended' },
+      );
+    });
+
     it('a directory stream hears every channel start, retitle and end, but no viewer counts', async () => {
       const streamer = newUser();
       const watcher = await sse(

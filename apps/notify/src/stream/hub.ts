@@ -34,6 +34,13 @@ export class StreamHub {
   /** Streams that hear every channel's live status (the directory pages). */
   private readonly directory = new Set<SseStream>();
   private readonly viewers = new Map<string, ViewerState>();
+  /**
+   * The latest status and count heard for every live channel, watched here or
+   * not: a stream that opens after its page read them is told the current ones
+   * at once, or a change between the read and the open would never reach it.
+   */
+  private readonly statuses = new Map<string, string>();
+  private readonly counts = new Map<string, number>();
   private heartbeat: NodeJS.Timeout | null = null;
   private subscriptions: Subscription[] = [];
 
@@ -41,8 +48,15 @@ export class StreamHub {
 
   add(s: SseStream): void {
     if (s.userId !== null) addTo(this.byUser, s.userId, s);
-    for (const c of s.channels) addTo(this.byChannel, c, s);
     if (s.directory) this.directory.add(s);
+    for (const c of s.channels) {
+      addTo(this.byChannel, c, s);
+      const status = this.statuses.get(c);
+      if (status !== undefined) s.event('live', status);
+      const viewers = this.counts.get(c);
+      if (viewers !== undefined)
+        s.event('viewers', JSON.stringify({ channel: c, viewers } satisfies ViewersEvent));
+    }
   }
 
   remove(s: SseStream): void {
@@ -91,6 +105,7 @@ export class StreamHub {
         handler: async (event) => {
           const channel = event.data.channel;
           if (event.type === 'live.viewers.updated.v1') {
+            this.counts.set(channel, event.data.viewers);
             if (this.byChannel.has(channel)) this.viewersChanged(channel, event.data.viewers);
             return;
           }
@@ -100,7 +115,13 @@ export class StreamHub {
             broadcastId: event.data.broadcastId,
             title: event.type === 'live.stream.ended.v1' ? null : event.data.title,
           };
-          this.toChannel(channel, 'live', JSON.stringify(status));
+          const data = JSON.stringify(status);
+          this.toChannel(channel, 'live', data);
+          if (status.live) this.statuses.set(channel, data);
+          else {
+            this.statuses.delete(channel);
+            this.counts.delete(channel);
+          }
           if (!status.live && this.byChannel.has(channel)) this.viewersChanged(channel, 0);
         },
       }),

@@ -86,8 +86,8 @@ export const streamRoutes: FastifyPluginAsyncTypebox<StreamRoutesOptions> = asyn
         o.maxBuffered,
         (s) => o.hub.remove(s),
       );
-      o.hub.add(stream);
       stream.write(`retry: ${RETRY_MS}\n\n`);
+      o.hub.add(stream);
       try {
         if (client && resumeFrom !== null) {
           // From storage, so a restart or another replica loses nothing; live pushes wait meanwhile.
