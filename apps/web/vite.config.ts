@@ -37,5 +37,8 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['src/**/*.test.{ts,tsx}', 'build/**/*.test.ts'],
     setupFiles: ['src/test-setup.ts'],
+    // `npm test` runs these at the lowest priority beside the browser and ffmpeg tests, so a
+    // form-filling test can wait seconds for the CPU; a real hang still fails, just later.
+    testTimeout: 30_000,
   },
 });

@@ -1,4 +1,8 @@
-import { cleanup } from '@testing-library/react';
+import { cleanup, configure } from '@testing-library/react';
 import { afterEach } from 'vitest';
+
+// `npm test` runs these at the lowest priority beside the browser tests: a findBy or waitFor
+// gets five seconds of a busy machine, not the default one.
+configure({ asyncUtilTimeout: 5_000 });
 
 afterEach(() => cleanup());
