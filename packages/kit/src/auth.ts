@@ -1,5 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
-import { ClientHeaders, STEP_UP_SECONDS, type Role } from '@neon/contracts';
+import {
+  ClientHeaders,
+  OAuthHeaders,
+  STEP_UP_SECONDS,
+  type PublicOperation,
+  type Role,
+} from '@neon/contracts';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from './errors.js';
 
@@ -17,9 +23,20 @@ export interface Client {
   stepUpAt?: number;
 }
 
+/** An OAuth access token on `/public/v1`, as the gateway verified it. */
+export interface AppCaller {
+  /** The application's client id. */
+  clientId: string;
+  scopes: ReadonlySet<string>;
+  /** The user the token acts for; null for the application's own token. */
+  user: Client | null;
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     client: Client | null;
+    /** Set only for an OAuth access token (on `/public/v1`). */
+    oauth: AppCaller | null;
     /**
      * The client's address: the gateway's X-Client-Ip (its trusted-proxy
      * rule) on a request that came through it, else `request.ip`.
@@ -63,6 +80,52 @@ export function clientFromHeaders(
   return client;
 }
 
+/**
+ * The application behind an OAuth access token, when the gateway passed one.
+ * A token acting for a user carries that user, but never the user's platform
+ * roles: an application does not wield an admin's powers.
+ */
+export function oauthFromHeaders(
+  headers: FastifyRequest['headers'],
+  internalSecret: string,
+  client: Client | null,
+): AppCaller | null {
+  if (!fromGateway(headers, internalSecret)) return null;
+  const app = headers[OAuthHeaders.app];
+  if (typeof app !== 'string' || app === '') return null;
+  const scopes = headers[OAuthHeaders.scopes];
+  return {
+    clientId: app,
+    scopes: new Set((typeof scopes === 'string' ? scopes : '').split(' ').filter(Boolean)),
+    user: client ? { ...client, roles: ['user'] } : null,
+  };
+}
+
+/**
+ * The caller of a `/public/v1` operation, refused unless its token is of the
+ * kind the operation takes and carries its scope.
+ */
+export function requireApp(
+  request: FastifyRequest,
+  o: Pick<PublicOperation, 'token' | 'scope'>,
+): AppCaller {
+  const caller = request.oauth;
+  if (!caller) throw new AppError('AUTH_REQUIRED', 'Call /public/v1 with an OAuth access token.');
+  if (o.token === 'user' && !caller.user)
+    throw new AppError(
+      'OAUTH_USER_TOKEN_REQUIRED',
+      'This needs a token acting for a user (authorization code), not an app token.',
+    );
+  if (o.scope && !caller.scopes.has(o.scope))
+    throw new AppError('OAUTH_SCOPE_INSUFFICIENT', `This needs the ${o.scope} scope.`);
+  return caller;
+}
+
+/** `requireApp` for an operation that acts for a user: that user. */
+export function requireAppUser(request: FastifyRequest, o: Pick<PublicOperation, 'scope'>): Client {
+  return requireApp(request, { token: 'user', scope: o.scope }).user!;
+}
+
 /** Whether a request came through the gateway (identity or not). */
 export function fromGateway(headers: FastifyRequest['headers'], internalSecret: string): boolean {
   const secret = headers[ClientHeaders.internalToken];
@@ -78,6 +141,20 @@ export function clientHeaders(client: Client, internalSecret: string): Record<st
     [ClientHeaders.roles]: client.roles.join(','),
     ...(client.sessionId ? { [ClientHeaders.session]: client.sessionId } : {}),
     ...(client.stepUpAt !== undefined ? { [ClientHeaders.stepUp]: String(client.stepUpAt) } : {}),
+  };
+}
+
+/** Headers the gateway (or a test) sets for an OAuth access token: an app's own, or one acting for `user`. */
+export function appHeaders(
+  token: { clientId: string; scopes: readonly string[]; user?: Client },
+  internalSecret: string,
+): Record<string, string> {
+  return {
+    ...(token.user
+      ? clientHeaders(token.user, internalSecret)
+      : { [ClientHeaders.internalToken]: internalSecret }),
+    [OAuthHeaders.app]: token.clientId,
+    [OAuthHeaders.scopes]: token.scopes.join(' '),
   };
 }
 
@@ -102,6 +179,10 @@ export function requireStepUp(request: FastifyRequest, now = Date.now()): Client
 }
 
 export function requireUser(request: FastifyRequest): Client {
+  // A third-party application's token reaches /public/v1 only; should one get here, it is
+  // not the user's own session.
+  if (request.oauth)
+    throw new AppError('FORBIDDEN', 'An OAuth access token is for /public/v1 only.');
   if (!request.client) throw new AppError('AUTH_REQUIRED', 'Sign in to do this.');
   return request.client;
 }

@@ -16,7 +16,7 @@ import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { Registry, Histogram, collectDefaultMetrics } from 'prom-client';
 import { ClientHeaders, errorStatus, type ErrorCode, type Problem } from '@neon/contracts';
 import { AppError, isAppError, problemType, statusTitle, type FieldError } from './errors.js';
-import { clientFromHeaders, fromGateway } from './auth.js';
+import { clientFromHeaders, fromGateway, oauthFromHeaders } from './auth.js';
 import type { Logger } from './logger.js';
 
 export type ReadinessCheck = () => Promise<unknown>;
@@ -286,6 +286,7 @@ export function createServer(options: ServerOptions) {
     );
   });
   app.decorateRequest('client', null);
+  app.decorateRequest('oauth', null);
   app.decorateRequest('clientIp', '');
 
   // JSON is the one body type a route reads: Fastify's default text/plain parser would hand a
@@ -303,6 +304,8 @@ export function createServer(options: ServerOptions) {
 
   app.addHook('onRequest', async (request, reply) => {
     request.client = clientFromHeaders(request.headers, options.internalSecret);
+    request.oauth = oauthFromHeaders(request.headers, options.internalSecret, request.client);
+    if (request.oauth) request.client = request.oauth.user;
     const ip = request.headers[ClientHeaders.ip];
     request.clientIp =
       typeof ip === 'string' && ip !== '' && fromGateway(request.headers, options.internalSecret)

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { ClientHeaders, OAuthHeaders, STEP_UP_SECONDS, type ErrorCode } from '@neon/contracts';
-import { clientHeaders, type Logger } from '@neon/kit';
+import { ClientHeaders, STEP_UP_SECONDS, type ErrorCode } from '@neon/contracts';
+import { appHeaders, clientHeaders, type Logger } from '@neon/kit';
 import type { RateDecision, RateLimiter } from '../limits/rate-limiter.js';
 import { limitKey } from '../proxy/target.js';
 import type { Revocations } from './revocations.js';
@@ -147,16 +147,16 @@ export function createAdmission(deps: AdmissionDeps): Admit {
     let headers = identities.get(client);
     if (!headers && client.clientId !== null) {
       // An OAuth token: the application and its scopes, and the user when it acts for one.
-      headers = {
-        ...(client.username === ''
-          ? { [ClientHeaders.internalToken]: deps.internalSecret }
-          : clientHeaders(
-              { id: client.sub, username: client.username, roles: client.roles },
-              deps.internalSecret,
-            )),
-        [OAuthHeaders.app]: client.clientId,
-        [OAuthHeaders.scopes]: client.scope ?? '',
-      };
+      headers = appHeaders(
+        {
+          clientId: client.clientId,
+          scopes: (client.scope ?? '').split(' ').filter(Boolean),
+          ...(client.username === ''
+            ? {}
+            : { user: { id: client.sub, username: client.username, roles: client.roles } }),
+        },
+        deps.internalSecret,
+      );
       identities.set(client, headers);
     }
     if (!headers) {

@@ -10,3 +10,4 @@ export * from './payments.js';
 export * from './notify.js';
 export * from './routes.js';
 export * from './oauth.js';
+export * from './public-api.js';

@@ -28,7 +28,13 @@ export const routeTable: readonly (readonly [prefix: string, service: ServiceNam
   ['/admin/v1/categories', 'channels'],
   ['/admin/v1/channels/', 'channels'], // roles of any channel
   ['/admin/v1/payments/', 'payments'],
-  ['/public/v1/', 'channels'],
+  ['/public/v1/', 'channels'], // channels, followers, live streams and the OpenAPI document
+  ['/public/v1/users', 'identity'],
+  ['/public/v1/streams/key', 'live'],
+  ['/public/v1/streams/title', 'live'],
+  ['/public/v1/videos', 'live'],
+  ['/public/v1/chat/', 'chat'],
+  ['/public/v1/moderation/', 'chat'],
   ['/socket/', 'chat'],
   ['/hls/', 'live'],
   ['/dash/', 'live'],
