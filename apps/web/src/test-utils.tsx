@@ -57,7 +57,8 @@ export function serve(...handlers: Handler[]): Call[] {
       body: { type: 'about:blank', title: 'Not Found', status: 404, code: 'NOT_FOUND' },
     };
     const problem = status >= 400;
-    return new Response(JSON.stringify(body), {
+    // 204 No Content, as the server answers a DELETE: a Response of that status has no body.
+    return new Response(status === 204 ? null : JSON.stringify(body), {
       status,
       headers: { 'content-type': problem ? 'application/problem+json' : 'application/json' },
     });

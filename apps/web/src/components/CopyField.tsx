@@ -1,17 +1,24 @@
 import { useEffect, useState } from 'react';
 
-/** A read-only value with a copy button; `secret` masks it until revealed. */
+/**
+ * A read-only value with a copy button; `secret` masks it until revealed.
+ * `of` names what the value belongs to when a page shows several ("Client ID"
+ * of each app), so each Copy button has a name of its own.
+ */
 export function CopyField({
   label,
   value,
   secret = false,
   testId,
+  of,
 }: {
   label: string;
   value: string;
   secret?: boolean;
   testId?: string;
+  of?: string;
 }) {
+  const name = of ? `${label} of ${of}` : label;
   const [shown, setShown] = useState(!secret);
   const [copied, setCopied] = useState(false);
   useEffect(() => {
@@ -56,14 +63,14 @@ export function CopyField({
           type="button"
           className="btn ghost sm"
           onClick={() => void copy()}
-          aria-label={`Copy ${label}`}
+          aria-label={`Copy ${name}`}
         >
           {copied ? 'Copied ✓' : 'Copy'}
         </button>
       </div>
       {/* Said by a screen reader: the button's new text alone is not announced. */}
       <span className="sr-only" role="status">
-        {copied ? `${label} copied` : ''}
+        {copied ? `${name} copied` : ''}
       </span>
     </div>
   );
