@@ -2,6 +2,8 @@ import {
   CHANNEL_MAX_ABOUT,
   CHANNEL_MAX_LINKS,
   CHANNEL_MAX_TAGS,
+  CreateOAuthAppRequest,
+  RedirectUri,
   RegisterRequest,
   UpdateChannelRequest,
   UpdateMeRequest,
@@ -206,5 +208,55 @@ export function validateChannel(form: ChannelForm): ChannelErrors {
       errors[`links.${i}`] = linkError(i);
     }
   });
+  return errors;
+}
+
+const oauthApp = CreateOAuthAppRequest.properties;
+
+export const oauthAppLimits = {
+  name: rules(oauthApp.name),
+  redirectUri: rules(RedirectUri),
+  redirectUris: (oauthApp.redirectUris as unknown as { maxItems?: number }).maxItems ?? 10,
+};
+
+/**
+ * The form of one redirect URI, as far as the page can tell: an absolute
+ * http(s) URL without a fragment, within the schema's length. Which hosts may
+ * use plain http is the server's rule; its answer is shown at the same row.
+ */
+export function redirectUriError(row: number, value: string): string | undefined {
+  const label = `Redirect URI ${row + 1}`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `${label} must be a full address, like https://example.com/callback.`;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    return `${label} must start with https:// (or http:// for 127.0.0.1, [::1] or localhost).`;
+  if (value.includes('#')) return `${label} must not have a #fragment.`;
+  return lengthError(label, value, oauthAppLimits.redirectUri);
+}
+
+/**
+ * An application's name and redirect URI rows (blank rows are left out when
+ * sending). Errors are keyed `name`, `redirectUris` and `redirectUris.<row>`.
+ */
+export function validateOAuthApp(form: { name: string; redirectUris: string[] }) {
+  const errors: Record<string, string> = {};
+  const name = form.name.trim();
+  const nameErr =
+    name.length === 0
+      ? 'Give the application a name.'
+      : lengthError('Name', name, oauthAppLimits.name);
+  if (nameErr) errors.name = nameErr;
+  const filled = form.redirectUris.flatMap((uri, row) => (uri.trim() ? [row] : []));
+  if (filled.length === 0) errors.redirectUris = 'Add at least one redirect URI.';
+  else if (filled.length > oauthAppLimits.redirectUris)
+    errors.redirectUris = `Use at most ${oauthAppLimits.redirectUris} redirect URIs.`;
+  for (const row of filled) {
+    const err = redirectUriError(row, form.redirectUris[row]?.trim() ?? '');
+    if (err) errors[`redirectUris.${row}`] = err;
+  }
   return errors;
 }

@@ -66,6 +66,10 @@ const messages: Partial<Record<ErrorCode | 'NETWORK', string>> = {
   CHAT_MESSAGE_NOT_FOUND: 'That message no longer exists.',
   CHAT_TOO_MANY_JOINS: 'Too many chat rooms are open here: close one and try again.',
   CHAT_NOT_JOINED: 'Not connected to the chat yet.',
+  OAUTH_APP_NOT_FOUND: 'This application no longer exists. Reload the page.',
+  OAUTH_REDIRECT_URI_INVALID: 'A redirect URI is not valid.',
+  OAUTH_CLIENT_INVALID: 'No application has this client id.',
+  OAUTH_GRANT_NOT_FOUND: 'This app is no longer connected to your account.',
 };
 
 /** A readable sentence for an error code; unknown codes still say something useful. */
@@ -118,4 +122,22 @@ export function isApiError(value: unknown): value is ApiError {
 /** The sentence to show for an unknown failure from a hook's `error`. */
 export function errorText(error: unknown): string {
   return isApiError(error) ? error.message : messageFor('INTERNAL');
+}
+
+/**
+ * A form that leaves blank rows out of a list names the server's item errors
+ * ("redirectUris.1", the second item sent) by the row the user sees it in:
+ * `rows[i]` is the row of the i-th item sent. Other keys pass through.
+ */
+export function fieldsByRow(
+  fields: Record<string, string>,
+  list: string,
+  rows: readonly number[],
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, message] of Object.entries(fields)) {
+    const item = key.startsWith(`${list}.`) ? key.slice(list.length + 1) : '';
+    out[/^\d+$/.test(item) ? `${list}.${rows[Number(item)] ?? Number(item)}` : key] = message;
+  }
+  return out;
 }
