@@ -20,6 +20,9 @@ const Search = lazy(() => import('./pages/Search'));
 const Categories = lazy(() => import('./pages/Categories'));
 const Category = lazy(() => import('./pages/Category'));
 const SecuritySettings = lazy(() => import('./security/SecuritySettings'));
+const Developers = lazy(() => import('./developers/Developers'));
+const DeveloperDocs = lazy(() => import('./developers/DeveloperDocs'));
+const Consent = lazy(() => import('./oauth/Consent'));
 
 const usernamePattern = new RegExp((Username as { pattern?: string }).pattern ?? '^[a-z0-9_]+$');
 
@@ -39,13 +42,18 @@ function CategoryRoute() {
   return <Category key={slug} slug={slug} />;
 }
 
-/** Pages for signed-in users wait for the silent refresh, then send strangers to log in. */
+/**
+ * Pages for signed-in users wait for the silent refresh, then send strangers
+ * to log in and back to the same address, query included (an app's
+ * authorization request lives in it).
+ */
 function RequireUser({ admin, children }: { admin?: boolean; children: React.ReactNode }) {
   const { user, checked } = useSession();
   const location = useLocation();
   if (!checked) return <Spinner />;
   if (!user) {
-    return <Navigate to={`/login?next=${encodeURIComponent(location.pathname)}`} replace />;
+    const next = encodeURIComponent(location.pathname + location.search);
+    return <Navigate to={`/login?next=${next}`} replace />;
   }
   if (admin && !user.roles.includes('admin')) {
     return <NotFound title="Admins only" message="This page is for Neon's administrators." />;
@@ -96,6 +104,25 @@ export function App() {
               </RequireUser>
             }
           />
+          <Route
+            path="developers"
+            element={
+              <RequireUser>
+                <Developers />
+              </RequireUser>
+            }
+          />
+          <Route path="developers/docs" element={<DeveloperDocs />} />
+          <Route
+            path="oauth/authorize"
+            element={
+              <RequireUser>
+                <Consent />
+              </RequireUser>
+            }
+          />
+          {/* Pages, not channels: nothing else lives under /oauth. */}
+          <Route path="oauth/*" element={<NotFound />} />
           <Route path="search" element={<Search />} />
           <Route path="directory" element={<Categories />} />
           <Route path="directory/:slug" element={<CategoryRoute />} />

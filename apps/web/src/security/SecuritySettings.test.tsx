@@ -3,6 +3,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { me, problem, renderApp, route, serve } from '../test-utils';
 import SecuritySettings from './SecuritySettings';
 
+/** The page's other section: no connected apps. */
+const noApps = route('GET', '/api/v1/oauth/connections', { body: { items: [] } });
+
 const codes = Array.from({ length: 10 }, (_, i) => `aaaa-bbbb-cccc-000${i}`);
 const code = () => screen.getByLabelText('Authentication code');
 
@@ -15,6 +18,7 @@ describe('Settings → Security', () => {
   it('enrols an authenticator: QR code, a confirmation code, then the recovery codes once', async () => {
     let enabled = false;
     const calls = serve(
+      noApps,
       route('GET', '/api/v1/me/mfa', () => ({
         body: { totp: enabled, recoveryCodesLeft: enabled ? 10 : 0, stepUpUntil: null },
       })),
@@ -59,6 +63,7 @@ describe('Settings → Security', () => {
   it('asks for a code before new recovery codes when the last check is old, then retries', async () => {
     let steppedUp = false;
     const calls = serve(
+      noApps,
       route('GET', '/api/v1/me/mfa', {
         body: { totp: true, recoveryCodesLeft: 3, stepUpUntil: null },
       }),
@@ -89,6 +94,7 @@ describe('Settings → Security', () => {
   it('turns two-factor off only with a current code', async () => {
     let on = true;
     const calls = serve(
+      noApps,
       route('GET', '/api/v1/me/mfa', () => ({
         body: { totp: on, recoveryCodesLeft: on ? 10 : 0, stepUpUntil: null },
       })),

@@ -11,6 +11,7 @@ import { isApiError, messageFor } from '../api/errors';
 import { ErrorState } from '../components/ErrorState';
 import { useTitle } from '../hooks';
 import { CodeForm } from './CodeForm';
+import { ConnectedApps } from './ConnectedApps';
 import { StepUpPrompt } from './StepUp';
 
 function RecoveryCodeList({ codes, onDone }: { codes: string[]; onDone: () => void }) {
@@ -158,7 +159,7 @@ function Enabled({ left, onCodes }: { left: number; onCodes: (codes: string[]) =
   );
 }
 
-/** Settings → Security: the authenticator app and recovery codes. */
+/** Settings → Security: the authenticator app, recovery codes and connected apps. */
 export default function SecuritySettings() {
   useTitle('Security');
   const status = useMfaStatusQuery();
@@ -189,6 +190,7 @@ export default function SecuritySettings() {
           </>
         )}
       </section>
+      <ConnectedApps />
     </div>
   );
 }
