@@ -15,6 +15,7 @@ import { KeySealer } from './stream-keys/stream-key.js';
 import { loadKeySecret, StreamKeyService } from './stream-keys/stream-key.service.js';
 import { streamKeyRoutes } from './stream-keys/stream-key.routes.js';
 import { streamRoutes } from './stream/stream.routes.js';
+import { StreamService } from './stream/stream.service.js';
 import { subscribeUsers } from './users/users.subscriber.js';
 import { MemoryViewerCounter, RedisViewerCounter } from './viewers/viewer-counter.js';
 import { ViewersService } from './viewers/viewers.service.js';
@@ -126,14 +127,8 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
   };
 
   await server.register(streamKeyRoutes, { keys, broadcasts, rtmpUrl });
-  await server.register(streamRoutes, {
-    keys,
-    channels,
-    videos,
-    broadcasts,
-    viewers,
-    bus: platform.bus,
-  });
+  const stream = new StreamService({ keys, channels, videos, broadcasts, bus: platform.bus });
+  await server.register(streamRoutes, { keys, channels, videos, broadcasts, viewers, stream });
   await server.register(originRoutes, { broadcasts, viewers });
   // Parts and segments in memory are answered before Fastify (the hot path of playback).
   const fastPath = serveFirst(server.server, mediaFastPath(broadcasts));

@@ -7,13 +7,13 @@ import {
   Username,
   type LiveStream,
 } from '@neon/contracts';
-import type { Bus } from '@neon/bus';
 import { AppError, requireUser, type FastifyPluginAsyncTypebox } from '@neon/kit';
 import type { BroadcastManager } from '../broadcasts/broadcast-manager.js';
 import type { StreamKeyService } from '../stream-keys/stream-key.service.js';
 import type { ChannelRepository } from '../stream-keys/channel.repository.js';
 import type { VideoRepository, VideoRow } from '../vod/video.repository.js';
 import type { ViewersService } from '../viewers/viewers.service.js';
+import type { StreamService } from './stream.service.js';
 
 export interface StreamRoutesOptions {
   keys: StreamKeyService;
@@ -21,7 +21,7 @@ export interface StreamRoutesOptions {
   videos: VideoRepository;
   broadcasts: BroadcastManager;
   viewers: ViewersService;
-  bus: Bus;
+  stream: StreamService;
 }
 
 export const streamRoutes: FastifyPluginAsyncTypebox<StreamRoutesOptions> = async (app, o) => {
@@ -69,22 +69,7 @@ export const streamRoutes: FastifyPluginAsyncTypebox<StreamRoutesOptions> = asyn
     { schema: { body: UpdateStreamRequest, response: { 200: StreamSettings } } },
     async (request) => {
       const client = requireUser(request);
-      await o.keys.channelOf(client);
-      await o.channels.setTitle(client.id, request.body.title);
-      await o.videos.setTitleOfLive(client.id, request.body.title);
-      const b = o.broadcasts.get(client.username);
-      if (b) b.title = request.body.title;
-      // Viewers of the channel page and the directory see the new title without reloading.
-      const broadcastId = b?.id ?? (await o.videos.liveOf(client.username))?.id;
-      if (broadcastId)
-        await o.bus
-          .publish('live.stream.updated.v1', {
-            broadcastId,
-            channel: client.username,
-            userId: client.id,
-            title: request.body.title,
-          })
-          .catch((err: unknown) => request.log.warn({ err }, 'title change not announced'));
+      await o.stream.setTitle(client, request.body.title, request.log);
       return settings(client.id, client.username);
     },
   );
