@@ -1,0 +1,360 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { freePort, embeddedDataDir } from '@neon/testing';
+import { startEmbedded, type Embedded } from '../../launcher/src/embedded.js';
+import { launchBrowser, newPage, screenshot, signUp } from './lib/browser.js';
+
+/*
+ * A third-party app and a Neon user meet through OAuth 2.0, in Chromium
+ * against the embedded platform: a developer registers a confidential app in
+ * /developers and reads its client id and secret off the page; the test plays
+ * the app (PKCE S256, state, a callback server on 127.0.0.1); a second user
+ * opens the authorization URL, signs up on the way, reads the consent screen
+ * and authorizes; the app exchanges the code once (a replay is refused) and
+ * refreshes; the user disconnects it in Settings → Security and its refresh
+ * token dies. Cancel answers access_denied with the state; a redirect URI
+ * the app did not register is explained on Neon and goes nowhere. The pages
+ * pass axe (WCAG 2.0–2.2 A/AA) in both themes, on a phone and a desktop.
+ */
+
+const suffix = String(process.pid % 100_000);
+const DEVELOPER = `oadev${suffix}`;
+const VIEWER = `oaview${suffix}`;
+const PASSWORD = 'correct horse battery staple';
+const APP = 'Overlay Kit';
+const SCOPE = 'user:read:email channel:read:followers';
+
+const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
+const AXE_SOURCE = readFileSync(
+  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
+  'utf8',
+);
+
+/** axe-core's violations on the page as it is now, one line each. */
+async function axe(page: Page): Promise<string[]> {
+  if (!(await page.evaluate('typeof window.axe === "object"'))) await page.evaluate(AXE_SOURCE);
+  const options = JSON.stringify({
+    runOnly: { type: 'tag', values: TAGS },
+    resultTypes: ['violations'],
+  });
+  return page.evaluate<string[]>(`axe.run(document, ${options}).then((r) =>
+    r.violations.map((v) => v.id + ' [' + v.impact + '] ' + v.help + ': ' +
+      v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`);
+}
+
+/** The app's redirect URI: records every query it is sent to, in order. */
+interface Callback {
+  server: Server;
+  uri: string;
+  received: URLSearchParams[];
+  next(): Promise<URLSearchParams>;
+}
+
+async function callbackServer(): Promise<Callback> {
+  const received: URLSearchParams[] = [];
+  const waiting: ((q: URLSearchParams) => void)[] = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname !== '/callback') {
+      res.writeHead(404).end();
+      return;
+    }
+    received.push(url.searchParams);
+    waiting.shift()?.(url.searchParams);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end('<!doctype html><title>Overlay Kit</title><h1>Overlay Kit got your answer</h1>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    server,
+    uri: `http://127.0.0.1:${port}/callback`,
+    received,
+    next: () => new Promise((resolve) => waiting.push(resolve)),
+  };
+}
+
+/** The app's side of one authorization: PKCE S256 and a state of its own. */
+function authorization(clientId: string, redirectUri: string) {
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const state = randomBytes(12).toString('base64url');
+  const query = new URLSearchParams({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    scope: SCOPE,
+    state,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
+  return { verifier, state, path: `/oauth/authorize?${query.toString()}` };
+}
+
+describe('OAuth in the browser: console, consent, connected apps', { timeout: 300_000 }, () => {
+  let dataDir: string;
+  let neon: Embedded;
+  let api: string;
+  let browser: Browser;
+  let developer: { context: BrowserContext; page: Page; errors: string[] };
+  let viewer: { context: BrowserContext; page: Page; errors: string[] };
+  let callback: Callback;
+  let clientId = '';
+  let clientSecret = '';
+
+  /** The token endpoint as a confidential client calls it: a form, client_secret_basic. */
+  async function token(params: Record<string, string>) {
+    const basic = Buffer.from(
+      `${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`,
+    ).toString('base64');
+    const res = await fetch(`${api}/oauth2/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${basic}`,
+      },
+      body: new URLSearchParams(params).toString(),
+    });
+    return {
+      status: res.status,
+      body: (await res.json()) as {
+        access_token?: string;
+        refresh_token?: string;
+        token_type?: string;
+        scope?: string;
+        error?: string;
+      },
+    };
+  }
+
+  /** The viewer answers a fresh authorization request; resolves with what the app received. */
+  async function answer(button: 'Authorize' | 'Cancel') {
+    const request = authorization(clientId, callback.uri);
+    const page = viewer.page;
+    await page.goto(request.path);
+    await page.getByRole('heading', { name: `${APP} wants to access your Neon account` }).waitFor();
+    const received = callback.next();
+    await page.getByRole('button', { name: button }).click();
+    const query = await received;
+    await page.getByRole('heading', { name: 'Overlay Kit got your answer' }).waitFor();
+    return { request, query };
+  }
+
+  before(async () => {
+    execFileSync(process.execPath, ['scripts/ensure-web.mjs'], { stdio: 'inherit' });
+    dataDir = await embeddedDataDir('neon-oauth-e2e-');
+    neon = await startEmbedded({
+      ...process.env,
+      DATA_DIR: dataDir,
+      GATEWAY_HOST: '127.0.0.1',
+      GATEWAY_PORT: String(await freePort()),
+      RTMP_HOST: '127.0.0.1',
+      RTMP_PORT: '0',
+      LOG_LEVEL: 'warn',
+      // Every page load of a signed-in session refreshes it once; the axe rounds load many.
+      GATEWAY_AUTH_RATE_LIMIT: '1000',
+      DATABASE_URL: '',
+      NATS_URL: '',
+      REDIS_URL: '',
+    });
+    api = neon.url.replace('//localhost', '//127.0.0.1');
+    callback = await callbackServer();
+    browser = await launchBrowser();
+    developer = await newPage(browser, neon.url);
+    viewer = await newPage(browser, neon.url);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await new Promise((resolve) => callback?.server.close(resolve));
+    await neon?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('1. a developer registers a confidential app and reads its client id and secret once', async () => {
+    const page = developer.page;
+    await signUp(page, DEVELOPER, PASSWORD, '/developers');
+    await page.getByRole('heading', { name: 'Developer console' }).waitFor();
+    await page.getByRole('button', { name: 'Register an application' }).click();
+    await page.getByLabel('Name').fill(APP);
+    await page.getByLabel('Redirect URI 1').fill(callback.uri);
+    assert.equal(await page.getByLabel('Confidential').isChecked(), true);
+    await page.getByRole('button', { name: 'Register', exact: true }).click();
+
+    const notice = page.getByRole('region', { name: `Client secret of ${APP}` });
+    await notice.waitFor();
+    await notice.getByText('It will not be shown again').waitFor();
+    clientId = ((await notice.getByTestId('new-client-id').textContent()) ?? '').trim();
+    clientSecret = ((await notice.getByTestId('client-secret').textContent()) ?? '').trim();
+    assert.match(clientSecret, /^[A-Za-z0-9_-]{43}$/);
+    assert.ok(clientId.length > 0);
+    const item = page.getByRole('listitem', { name: APP });
+    await item.getByText(callback.uri).waitFor();
+    assert.equal((await item.getByTestId('client-id').textContent())?.trim(), clientId);
+    await screenshot(page, 'oauth-console-secret');
+
+    await page.getByRole('button', { name: 'I have saved the secret' }).click();
+    assert.equal(await page.getByText(clientSecret).count(), 0);
+    await page.reload();
+    await page.getByRole('listitem', { name: APP }).waitFor();
+    assert.equal(await page.getByText(clientSecret).count(), 0, 'the secret is shown only once');
+  });
+
+  it('2. a signed-out user opening the authorization URL signs up on the way and reads the consent screen', async () => {
+    const page = viewer.page;
+    const request = authorization(clientId, callback.uri);
+    await page.goto(request.path);
+    await page.waitForURL((url) => url.pathname === '/login');
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Username', { exact: true }).fill(VIEWER);
+    await page.getByLabel('Email').fill(`${VIEWER}@example.test`);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    // Back at the same request, every parameter intact.
+    await page.waitForURL((url) => url.pathname === '/oauth/authorize');
+    assert.equal(new URL(page.url()).search, request.path.slice(request.path.indexOf('?')));
+
+    await page.getByRole('heading', { name: `${APP} wants to access your Neon account` }).waitFor();
+    await page.getByText(`@${VIEWER}`).waitFor();
+    const scopes = page.getByRole('list', { name: `This will allow ${APP} to:` });
+    assert.deepEqual(await scopes.getByRole('listitem').allTextContents(), [
+      'See your email address',
+      'See who follows your channel',
+    ]);
+    await page.getByText(new URL(callback.uri).origin, { exact: true }).waitFor();
+    await screenshot(page, 'oauth-consent');
+  });
+
+  it('3. Authorize brings the app a code and its state; the code works once at the token endpoint', async () => {
+    const { request, query } = await answer('Authorize');
+    const code = query.get('code');
+    assert.ok(code, `a code in ${query.toString()}`);
+    assert.equal(query.get('state'), request.state);
+    assert.equal(query.get('error'), null);
+
+    const exchange = {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: callback.uri,
+      code_verifier: request.verifier,
+    };
+    const first = await token(exchange);
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.equal(first.body.token_type, 'Bearer');
+    assert.equal(first.body.scope, SCOPE);
+    assert.ok(first.body.access_token);
+    assert.ok(first.body.refresh_token);
+
+    const replay = await token(exchange);
+    assert.equal(replay.status, 400);
+    assert.equal(replay.body.error, 'invalid_grant');
+    // A replayed code ends what it issued (RFC 6749 §4.1.2): its refresh token is dead too.
+    const afterReplay = await token({
+      grant_type: 'refresh_token',
+      refresh_token: first.body.refresh_token,
+    });
+    assert.equal(afterReplay.body.error, 'invalid_grant');
+  });
+
+  it('4. authorized again, the app is under Connected apps; disconnecting it kills its refresh token', async () => {
+    const { request, query } = await answer('Authorize');
+    const tokens = await token({
+      grant_type: 'authorization_code',
+      code: query.get('code') ?? '',
+      redirect_uri: callback.uri,
+      code_verifier: request.verifier,
+    });
+    assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+    const refreshed = await token({
+      grant_type: 'refresh_token',
+      refresh_token: tokens.body.refresh_token ?? '',
+    });
+    assert.equal(refreshed.status, 200, 'the refresh token works while the app is connected');
+    const refreshToken = refreshed.body.refresh_token ?? '';
+
+    const page = viewer.page;
+    await page.goto('/settings/security');
+    await page.getByRole('heading', { name: 'Connected apps' }).waitFor();
+    const item = page.getByRole('listitem', { name: APP });
+    await item.getByText('See your email address').waitFor();
+    await item.getByText('See who follows your channel').waitFor();
+    await item.getByText(/^Connected on /).waitFor();
+    await screenshot(page, 'oauth-connected-apps');
+    await item.getByRole('button', { name: `Disconnect ${APP}…` }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Disconnect' }).click();
+    await page.getByText(`Disconnected ${APP}.`).waitFor();
+    assert.equal(await page.getByRole('listitem', { name: APP }).count(), 0);
+    await page.reload();
+    await page.getByText('No apps are connected to your account.').waitFor();
+
+    const dead = await token({ grant_type: 'refresh_token', refresh_token: refreshToken });
+    assert.equal(dead.status, 400);
+    assert.equal(dead.body.error, 'invalid_grant');
+  });
+
+  it('5. Cancel brings the app error=access_denied with its state, and no code', async () => {
+    const { request, query } = await answer('Cancel');
+    assert.equal(query.get('error'), 'access_denied');
+    assert.equal(query.get('state'), request.state);
+    assert.equal(query.get('code'), null);
+  });
+
+  it('6. a redirect URI the app did not register is explained on Neon and sends nobody anywhere', async () => {
+    const page = viewer.page;
+    const before = callback.received.length;
+    const request = authorization(clientId, callback.uri.replace('/callback', '/elsewhere'));
+    await page.goto(request.path);
+    await page
+      .getByRole('heading', { name: 'This authorization request cannot be completed' })
+      .waitFor();
+    await page.getByText('did not register').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Authorize' }).count(), 0);
+    assert.equal(new URL(page.url()).pathname, '/oauth/authorize');
+    assert.equal(callback.received.length, before);
+  });
+
+  it('7. the console, the consent screen and connected apps pass axe in both themes, phone and desktop', async () => {
+    const consent = authorization(clientId, callback.uri).path;
+    const failures: string[] = [];
+    for (const viewport of [
+      { name: 'desktop', width: 1366, height: 800 },
+      { name: 'phone', width: 390, height: 844 },
+    ]) {
+      for (const colorScheme of ['dark', 'light'] as const) {
+        for (const [session, path, ready] of [
+          [developer, '/developers', 'Your applications'],
+          [developer, '/developers/docs', 'Scopes'],
+          [viewer, consent, `${APP} wants to access your Neon account`],
+          [viewer, '/settings/security', 'Connected apps'],
+        ] as const) {
+          const page = session.page;
+          await page.setViewportSize({ width: viewport.width, height: viewport.height });
+          await page.emulateMedia({ colorScheme });
+          await page.goto(path);
+          await page.getByRole('heading', { name: ready }).waitFor();
+          await page.locator('main .spinner').first().waitFor({ state: 'detached' });
+          const where = `${path.split('?')[0]} (${viewport.name}, ${colorScheme})`;
+          for (const v of await axe(page)) failures.push(`${where}: ${v}`);
+          if (viewport.name === 'phone') {
+            const wider = await page.evaluate<number>(
+              'document.scrollingElement.scrollWidth - window.innerWidth',
+            );
+            if (wider > 0) failures.push(`${where}: ${wider} px wider than the screen`);
+          }
+        }
+      }
+    }
+    assert.deepEqual(failures, []);
+    for (const { errors } of [developer, viewer])
+      assert.deepEqual(
+        errors.filter((e) => !/status of 4\d\d/.test(e)),
+        [],
+      );
+  });
+});
