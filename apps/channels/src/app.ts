@@ -9,6 +9,7 @@ import { channelRoutes } from './channels/channel.routes.js';
 import { subscribeProjections } from './events/subscribers.js';
 import { followRoutes } from './follows/follow.routes.js';
 import { MemoryFollowLimiter, RedisFollowLimiter } from './follows/rate-limit.js';
+import { publicRoutes } from './public-api/public.routes.js';
 import { roleRoutes } from './roles/role.routes.js';
 
 export const SCHEMA = 'channels';
@@ -44,6 +45,7 @@ export async function buildApp(platform: Platform, config: ChannelsConfig): Prom
     windowMs: config.CHANNELS_FOLLOW_WINDOW_SECONDS * 1000,
   });
   await server.register(roleRoutes, { repo, publish });
+  await server.register(publicRoutes, { repo, publicUrl: platform.publicUrl });
   await server.register(adminCategoryRoutes, {
     categories: new CategoryRepository(platform.db),
   });

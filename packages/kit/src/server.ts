@@ -9,6 +9,7 @@ import Fastify, {
   type FastifyError,
   type FastifyReply,
   type FastifyRequest,
+  type FastifySchema,
 } from 'fastify';
 import type { Duplex } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -59,7 +60,15 @@ declare module 'fastify' {
     setFront(handler: FrontHandler): void;
     /** Metrics and access line for a request answered by the front handler. */
     recordRequest(record: RequestRecord): void;
+    /** Every route as registered, with its schema: what a published API document is checked against. */
+    routeList: readonly RegisteredRoute[];
   }
+}
+
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  schema: FastifySchema | undefined;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -296,10 +305,14 @@ export function createServer(options: ServerOptions) {
   // Every route, in a router of the same rules as Fastify's: a path that exists with other
   // methods answers 405 with an Allow header, not 404.
   const routes = FindMyWay();
+  const routeList: RegisteredRoute[] = [];
+  app.decorate('routeList', routeList);
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat())
+    for (const method of [route.method].flat()) {
+      routeList.push({ method, url: route.url, schema: route.schema });
       if (!routes.hasRoute(method as HTTPMethod, route.url))
         routes.on(method as HTTPMethod, route.url, noop);
+    }
   });
 
   app.addHook('onRequest', async (request, reply) => {

@@ -1,5 +1,5 @@
 import { enqueueEvent } from '@neon/bus';
-import type { Db, Queryable } from '@neon/db';
+import type { Db, Queryable, SqlValue } from '@neon/db';
 import type {
   Category,
   CategoryRef,
@@ -42,8 +42,17 @@ export interface ChannelChanges {
 /** A position in a list ordered newest first: the row's time as PostgreSQL wrote it, and its id. */
 export interface Cursor {
   live?: 0 | 1;
+  /** Viewers, for a list ordered by them. */
+  v?: number;
   at: string;
   id: string;
+}
+
+/** Which live channels a list takes: any of the ids or logins, in the category; none given, all. */
+export interface LiveFilter {
+  userIds?: string[];
+  logins?: string[];
+  category?: string;
 }
 
 const SELECT_CHANNEL = `
@@ -221,6 +230,43 @@ export class ChannelRepository {
       userId,
     ]);
     return rows[0] ?? null;
+  }
+
+  /** Channels by owner id or username, in no particular order. */
+  async byIdsOrLogins(ids: string[], logins: string[]): Promise<ChannelRow[]> {
+    if (ids.length === 0 && logins.length === 0) return [];
+    return this.db.query<ChannelRow>(
+      `${SELECT_CHANNEL} WHERE c.user_id = ANY($1::text[]) OR c.username = ANY($2::text[])`,
+      [ids, logins],
+    );
+  }
+
+  /**
+   * Live channels, most watched first, then longest live. The cursor is the
+   * last row's place in that order: counts move between pages, so a channel
+   * can show up twice or not at all across pages, as on any list by viewers.
+   */
+  async live(filter: LiveFilter, limit: number, after: Cursor | null): Promise<ChannelRow[]> {
+    const params: SqlValue[] = [
+      filter.userIds ?? null,
+      filter.logins ?? null,
+      filter.category ?? null,
+      limit,
+    ];
+    let where = '';
+    if (after) {
+      params.push(after.v ?? 0, after.at, after.id);
+      where = `AND (l.viewers < $5 OR (l.viewers = $5 AND (l.started_at, c.user_id) > ($6::timestamptz, $7)))`;
+    }
+    return this.db.query<ChannelRow>(
+      `${SELECT_CHANNEL.replace('LEFT JOIN channels.live', 'JOIN channels.live')}
+        WHERE (($1::text[] IS NULL AND $2::text[] IS NULL)
+               OR c.user_id = ANY($1::text[]) OR c.username = ANY($2::text[]))
+          AND ($3::text IS NULL OR c.category_slug = $3)
+          ${where}
+        ORDER BY l.viewers DESC, l.started_at, c.user_id LIMIT $4`,
+      params,
+    );
   }
 
   async activeCategory(slug: string): Promise<CategoryRef | null> {
@@ -588,6 +634,25 @@ export class ChannelRepository {
       e.userId,
       e.title,
     ]);
+    await q.query(REFRESH_SEARCH_TEXT, [e.userId]);
+  }
+
+  /** The owner retitled the broadcast that is live: lists and search show the new title. */
+  static async liveRetitled(
+    q: Queryable,
+    e: { userId: string; broadcastId: string; title: string },
+  ): Promise<void> {
+    await q.query(`UPDATE channels.live SET title = $2 WHERE broadcast_id = $1`, [
+      e.broadcastId,
+      e.title,
+    ]);
+    // Only while that broadcast is live: a retitle of an older one, delivered late, must not
+    // replace the title a newer broadcast started with.
+    await q.query(
+      `UPDATE channels.channels SET title = $2
+        WHERE user_id = $1 AND EXISTS (SELECT 1 FROM channels.live WHERE broadcast_id = $3)`,
+      [e.userId, e.title, e.broadcastId],
+    );
     await q.query(REFRESH_SEARCH_TEXT, [e.userId]);
   }
 

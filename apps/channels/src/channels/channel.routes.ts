@@ -90,6 +90,27 @@ function checkLinks(links: string[]): string[] {
   return links;
 }
 
+/** The owner changes their channel's settings: each field given replaces the stored one. */
+export async function changeChannel(
+  repo: ChannelRepository,
+  client: Client,
+  b: UpdateChannelRequest,
+): Promise<void> {
+  await ownChannel(repo, client);
+  if (b.category !== undefined && b.category !== null && !(await repo.activeCategory(b.category)))
+    throw new AppError('VALIDATION_FAILED', `body.category: no category ${b.category}.`, {
+      errors: [{ field: 'body.category', message: 'is not a category' }],
+    });
+  await repo.update(client.id, {
+    ...(b.category !== undefined ? { category: b.category } : {}),
+    ...(b.tags !== undefined ? { tags: normaliseTags(b.tags) } : {}),
+    ...(b.about !== undefined ? { about: b.about } : {}),
+    ...(b.links !== undefined ? { links: checkLinks(b.links) } : {}),
+    ...(b.language !== undefined ? { language: b.language } : {}),
+    ...(b.mature !== undefined ? { mature: b.mature } : {}),
+  });
+}
+
 export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = async (app, o) => {
   const { repo } = o;
 
@@ -110,24 +131,7 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
     { schema: { body: UpdateChannelRequest, response: { 200: Channel } } },
     async (request) => {
       const client = requireUser(request);
-      await ownChannel(repo, client);
-      const b = request.body;
-      if (
-        b.category !== undefined &&
-        b.category !== null &&
-        !(await repo.activeCategory(b.category))
-      )
-        throw new AppError('VALIDATION_FAILED', `body.category: no category ${b.category}.`, {
-          errors: [{ field: 'body.category', message: 'is not a category' }],
-        });
-      await repo.update(client.id, {
-        ...(b.category !== undefined ? { category: b.category } : {}),
-        ...(b.tags !== undefined ? { tags: normaliseTags(b.tags) } : {}),
-        ...(b.about !== undefined ? { about: b.about } : {}),
-        ...(b.links !== undefined ? { links: checkLinks(b.links) } : {}),
-        ...(b.language !== undefined ? { language: b.language } : {}),
-        ...(b.mature !== undefined ? { mature: b.mature } : {}),
-      });
+      await changeChannel(repo, client, request.body);
       return channelView(repo, await ownChannel(repo, client), client);
     },
   );

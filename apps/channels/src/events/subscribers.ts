@@ -30,7 +30,12 @@ export async function subscribeProjections(
   });
   const live = await bus.subscribe({
     group: 'channels.live',
-    types: ['live.stream.started.v1', 'live.stream.ended.v1', 'live.viewers.updated.v1'],
+    types: [
+      'live.stream.started.v1',
+      'live.stream.updated.v1',
+      'live.stream.ended.v1',
+      'live.viewers.updated.v1',
+    ],
     from: 'all',
     handler: async (event) => {
       // A count replaces the last one: applying it twice is harmless, and recording each would
@@ -40,6 +45,8 @@ export async function subscribeProjections(
       await handleOnce(db, schema, 'channels.live', event.id, async (q) => {
         if (event.type === 'live.stream.started.v1')
           await ChannelRepository.liveStarted(q, event.data);
+        else if (event.type === 'live.stream.updated.v1')
+          await ChannelRepository.liveRetitled(q, event.data);
         else await ChannelRepository.liveEnded(q, event.data.broadcastId);
       });
     },

@@ -41,6 +41,20 @@ export async function findByUsername(q: Queryable, username: string): Promise<Us
   return rows[0] ?? null;
 }
 
+/** Accounts by id or username that are not suspended, in no particular order. */
+export async function findActive(
+  q: Queryable,
+  ids: readonly string[],
+  usernames: readonly string[],
+): Promise<UserRow[]> {
+  if (ids.length === 0 && usernames.length === 0) return [];
+  return q.query<UserRow>(
+    `SELECT ${COLUMNS} FROM identity.users
+      WHERE (id = ANY($1::uuid[]) OR username = ANY($2::text[])) AND suspended_at IS NULL`,
+    [[...ids], usernames.map((u) => u.toLowerCase())],
+  );
+}
+
 /** A login names an account by its username or its email. */
 export async function findByLogin(q: Queryable, login: string): Promise<UserRow | null> {
   const rows = await q.query<UserRow>(

@@ -1,5 +1,5 @@
-import { Me, PublicProfile, UpdateMeRequest, UsernameParams } from '@neon/contracts';
-import { AppError, requireUser, type FastifyPluginAsyncTypebox } from '@neon/kit';
+import { Me, PublicProfile, UpdateMeRequest, UsernameParams, publicApi } from '@neon/contracts';
+import { AppError, requireApp, requireUser, type FastifyPluginAsyncTypebox } from '@neon/kit';
 import type { UsersService } from './users.service.js';
 
 export function usersRoutes(service: UsersService): FastifyPluginAsyncTypebox {
@@ -8,6 +8,35 @@ export function usersRoutes(service: UsersService): FastifyPluginAsyncTypebox {
       '/api/v1/users/:username',
       { schema: { params: UsernameParams, response: { 200: PublicProfile } } },
       async (request) => service.profile(request.params.username),
+    );
+
+    const { getUsers } = publicApi;
+    app.get(
+      getUsers.path,
+      {
+        schema: {
+          querystring: getUsers.querystring,
+          response: { [getUsers.status]: getUsers.response },
+        },
+      },
+      async (request) => {
+        const caller = requireApp(request, getUsers);
+        const { id = [], login = [] } = request.query;
+        if (id.length === 0 && login.length === 0 && !caller.user)
+          throw new AppError(
+            'VALIDATION_FAILED',
+            'An app token names the users: give id or login.',
+            {
+              errors: [{ field: 'querystring.id', message: 'or login is required' }],
+            },
+          );
+        return {
+          data: await service.forApp(id, login, {
+            userId: caller.user?.id ?? null,
+            mayReadEmail: caller.scopes.has(getUsers.openScope),
+          }),
+        };
+      },
     );
 
     app.get('/api/v1/me', { schema: { response: { 200: Me } } }, async (request) =>

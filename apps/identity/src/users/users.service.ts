@@ -1,4 +1,4 @@
-import type { Me, PublicProfile, UpdateMeRequest } from '@neon/contracts';
+import type { Me, PublicProfile, PublicUser, UpdateMeRequest } from '@neon/contracts';
 import type { Db } from '@neon/db';
 import { AppError } from '@neon/kit';
 import { enqueue } from '../outbox/outbox.js';
@@ -16,6 +16,30 @@ export class UsersService {
     const user = await users.findByUsername(this.db, username);
     if (!user) throw new AppError('USER_NOT_FOUND', `No user is named ${username}.`);
     return publicProfile(user);
+  }
+
+  /**
+   * Accounts as a third-party application sees them: the email only of the
+   * token's own user, and only when the user let the app read it.
+   */
+  async forApp(
+    ids: readonly string[],
+    usernames: readonly string[],
+    reader: { userId: string | null; mayReadEmail: boolean },
+  ): Promise<PublicUser[]> {
+    const rows =
+      ids.length === 0 && usernames.length === 0 && reader.userId !== null
+        ? await users.findActive(this.db, [reader.userId], [])
+        : await users.findActive(this.db, ids, usernames);
+    return rows.map((u) => ({
+      id: u.id,
+      login: u.username,
+      displayName: u.display_name,
+      description: u.bio,
+      avatarUrl: u.avatar_url,
+      createdAt: u.created_at.toISOString(),
+      ...(reader.mayReadEmail && u.id === reader.userId ? { email: u.email } : {}),
+    }));
   }
 
   async me(userId: string): Promise<Me> {
