@@ -22,6 +22,7 @@ import { ViewersService } from './viewers/viewers.service.js';
 import { VideoRepository } from './vod/video.repository.js';
 import { recoverBroadcasts } from './vod/recovery.js';
 import { videoRoutes } from './vod/video.routes.js';
+import { VideoService } from './vod/video.service.js';
 
 export const SCHEMA = 'live';
 
@@ -133,7 +134,13 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
   // Parts and segments in memory are answered before Fastify (the hot path of playback).
   const fastPath = serveFirst(server.server, mediaFastPath(broadcasts));
   server.addHook('preClose', async () => fastPath.closing());
-  await server.register(videoRoutes, { videos, channels, broadcasts, mediaDir });
+  await server.register(videoRoutes, {
+    videos,
+    service: new VideoService(videos, mediaDir),
+    channels,
+    broadcasts,
+    mediaDir,
+  });
 
   let users: Subscription | null = null;
   return {

@@ -125,8 +125,13 @@ export class VideoRepository {
     return rows[0] ? normalise(rows[0]) : null;
   }
 
-  async delete(id: string): Promise<void> {
-    await this.db.query('DELETE FROM live.videos WHERE id = $1', [id]);
+  /** Deletes the row; false when there was none (already deleted, perhaps at the same time). */
+  async delete(id: string): Promise<boolean> {
+    const rows = await this.db.query<{ id: string }>(
+      'DELETE FROM live.videos WHERE id = $1 RETURNING id',
+      [id],
+    );
+    return rows.length > 0;
   }
 
   /** Broadcasts not closed: live ones, or those a crashed process left open. */

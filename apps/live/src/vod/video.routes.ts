@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Type from 'typebox';
 import { UpdateVideoRequest, Username, Video, VideoList } from '@neon/contracts';
@@ -8,9 +7,11 @@ import { CACHE_IMMUTABLE, CACHE_PLAYLIST } from '../origin/media-types.js';
 import { safeJoin, sendFile } from '../origin/static-file.js';
 import type { VideoRepository, VideoRow } from './video.repository.js';
 import type { BroadcastManager } from '../broadcasts/broadcast-manager.js';
+import type { VideoService } from './video.service.js';
 
 export interface VideoRoutesOptions {
   videos: VideoRepository;
+  service: VideoService;
   channels: ChannelRepository;
   broadcasts: BroadcastManager;
   mediaDir: string;
@@ -88,13 +89,10 @@ export const videoRoutes: FastifyPluginAsyncTypebox<VideoRoutesOptions> = async 
 
   app.delete('/api/v1/videos/:id', { schema: { params: idParams } }, async (request, reply) => {
     const client = requireUser(request);
-    const v = await o.videos.get(request.params.id);
-    if (!v || (v.state !== 'ended' && v.state !== 'failed'))
-      throw new AppError('LIVE_VIDEO_NOT_FOUND', 'No such video.');
-    if (v.user_id !== client.id)
+    const outcome = await o.service.delete(client.id, request.params.id);
+    if (outcome === 'missing') throw new AppError('LIVE_VIDEO_NOT_FOUND', 'No such video.');
+    if (outcome === 'not-owner')
       throw new AppError('FORBIDDEN', 'Only the owner may delete a video.');
-    await o.videos.delete(v.id);
-    await rm(join(o.mediaDir, v.id), { recursive: true, force: true });
     return reply.status(204).send();
   });
 
