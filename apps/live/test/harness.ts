@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { clientHeaders, createLogger, loadConfig, uuidv7, type Client } from '@neon/kit';
+import {
+  appHeaders,
+  clientHeaders,
+  createLogger,
+  loadConfig,
+  uuidv7,
+  type Client,
+} from '@neon/kit';
 import type { Platform } from '@neon/platform';
 import { stackVariants, uniqueName, type Stack } from '@neon/testing';
 import { buildApp, type LiveService } from '../src/app.js';
@@ -16,6 +23,12 @@ export interface Harness {
   /** Every line logged at warn or above so far, parsed. */
   logs(): Record<string, unknown>[];
   as(client: Client): Record<string, string>;
+  /** The gateway's headers for an OAuth access token: an app's own, or one acting for `user`. */
+  asApp(token: {
+    clientId: string;
+    scopes: readonly string[];
+    user?: Client;
+  }): Record<string, string>;
   user(name?: string): Client;
   close(): Promise<void>;
 }
@@ -62,6 +75,7 @@ async function openWith(make: () => Promise<Stack>, env: Record<string, string>)
     dataDir,
     logs: () => [...lines],
     as: (client) => clientHeaders(client, platform.internalSecret),
+    asApp: (token) => appHeaders(token, platform.internalSecret),
     user: (name) => ({
       id: uuidv7(),
       username: name ?? uniqueName('u').slice(0, 25).toLowerCase(),

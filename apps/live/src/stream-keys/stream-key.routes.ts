@@ -1,5 +1,5 @@
-import { StreamKeyResponse } from '@neon/contracts';
-import { requireStepUp, type FastifyPluginAsyncTypebox } from '@neon/kit';
+import { publicApi, StreamKeyResponse } from '@neon/contracts';
+import { requireAppUser, requireStepUp, type FastifyPluginAsyncTypebox } from '@neon/kit';
 import type { BroadcastManager } from '../broadcasts/broadcast-manager.js';
 import type { StreamKeyService } from './stream-key.service.js';
 
@@ -37,4 +37,19 @@ export const streamKeyRoutes: FastifyPluginAsyncTypebox<StreamKeyRoutesOptions> 
       return reply.headers(noStore).send({ streamKey, rtmpUrl: o.rtmpUrl() });
     },
   );
+
+  const getStreamKey = publicApi.getStreamKey;
+  app.route({
+    method: getStreamKey.method,
+    url: getStreamKey.path,
+    schema: { response: { 200: getStreamKey.response } },
+    handler: async (request, reply) => {
+      // No step-up here: an application cannot answer a second-factor prompt. The user granted
+      // channel:read:stream_key on the consent page, signed in to their own account, and that
+      // consent is the authorisation. A key an app has read stays valid until it is regenerated.
+      const client = requireAppUser(request, getStreamKey);
+      const streamKey = await o.keys.read(client);
+      return reply.headers(noStore).send({ data: [{ streamKey, rtmpUrl: o.rtmpUrl() }] });
+    },
+  });
 };

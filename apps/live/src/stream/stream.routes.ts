@@ -2,12 +2,13 @@ import Type from 'typebox';
 import {
   ChannelStream,
   LiveStreamList,
+  publicApi,
   StreamSettings,
   UpdateStreamRequest,
   Username,
   type LiveStream,
 } from '@neon/contracts';
-import { AppError, requireUser, type FastifyPluginAsyncTypebox } from '@neon/kit';
+import { AppError, requireAppUser, requireUser, type FastifyPluginAsyncTypebox } from '@neon/kit';
 import type { BroadcastManager } from '../broadcasts/broadcast-manager.js';
 import type { StreamKeyService } from '../stream-keys/stream-key.service.js';
 import type { ChannelRepository } from '../stream-keys/channel.repository.js';
@@ -73,6 +74,18 @@ export const streamRoutes: FastifyPluginAsyncTypebox<StreamRoutesOptions> = asyn
       return settings(client.id, client.username);
     },
   );
+
+  const updateStreamTitle = publicApi.updateStreamTitle;
+  app.route({
+    method: updateStreamTitle.method,
+    url: updateStreamTitle.path,
+    schema: { body: updateStreamTitle.body },
+    handler: async (request, reply) => {
+      const client = requireAppUser(request, updateStreamTitle);
+      await o.stream.setTitle(client, request.body.title, request.log);
+      return reply.status(updateStreamTitle.status).send();
+    },
+  });
 
   app.post(
     '/api/v1/me/stream/end',

@@ -1,5 +1,6 @@
 import type { Db } from '@neon/db';
 import type { Rendition } from '@neon/contracts';
+import type { VideoCursor } from './video-cursor.js';
 
 export type VideoState = 'publishing' | 'ready' | 'unhealthy' | 'ended' | 'failed';
 
@@ -107,6 +108,32 @@ export class VideoRepository {
       [channel, limit],
     );
     return rows.map(normalise);
+  }
+
+  /**
+   * A page of a user's past broadcasts, newest first (ties by id), after a
+   * cursor; each row with its start to the microsecond, for the next cursor.
+   */
+  async pageEndedOfUser(
+    userId: string,
+    limit: number,
+    after: VideoCursor | null,
+  ): Promise<(VideoRow & { cursor_at: string })[]> {
+    const params: (string | number)[] = [userId, limit];
+    let where = '';
+    if (after) {
+      params.push(after.at, after.id);
+      where = 'AND (started_at, id) < ($3::timestamptz, $4)';
+    }
+    const rows = await this.db.query<VideoRow & { cursor_at: string }>(
+      `SELECT ${COLUMNS},
+              to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
+         FROM live.videos
+        WHERE user_id = $1 AND state IN ('ended', 'failed') AND master_path IS NOT NULL ${where}
+        ORDER BY started_at DESC, id DESC LIMIT $2`,
+      params,
+    );
+    return rows.map((r) => ({ ...normalise(r), cursor_at: r.cursor_at }));
   }
 
   async listLive(): Promise<VideoRow[]> {

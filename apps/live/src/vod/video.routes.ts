@@ -1,12 +1,27 @@
 import { join } from 'node:path';
 import Type from 'typebox';
-import { UpdateVideoRequest, Username, Video, VideoList } from '@neon/contracts';
-import { AppError, requireUser, type FastifyPluginAsyncTypebox } from '@neon/kit';
+import {
+  PUBLIC_DEFAULT_PAGE,
+  publicApi,
+  UpdateVideoRequest,
+  Username,
+  Video,
+  VideoList,
+  type PublicVideo,
+} from '@neon/contracts';
+import {
+  AppError,
+  requireApp,
+  requireAppUser,
+  requireUser,
+  type FastifyPluginAsyncTypebox,
+} from '@neon/kit';
 import type { ChannelRepository } from '../stream-keys/channel.repository.js';
 import { CACHE_IMMUTABLE, CACHE_PLAYLIST } from '../origin/media-types.js';
 import { safeJoin, sendFile } from '../origin/static-file.js';
 import type { VideoRepository, VideoRow } from './video.repository.js';
 import type { BroadcastManager } from '../broadcasts/broadcast-manager.js';
+import { decodeVideoCursor, encodeVideoCursor } from './video-cursor.js';
 import type { VideoService } from './video.service.js';
 
 export interface VideoRoutesOptions {
@@ -31,6 +46,12 @@ export function toVideo(v: VideoRow): Video {
     thumbnailUrl: v.has_thumbnail ? `/thumbnails/vod/${v.id}.jpg` : null,
     playlistUrl: `/vod/${v.id}/master.m3u8`,
   };
+}
+
+/** A video as `/public/v1` shows it: the same as `Video`, with its owner's id. */
+export function toPublicVideo(v: VideoRow): PublicVideo {
+  const { channel, ...video } = toVideo(v);
+  return { ...video, userId: v.user_id, login: channel };
 }
 
 /** Past broadcasts: listing, details, deletion by the owner, and their files. */
@@ -94,6 +115,44 @@ export const videoRoutes: FastifyPluginAsyncTypebox<VideoRoutesOptions> = async 
     if (outcome === 'not-owner')
       throw new AppError('FORBIDDEN', 'Only the owner may delete a video.');
     return reply.status(204).send();
+  });
+
+  const getVideos = publicApi.getVideos;
+  app.route({
+    method: getVideos.method,
+    url: getVideos.path,
+    schema: { querystring: getVideos.querystring, response: { 200: getVideos.response } },
+    handler: async (request) => {
+      requireApp(request, getVideos);
+      const { userId, first = PUBLIC_DEFAULT_PAGE, after } = request.query;
+      // An unknown user has no videos: an empty page, not a 404, as for any filter.
+      const rows = await o.videos.pageEndedOfUser(userId, first + 1, decodeVideoCursor(after));
+      const page = rows.slice(0, first);
+      const last = page[page.length - 1];
+      return {
+        data: page.map(toPublicVideo),
+        pagination: {
+          cursor:
+            rows.length > first && last
+              ? encodeVideoCursor({ at: last.cursor_at, id: last.id })
+              : null,
+        },
+      };
+    },
+  });
+
+  const deleteVideo = publicApi.deleteVideo;
+  app.route({
+    method: deleteVideo.method,
+    url: deleteVideo.path,
+    schema: { params: deleteVideo.params },
+    handler: async (request, reply) => {
+      const client = requireAppUser(request, deleteVideo);
+      // Someone else's video answers as an unknown one: an application cannot probe for ids.
+      if ((await o.service.delete(client.id, request.params.id)) !== 'deleted')
+        throw new AppError('LIVE_VIDEO_NOT_FOUND', 'No such video.');
+      return reply.status(deleteVideo.status).send();
+    },
   });
 
   app.get(

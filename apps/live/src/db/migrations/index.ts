@@ -1,5 +1,6 @@
 import type { Migration } from '@neon/db';
 import { init } from './0001_init.js';
+import { videosByUser } from './0002_videos_by_user.js';
 
 /** The live schema's migrations, in order. Forward-only: never edit a shipped one. */
-export const migrations: Migration[] = [init];
+export const migrations: Migration[] = [init, videosByUser];
