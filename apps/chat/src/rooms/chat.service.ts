@@ -11,7 +11,7 @@ import {
   type UserRestricted,
 } from '@neon/contracts';
 import type { Bus } from '@neon/bus';
-import { uuidv7, type Client, type Logger } from '@neon/kit';
+import { AppError, uuidv7, type Client, type Logger } from '@neon/kit';
 import type { ChatConfig } from '../config.js';
 import { cleanBody } from '../domain/body.js';
 import { encodeFrame, wsTextFrame } from '../domain/phoenix.js';
@@ -23,15 +23,19 @@ import type { SubscriberBook } from './subscribers.js';
 import { MessageWriter, type PendingMessage } from './message-writer.js';
 import type { Member, Room, RoomRegistry } from './room.js';
 
-/** A refusal the socket turns into an error reply carrying `code`. */
-export class ChatError extends Error {
+/**
+ * A refusal of chat's rules: the socket turns it into an error reply carrying
+ * `code`, an HTTP route (being an AppError) into problem+json with the code's
+ * status.
+ */
+export class ChatError extends AppError {
   constructor(
-    readonly code: ErrorCode,
+    code: ErrorCode,
     detail: string,
-    /** Fields the error reply carries besides `code` and `detail`. */
+    /** Fields the socket's error reply carries besides `code` and `detail`. */
     readonly extra?: Record<string, unknown>,
   ) {
-    super(detail);
+    super(code, detail);
     this.name = 'ChatError';
   }
 }
