@@ -102,6 +102,19 @@ export class ChatService {
   }
 
   /**
+   * Resolves a broadcaster (the channel owner's user id, as `/public/v1`
+   * names a channel) to its room, through chat's own projection of users.
+   */
+  async roomOf(broadcasterId: string): Promise<Room> {
+    const owner = UUID.test(broadcasterId) ? await this.deps.repo.userById(broadcasterId) : null;
+    const room = owner ? await this.deps.rooms.get(owner.username) : null;
+    // The username may have changed hands since the read: the room must still be theirs.
+    if (!room?.isOwner(broadcasterId))
+      throw new ChatError('CHAT_ROOM_NOT_FOUND', 'No chat room for that broadcaster.');
+    return room;
+  }
+
+  /**
    * Adds `member` to the room (holding its broadcasts) and returns the join
    * reply. Membership starts before history is read, so a message committed
    * meanwhile is either in the history or in what was held, never lost; the
