@@ -10,6 +10,7 @@ import { FollowBook, subscribeFollows } from './rooms/follows.js';
 import { RoomRegistry } from './rooms/room.js';
 import { SubscriberBook, subscribeSubscriptions } from './rooms/subscribers.js';
 import { moderationLogRoutes } from './routes/moderation-log.routes.js';
+import { publicApiRoutes } from './routes/public-api.routes.js';
 import { MemorySocketQuota, RedisSocketQuota } from './socket/socket-quota.js';
 import { SocketServer } from './socket/socket-server.js';
 import { ChatRepository } from './store/chat.repository.js';
@@ -59,6 +60,7 @@ export async function buildApp(platform: Platform, config: ChatConfig): Promise<
   });
 
   await server.register(moderationLogRoutes, { rooms, repo });
+  await server.register(publicApiRoutes, { chat });
 
   let fanout: Fanout = soloFanout;
   if (config.NATS_URL) {
