@@ -6,6 +6,8 @@ export const CHAT_RESUME_LIMIT = 500;
 /** Frames larger than this close the socket with 1009 (message too big). */
 export const CHAT_MAX_FRAME_BYTES = 16 * 1024;
 export const CHAT_MAX_TIMEOUT_SECONDS = 1_209_600;
+/** A moderator's reason for a ban or timeout. */
+export const CHAT_MAX_REASON = 200;
 /** The longest `client_id` a `shout` may carry. */
 export const CHAT_CLIENT_ID_MAX = 64;
 /** The longest minimum follow age followers-only mode takes: 90 days, in minutes. */
@@ -92,12 +94,12 @@ export const ModerationAction = Type.Union([
     action: Type.Literal('timeout'),
     userId: Type.String(),
     seconds: Type.Integer({ minimum: 1, maximum: CHAT_MAX_TIMEOUT_SECONDS }),
-    reason: Type.Optional(Type.String({ maxLength: 200 })),
+    reason: Type.Optional(Type.String({ maxLength: CHAT_MAX_REASON })),
   }),
   Type.Object({
     action: Type.Literal('ban'),
     userId: Type.String(),
-    reason: Type.Optional(Type.String({ maxLength: 200 })),
+    reason: Type.Optional(Type.String({ maxLength: CHAT_MAX_REASON })),
   }),
   Type.Object({ action: Type.Literal('unban'), userId: Type.String() }),
   Type.Object({

@@ -6,7 +6,7 @@ import {
   ChannelTag,
   CHANNEL_MAX_TAGS,
 } from './channels.js';
-import { CHAT_MAX_BODY, CHAT_MAX_TIMEOUT_SECONDS } from './chat.js';
+import { CHAT_MAX_BODY, CHAT_MAX_REASON, CHAT_MAX_TIMEOUT_SECONDS } from './chat.js';
 import { Problem, Uuid } from './common.js';
 import { UpdateStreamRequest } from './live.js';
 import { OAUTH_SCOPES, type OAuthScope } from './oauth.js';
@@ -184,7 +184,7 @@ export const PublicBanRequest = Type.Object(
     userId: Uuid,
     /** Seconds of a timeout; absent for a ban without end. */
     duration: Type.Optional(Type.Integer({ minimum: 1, maximum: CHAT_MAX_TIMEOUT_SECONDS })),
-    reason: Type.Optional(Type.String({ maxLength: 500 })),
+    reason: Type.Optional(Type.String({ maxLength: CHAT_MAX_REASON })),
   },
   { additionalProperties: false },
 );
