@@ -189,5 +189,32 @@ describe(
         `# after the shed: playing ${to.url.replace(base, '')}, advanced ${(to.t - from.t).toFixed(2)} s in 8 s; errors: ${player.errors.join(', ')}\n`,
       );
     });
+
+    it('a viewer who arrives after the shed starts playing what is still produced', async () => {
+      const master = `${base}/hls/${streamer.username}/master.m3u8`;
+      const listed = await (await fetch(master)).text();
+      assert.doesNotMatch(listed, /360p\//, 'the master playlist no longer offers 360p');
+      const tab = await browser.newPage();
+      await tab.goto(pageUrl);
+      const asked = Date.now();
+      await tab.evaluate(`window.play(${JSON.stringify(master)})`);
+      await waitFor(async () => (await state(tab)).t > 0, {
+        timeoutMs: 30_000,
+        what: 'playback to start after the shed',
+      });
+      const startedMs = Date.now() - asked;
+      const from = await state(tab);
+      await sleep(6000);
+      const to = await state(tab);
+      const player = await tab.evaluate<{ fatal: string | null; errors: string[] }>(
+        'window.player',
+      );
+      assert.equal(player.fatal, null, player.errors.join(', '));
+      assert.equal(to.paused, false);
+      assert.ok(to.t - from.t >= 3, `currentTime advanced ${(to.t - from.t).toFixed(2)} s in 6 s`);
+      process.stdout.write(
+        `# a new viewer after the shed started in ${startedMs} ms on ${to.url.replace(base, '')}; errors: ${player.errors.join(', ')}\n`,
+      );
+    });
   },
 );
