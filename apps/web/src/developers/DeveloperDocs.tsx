@@ -1,5 +1,10 @@
 import { Link } from 'react-router';
-import { OAUTH_CODE_TTL_SECONDS, OAUTH_SCOPES, OAUTH_SCOPE_NAMES } from '@neon/contracts';
+import {
+  OAUTH_CODE_TTL_SECONDS,
+  OAUTH_SCOPES,
+  OAUTH_SCOPE_NAMES,
+  PUBLIC_OPENAPI_PATH,
+} from '@neon/contracts';
 import { useTitle } from '../hooks';
 import { useSession } from '../store';
 
@@ -18,6 +23,7 @@ export default function DeveloperDocs() {
     ['Revocation', `${origin}/oauth2/revoke`],
     ['Server metadata (RFC 8414)', `${origin}/.well-known/oauth-authorization-server`],
     ['Public API', `${origin}/public/v1/`],
+    ['Public API reference (OpenAPI 3.1)', `${origin}${PUBLIC_OPENAPI_PATH}`],
   ];
   return (
     <div className="page narrow-wide developers">
