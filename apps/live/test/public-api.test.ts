@@ -333,7 +333,7 @@ for (const variant of variants()) {
           const res = await list(`userId=${erin.id}&after=${encodeURIComponent(after)}`);
           assert.equal(res.statusCode, 400, after);
           const problem = res.json<{ code: string; errors: { field: string }[] }>();
-          assert.equal(problem.code, 'VALIDATION_FAILED', after);
+          assert.equal(problem.code, 'LIVE_CURSOR_INVALID', after);
           assert.equal(problem.errors[0]?.field, 'querystring.after', after);
           assert.match(String(res.headers['content-type']), /application\/problem\+json/);
         }

@@ -34,8 +34,7 @@ export function decodeVideoCursor(raw: string | undefined): VideoCursor | null {
   } catch {
     // Falls through to the refusal below.
   }
-  // live has no cursor error code of its own: VALIDATION_FAILED, naming the field.
-  throw new AppError('VALIDATION_FAILED', 'This cursor was not handed out by this list.', {
+  throw new AppError('LIVE_CURSOR_INVALID', 'This cursor was not handed out by this list.', {
     errors: [{ field: 'querystring.after', message: 'is not a cursor from this list' }],
   });
 }

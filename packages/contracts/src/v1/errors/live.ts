@@ -9,4 +9,5 @@ export const liveErrors = {
   LIVE_PART_TOO_FAR: 400,
   LIVE_PUBLISH_BACKED_OFF: 429,
   LIVE_CAPACITY_FULL: 503,
+  LIVE_CURSOR_INVALID: 400,
 } as const;
