@@ -134,7 +134,7 @@ describe('the public API through the gateway', { timeout: 120_000 }, () => {
     const res = await json('GET', PUBLIC_OPENAPI_PATH);
     assert.equal(res.status, 200);
     const validator = new Validator();
-    const result = await validator.validate(res.body as object);
+    const result = await validator.validate(res.body as Record<string, unknown>);
     assert.deepEqual(result.errors ?? [], [], 'a valid OpenAPI document');
     assert.equal(result.valid, true);
     assert.equal(validator.version, '3.1');

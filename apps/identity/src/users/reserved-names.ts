@@ -56,6 +56,8 @@ const WEB_ROUTES = [
   'about',
   'terms',
   'privacy',
+  'developers',
+  'oauth',
 ];
 
 /** The first segment of every public path the gateway routes (`/hls/…` is `hls`). */
