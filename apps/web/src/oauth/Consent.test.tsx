@@ -146,6 +146,23 @@ describe('consent screen', () => {
     expect(assign).not.toHaveBeenCalled();
   });
 
+  it('takes the user back to the app with the server’s error for a request it cannot grant', async () => {
+    const redirectTo =
+      'https://tools.example/callback?error=invalid_request&error_description=PKCE&state=xyz+123';
+    const calls = serve(
+      route('GET', '/api/v1/oauth/authorize', { body: preview }),
+      route('POST', '/api/v1/oauth/authorize', { body: { redirectTo } }),
+    );
+    renderApp(<Consent />, {
+      user: me('viewer'),
+      at: `/oauth/authorize?${query({ code_challenge: null })}`,
+    });
+    fireEvent.click(await screen.findByRole('button', { name: 'Back to https://tools.example' }));
+    await waitFor(() => expect(assign).toHaveBeenCalledWith(redirectTo));
+    const answer = calls.find((c) => c.method === 'POST');
+    expect(answer?.body).toMatchObject({ allowed: false, client_id: 'cid-tools' });
+  });
+
   it('says the address has no request when the query is empty', async () => {
     const calls = serve();
     renderApp(<Consent />, { user: me('viewer'), at: '/oauth/authorize' });

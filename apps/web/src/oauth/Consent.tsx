@@ -26,7 +26,14 @@ function previewError(error: unknown): string {
   }
 }
 
-function RequestError({ message }: { message: string }) {
+function RequestError({
+  message,
+  back,
+}: {
+  message: string;
+  /** When the app and its redirect URI are known good, it is told why (RFC 6749 §4.1.2.1). */
+  back?: { origin: string; onBack: () => void; busy: boolean };
+}) {
   return (
     <div className="auth consent">
       <div className="panel auth-panel" role="alert">
@@ -36,9 +43,15 @@ function RequestError({ message }: { message: string }) {
           Nothing was shared with the application. Go back to it and try again, or tell its
           developer.
         </p>
-        <Link className="btn ghost" to="/">
-          Back to Neon
-        </Link>
+        {back ? (
+          <button type="button" className="btn" disabled={back.busy} onClick={back.onBack}>
+            {back.busy ? `Sending you to ${back.origin}…` : `Back to ${back.origin}`}
+          </button>
+        ) : (
+          <Link className="btn ghost" to="/">
+            Back to Neon
+          </Link>
+        )}
       </div>
     </div>
   );
@@ -73,9 +86,6 @@ export default function Consent() {
     );
   if (preview.isFetching && !app) return <Spinner label="Checking the request" />;
   if (preview.error || !app) return <RequestError message={previewError(preview.error)} />;
-  const problem = requestProblem(query);
-  if (problem) return <RequestError message={problem} />;
-
   let origin = app.redirectUri;
   try {
     origin = new URL(app.redirectUri).origin;
@@ -97,6 +107,16 @@ export default function Consent() {
       setFailure(isApiError(err) ? previewError(err) : errorText(err));
     }
   }
+
+  const problem = requestProblem(query);
+  if (problem)
+    return (
+      <RequestError
+        message={problem}
+        // The answer carries the server's own error for the request back to the app.
+        back={{ origin, onBack: () => void answer(false), busy: answering !== null }}
+      />
+    );
 
   const name = user?.displayName || user?.username || '';
   return (
