@@ -15,7 +15,8 @@ export interface LoadResult {
 export async function runLoad(
   origin: string,
   path: string,
-  headers: Record<string, string>,
+  /** Fixed headers, or a function giving each request's (a token per request). */
+  headers: Record<string, string> | (() => Record<string, string>),
   connections: number,
   durationMs: number,
 ): Promise<LoadResult> {
@@ -28,7 +29,11 @@ export async function runLoad(
     while (performance.now() < deadline) {
       const t0 = performance.now();
       try {
-        const res = await pool.request({ method: 'GET', path, headers });
+        const res = await pool.request({
+          method: 'GET',
+          path,
+          headers: typeof headers === 'function' ? headers() : headers,
+        });
         await res.body.dump();
         if (res.statusCode !== 200) errors++;
         else samples.push((performance.now() - t0) * 1000);
