@@ -6,6 +6,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import {
   PUBLIC_OPENAPI_PATH,
   publicApi,
+  type ConnectedAppList,
   type OAuthAppWithSecret,
   type OAuthTokenResponse,
   type Problem,
@@ -236,6 +237,24 @@ describe('the public API through the gateway', { timeout: 120_000 }, () => {
       body: new URLSearchParams({ token: granted.refresh_token! }).toString(),
     });
     assert.equal(revoked.status, 200);
+    const after = await json('GET', '/public/v1/users', granted.access_token);
+    assert.equal(after.status, 401);
+  });
+
+  test('a user who disconnects the app in settings ends its access token at once', async () => {
+    const granted = await userToken('user:read:email');
+    assert.equal((await json('GET', '/public/v1/users', granted.access_token)).status, 200);
+    const connections = await json('GET', '/api/v1/oauth/connections', streamer.accessToken);
+    const grant = (connections.body as ConnectedAppList).items.find(
+      (c) => c.clientId === app.clientId,
+    );
+    assert.ok(grant, 'the app is listed as connected');
+    const gone = await json(
+      'DELETE',
+      `/api/v1/oauth/connections/${grant.grantId}`,
+      streamer.accessToken,
+    );
+    assert.equal(gone.status, 204);
     const after = await json('GET', '/public/v1/users', granted.access_token);
     assert.equal(after.status, 401);
   });
