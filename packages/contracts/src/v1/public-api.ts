@@ -196,6 +196,151 @@ export const PublicUnbanQuery = Type.Object(
 );
 export type PublicUnbanQuery = Static<typeof PublicUnbanQuery>;
 
+// ---- EventSub (webhooks) ----
+
+/** What an application may subscribe to. */
+export const EVENTSUB_TYPES = [
+  'stream.online',
+  'stream.offline',
+  'channel.update',
+  'channel.follow',
+] as const;
+export type EventSubType = (typeof EVENTSUB_TYPES)[number];
+export const EventSubType = Type.Union([
+  Type.Literal('stream.online'),
+  Type.Literal('stream.offline'),
+  Type.Literal('channel.update'),
+  Type.Literal('channel.follow'),
+]);
+
+/**
+ * Where a subscription stands: waiting for its callback to echo the
+ * challenge, sending, or stopped (the challenge failed, the callback failed
+ * for too long, or the user whose token made it lost the right to see it).
+ */
+export const EVENTSUB_STATUSES = [
+  'webhook_callback_verification_pending',
+  'enabled',
+  'webhook_callback_verification_failed',
+  'notification_failures_exceeded',
+  'authorization_revoked',
+] as const;
+export type EventSubStatus = (typeof EVENTSUB_STATUSES)[number];
+export const EventSubStatus = Type.Union([
+  Type.Literal('webhook_callback_verification_pending'),
+  Type.Literal('enabled'),
+  Type.Literal('webhook_callback_verification_failed'),
+  Type.Literal('notification_failures_exceeded'),
+  Type.Literal('authorization_revoked'),
+]);
+
+/** Longest callback URL taken. */
+export const EVENTSUB_CALLBACK_MAX = 2048;
+/** Subscriptions one application may hold unless the deployment says otherwise. */
+export const EVENTSUB_DEFAULT_MAX_SUBSCRIPTIONS = 1000;
+
+export const EventSubCondition = Type.Object(
+  { broadcasterUserId: Uuid },
+  { additionalProperties: false },
+);
+export type EventSubCondition = Static<typeof EventSubCondition>;
+
+/** A subscription as the API shows it: never its secret. */
+export const EventSubSubscription = Type.Object({
+  id: Type.String(),
+  status: EventSubStatus,
+  type: EventSubType,
+  version: Type.String(),
+  condition: EventSubCondition,
+  transport: Type.Object({ method: Type.Literal('webhook'), callback: Type.String() }),
+  createdAt: Type.String(),
+});
+export type EventSubSubscription = Static<typeof EventSubSubscription>;
+
+export const PublicCreateEventSubSubscription = Type.Object(
+  {
+    type: EventSubType,
+    version: Type.Literal('1'),
+    condition: EventSubCondition,
+    transport: Type.Object(
+      {
+        method: Type.Literal('webhook'),
+        /** `https` (or `http` to loopback where the deployment allows it for development). */
+        callback: Type.String({ minLength: 1, maxLength: EVENTSUB_CALLBACK_MAX }),
+        /** The HMAC key the messages are signed with: 10 to 100 printable ASCII characters. */
+        secret: Type.String({ minLength: 10, maxLength: 100, pattern: '^[\\x20-\\x7E]+$' }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type PublicCreateEventSubSubscription = Static<typeof PublicCreateEventSubSubscription>;
+
+export const PublicEventSubListQuery = Type.Object(
+  {
+    status: Type.Optional(EventSubStatus),
+    type: Type.Optional(EventSubType),
+    first: Type.Optional(First),
+    after: Type.Optional(After),
+  },
+  { additionalProperties: false },
+);
+export type PublicEventSubListQuery = Static<typeof PublicEventSubListQuery>;
+
+export const PublicEventSubDeleteQuery = Type.Object({ id: Uuid }, { additionalProperties: false });
+export type PublicEventSubDeleteQuery = Static<typeof PublicEventSubDeleteQuery>;
+
+const Broadcaster = {
+  broadcasterUserId: Type.String(),
+  broadcasterUserLogin: Type.String(),
+  broadcasterUserName: Type.String(),
+};
+
+/** The `event` of a notification, by subscription type. */
+export const EventSubEvents = {
+  'stream.online': Type.Object({
+    /** The broadcast's id. */
+    id: Type.String(),
+    ...Broadcaster,
+    type: Type.Literal('live'),
+    startedAt: Type.String(),
+  }),
+  'stream.offline': Type.Object({ ...Broadcaster }),
+  'channel.update': Type.Object({
+    ...Broadcaster,
+    title: Type.String(),
+    language: Type.String(),
+    category: Type.Union([CategoryRef, Type.Null()]),
+    tags: Type.Array(Type.String()),
+    mature: Type.Boolean(),
+  }),
+  'channel.follow': Type.Object({
+    userId: Type.String(),
+    userLogin: Type.String(),
+    userName: Type.String(),
+    ...Broadcaster,
+    followedAt: Type.String(),
+  }),
+} as const satisfies Record<EventSubType, TSchema>;
+export type EventSubEvent<T extends EventSubType> = Static<(typeof EventSubEvents)[T]>;
+
+/** The three kinds of message a callback receives (`Neon-Eventsub-Message-Type`). */
+export type EventSubMessageType = 'webhook_callback_verification' | 'notification' | 'revocation';
+
+/** The headers of every message sent to a callback (Twitch's scheme, under our name). */
+export const EventSubHeaders = {
+  /** The message's id: the same on every retry of it; deduplicate on it. */
+  id: 'Neon-Eventsub-Message-Id',
+  /** When this attempt was sent (RFC 3339); a retry carries its own. */
+  timestamp: 'Neon-Eventsub-Message-Timestamp',
+  type: 'Neon-Eventsub-Message-Type',
+  subscriptionType: 'Neon-Eventsub-Subscription-Type',
+  subscriptionVersion: 'Neon-Eventsub-Subscription-Version',
+  /** `sha256=` + hex HMAC-SHA256(secret, id + timestamp + body). */
+  signature: 'Neon-Eventsub-Message-Signature',
+} as const;
+
 // ---- operations ----
 
 /**
@@ -217,8 +362,10 @@ export interface PublicOperation {
   params?: TSchema;
   body?: TSchema;
   /** The success status and its body (null: no body). */
-  status: 200 | 201 | 204;
+  status: 200 | 201 | 202 | 204;
   response: TSchema | null;
+  /** Error statuses of this operation besides those every operation may answer. */
+  errors?: Record<string, string>;
 }
 
 const op = <const O extends PublicOperation>(o: O): O => o;
@@ -386,6 +533,54 @@ export const publicApi = {
     status: 204,
     response: null,
   }),
+  createEventSubSubscription: op({
+    method: 'POST',
+    path: '/public/v1/eventsub/subscriptions',
+    operationId: 'createEventSubSubscription',
+    summary:
+      'Subscribes the app to events of a channel, delivered to its webhook callback once the callback echoes the challenge. stream.online, stream.offline and channel.update take any token; channel.follow needs a user token of the broadcaster or one of its moderators carrying channel:read:followers.',
+    tag: 'EventSub',
+    token: 'any',
+    scope: null,
+    body: PublicCreateEventSubSubscription,
+    status: 202,
+    response: dataOf(EventSubSubscription),
+    errors: {
+      '409': 'The app holds this subscription already, or as many as it may (`code` tells which).',
+    },
+  }),
+  getEventSubSubscriptions: op({
+    method: 'GET',
+    path: '/public/v1/eventsub/subscriptions',
+    operationId: 'getEventSubSubscriptions',
+    summary:
+      'The app’s own subscriptions with their status, oldest first; filter by status or type.',
+    tag: 'EventSub',
+    token: 'any',
+    scope: null,
+    querystring: PublicEventSubListQuery,
+    status: 200,
+    response: Type.Object({
+      data: Type.Array(EventSubSubscription),
+      /** Every subscription the app holds, whatever the filter. */
+      total: Type.Integer({ minimum: 0 }),
+      /** The most it may hold. */
+      maxTotal: Type.Integer({ minimum: 0 }),
+      pagination: Pagination,
+    }),
+  }),
+  deleteEventSubSubscription: op({
+    method: 'DELETE',
+    path: '/public/v1/eventsub/subscriptions',
+    operationId: 'deleteEventSubSubscription',
+    summary: 'Deletes one of the app’s subscriptions and drops its undelivered messages.',
+    tag: 'EventSub',
+    token: 'any',
+    scope: null,
+    querystring: PublicEventSubDeleteQuery,
+    status: 204,
+    response: null,
+  }),
 } as const satisfies Record<string, PublicOperation>;
 
 export type PublicOperationName = keyof typeof publicApi;
@@ -452,7 +647,7 @@ export function publicOpenApi(issuer: string): Json {
         responses: {
           [String(o.status)]: ok,
           ...Object.fromEntries(
-            Object.entries(ERRORS).map(([status, description]) => [
+            Object.entries({ ...ERRORS, ...o.errors }).map(([status, description]) => [
               status,
               {
                 description,

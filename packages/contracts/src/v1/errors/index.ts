@@ -8,6 +8,7 @@ import { gatewayErrors } from './gateway.js';
 import { notifyErrors } from './notify.js';
 import { accountErrors } from './accounts.js';
 import { oauthErrors } from './oauth.js';
+import { eventsubErrors } from './eventsub.js';
 
 /**
  * Every error code with its HTTP status. The map is the single source the
@@ -25,6 +26,7 @@ export const errorStatus = {
   ...notifyErrors,
   ...accountErrors,
   ...oauthErrors,
+  ...eventsubErrors,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof errorStatus;
