@@ -226,9 +226,12 @@ export class ChannelRepository {
   }
 
   async byUserId(userId: string): Promise<ChannelRow | null> {
-    const rows = await this.db.query<ChannelRow>(`${SELECT_CHANNEL} WHERE c.user_id = $1`, [
-      userId,
-    ]);
+    return ChannelRepository.rowIn(this.db, userId);
+  }
+
+  /** A channel as a transaction sees it (what a webhook reports of a change being saved). */
+  static async rowIn(q: Queryable, userId: string): Promise<ChannelRow | null> {
+    const rows = await q.query<ChannelRow>(`${SELECT_CHANNEL} WHERE c.user_id = $1`, [userId]);
     return rows[0] ?? null;
   }
 
@@ -277,7 +280,12 @@ export class ChannelRepository {
     return rows[0] ?? null;
   }
 
-  async update(userId: string, changes: ChannelChanges): Promise<void> {
+  /** Saves the changes; `within` runs in the same transaction, after them. */
+  async update(
+    userId: string,
+    changes: ChannelChanges,
+    within?: (q: Queryable) => Promise<void>,
+  ): Promise<void> {
     const sets: string[] = [];
     const params: (string | boolean | string[] | null)[] = [userId];
     const set = (column: string, value: string | boolean | string[] | null) => {
@@ -302,6 +310,7 @@ export class ChannelRepository {
           userId,
           changes.category,
         ]);
+      await within?.(q);
     });
   }
 

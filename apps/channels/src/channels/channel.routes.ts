@@ -9,6 +9,7 @@ import {
   UpdateChannelRequest,
   type Channel as ChannelBody,
 } from '@neon/contracts';
+import type { Queryable } from '@neon/db';
 import { AppError, requireUser, type Client, type FastifyPluginAsyncTypebox } from '@neon/kit';
 import {
   categoryOf,
@@ -24,8 +25,17 @@ export const UsernameParam = Type.String({
   pattern: '^[A-Za-z0-9_]+$',
 });
 
+/** Told of a change to a channel's settings: webhooks (channel.update) are queued with it. */
+export interface ChannelChangeHook {
+  /** In the transaction that saves the change, after it. */
+  saving(q: Queryable, userId: string): Promise<void>;
+  /** Once it is committed. */
+  saved(): void;
+}
+
 export interface ChannelRoutesOptions {
   repo: ChannelRepository;
+  onChange?: ChannelChangeHook;
 }
 
 export async function channelView(
@@ -90,25 +100,41 @@ function checkLinks(links: string[]): string[] {
   return links;
 }
 
-/** The owner changes their channel's settings: each field given replaces the stored one. */
+/**
+ * The owner changes their channel's settings: each field given replaces the
+ * stored one. A change to what channel.update reports (category, tags,
+ * language, mature) is told to `onChange`; the about text and links are not.
+ */
 export async function changeChannel(
   repo: ChannelRepository,
   client: Client,
   b: UpdateChannelRequest,
+  onChange?: ChannelChangeHook,
 ): Promise<void> {
   await ownChannel(repo, client);
   if (b.category !== undefined && b.category !== null && !(await repo.activeCategory(b.category)))
     throw new AppError('VALIDATION_FAILED', `body.category: no category ${b.category}.`, {
       errors: [{ field: 'body.category', message: 'is not a category' }],
     });
-  await repo.update(client.id, {
-    ...(b.category !== undefined ? { category: b.category } : {}),
-    ...(b.tags !== undefined ? { tags: normaliseTags(b.tags) } : {}),
-    ...(b.about !== undefined ? { about: b.about } : {}),
-    ...(b.links !== undefined ? { links: checkLinks(b.links) } : {}),
-    ...(b.language !== undefined ? { language: b.language } : {}),
-    ...(b.mature !== undefined ? { mature: b.mature } : {}),
-  });
+  const reported =
+    b.category !== undefined ||
+    b.tags !== undefined ||
+    b.language !== undefined ||
+    b.mature !== undefined;
+  const hook = reported ? onChange : undefined;
+  await repo.update(
+    client.id,
+    {
+      ...(b.category !== undefined ? { category: b.category } : {}),
+      ...(b.tags !== undefined ? { tags: normaliseTags(b.tags) } : {}),
+      ...(b.about !== undefined ? { about: b.about } : {}),
+      ...(b.links !== undefined ? { links: checkLinks(b.links) } : {}),
+      ...(b.language !== undefined ? { language: b.language } : {}),
+      ...(b.mature !== undefined ? { mature: b.mature } : {}),
+    },
+    hook && ((q) => hook.saving(q, client.id)),
+  );
+  hook?.saved();
 }
 
 export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = async (app, o) => {
@@ -131,7 +157,7 @@ export const channelRoutes: FastifyPluginAsyncTypebox<ChannelRoutesOptions> = as
     { schema: { body: UpdateChannelRequest, response: { 200: Channel } } },
     async (request) => {
       const client = requireUser(request);
-      await changeChannel(repo, client, request.body);
+      await changeChannel(repo, client, request.body, o.onChange);
       return channelView(repo, await ownChannel(repo, client), client);
     },
   );

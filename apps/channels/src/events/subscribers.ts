@@ -1,6 +1,7 @@
 import { handleOnce, type Bus, type Subscription } from '@neon/bus';
 import type { Db } from '@neon/db';
 import { ChannelRepository } from '../channels/channel.repository.js';
+import { enqueueFeedEvent } from '../eventsub/eventsub.service.js';
 
 /**
  * Channels' copies of other domains: a channel per user (from identity's
@@ -52,4 +53,35 @@ export async function subscribeProjections(
     },
   });
   return [users, live];
+}
+
+/**
+ * Webhooks (EventSub): a start, end or retitle of a broadcast and a new
+ * follow become notifications to the subscriptions that match. A consumer
+ * group, so the replicas share the events, each taken once; a group new to
+ * the bus starts with new events (history is not replayed to webhooks).
+ */
+export async function subscribeEventSub(
+  bus: Bus,
+  db: Db,
+  schema: string,
+  kick: () => void,
+): Promise<Subscription> {
+  return bus.subscribe({
+    group: 'channels.eventsub',
+    types: [
+      'live.stream.started.v1',
+      'live.stream.ended.v1',
+      'live.stream.updated.v1',
+      'channels.follow.created.v1',
+    ],
+    from: 'new',
+    handler: async (event) => {
+      let queued = 0;
+      await handleOnce(db, schema, 'channels.eventsub', event.id, async (q) => {
+        queued = await enqueueFeedEvent(q, event);
+      });
+      if (queued > 0) kick();
+    },
+  });
 }

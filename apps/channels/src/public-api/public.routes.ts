@@ -12,13 +12,14 @@ import {
   type ChannelRepository,
   type ChannelRow,
 } from '../channels/channel.repository.js';
-import { changeChannel, ownChannel } from '../channels/channel.routes.js';
+import { changeChannel, ownChannel, type ChannelChangeHook } from '../channels/channel.routes.js';
 import { decodeCursor, encodeCursor } from '../channels/cursor.js';
 
 export interface PublicRoutesOptions {
   repo: ChannelRepository;
   /** The deployment's public URL: the document's server and OAuth endpoints. */
   publicUrl: string;
+  onChange?: ChannelChangeHook;
 }
 
 function channelOf(row: ChannelRow): PublicChannel {
@@ -100,7 +101,7 @@ export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = asyn
     },
     async (request) => {
       const user = requireAppUser(request, modifyChannel);
-      await changeChannel(repo, user, request.body);
+      await changeChannel(repo, user, request.body, o.onChange);
       return { data: [channelOf(await ownChannel(repo, user))] };
     },
   );

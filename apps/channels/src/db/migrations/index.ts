@@ -5,6 +5,7 @@ import { adminAudit } from './0003_admin_audit.js';
 import { searchIndexes } from './0004_search_indexes.js';
 import { usernameCOrder } from './0005_username_c_order.js';
 import { searchProbes } from './0006_search_probes.js';
+import { eventsub } from './0007_eventsub.js';
 
 /** The channels schema's migrations, in order. Forward-only: never edit a shipped one. */
 export const migrations: Migration[] = [
@@ -14,4 +15,5 @@ export const migrations: Migration[] = [
   searchIndexes,
   usernameCOrder,
   searchProbes,
+  eventsub,
 ];

@@ -1,0 +1,20 @@
+import type { EventSubSubscription } from '@neon/contracts';
+import type { SubscriptionRow } from './eventsub.repository.js';
+
+/** A subscription as the API and every message show it: never its secret. */
+export function subscriptionView(
+  row: Pick<
+    SubscriptionRow,
+    'id' | 'status' | 'type' | 'version' | 'broadcaster_user_id' | 'callback' | 'created_at'
+  >,
+): EventSubSubscription {
+  return {
+    id: row.id,
+    status: row.status,
+    type: row.type,
+    version: row.version,
+    condition: { broadcasterUserId: row.broadcaster_user_id },
+    transport: { method: 'webhook', callback: row.callback },
+    createdAt: row.created_at.toISOString(),
+  };
+}
