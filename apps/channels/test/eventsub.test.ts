@@ -1,0 +1,789 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  EventSubHeaders,
+  type EventSubStatus,
+  type EventSubSubscription,
+  type OAuthScope,
+  type Problem,
+} from '@neon/contracts';
+import { appHeaders, type Client } from '@neon/kit';
+import { sleep, uniqueName, waitFor } from '@neon/testing';
+import { variants, type Harness } from './harness.js';
+
+/** One request the test's callback server received. */
+interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  json: {
+    challenge?: string;
+    subscription: EventSubSubscription;
+    event?: Record<string, unknown>;
+  };
+}
+
+type Answer = (msg: Received, res: ServerResponse) => void;
+
+/** Answers as a well-behaved callback: the challenge echoed as plain text, notifications with 204. */
+const echo: Answer = (msg, res) => {
+  if (msg.headers['neon-eventsub-message-type'] === 'webhook_callback_verification')
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(msg.json.challenge);
+  else res.writeHead(204).end();
+};
+
+/** A real HTTP server on 127.0.0.1: each path answers as the test tells it. */
+class Receiver {
+  readonly received: Received[] = [];
+  private readonly answers = new Map<string, Answer>();
+  private server!: Server;
+  private port = 0;
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        const path = req.url ?? '';
+        const msg: Received = {
+          path,
+          headers: req.headers,
+          body,
+          json: JSON.parse(body || '{}') as Received['json'],
+        };
+        this.received.push(msg);
+        (this.answers.get(path) ?? echo)(msg, res);
+      });
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  /** A fresh path on this server, answering with `answer` (an echo by default). */
+  hook(answer: Answer = echo): string {
+    const path = `/${uniqueName('hook')}`;
+    this.answers.set(path, answer);
+    return path;
+  }
+
+  url(path: string): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  at(path: string, type?: string): Received[] {
+    return this.received.filter(
+      (r) => r.path === path && (!type || r.headers['neon-eventsub-message-type'] === type),
+    );
+  }
+
+  close(): void {
+    this.server.closeAllConnections();
+    this.server.close();
+  }
+}
+
+const SECRET = 'a-secret-of-some-length';
+
+/** The documented scheme, computed here independently of the service's code. */
+function expectedSignature(secret: string, r: Received): string {
+  const id = r.headers['neon-eventsub-message-id'] as string;
+  const timestamp = r.headers['neon-eventsub-message-timestamp'] as string;
+  return `sha256=${createHmac('sha256', secret)
+    .update(id + timestamp + r.body)
+    .digest('hex')}`;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+for (const variant of variants()) {
+  describe(`EventSub webhooks (${variant.name})`, { skip: variant.skip }, () => {
+    let h: Harness;
+    const rx = new Receiver();
+    before(async () => {
+      await rx.start();
+      h = await variant.open({
+        env: {
+          CHANNELS_EVENTSUB_ALLOW_HTTP_LOOPBACK: 'true',
+          CHANNELS_EVENTSUB_TIMEOUT_MS: '1000',
+          CHANNELS_EVENTSUB_RETRY_MS: '100',
+          CHANNELS_EVENTSUB_RETRY_MAX_MS: '400',
+          CHANNELS_EVENTSUB_GIVE_UP_MS: '3000',
+          CHANNELS_EVENTSUB_WORKER_INTERVAL_MS: '50',
+          CHANNELS_EVENTSUB_MAX_SUBSCRIPTIONS: '5',
+        },
+      });
+    });
+    after(async () => {
+      await h.close();
+      rx.close();
+    });
+
+    /** As the gateway forwards an OAuth token: an app's own, or one acting for `user`. */
+    function token(app: string, scopes: OAuthScope[] = [], user?: Client): Record<string, string> {
+      return appHeaders(
+        { clientId: app, scopes, ...(user ? { user } : {}) },
+        h.platform.internalSecret,
+      );
+    }
+    const inject = (
+      method: 'GET' | 'POST' | 'DELETE' | 'PATCH' | 'PUT',
+      url: string,
+      headers: Record<string, string>,
+      payload?: object,
+    ) => h.app.server.inject({ method, url, headers, ...(payload ? { payload } : {}) });
+    const problem = (
+      res: { statusCode: number; json<T>(): T; body: string },
+      status: number,
+      code: string,
+    ) => {
+      assert.equal(res.statusCode, status, res.body);
+      assert.equal(res.json<Problem>().code, code, res.body);
+      assert.match(
+        String((res as unknown as { headers: Record<string, string> }).headers['content-type']),
+        /application\/problem\+json/,
+      );
+    };
+    async function broadcaster(): Promise<Client> {
+      const user = await h.register();
+      await waitFor(
+        async () =>
+          (await h.app.server.inject({ url: `/api/v1/channels/${user.username}` })).statusCode ===
+          200,
+        { what: `channel ${user.username}` },
+      );
+      return user;
+    }
+    const body = (type: string, broadcasterUserId: string, path: string, extra: object = {}) => ({
+      type,
+      version: '1',
+      condition: { broadcasterUserId },
+      transport: { method: 'webhook', callback: rx.url(path), secret: SECRET },
+      ...extra,
+    });
+    async function subscribe(
+      app: string,
+      type: string,
+      who: Client,
+      path: string,
+      headers = token(app),
+    ): Promise<EventSubSubscription> {
+      const res = await inject(
+        'POST',
+        '/public/v1/eventsub/subscriptions',
+        headers,
+        body(type, who.id, path),
+      );
+      assert.equal(res.statusCode, 202, res.body);
+      const [sub] = res.json<{ data: EventSubSubscription[] }>().data;
+      assert.equal(sub!.status, 'webhook_callback_verification_pending');
+      return sub!;
+    }
+    async function list(
+      app: string,
+      query = '',
+    ): Promise<{
+      data: EventSubSubscription[];
+      total: number;
+      maxTotal: number;
+      pagination: { cursor: string | null };
+    }> {
+      const res = await inject('GET', `/public/v1/eventsub/subscriptions${query}`, token(app));
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json();
+    }
+    const statusOf = async (app: string, id: string) =>
+      (await list(app, '?first=100')).data.find((s) => s.id === id)?.status;
+    const becomes = (app: string, id: string, status: EventSubStatus) =>
+      waitFor(async () => (await statusOf(app, id)) === status, { what: `${id} ${status}` });
+    async function goLive(user: Client): Promise<string> {
+      const broadcastId = uniqueName('b');
+      await h.bus.publish('live.stream.started.v1', {
+        broadcastId,
+        channel: user.username,
+        userId: user.id,
+        title: 'Hello',
+        startedAt: new Date().toISOString(),
+        renditions: ['720p'],
+      });
+      return broadcastId;
+    }
+
+    it('verifies the callback, then sends stream.online signed, with every header', async () => {
+      const app = uniqueName('app');
+      const streamer = await broadcaster();
+      const path = rx.hook();
+      const sub = await subscribe(app, 'stream.online', streamer, path);
+      assert.deepEqual(sub.condition, { broadcasterUserId: streamer.id });
+      assert.deepEqual(sub.transport, { method: 'webhook', callback: rx.url(path) });
+      assert.equal(JSON.stringify(sub).includes(SECRET), false, 'the secret is never shown');
+      await becomes(app, sub.id, 'enabled');
+
+      const [challenge] = rx.at(path, 'webhook_callback_verification');
+      assert.ok(challenge);
+      assert.ok((challenge.json.challenge ?? '').length >= 16);
+      assert.equal(challenge.json.subscription.id, sub.id);
+      assert.equal(
+        challenge.headers['neon-eventsub-message-signature'],
+        expectedSignature(SECRET, challenge),
+      );
+      assert.equal(challenge.headers.cookie, undefined);
+      assert.equal(challenge.headers.authorization, undefined);
+
+      const broadcastId = await goLive(streamer);
+      const note = await waitFor(() => rx.at(path, 'notification')[0], { what: 'stream.online' });
+      const sent = note.headers;
+      assert.match(sent['neon-eventsub-message-id'] as string, UUID);
+      assert.match(sent['neon-eventsub-message-timestamp'] as string, RFC3339);
+      assert.ok(
+        Math.abs(Date.parse(sent['neon-eventsub-message-timestamp'] as string) - Date.now()) <
+          10_000,
+      );
+      assert.equal(sent['neon-eventsub-message-type'], 'notification');
+      assert.equal(sent['neon-eventsub-subscription-type'], 'stream.online');
+      assert.equal(sent['neon-eventsub-subscription-version'], '1');
+      assert.equal(sent['content-type'], 'application/json');
+      assert.equal(sent['neon-eventsub-message-signature'], expectedSignature(SECRET, note));
+      assert.notEqual(
+        sent['neon-eventsub-message-signature'],
+        expectedSignature('another-secret-entirely', note),
+      );
+      assert.equal(note.json.subscription.id, sub.id);
+      assert.equal(note.json.subscription.status, 'enabled');
+      assert.deepEqual(
+        { ...note.json.event, startedAt: undefined },
+        {
+          id: broadcastId,
+          broadcasterUserId: streamer.id,
+          broadcasterUserLogin: streamer.username,
+          broadcasterUserName: streamer.username,
+          type: 'live',
+          startedAt: undefined,
+        },
+      );
+      // The header names are the documented ones.
+      for (const name of Object.values(EventSubHeaders))
+        assert.ok(sent[name.toLowerCase()], `${name} is sent`);
+
+      // stream.offline when it ends.
+      const off = rx.hook();
+      const offSub = await subscribe(app, 'stream.offline', streamer, off);
+      await becomes(app, offSub.id, 'enabled');
+      await h.bus.publish('live.stream.ended.v1', {
+        broadcastId,
+        channel: streamer.username,
+        userId: streamer.id,
+        startedAt: new Date().toISOString(),
+        endedAt: new Date().toISOString(),
+        durationSeconds: 1,
+      });
+      const ended = await waitFor(() => rx.at(off, 'notification')[0], { what: 'stream.offline' });
+      assert.equal(ended.json.event?.broadcasterUserId, streamer.id);
+    });
+
+    it('fails verification on a wrong challenge or an error, and never notifies those', async () => {
+      const app = uniqueName('app');
+      const streamer = await broadcaster();
+      const wrong = rx.hook((_m, res) =>
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('not-it'),
+      );
+      const error = rx.hook((m, res) => res.writeHead(500).end(m.json.challenge));
+      const padded = rx.hook((m, res) => res.writeHead(200).end(`${m.json.challenge}\n`));
+      const good = rx.hook();
+      const subs = [];
+      for (const path of [wrong, error, padded])
+        subs.push(await subscribe(app, 'stream.online', streamer, path));
+      for (const s of subs) await becomes(app, s.id, 'webhook_callback_verification_failed');
+      const control = await subscribe(app, 'stream.online', streamer, good);
+      await becomes(app, control.id, 'enabled');
+      await goLive(streamer);
+      await waitFor(() => rx.at(good, 'notification').length === 1, { what: 'the control' });
+      await sleep(300);
+      for (const path of [wrong, error, padded]) {
+        assert.equal(rx.at(path).length, 1, `${path}: the challenge only`);
+        assert.equal(rx.at(path, 'notification').length, 0);
+      }
+    });
+
+    it('retries a failed notification with the same id and a fresh timestamp', async () => {
+      const app = uniqueName('app');
+      const streamer = await broadcaster();
+      let failures = 0;
+      const path = rx.hook((m, res) => {
+        if (m.headers['neon-eventsub-message-type'] === 'notification' && failures < 2) {
+          failures++;
+          res.writeHead(500).end();
+        } else echo(m, res);
+      });
+      const sub = await subscribe(app, 'stream.online', streamer, path);
+      await becomes(app, sub.id, 'enabled');
+      await goLive(streamer);
+      await waitFor(() => rx.at(path, 'notification').length === 3, { what: 'three attempts' });
+      await sleep(400);
+      const attempts = rx.at(path, 'notification');
+      assert.equal(attempts.length, 3, 'the third was taken: no more');
+      const ids = new Set(attempts.map((a) => a.headers['neon-eventsub-message-id']));
+      assert.equal(ids.size, 1, 'one message id');
+      const times = attempts.map((a) => a.headers['neon-eventsub-message-timestamp'] as string);
+      assert.equal(new Set(times).size, 3, 'a timestamp per attempt');
+      assert.ok(
+        Date.parse(times[0]!) < Date.parse(times[1]!) &&
+          Date.parse(times[1]!) < Date.parse(times[2]!),
+      );
+      for (const a of attempts) {
+        assert.equal(a.headers['neon-eventsub-message-signature'], expectedSignature(SECRET, a));
+        assert.deepEqual(a.json.event, attempts[0]!.json.event);
+      }
+      assert.equal(await statusOf(app, sub.id), 'enabled');
+    });
+
+    it('revokes a callback failing past the give-up window, and tells it once it answers', async () => {
+      const app = uniqueName('app');
+      const streamer = await broadcaster();
+      let down = true;
+      const path = rx.hook((m, res) => {
+        if (down && m.headers['neon-eventsub-message-type'] !== 'webhook_callback_verification')
+          res.writeHead(503).end();
+        else echo(m, res);
+      });
+      const sub = await subscribe(app, 'stream.online', streamer, path);
+      await becomes(app, sub.id, 'enabled');
+      const started = Date.now();
+      await goLive(streamer);
+      await waitFor(
+        async () => (await statusOf(app, sub.id)) === 'notification_failures_exceeded',
+        {
+          what: 'revoked',
+          timeoutMs: 15_000,
+        },
+      );
+      assert.ok(Date.now() - started >= 2_900, 'not before the window');
+      assert.ok(rx.at(path, 'notification').length >= 4, 'retried meanwhile');
+      // The revocation is tried at once, while the callback still fails, then retried.
+      const failed = rx.at(path, 'revocation').length;
+      down = false;
+      const revocation = await waitFor(() => rx.at(path, 'revocation')[failed], {
+        what: 'the revocation, answered',
+      });
+      assert.equal(revocation.json.subscription.status, 'notification_failures_exceeded');
+      assert.equal(revocation.json.subscription.id, sub.id);
+      assert.equal(revocation.headers['neon-eventsub-subscription-type'], 'stream.online');
+      assert.equal(
+        revocation.headers['neon-eventsub-message-signature'],
+        expectedSignature(SECRET, revocation),
+      );
+      // No more notifications, and the revocation is not repeated once taken.
+      const before = rx.at(path).length;
+      await goLive(streamer);
+      await sleep(600);
+      assert.deepEqual(
+        rx
+          .at(path)
+          .slice(before)
+          .map((m) => m.headers['neon-eventsub-message-type']),
+        [],
+      );
+      assert.equal(rx.at(path, 'revocation').length, failed + 1, 'taken once, not sent again');
+      const ids = new Set(
+        rx.at(path, 'revocation').map((m) => m.headers['neon-eventsub-message-id']),
+      );
+      assert.equal(ids.size, 1);
+    });
+
+    it('lists and deletes the app’s own subscriptions only, dropping what was waiting', async () => {
+      const mine = uniqueName('app');
+      const theirs = uniqueName('app');
+      const streamer = await broadcaster();
+      const a = await subscribe(mine, 'stream.online', streamer, rx.hook());
+      const b = await subscribe(mine, 'channel.update', streamer, rx.hook());
+      const c = await subscribe(theirs, 'stream.online', streamer, rx.hook());
+      await becomes(mine, b.id, 'enabled');
+
+      const all = await list(mine);
+      assert.deepEqual(
+        all.data.map((s) => s.id),
+        [a.id, b.id],
+      );
+      assert.equal(all.total, 2);
+      assert.equal(all.maxTotal, 5);
+      assert.deepEqual(
+        (await list(mine, '?type=channel.update')).data.map((s) => s.id),
+        [b.id],
+      );
+      const page1 = await list(mine, '?first=1');
+      assert.deepEqual(
+        page1.data.map((s) => s.id),
+        [a.id],
+      );
+      assert.ok(page1.pagination.cursor);
+      const page2 = await list(mine, `?first=1&after=${page1.pagination.cursor}`);
+      assert.deepEqual(
+        page2.data.map((s) => s.id),
+        [b.id],
+      );
+      assert.equal(page2.pagination.cursor, null);
+      await becomes(mine, a.id, 'enabled');
+      assert.equal((await list(mine, '?status=enabled')).data.length, 2);
+      assert.equal((await list(mine, '?status=authorization_revoked')).data.length, 0);
+      for (const q of ['?status=on', '?type=channel.raid', '?first=0', '?first=101', '?extra=1'])
+        problem(
+          await inject('GET', `/public/v1/eventsub/subscriptions${q}`, token(mine)),
+          400,
+          'VALIDATION_FAILED',
+        );
+      problem(
+        await inject(
+          'GET',
+          '/public/v1/eventsub/subscriptions?after=bm90LWEtY3Vyc29y',
+          token(mine),
+        ),
+        400,
+        'CHANNELS_CURSOR_INVALID',
+      );
+
+      // Another app's subscription is not there for it.
+      problem(
+        await inject('DELETE', `/public/v1/eventsub/subscriptions?id=${a.id}`, token(theirs)),
+        404,
+        'EVENTSUB_SUBSCRIPTION_NOT_FOUND',
+      );
+      assert.equal((await list(theirs)).data.length, 1);
+      problem(
+        await inject('DELETE', '/public/v1/eventsub/subscriptions?id=nope', token(mine)),
+        400,
+        'VALIDATION_FAILED',
+      );
+      problem(
+        await inject('DELETE', '/public/v1/eventsub/subscriptions', token(mine)),
+        400,
+        'VALIDATION_FAILED',
+      );
+
+      // Deleting drops the messages waiting for it.
+      let attempts = 0;
+      const failing = rx.hook((m, res) => {
+        if (m.headers['neon-eventsub-message-type'] === 'notification') {
+          attempts++;
+          res.writeHead(500).end();
+        } else echo(m, res);
+      });
+      const d = await subscribe(mine, 'stream.offline', streamer, failing);
+      await becomes(mine, d.id, 'enabled');
+      await h.bus.publish('live.stream.ended.v1', {
+        broadcastId: uniqueName('b'),
+        channel: streamer.username,
+        userId: streamer.id,
+        startedAt: new Date().toISOString(),
+        endedAt: new Date().toISOString(),
+        durationSeconds: 1,
+      });
+      await waitFor(() => attempts >= 1, { what: 'a failed attempt' });
+      const del = await inject(
+        'DELETE',
+        `/public/v1/eventsub/subscriptions?id=${d.id}`,
+        token(mine),
+      );
+      assert.equal(del.statusCode, 204, del.body);
+      const waiting = await h.platform.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM channels.eventsub_messages WHERE subscription_id = $1`,
+        [d.id],
+      );
+      assert.equal(waiting[0]!.n, 0);
+      const seen = attempts;
+      await sleep(600);
+      assert.ok(attempts <= seen + 1, 'at most the attempt under way when it was deleted');
+      problem(
+        await inject('DELETE', `/public/v1/eventsub/subscriptions?id=${d.id}`, token(mine)),
+        404,
+        'EVENTSUB_SUBSCRIPTION_NOT_FOUND',
+      );
+      assert.deepEqual(
+        (await list(mine)).data.map((s) => s.id),
+        [a.id, b.id],
+      );
+      assert.deepEqual(
+        (await list(theirs)).data.map((s) => s.id),
+        [c.id],
+      );
+    });
+
+    it('refuses bad subscriptions with a 400 problem, duplicates and too many with a 409', async () => {
+      const app = uniqueName('app');
+      const streamer = await broadcaster();
+      const post = (payload: object) =>
+        inject('POST', '/public/v1/eventsub/subscriptions', token(app), payload);
+      const withCallback = (callback: string) => ({
+        ...body('stream.online', streamer.id, '/x'),
+        transport: { method: 'webhook', callback, secret: SECRET },
+      });
+      for (const callback of [
+        'https://10.0.0.1/x',
+        'https://169.254.169.254/latest',
+        'https://192.168.0.10/hook',
+        'https://100.64.0.1/x',
+        'https://[::1]/x',
+        'https://[fd00::1]/x',
+        'https://[::ffff:169.254.169.254]/x',
+        'https://0x7f.1/x',
+        'https://localhost/x',
+        'https://localhost:8443/x',
+        'http://10.0.0.1/x',
+        'http://169.254.169.254/latest',
+        'ftp://127.0.0.1/x',
+        'https://user:pass@hooks.example.com/x',
+        'https://@hooks.example.com/x',
+        'https://hooks.example.com/x#part',
+        'https://hooks.example.com:0/x',
+        'https://hooks.example.com:70000/x',
+        'not a url',
+      ])
+        problem(await post(withCallback(callback)), 400, 'EVENTSUB_CALLBACK_INVALID');
+
+      const good = body('stream.online', streamer.id, '/x');
+      for (const bad of [
+        withCallback(`https://hooks.example.com/${'a'.repeat(2048)}`),
+        { ...good, type: 'channel.raid' },
+        { ...good, type: 'STREAM.ONLINE' },
+        { ...good, version: '2' },
+        { ...good, condition: { broadcasterUserId: 'not-a-uuid' } },
+        { ...good, condition: { broadcasterUserId: streamer.id, moderatorUserId: streamer.id } },
+        { ...good, condition: {} },
+        { ...good, transport: { ...good.transport, secret: 'short' } },
+        { ...good, transport: { ...good.transport, secret: 'x'.repeat(101) } },
+        { ...good, transport: { ...good.transport, secret: 'ééééééééééééé' } },
+        { ...good, transport: { ...good.transport, method: 'websocket' } },
+        { ...good, transport: { ...good.transport, extra: true } },
+        { ...good, extra: true },
+        { type: 'stream.online', version: '1' },
+      ])
+        problem(await post(bad), 400, 'VALIDATION_FAILED');
+      problem(
+        await post(body('stream.online', '0190a0a0-0000-7000-8000-000000000000', '/x')),
+        404,
+        'CHANNELS_CHANNEL_NOT_FOUND',
+      );
+      problem(
+        await h.app.server.inject({
+          method: 'POST',
+          url: '/public/v1/eventsub/subscriptions',
+          payload: good,
+        }),
+        401,
+        'AUTH_REQUIRED',
+      );
+      // Nothing refused was kept.
+      assert.equal((await list(app)).total, 0);
+
+      // Once per app, type, condition and callback; another app may have the same.
+      const path = rx.hook();
+      await subscribe(app, 'stream.online', streamer, path);
+      problem(
+        await post(body('stream.online', streamer.id, path)),
+        409,
+        'EVENTSUB_SUBSCRIPTION_EXISTS',
+      );
+      await subscribe(uniqueName('app'), 'stream.online', streamer, path);
+      // A cap per app (5 here).
+      for (let i = 0; i < 4; i++) await subscribe(app, 'stream.online', streamer, rx.hook());
+      problem(
+        await post(body('stream.online', streamer.id, rx.hook())),
+        409,
+        'EVENTSUB_SUBSCRIPTION_LIMIT',
+      );
+    });
+
+    it('fails an attempt answered with a redirect, too slowly, or at too great a length', async () => {
+      const app = uniqueName('app');
+      const streamer = await broadcaster();
+      const target = rx.hook();
+      const redirect = rx.hook((_m, res) => res.writeHead(302, { location: target }).end());
+      const slow = rx.hook((m, res) => void setTimeout(() => echo(m, res), 1500));
+      const huge = rx.hook((m, res) => {
+        if (m.headers['neon-eventsub-message-type'] !== 'notification') return echo(m, res);
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        for (let i = 0; i < 10; i++) res.write('x'.repeat(16 * 1024));
+        res.end();
+      });
+      const r = await subscribe(app, 'stream.online', streamer, redirect);
+      const s = await subscribe(app, 'stream.online', streamer, slow);
+      const g = await subscribe(app, 'stream.online', streamer, huge);
+      await becomes(app, r.id, 'webhook_callback_verification_failed');
+      await becomes(app, s.id, 'webhook_callback_verification_failed');
+      assert.equal(rx.at(target).length, 0, 'the redirect was not followed');
+      await becomes(app, g.id, 'enabled');
+      await goLive(streamer);
+      // The answer over 64 KiB failed the attempt: the same message comes again.
+      await waitFor(() => rx.at(huge, 'notification').length >= 2, { what: 'a retry' });
+      const ids = new Set(
+        rx.at(huge, 'notification').map((m) => m.headers['neon-eventsub-message-id']),
+      );
+      assert.equal(ids.size, 1);
+    });
+
+    it('sends channel.update for settings saved on either API and for a live retitle', async () => {
+      const app = uniqueName('app');
+      const streamer = await broadcaster();
+      const path = rx.hook();
+      const sub = await subscribe(app, 'channel.update', streamer, path);
+      await becomes(app, sub.id, 'enabled');
+      const saved = await inject('PATCH', '/api/v1/me/channel', h.as(streamer), {
+        category: 'factorio',
+        tags: ['Cozy'],
+      });
+      assert.equal(saved.statusCode, 200, saved.body);
+      const first = await waitFor(() => rx.at(path, 'notification')[0], { what: 'channel.update' });
+      assert.deepEqual(first.json.event, {
+        broadcasterUserId: streamer.id,
+        broadcasterUserLogin: streamer.username,
+        broadcasterUserName: streamer.username,
+        title: '',
+        language: 'en',
+        category: { slug: 'factorio', name: 'Factorio' },
+        tags: ['cozy'],
+        mature: false,
+      });
+      // The about text is not part of channel.update.
+      await inject('PATCH', '/api/v1/me/channel', h.as(streamer), { about: 'hi' });
+      const viaApp = await inject(
+        'PATCH',
+        '/public/v1/channels',
+        token(app, ['channel:manage:broadcast'], streamer),
+        { mature: true },
+      );
+      assert.equal(viaApp.statusCode, 200, viaApp.body);
+      await waitFor(() => rx.at(path, 'notification').length === 2, { what: 'the second' });
+      assert.equal(rx.at(path, 'notification')[1]!.json.event?.mature, true);
+      await h.bus.publish('live.stream.updated.v1', {
+        broadcastId: uniqueName('b'),
+        channel: streamer.username,
+        userId: streamer.id,
+        title: 'New title',
+      });
+      await waitFor(() => rx.at(path, 'notification').length === 3, { what: 'the retitle' });
+      assert.equal(rx.at(path, 'notification')[2]!.json.event?.title, 'New title');
+      await sleep(200);
+      assert.equal(rx.at(path, 'notification').length, 3, 'nothing for the about text');
+    });
+
+    it('takes channel.follow only from the broadcaster or a moderator with channel:read:followers', async () => {
+      const app = uniqueName('app');
+      const owner = await broadcaster();
+      const mod = await broadcaster();
+      const fan = await broadcaster();
+      const stranger = await broadcaster();
+      const post = (headers: Record<string, string>) =>
+        inject(
+          'POST',
+          '/public/v1/eventsub/subscriptions',
+          headers,
+          body('channel.follow', owner.id, rx.hook()),
+        );
+      problem(await post(token(app, ['channel:read:followers'])), 403, 'OAUTH_USER_TOKEN_REQUIRED');
+      problem(
+        await post(token(app, ['channel:manage:broadcast'], owner)),
+        403,
+        'OAUTH_SCOPE_INSUFFICIENT',
+      );
+      problem(
+        await post(token(app, ['channel:read:followers'], stranger)),
+        404,
+        'CHANNELS_CHANNEL_NOT_FOUND',
+      );
+      problem(
+        await post(token(app, ['channel:read:followers'], mod)),
+        404,
+        'CHANNELS_CHANNEL_NOT_FOUND',
+      );
+
+      const ownerPath = rx.hook();
+      const mine = await subscribe(
+        app,
+        'channel.follow',
+        owner,
+        ownerPath,
+        token(app, ['channel:read:followers'], owner),
+      );
+      assert.equal(
+        (await inject('PUT', `/api/v1/me/channel/moderators/${mod.username}`, h.as(owner)))
+          .statusCode,
+        200,
+      );
+      const modPath = rx.hook();
+      const theirs = await subscribe(
+        app,
+        'channel.follow',
+        owner,
+        modPath,
+        token(app, ['channel:read:followers'], mod),
+      );
+      await becomes(app, mine.id, 'enabled');
+      await becomes(app, theirs.id, 'enabled');
+
+      assert.equal(
+        (await inject('PUT', `/api/v1/channels/${owner.username}/follow`, h.as(fan))).statusCode,
+        200,
+      );
+      for (const path of [ownerPath, modPath]) {
+        const note = await waitFor(() => rx.at(path, 'notification')[0], {
+          what: 'channel.follow',
+        });
+        assert.equal(
+          note.headers['neon-eventsub-message-signature'],
+          expectedSignature(SECRET, note),
+        );
+        assert.deepEqual(
+          { ...note.json.event, followedAt: undefined },
+          {
+            userId: fan.id,
+            userLogin: fan.username,
+            userName: fan.username,
+            broadcasterUserId: owner.id,
+            broadcasterUserLogin: owner.username,
+            broadcasterUserName: owner.username,
+            followedAt: undefined,
+          },
+        );
+      }
+
+      // A moderator no longer: their subscription is revoked and told so, the owner's goes on.
+      assert.equal(
+        (await inject('DELETE', `/api/v1/me/channel/moderators/${mod.username}`, h.as(owner)))
+          .statusCode,
+        200,
+      );
+      assert.equal(
+        (await inject('PUT', `/api/v1/channels/${owner.username}/follow`, h.as(stranger)))
+          .statusCode,
+        200,
+      );
+      await waitFor(() => rx.at(ownerPath, 'notification').length === 2, {
+        what: 'the second follow',
+      });
+      const revoked = await waitFor(() => rx.at(modPath, 'revocation')[0], {
+        what: 'the revocation',
+      });
+      assert.equal(revoked.json.subscription.status, 'authorization_revoked');
+      assert.equal(rx.at(modPath, 'notification').length, 1);
+      assert.equal(await statusOf(app, theirs.id), 'authorization_revoked');
+    });
+
+    it('counts attempts and the queue in the service’s metrics', async () => {
+      const text = await h.app.server.metrics.metrics();
+      assert.match(
+        text,
+        /channels_eventsub_deliveries_total\{[^}]*message_type="notification"[^}]*result="sent"[^}]*\} \d+/,
+      );
+      assert.match(text, /channels_eventsub_deliveries_total\{[^}]*result="failed"[^}]*\} \d+/);
+      assert.match(text, /channels_eventsub_queue_depth\{[^}]*\} \d+/);
+    });
+  });
+}
