@@ -248,7 +248,10 @@ describe('sending a webhook', () => {
     server = createServer((req, res) => {
       hits.push(req.url ?? '');
       // Cookies and credentials are never sent.
-      if (req.headers.cookie || req.headers.authorization) return res.writeHead(400).end();
+      if (req.headers.cookie || req.headers.authorization) {
+        res.writeHead(400).end();
+        return;
+      }
       req.resume();
       req.on('end', () => {
         switch (req.url ?? '') {
