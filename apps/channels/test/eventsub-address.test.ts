@@ -302,7 +302,7 @@ describe('sending a webhook', () => {
     const r = await post('/slow', 300);
     assert.equal(r.ok, false);
     assert.match(r.ok ? '' : r.reason, /within 300 ms/);
-    assert.ok(Date.now() - started < 900);
+    assert.ok(Date.now() - started < 1000, 'it did not wait for the answer');
   });
 
   it('stops reading an answer over 64 KiB, streamed or declared', async () => {
