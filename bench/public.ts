@@ -10,7 +10,7 @@
 // BENCH_WARMUP_SECONDS per target (8), BENCH_LATENCY_BLOCKS per round (8) of
 // BENCH_LATENCY_BLOCK_MS (250), BENCH_TOKENS per kind (500).
 import { randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { ACCESS_TOKEN_TTL_SECONDS, API_AUDIENCE, PUBLIC_API_AUDIENCE } from '@neon/contracts';
 import { median, percentile, runLoad } from './lib/load.js';
 import { cpuSeconds, startChild, type Child } from './lib/proc.js';
@@ -42,7 +42,11 @@ interface Sample {
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '—');
 
 /** As identity signs them: a session's access token, and an OAuth token acting for the user. */
-async function sign(kind: Kind, key: KeyLike, kid: string): Promise<string> {
+async function sign(
+  kind: Kind,
+  key: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'],
+  kid: string,
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const claims =
     kind === 'api'
