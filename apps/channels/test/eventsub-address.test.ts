@@ -73,7 +73,9 @@ describe('the webhook address classifier', () => {
     ['::ffff:100.64.1.1', 'shared'],
     ['::ffff:8.8.8.8', 'public'],
     ['0:0:0:0:0:ffff:192.168.0.1', 'private'],
-    ['::127.0.0.1', 'reserved'],
+    // The deprecated IPv4-compatible form reads as the mapped one: refused all the same.
+    ['::127.0.0.1', 'loopback'],
+    ['::10.0.0.1', 'private'],
     ['64:ff9b::a00:1', 'private'],
     ['64:ff9b::8.8.8.8', 'public'],
     ['2002:a00:1::1', 'private'],
@@ -97,10 +99,11 @@ describe('the webhook address classifier', () => {
     it(`${address || '(empty)'} is ${kind}`, () => assert.equal(classifyAddress(address), kind));
 
   it('parses the IPv6 shorthands to the same bytes', () => {
-    assert.deepEqual(parseIp('::ffff:127.0.0.1'), parseIp('0:0:0:0:0:ffff:7f00:0001'));
-    assert.deepEqual(parseIp('1::'), [0, 1, ...new Array<number>(14).fill(0)]);
-    assert.deepEqual(parseIp('1:2:3:4:5:6:7::'), [0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0, 0]);
-    assert.deepEqual(parseIp('1:2:3:4:5:6:1.2.3.4')?.slice(12), [1, 2, 3, 4]);
+    const bytes = (text: string) => parseIp(text)?.toByteArray();
+    assert.deepEqual(bytes('::ffff:127.0.0.1'), bytes('0:0:0:0:0:ffff:7f00:0001'));
+    assert.deepEqual(bytes('1::'), [0, 1, ...new Array<number>(14).fill(0)]);
+    assert.deepEqual(bytes('1:2:3:4:5:6:7::'), [0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0, 0]);
+    assert.deepEqual(bytes('1:2:3:4:5:6:1.2.3.4')?.slice(12), [1, 2, 3, 4]);
   });
 });
 
