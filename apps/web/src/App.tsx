@@ -22,6 +22,7 @@ const Category = lazy(() => import('./pages/Category'));
 const SecuritySettings = lazy(() => import('./security/SecuritySettings'));
 const Developers = lazy(() => import('./developers/Developers'));
 const DeveloperDocs = lazy(() => import('./developers/DeveloperDocs'));
+const ApiReference = lazy(() => import('./developers/ApiReference'));
 const Consent = lazy(() => import('./oauth/Consent'));
 
 const usernamePattern = new RegExp((Username as { pattern?: string }).pattern ?? '^[a-z0-9_]+$');
@@ -113,6 +114,7 @@ export function App() {
             }
           />
           <Route path="developers/docs" element={<DeveloperDocs />} />
+          <Route path="developers/reference" element={<ApiReference />} />
           <Route
             path="oauth/authorize"
             element={

@@ -9,7 +9,8 @@ export const THEME_KEY = 'neon.theme';
 
 const query = '(prefers-color-scheme: light)';
 
-function systemTheme(): Theme {
+/** The theme the system setting asks for. */
+export function systemTheme(): Theme {
   return typeof matchMedia === 'function' && matchMedia(query).matches ? 'light' : 'dark';
 }
 

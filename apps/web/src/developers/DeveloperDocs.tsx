@@ -45,6 +45,10 @@ export default function DeveloperDocs() {
             </div>
           ))}
         </dl>
+        <p>
+          Every operation of the public API, with its parameters, answers and scopes, and a way to
+          try it with a token: the <Link to="/developers/reference">API reference</Link>.
+        </p>
       </section>
       <section className="panel" aria-labelledby="flow-title">
         <h2 id="flow-title">Authorization code with PKCE</h2>
