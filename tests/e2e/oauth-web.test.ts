@@ -20,7 +20,9 @@ import { launchBrowser, newPage, screenshot, signUp } from './lib/browser.js';
  * refreshes; the user disconnects it in Settings → Security and its refresh
  * token dies. Cancel answers access_denied with the state; a redirect URI
  * the app did not register is explained on Neon and goes nowhere. The pages
- * pass axe (WCAG 2.0–2.2 A/AA) in both themes, on a phone and a desktop.
+ * pass axe (WCAG 2.0–2.2 A/AA) in both themes, on a phone and a desktop. The
+ * API reference renders the OpenAPI document under the gateway's CSP and
+ * runs an operation with the app's token.
  */
 
 const suffix = String(process.pid % 100_000);
@@ -356,5 +358,77 @@ describe('OAuth in the browser: console, consent, connected apps', { timeout: 30
         errors.filter((e) => !/status of 4\d\d/.test(e)),
         [],
       );
+  });
+
+  it('8. the API reference lists the document’s operations and runs one with a pasted token, under the CSP, in both themes', async () => {
+    const app = await token({ grant_type: 'client_credentials' });
+    assert.equal(app.status, 200, JSON.stringify(app.body));
+    const accessToken = app.body.access_token ?? '';
+    const failures: string[] = [];
+    for (const viewport of [
+      { name: 'desktop', width: 1366, height: 800 },
+      { name: 'phone', width: 390, height: 844 },
+    ]) {
+      for (const colorScheme of ['dark', 'light'] as const) {
+        const where = `/developers/reference (${viewport.name}, ${colorScheme})`;
+        const { context, page, errors } = await newPage(browser, neon.url, viewport, colorScheme);
+        // Nothing leaves the site: no validator badge, no fonts, no telemetry.
+        const elsewhere: string[] = [];
+        page.on('request', (r) => {
+          if (new URL(r.url()).origin !== new URL(neon.url).origin) elsewhere.push(r.url());
+        });
+        try {
+          // Reached from the OAuth docs, as a developer would.
+          await page.goto('/developers/docs');
+          await page.getByRole('link', { name: 'API reference' }).click();
+          await page.waitForURL((url) => url.pathname === '/developers/reference');
+          await page.getByRole('heading', { name: 'Public API reference', level: 1 }).waitFor();
+
+          // The operations come from /public/v1/openapi.json: its tags, paths and operation ids.
+          await page.locator('.opblock-tag', { hasText: 'Streams' }).waitFor({ timeout: 30_000 });
+          const op = page.locator('#operations-Streams-getStreams');
+          await op.getByText('/streams', { exact: true }).waitFor();
+          await op.getByText('getStreams', { exact: true }).waitFor();
+          assert.ok((await page.locator('.opblock').count()) >= 10, 'every operation is listed');
+
+          await page.getByLabel('Access token').fill(accessToken);
+          const summary = op.locator('.opblock-summary-control');
+          await summary.click();
+          assert.equal(await summary.getAttribute('aria-expanded'), 'true');
+          await op.getByRole('button', { name: 'Try it out' }).click();
+          await op.getByRole('button', { name: 'Execute' }).click();
+          const live = op.locator('.live-responses-table .response');
+          await live.first().waitFor();
+          assert.equal(
+            (await live.locator('.response-col_status').first().textContent())?.trim(),
+            '200',
+          );
+          // The page of live channels, empty or not.
+          await live.locator('.microlight', { hasText: '"pagination"' }).first().waitFor();
+          // Sent with the pasted token: the request as Swagger UI shows it after our interceptor.
+          await op.locator('.curl-command').getByText('Authorization: Bearer').waitFor();
+          await screenshot(page, `oauth-reference-${viewport.name}-${colorScheme}`);
+
+          const csp = errors.filter((e) => /Content Security Policy/i.test(e));
+          assert.deepEqual(csp, [], `${where}: no Content Security Policy violations`);
+          assert.deepEqual(errors, [], `${where}: no page errors`);
+          assert.deepEqual(elsewhere, [], `${where}: no request to another origin`);
+
+          // From the top: scrolled down, whatever sits under the sticky top bar counts as an
+          // obscured touch target, which says nothing about the page.
+          await page.evaluate('window.scrollTo(0, 0)');
+          for (const v of await axe(page)) failures.push(`${where}: ${v}`);
+          if (viewport.name === 'phone') {
+            const wider = await page.evaluate<number>(
+              'document.scrollingElement.scrollWidth - window.innerWidth',
+            );
+            if (wider > 0) failures.push(`${where}: ${wider} px wider than the screen`);
+          }
+        } finally {
+          await context.close();
+        }
+      }
+    }
+    assert.deepEqual(failures, []);
   });
 });
