@@ -196,6 +196,8 @@ describe('accessibility and phone layout of every page', { timeout: 900_000 }, (
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
+  // The developer pages, the consent screen, the API reference and Settings → Security (with
+  // connected apps) are checked the same way in oauth-web.test.ts, where they have their data.
   it('axe finds no WCAG 2.0–2.2 A/AA violation on any page, and no phone page is wider than the screen', async () => {
     const signedOut: Target[] = [
       { path: '/' },
