@@ -22,6 +22,11 @@ import { roleRoutes } from './roles/role.routes.js';
 
 export const SCHEMA = 'channels';
 
+// The webhook machinery on its own, for bench:public (what it costs with and without its database).
+export { DeliveryWorker, type DeliveryWorkerOptions } from './eventsub/delivery.worker.js';
+export type { ClaimedMessage, EventSubRepository } from './eventsub/eventsub.repository.js';
+export { enqueueFeedEvent, type FeedEvent } from './eventsub/eventsub.service.js';
+
 /** Builds the channels service (channel metadata, follows, channel roles, directory and search) from its dependencies; never listens. */
 export async function buildApp(platform: Platform, config: ChannelsConfig): Promise<Service> {
   const { logger, server } = await serviceServer(platform, {
