@@ -20,24 +20,29 @@ export interface Child {
   stop: () => Promise<void>;
 }
 
-/** Starts a `tsx` child that prints one JSON line when it listens. */
+/**
+ * Starts a `tsx` child that prints one JSON line when it listens (a `url`) or,
+ * for one that only takes commands, when it is ready (a `ready`). With `ipc`,
+ * it is sent commands over an IPC channel (see ipc.ts).
+ */
 export async function startChild(
   script: string,
   env: Record<string, string>,
   nodeArgs: string[] = [],
+  options: { ipc?: boolean } = {},
 ): Promise<Child> {
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: options.ipc ? ['ignore', 'pipe', 'inherit', 'ipc'] : ['ignore', 'pipe', 'inherit'],
   });
-  const lines = createInterface({ input: child.stdout });
-  // The first stdout line with a `url` says it listens; log lines before it are skipped.
+  const lines = createInterface({ input: child.stdout! });
+  // The first stdout line with a `url` (or `ready`) says it is ready; log lines before it are skipped.
   const ready = await new Promise<Record<string, string>>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
     lines.on('line', (line) => {
       try {
         const parsed = JSON.parse(line) as Record<string, string>;
-        if (typeof parsed.url === 'string') resolve(parsed);
+        if (typeof parsed.url === 'string' || typeof parsed.ready === 'string') resolve(parsed);
       } catch {
         // not ours
       }
