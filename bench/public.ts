@@ -273,11 +273,10 @@ async function gatewayHalf(): Promise<void> {
 //   in libuv's pool), are paid per message. undici without keep-alive shows that cost alone.
 //   Node's http client with agent: false costs less per connection than undici with `reset`,
 //   so the next part, Neon's worker and sender against that undici, can come out negative.
-// - The database, per message, which is most of it. Each settled attempt frees one of the 16
-//   slots and the worker claims again for that slot alone, so at steady state there is one
-//   claim per message (a CTE: SELECT … FOR UPDATE SKIP LOCKED, an UPDATE, a join) and one
-//   transaction to settle it (DELETE the message, UPDATE its subscription's failing_since), on
-//   PGlite, which runs in this process's thread and answers one statement at a time.
+// - The database. The worker claims for half its slots at once (a CTE: SELECT … FOR UPDATE
+//   SKIP LOCKED, an UPDATE, a join) and settles what was delivered in one statement per batch
+//   (DELETE the messages, clear failing_since on subscriptions that were failing), on PGlite,
+//   which runs in this process's thread and answers one statement at a time.
 // While every attempt opens its own connection the goal (≥ 0.7× undici with keep-alive) is out
 // of reach even with no database at all: the worker with its queue in memory shows it.
 
@@ -467,7 +466,7 @@ async function webhookHalf(): Promise<void> {
       '  ',
     );
     part(
-      'the database: a claim and a settling transaction per message (PGlite)',
+      'the database: claims and settling, in batches (PGlite)',
       (i) => cpu('neon', i) - cpu('worker', i),
     );
     const per = (k: 'statements' | 'transactions' | 'claims') =>

@@ -195,8 +195,8 @@ class MemoryQueue {
   async claim(limit: number): Promise<ClaimedMessage[]> {
     return this.pending.splice(0, limit);
   }
-  async delivered(): Promise<void> {
-    this.settled(false);
+  async delivered(ids: readonly string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i++) this.settled(false);
   }
   async failed(): Promise<'dropped'> {
     this.settled(true);

@@ -269,22 +269,36 @@ export class EventSubRepository {
     await this.db.query(`DELETE FROM channels.eventsub_messages WHERE id = $1`, [messageId]);
   }
 
-  /** The callback took the message: it is done, and the callback counts as answering. */
-  async delivered(m: ClaimedMessage): Promise<void> {
+  /** The callback echoed the challenge: the subscription is enabled. */
+  async verified(m: ClaimedMessage): Promise<void> {
     await this.db.tx(async (q) => {
       await q.query(`DELETE FROM channels.eventsub_messages WHERE id = $1`, [m.id]);
-      if (m.kind === 'webhook_callback_verification')
-        await q.query(
-          `UPDATE channels.eventsub_subscriptions SET status = 'enabled'
-            WHERE id = $1 AND status = 'webhook_callback_verification_pending'`,
-          [m.subscription.id],
-        );
-      else
-        await q.query(
-          `UPDATE channels.eventsub_subscriptions SET failing_since = NULL WHERE id = $1`,
-          [m.subscription.id],
-        );
+      await q.query(
+        `UPDATE channels.eventsub_subscriptions SET status = 'enabled'
+          WHERE id = $1 AND status = 'webhook_callback_verification_pending'`,
+        [m.subscription.id],
+      );
     });
+  }
+
+  /**
+   * Callbacks took these notifications or revocations: they are done, and
+   * their callbacks count as answering. One statement for the lot: settling
+   * each in a transaction of its own cost more than sending it.
+   */
+  async delivered(messageIds: readonly string[]): Promise<void> {
+    if (messageIds.length === 0) return;
+    // The subscription row is written only when it was failing, so busy ones are not rewritten
+    // (and locked) on every message.
+    await this.db.query(
+      `WITH gone AS (
+         DELETE FROM channels.eventsub_messages WHERE id = ANY($1::uuid[])
+         RETURNING subscription_id
+       )
+       UPDATE channels.eventsub_subscriptions SET failing_since = NULL
+        WHERE id IN (SELECT subscription_id FROM gone) AND failing_since IS NOT NULL`,
+      [[...messageIds]],
+    );
   }
 
   /** The challenge was not echoed: nothing will ever be sent to this subscription. */
