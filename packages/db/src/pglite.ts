@@ -8,7 +8,16 @@ export interface PgliteOptions {
   dataDir?: string;
   /** A tarball of an initialised data directory to start from instead of running initdb. */
   template?: Blob;
+  /**
+   * How often to VACUUM, in ms (0: never). PGlite runs no autovacuum worker,
+   * so the space of deleted rows (the outbox, webhook messages, sessions) is
+   * never reused and the files only grow. Default: every 10 minutes for a
+   * database on disk, never for one in memory.
+   */
+  vacuumEveryMs?: number;
 }
+
+const VACUUM_EVERY_MS = 10 * 60_000;
 
 /**
  * Embedded PostgreSQL (WASM). One instance per data folder and process: the
@@ -32,6 +41,15 @@ export async function createPgliteDb(options: PgliteOptions): Promise<Db> {
     return next;
   };
   let closed = false;
+  const every = options.vacuumEveryMs ?? (options.dataDir ? VACUUM_EVERY_MS : 0);
+  const vacuum =
+    every > 0
+      ? setInterval(() => {
+          // Queued behind whatever is running, like any statement; a failure is tried next time.
+          serial(() => pg.query('VACUUM')).catch(() => undefined);
+        }, every)
+      : null;
+  vacuum?.unref();
   return {
     kind: 'pglite',
     query: <R extends object>(text: string, params?: readonly SqlValue[]) =>
@@ -52,6 +70,7 @@ export async function createPgliteDb(options: PgliteOptions): Promise<Db> {
     async close() {
       if (closed) return;
       closed = true;
+      if (vacuum) clearInterval(vacuum);
       await serial(() => pg.close());
     },
   };

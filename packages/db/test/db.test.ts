@@ -1,7 +1,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { migrate, type Db, type Migration } from '@neon/db';
-import { dbVariants } from '@neon/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPgliteDb, migrate, type Db, type Migration } from '@neon/db';
+import { dbVariants, waitFor } from '@neon/testing';
 
 const migrations: Migration[] = [
   {
@@ -105,3 +108,30 @@ for (const variant of dbVariants()) {
     });
   });
 }
+
+describe('PGlite on disk', () => {
+  it('vacuums on a schedule, so the space of deleted rows is used again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'neon-db-vacuum-'));
+    const db = await createPgliteDb({ dataDir: join(dir, 'pg'), vacuumEveryMs: 200 });
+    try {
+      await db.query('CREATE TABLE churn (id serial PRIMARY KEY, body text NOT NULL)');
+      const fill = () =>
+        db.query(`INSERT INTO churn (body) SELECT repeat('x', 500) FROM generate_series(1, 2000)`);
+      const size = async () =>
+        (await db.query<{ n: string }>(`SELECT pg_relation_size('churn')::text AS n`))[0]!.n;
+      await fill();
+      await db.query('DELETE FROM churn');
+      // Once vacuumed, the dead rows are gone (the table is truncated to nothing at its end)...
+      await waitFor(async () => (await size()) === '0', { what: 'a vacuum', timeoutMs: 10_000 });
+      // ...so a second batch of the same size takes no more space than the first did.
+      await fill();
+      const afterSecond = Number(await size());
+      await db.query('DELETE FROM churn');
+      await waitFor(async () => (await size()) === '0', { what: 'a second vacuum' });
+      assert.ok(afterSecond > 0);
+    } finally {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
