@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import {
+  EventSubHeaders,
   PUBLIC_OPENAPI_PATH,
   publicApi,
   type ConnectedAppList,
@@ -14,17 +17,56 @@ import {
   type PublicOperation,
   type PublicStream,
   type PublicUser,
+  type StreamKeyResponse,
   type TokenResponse,
 } from '@neon/contracts';
-import { embeddedDataDir, uniqueName } from '@neon/testing';
+import { embeddedDataDir, syntheticSourceArgs, uniqueName, waitFor } from '@neon/testing';
 import { startEmbedded, type Embedded } from '../../launcher/src/embedded.js';
+import { run, type Spawned } from './lib/process.js';
 
 /*
  * The public API as a third-party developer meets it, through the gateway of
  * the embedded platform: the OpenAPI document is valid and names exactly the
  * routes the services serve; an app token and a user token from the
- * authorization code flow (PKCE) call it, each within its scopes.
+ * authorization code flow (PKCE) call it, each within its scopes. An app
+ * subscribes to stream.online with a webhook on loopback (the development
+ * setting on), echoes the challenge, and hears a signed message when ffmpeg
+ * starts publishing; its first attempts fail and the retry carries the same id.
  */
+
+/** The app's webhook receiver: echoes challenges, fails the first `failing` notifications. */
+interface Receiver {
+  server: Server;
+  url: string;
+  failing: number;
+  got: { headers: IncomingHttpHeaders; body: string; answered: number }[];
+}
+
+async function receiver(): Promise<Receiver> {
+  const r: Receiver = { server: createServer(), url: '', failing: 0, got: [] };
+  r.server.on('request', (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const type = req.headers[EventSubHeaders.type.toLowerCase()];
+      let answered = 204;
+      if (type === 'webhook_callback_verification') {
+        answered = 200;
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end((JSON.parse(body) as { challenge: string }).challenge);
+      } else if (r.failing > 0) {
+        r.failing--;
+        answered = 503;
+        res.writeHead(503).end();
+      } else res.writeHead(204).end();
+      r.got.push({ headers: req.headers, body, answered });
+    });
+  });
+  await new Promise<void>((resolve) => r.server.listen(0, '127.0.0.1', resolve));
+  r.url = `http://127.0.0.1:${(r.server.address() as AddressInfo).port}/hook`;
+  return r;
+}
 
 const CALLBACK = 'http://127.0.0.1:9/callback';
 const PASSWORD = 'correct horse battery staple';
@@ -35,8 +77,11 @@ describe('the public API through the gateway', { timeout: 120_000 }, () => {
   let developer: TokenResponse;
   let streamer: TokenResponse;
   let app: OAuthAppWithSecret;
+  let hooks: Receiver;
+  let ffmpeg: Spawned | undefined;
 
   before(async () => {
+    hooks = await receiver();
     dataDir = await embeddedDataDir('neon-public-api-');
     neon = await startEmbedded({
       LOG_LEVEL: 'warn',
@@ -48,6 +93,10 @@ describe('the public API through the gateway', { timeout: 120_000 }, () => {
       DATABASE_URL: '',
       NATS_URL: '',
       REDIS_URL: '',
+      // The test's receiver is http on loopback; retries come quickly.
+      CHANNELS_EVENTSUB_ALLOW_HTTP_LOOPBACK: 'true',
+      CHANNELS_EVENTSUB_RETRY_MS: '300',
+      CHANNELS_EVENTSUB_WORKER_INTERVAL_MS: '100',
     });
     developer = await signUp('dev');
     streamer = await signUp('str');
@@ -61,6 +110,8 @@ describe('the public API through the gateway', { timeout: 120_000 }, () => {
   });
 
   after(async () => {
+    if (ffmpeg && ffmpeg.child.exitCode === null) await ffmpeg.stop('SIGKILL');
+    await new Promise((resolve) => hooks?.server.close(resolve));
     await neon?.close();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
@@ -277,5 +328,76 @@ describe('the public API through the gateway', { timeout: 120_000 }, () => {
     });
     assert.ok([400, 403, 413].includes(huge.status));
     assert.equal((await json('GET', '/healthz')).status, 200);
+  });
+
+  test('a webhook hears a real publish go live, signed, and its retries keep the message id', async () => {
+    const appToken = (await token({ grant_type: 'client_credentials' })).access_token;
+    const secret = randomBytes(24).toString('hex');
+    const created = await json('POST', '/public/v1/eventsub/subscriptions', appToken, {
+      type: 'stream.online',
+      version: '1',
+      condition: { broadcasterUserId: streamer.user.id },
+      transport: { method: 'webhook', callback: hooks.url, secret },
+    });
+    assert.equal(created.status, 202, JSON.stringify(created.body));
+    await waitFor(
+      async () => {
+        const list = await json('GET', '/public/v1/eventsub/subscriptions', appToken);
+        const [sub] = (list.body as { data: { status: string }[] }).data;
+        return sub?.status === 'enabled';
+      },
+      { what: 'the subscription enabled after the challenge', timeoutMs: 20_000 },
+    );
+
+    hooks.failing = 2;
+    const key = await json('GET', '/api/v1/me/stream-key', streamer.accessToken);
+    const { rtmpUrl, streamKey } = key.body as StreamKeyResponse;
+    ffmpeg = run(
+      'ffmpeg',
+      syntheticSourceArgs(`${rtmpUrl.replace('//localhost', '//127.0.0.1')}/${streamKey}`, {
+        width: 320,
+        height: 180,
+        preset: 'ultrafast',
+        videoKbps: 300,
+        logLevel: 'warning',
+      }),
+      {},
+    );
+    const delivered = await waitFor(
+      () =>
+        hooks.got.find(
+          (g) =>
+            g.answered === 204 && g.headers[EventSubHeaders.type.toLowerCase()] === 'notification',
+        ),
+      { what: 'the go-live notification taken', timeoutMs: 60_000 },
+    );
+    await ffmpeg.stop('SIGINT');
+
+    const header = (name: string) => String(delivered.headers[name.toLowerCase()]);
+    const id = header(EventSubHeaders.id);
+    const stamp = header(EventSubHeaders.timestamp);
+    const expected = `sha256=${createHmac('sha256', secret)
+      .update(id + stamp + delivered.body)
+      .digest('hex')}`;
+    assert.equal(header(EventSubHeaders.signature), expected, 'signed with the secret');
+    assert.equal(header(EventSubHeaders.subscriptionType), 'stream.online');
+    const message = JSON.parse(delivered.body) as {
+      event: { broadcasterUserId: string; broadcasterUserLogin: string; type: string };
+    };
+    assert.equal(message.event.broadcasterUserId, streamer.user.id);
+    assert.equal(message.event.broadcasterUserLogin, streamer.user.username);
+    // The two refused attempts were the same message, each with its own time.
+    const attempts = hooks.got.filter(
+      (g) => g.headers[EventSubHeaders.type.toLowerCase()] === 'notification',
+    );
+    assert.deepEqual(
+      attempts.map((a) => a.answered),
+      [503, 503, 204],
+    );
+    assert.equal(new Set(attempts.map((a) => a.headers[EventSubHeaders.id.toLowerCase()])).size, 1);
+    assert.equal(
+      new Set(attempts.map((a) => a.headers[EventSubHeaders.timestamp.toLowerCase()])).size,
+      3,
+    );
   });
 });
