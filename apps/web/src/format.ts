@@ -28,3 +28,21 @@ export function dateTime(iso: string): string {
   const d = new Date(iso);
   return `${dateFmt.format(d)} ${timeFmt.format(d)}`;
 }
+
+/**
+ * An amount in minor units of `currency` (ISO 4217, any case) as money: 499 usd → "$4.99".
+ * The minor unit is the currency's own (two decimals for most, none for yen).
+ */
+export function money(minor: number, currency: string): string {
+  const fmt = new Intl.NumberFormat('en', { style: 'currency', currency: currency.toUpperCase() });
+  const digits = fmt.resolvedOptions().maximumFractionDigits ?? 2;
+  return fmt.format(minor / 10 ** digits);
+}
+
+const monthFmt = new Intl.DateTimeFormat('en', { month: 'long', year: 'numeric', timeZone: 'UTC' });
+/** "December 2026" from "2026-12". */
+export function month(yyyyMm: string): string {
+  const [y, m] = yyyyMm.split('-').map(Number);
+  if (!y || !m) return yyyyMm;
+  return monthFmt.format(new Date(Date.UTC(y, m - 1, 1)));
+}

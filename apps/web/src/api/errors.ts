@@ -70,6 +70,13 @@ const messages: Partial<Record<ErrorCode | 'NETWORK', string>> = {
   OAUTH_REDIRECT_URI_INVALID: 'A redirect URI is not valid.',
   OAUTH_CLIENT_INVALID: 'No application has this client id.',
   OAUTH_GRANT_NOT_FOUND: 'This app is no longer connected to your account.',
+  PAYMENTS_PROVIDER_DISABLED: 'Subscriptions are not available on this Neon server.',
+  PAYMENTS_PROVIDER_UNAVAILABLE:
+    'The payment provider did not answer. Nothing was charged or changed: try again.',
+  PAYMENTS_ALREADY_SUBSCRIBED: 'You are subscribed to this channel already.',
+  PAYMENTS_SUBSCRIBE_SELF: 'You cannot subscribe to your own channel.',
+  PAYMENTS_SUBSCRIPTION_NOT_FOUND: 'This subscription has ended. Reload the page to see it.',
+  PAYMENTS_CHANNEL_NOT_FOUND: 'No such channel.',
 };
 
 /** A readable sentence for an error code; unknown codes still say something useful. */
