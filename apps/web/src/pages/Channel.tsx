@@ -18,6 +18,7 @@ import { useNow, useTitle } from '../hooks';
 import { MuteButton } from '../notifications/MuteButton';
 import { useLivePresence, usePresencePushed } from '../notifications/presence';
 import { useSession } from '../store';
+import { SubscribeButton } from '../subscriptions/SubscribeButton';
 import { NotFound } from './NotFound';
 
 const Player = lazy(() => import('../player/Player'));
@@ -176,6 +177,9 @@ export default function Channel({ username }: { username: string }) {
             {channel.data && <ChannelMeta channel={channel.data} />}
           </div>
           {channel.data && <FollowButton channel={channel.data} />}
+          {channel.data && (
+            <SubscribeButton channel={username} name={channel.data.displayName || name} />
+          )}
           {user && channel.data?.following && <MuteButton channel={username} />}
           {user?.username === username && (
             <Link className="btn ghost sm" to="/dashboard">
