@@ -20,6 +20,7 @@ const Search = lazy(() => import('./pages/Search'));
 const Categories = lazy(() => import('./pages/Categories'));
 const Category = lazy(() => import('./pages/Category'));
 const SecuritySettings = lazy(() => import('./security/SecuritySettings'));
+const SubscriptionSettings = lazy(() => import('./subscriptions/SubscriptionSettings'));
 const Developers = lazy(() => import('./developers/Developers'));
 const DeveloperDocs = lazy(() => import('./developers/DeveloperDocs'));
 const ApiReference = lazy(() => import('./developers/ApiReference'));
@@ -102,6 +103,14 @@ export function App() {
             element={
               <RequireUser>
                 <SecuritySettings />
+              </RequireUser>
+            }
+          />
+          <Route
+            path="settings/subscriptions"
+            element={
+              <RequireUser>
+                <SubscriptionSettings />
               </RequireUser>
             }
           />

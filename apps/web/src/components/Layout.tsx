@@ -101,6 +101,9 @@ function UserMenu() {
           <Link role="menuitem" to="/settings/security">
             Security
           </Link>
+          <Link role="menuitem" to="/settings/subscriptions">
+            Subscriptions
+          </Link>
           <Link role="menuitem" to="/developers">
             Developer console
           </Link>
