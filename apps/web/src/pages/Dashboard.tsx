@@ -21,6 +21,7 @@ import { IngestHealthNotice } from '../components/IngestHealthNotice';
 import { since } from '../format';
 import { useDialogFocus, useNow, useTitle } from '../hooks';
 import { useSession } from '../store';
+import { RevenuePanel } from '../subscriptions/RevenuePanel';
 import { limits, validateTitle } from '../validation';
 
 const Player = lazy(() => import('../player/Player'));
@@ -313,6 +314,7 @@ export default function Dashboard() {
         <StreamKeyPanel />
         <ChannelSettings />
         <RolesPanel />
+        <RevenuePanel />
         <Broadcasts username={user.username} />
       </div>
     </div>
