@@ -41,6 +41,18 @@ function msg(body: string, sender = 'viewer'): ChatMessage {
 const many = (n: number) => Array.from({ length: n }, (_, i) => msg(`hello ${i}`));
 
 describe('ChatList', () => {
+  it('says how many months a subscriber has subscribed for', () => {
+    const m = msg('hi');
+    const sub = {
+      ...m,
+      sender: { ...m.sender, badges: ['subscriber' as const], subscriberMonths: 3 },
+    };
+    render(<ChatList messages={[sub, msg('hello')]} canModerate={false} />);
+    const badge = screen.getByTitle('Subscriber for 3 months');
+    expect(badge.textContent).toBe('Subscriber for 3 months');
+    expect(badge.classList.contains('subscriber')).toBe(true);
+  });
+
   it('follows new messages while the reader is at the bottom', () => {
     const first = many(10);
     const { rerender } = render(<ChatList messages={first} canModerate={false} />);

@@ -135,11 +135,16 @@ export function ChatList({
             tabIndex={canModerate ? -1 : undefined}
           >
             <span className="msg-time">{time(m.sentAt)}</span>
-            {m.sender.badges.map((b) => (
-              <span key={b} className={`chip ${b}`} title={badgeLabel[b]}>
-                {badgeLabel[b]}
-              </span>
-            ))}
+            {m.sender.badges.map((b) => {
+              const months = b === 'subscriber' ? m.sender.subscriberMonths : undefined;
+              const tenure = months ? ` for ${months} ${months === 1 ? 'month' : 'months'}` : '';
+              return (
+                <span key={b} className={`chip ${b}`} title={badgeLabel[b] + tenure}>
+                  {badgeLabel[b]}
+                  {tenure && <span className="sr-only">{tenure}</span>}
+                </span>
+              );
+            })}
             <span className="msg-author">{m.sender.displayName || m.sender.username}</span>
             <span className="msg-sep">: </span>
             {/* Text node: the body is never parsed as HTML. */}
