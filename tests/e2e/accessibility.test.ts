@@ -1,15 +1,20 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { adminCommands, identitySpec } from '@neon/identity';
 import { loadConfig } from '@neon/kit';
-import { freePort, syntheticSourceArgs, totpCode, embeddedDataDir } from '@neon/testing';
-import { startEmbedded, type Embedded } from '../../launcher/src/embedded.js';
+import { syntheticSourceArgs, totpCode } from '@neon/testing';
+import type { Embedded } from '../../launcher/src/embedded.js';
 import { launchBrowser, newPage, screenshot, signUp } from './lib/browser.js';
 import { run, type Spawned } from './lib/process.js';
+import {
+  axe,
+  DESKTOP,
+  overflow,
+  PHONE,
+  startWebPlatform,
+  type WebPlatform,
+} from './lib/web-platform.js';
 
 /*
  * Every page of the web app, as a phone (390×844) and a desktop, in the dark
@@ -26,43 +31,6 @@ const STREAMER = `a11ystreamer${suffix}`;
 const QUIET = `a11yquiet${suffix}`;
 const PASSWORD = 'violet-kettle-hums-42';
 const UNKNOWN_VIDEO = '0190aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee';
-
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
-const AXE_SOURCE = readFileSync(
-  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
-  'utf8',
-);
-
-const DESKTOP = { name: 'desktop', width: 1366, height: 800 };
-const PHONE = { name: 'phone', width: 390, height: 844 };
-
-interface Violation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: string[];
-}
-
-/** axe-core's verdict on the page as it is now (injected once per document). */
-async function axe(page: Page): Promise<Violation[]> {
-  if (!(await page.evaluate('typeof window.axe === "object"'))) await page.evaluate(AXE_SOURCE);
-  const options = JSON.stringify({
-    runOnly: { type: 'tag', values: TAGS },
-    resultTypes: ['violations'],
-  });
-  return page.evaluate<Violation[]>(`axe.run(document, ${options}).then((r) =>
-    r.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      nodes: v.nodes.slice(0, 4).map((n) => n.target.join(' ') + ' → ' + (n.failureSummary || '').replace(/\\s+/g, ' ')),
-    })))`);
-}
-
-/** How much wider than the viewport the page is, in CSS pixels (0: it fits). */
-async function overflow(page: Page): Promise<number> {
-  return page.evaluate<number>('document.scrollingElement.scrollWidth - window.innerWidth');
-}
 
 /** Waits for a page's heading and for its spinners and skeletons to go. */
 async function settle(page: Page, ready?: (page: Page) => Promise<void>): Promise<void> {
@@ -94,7 +62,7 @@ interface Target {
 }
 
 describe('accessibility and phone layout of every page', { timeout: 900_000 }, () => {
-  let dataDir: string;
+  let platform: WebPlatform | undefined;
   let neon: Embedded;
   let browser: Browser;
   let streamer: { context: BrowserContext; page: Page; errors: string[] };
@@ -109,26 +77,15 @@ describe('accessibility and phone layout of every page', { timeout: 900_000 }, (
   };
 
   before(async () => {
-    execFileSync(process.execPath, ['scripts/ensure-web.mjs'], { stdio: 'inherit' });
-    dataDir = await embeddedDataDir('neon-a11y-e2e-');
-    neon = await startEmbedded({
-      ...process.env,
-      DATA_DIR: dataDir,
-      GATEWAY_HOST: '127.0.0.1',
-      GATEWAY_PORT: String(await freePort()),
-      RTMP_HOST: '127.0.0.1',
-      RTMP_PORT: '0',
+    platform = await startWebPlatform('neon-a11y-e2e-', {
       RECONNECT_GRACE_SECONDS: '1',
       // The past broadcast is listed once the ladder has drained; on a busy machine that can
       // take the whole default minute, and these pages are not about the ladder.
       LIVE_LADDER_DRAIN_MS: '5000',
-      LOG_LEVEL: 'warn',
       // Every page load of a signed-in session refreshes it once.
       GATEWAY_AUTH_RATE_LIMIT: '1000',
-      DATABASE_URL: '',
-      NATS_URL: '',
-      REDIS_URL: '',
     });
+    neon = platform.neon;
     browser = await launchBrowser();
     streamer = await newPage(browser, neon.url);
     stranger = await newPage(browser, neon.url);
@@ -192,8 +149,7 @@ describe('accessibility and phone layout of every page', { timeout: 900_000 }, (
   after(async () => {
     if (ffmpeg && ffmpeg.child.exitCode === null) await ffmpeg.stop('SIGKILL');
     await browser?.close();
-    await neon?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await platform?.close();
   });
 
   // The developer pages, the consent screen, the API reference and Settings → Security (with

@@ -1,10 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { freePort, sleep, embeddedDataDir } from '@neon/testing';
-import { startEmbedded, type Embedded } from '../../launcher/src/embedded.js';
+import { sleep } from '@neon/testing';
+import type { Embedded } from '../../launcher/src/embedded.js';
+import { startWebPlatform, type WebPlatform } from './lib/web-platform.js';
 import { launchBrowser, newPage, screenshot } from './lib/browser.js';
 
 /*
@@ -37,7 +36,7 @@ describe(
   'channels in the web app: search, follow, settings, moderators',
   { timeout: 240_000 },
   () => {
-    let dataDir: string;
+    let platform: WebPlatform | undefined;
     let neon: Embedded;
     let browser: Browser;
     let owner: { context: BrowserContext; page: Page; errors: string[] };
@@ -45,23 +44,11 @@ describe(
     let newcomer: { context: BrowserContext; page: Page; errors: string[] };
 
     before(async () => {
-      execFileSync(process.execPath, ['scripts/ensure-web.mjs'], { stdio: 'inherit' });
-      dataDir = await embeddedDataDir('neon-channels-web-e2e-');
-      neon = await startEmbedded({
-        ...process.env,
-        DATA_DIR: dataDir,
-        GATEWAY_HOST: '127.0.0.1',
-        // A port of its own, so PUBLIC_URL (the origin the chat socket accepts) is where the browser goes.
-        GATEWAY_PORT: String(await freePort()),
-        RTMP_HOST: '127.0.0.1',
-        RTMP_PORT: '0',
-        LOG_LEVEL: 'warn',
+      platform = await startWebPlatform('neon-channels-web-e2e-', {
         // Both browser sessions share 127.0.0.1, and each page load refreshes the session once.
         GATEWAY_AUTH_RATE_LIMIT: '60',
-        DATABASE_URL: '',
-        NATS_URL: '',
-        REDIS_URL: '',
       });
+      neon = platform.neon;
       browser = await launchBrowser();
       owner = await newPage(browser, neon.url);
       viewer = await newPage(browser, neon.url);
@@ -70,8 +57,7 @@ describe(
 
     after(async () => {
       await browser?.close();
-      await neon?.close();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      await platform?.close();
     });
 
     it('1. the owner signs up and sets the channel up from the dashboard', async () => {

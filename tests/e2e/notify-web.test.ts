@@ -1,11 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Subscription } from '@neon/bus';
-import { freePort, syntheticSourceArgs, embeddedDataDir } from '@neon/testing';
-import { startEmbedded, type Embedded } from '../../launcher/src/embedded.js';
+import { syntheticSourceArgs } from '@neon/testing';
+import type { Embedded } from '../../launcher/src/embedded.js';
+import { startWebPlatform, type WebPlatform } from './lib/web-platform.js';
 import { launchBrowser, newPage, screenshot } from './lib/browser.js';
 import { run, type Spawned } from './lib/process.js';
 
@@ -42,7 +41,7 @@ function streamOpened(page: Page, pattern: RegExp): Promise<unknown> {
 }
 
 describe('notifications and live presence in the web app', { timeout: 300_000 }, () => {
-  let dataDir: string;
+  let platform: WebPlatform | undefined;
   let neon: Embedded;
   let browser: Browser;
   let a: { context: BrowserContext; page: Page; errors: string[] };
@@ -55,22 +54,11 @@ describe('notifications and live presence in the web app', { timeout: 300_000 },
   let rtmpUrl = '';
 
   before(async () => {
-    execFileSync(process.execPath, ['scripts/ensure-web.mjs'], { stdio: 'inherit' });
-    dataDir = await embeddedDataDir('neon-notify-web-e2e-');
-    neon = await startEmbedded({
-      ...process.env,
-      DATA_DIR: dataDir,
-      GATEWAY_HOST: '127.0.0.1',
-      GATEWAY_PORT: String(await freePort()),
-      RTMP_HOST: '127.0.0.1',
-      RTMP_PORT: '0',
-      LOG_LEVEL: 'warn',
+    platform = await startWebPlatform('neon-notify-web-e2e-', {
       // Three browser sessions share 127.0.0.1, and each page load refreshes the session once.
       GATEWAY_AUTH_RATE_LIMIT: '60',
-      DATABASE_URL: '',
-      NATS_URL: '',
-      REDIS_URL: '',
     });
+    neon = platform.neon;
     // When live announces the broadcast: the figure below is measured from here.
     started = await neon.platform.bus.subscribe({
       types: ['live.stream.started.v1'],
@@ -88,8 +76,7 @@ describe('notifications and live presence in the web app', { timeout: 300_000 },
     if (ffmpeg && ffmpeg.child.exitCode === null) await ffmpeg.stop('SIGKILL');
     await started?.close();
     await browser?.close();
-    await neon?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await platform?.close();
   });
 
   it('1. A signs up and reads the stream key; B signs up and follows A', async () => {

@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { freePort, embeddedDataDir } from '@neon/testing';
-import { startEmbedded, type Embedded } from '../../launcher/src/embedded.js';
+import type { Embedded } from '../../launcher/src/embedded.js';
+import {
+  axe,
+  describeViolation,
+  DESKTOP,
+  overflow,
+  PHONE,
+  startWebPlatform,
+  type WebPlatform,
+} from './lib/web-platform.js';
 import { launchBrowser, newPage, screenshot, signUp } from './lib/browser.js';
 
 /*
@@ -31,24 +36,6 @@ const VIEWER = `oaview${suffix}`;
 const PASSWORD = 'correct horse battery staple';
 const APP = 'Overlay Kit';
 const SCOPE = 'user:read:email channel:read:followers';
-
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
-const AXE_SOURCE = readFileSync(
-  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
-  'utf8',
-);
-
-/** axe-core's violations on the page as it is now, one line each. */
-async function axe(page: Page): Promise<string[]> {
-  if (!(await page.evaluate('typeof window.axe === "object"'))) await page.evaluate(AXE_SOURCE);
-  const options = JSON.stringify({
-    runOnly: { type: 'tag', values: TAGS },
-    resultTypes: ['violations'],
-  });
-  return page.evaluate<string[]>(`axe.run(document, ${options}).then((r) =>
-    r.violations.map((v) => v.id + ' [' + v.impact + '] ' + v.help + ': ' +
-      v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`);
-}
 
 /** The app's redirect URI: records every query it is sent to, in order. */
 interface Callback {
@@ -100,7 +87,7 @@ function authorization(clientId: string, redirectUri: string) {
 }
 
 describe('OAuth in the browser: console, consent, connected apps', { timeout: 300_000 }, () => {
-  let dataDir: string;
+  let platform: WebPlatform | undefined;
   let neon: Embedded;
   let api: string;
   let browser: Browser;
@@ -149,22 +136,11 @@ describe('OAuth in the browser: console, consent, connected apps', { timeout: 30
   }
 
   before(async () => {
-    execFileSync(process.execPath, ['scripts/ensure-web.mjs'], { stdio: 'inherit' });
-    dataDir = await embeddedDataDir('neon-oauth-e2e-');
-    neon = await startEmbedded({
-      ...process.env,
-      DATA_DIR: dataDir,
-      GATEWAY_HOST: '127.0.0.1',
-      GATEWAY_PORT: String(await freePort()),
-      RTMP_HOST: '127.0.0.1',
-      RTMP_PORT: '0',
-      LOG_LEVEL: 'warn',
+    platform = await startWebPlatform('neon-oauth-e2e-', {
       // Every page load of a signed-in session refreshes it once; the axe rounds load many.
       GATEWAY_AUTH_RATE_LIMIT: '1000',
-      DATABASE_URL: '',
-      NATS_URL: '',
-      REDIS_URL: '',
     });
+    neon = platform.neon;
     api = neon.url.replace('//localhost', '//127.0.0.1');
     callback = await callbackServer();
     browser = await launchBrowser();
@@ -175,8 +151,7 @@ describe('OAuth in the browser: console, consent, connected apps', { timeout: 30
   after(async () => {
     await browser?.close();
     await new Promise((resolve) => callback?.server.close(resolve));
-    await neon?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await platform?.close();
   });
 
   it('1. a developer registers a confidential app and reads its client id and secret once', async () => {
@@ -324,10 +299,7 @@ describe('OAuth in the browser: console, consent, connected apps', { timeout: 30
   it('7. the console, the consent screen and connected apps pass axe in both themes, phone and desktop', async () => {
     const consent = authorization(clientId, callback.uri).path;
     const failures: string[] = [];
-    for (const viewport of [
-      { name: 'desktop', width: 1366, height: 800 },
-      { name: 'phone', width: 390, height: 844 },
-    ]) {
+    for (const viewport of [DESKTOP, PHONE]) {
       for (const colorScheme of ['dark', 'light'] as const) {
         for (const [session, path, ready] of [
           [developer, '/developers', 'Your applications'],
@@ -342,13 +314,9 @@ describe('OAuth in the browser: console, consent, connected apps', { timeout: 30
           await page.getByRole('heading', { name: ready }).waitFor();
           await page.locator('main .spinner').first().waitFor({ state: 'detached' });
           const where = `${path.split('?')[0]} (${viewport.name}, ${colorScheme})`;
-          for (const v of await axe(page)) failures.push(`${where}: ${v}`);
-          if (viewport.name === 'phone') {
-            const wider = await page.evaluate<number>(
-              'document.scrollingElement.scrollWidth - window.innerWidth',
-            );
-            if (wider > 0) failures.push(`${where}: ${wider} px wider than the screen`);
-          }
+          for (const v of await axe(page)) failures.push(`${where}: ${describeViolation(v)}`);
+          const wider = viewport === PHONE ? await overflow(page) : 0;
+          if (wider > 0) failures.push(`${where}: ${wider} px wider than the screen`);
         }
       }
     }
@@ -365,10 +333,7 @@ describe('OAuth in the browser: console, consent, connected apps', { timeout: 30
     assert.equal(app.status, 200, JSON.stringify(app.body));
     const accessToken = app.body.access_token ?? '';
     const failures: string[] = [];
-    for (const viewport of [
-      { name: 'desktop', width: 1366, height: 800 },
-      { name: 'phone', width: 390, height: 844 },
-    ]) {
+    for (const viewport of [DESKTOP, PHONE]) {
       for (const colorScheme of ['dark', 'light'] as const) {
         const where = `/developers/reference (${viewport.name}, ${colorScheme})`;
         const { context, page, errors } = await newPage(browser, neon.url, viewport, colorScheme);
@@ -417,13 +382,9 @@ describe('OAuth in the browser: console, consent, connected apps', { timeout: 30
           // From the top: scrolled down, whatever sits under the sticky top bar counts as an
           // obscured touch target, which says nothing about the page.
           await page.evaluate('window.scrollTo(0, 0)');
-          for (const v of await axe(page)) failures.push(`${where}: ${v}`);
-          if (viewport.name === 'phone') {
-            const wider = await page.evaluate<number>(
-              'document.scrollingElement.scrollWidth - window.innerWidth',
-            );
-            if (wider > 0) failures.push(`${where}: ${wider} px wider than the screen`);
-          }
+          for (const v of await axe(page)) failures.push(`${where}: ${describeViolation(v)}`);
+          const wider = viewport === PHONE ? await overflow(page) : 0;
+          if (wider > 0) failures.push(`${where}: ${wider} px wider than the screen`);
         } finally {
           await context.close();
         }

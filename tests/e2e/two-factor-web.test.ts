@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { freePort, totpCode, embeddedDataDir } from '@neon/testing';
-import { startEmbedded, type Embedded } from '../../launcher/src/embedded.js';
+import { totpCode } from '@neon/testing';
+import type { Embedded } from '../../launcher/src/embedded.js';
+import { startWebPlatform, type WebPlatform } from './lib/web-platform.js';
 import { launchBrowser, newPage, screenshot } from './lib/browser.js';
 
 /*
@@ -33,7 +32,7 @@ async function signOut(page: Page): Promise<void> {
 }
 
 describe('two-factor sign-in in the browser', { timeout: 240_000 }, () => {
-  let dataDir: string;
+  let platform: WebPlatform | undefined;
   let neon: Embedded;
   let browser: Browser;
   let page: Page;
@@ -42,29 +41,17 @@ describe('two-factor sign-in in the browser', { timeout: 240_000 }, () => {
   let recovery: string[] = [];
 
   before(async () => {
-    execFileSync(process.execPath, ['scripts/ensure-web.mjs'], { stdio: 'inherit' });
-    dataDir = await embeddedDataDir('neon-2fa-e2e-');
-    neon = await startEmbedded({
-      ...process.env,
-      DATA_DIR: dataDir,
-      GATEWAY_HOST: '127.0.0.1',
-      GATEWAY_PORT: String(await freePort()),
-      RTMP_HOST: '127.0.0.1',
-      RTMP_PORT: '0',
-      LOG_LEVEL: 'warn',
+    platform = await startWebPlatform('neon-2fa-e2e-', {
       GATEWAY_AUTH_RATE_LIMIT: '60',
-      DATABASE_URL: '',
-      NATS_URL: '',
-      REDIS_URL: '',
     });
+    neon = platform.neon;
     browser = await launchBrowser();
     ({ page, errors } = await newPage(browser, neon.url));
   });
 
   after(async () => {
     await browser?.close();
-    await neon?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await platform?.close();
   });
 
   it('1. a user signs up and turns on an authenticator app, and is shown ten recovery codes', async () => {

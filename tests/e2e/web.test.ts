@@ -1,12 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { adminCommands, identitySpec } from '@neon/identity';
 import { loadConfig } from '@neon/kit';
-import { freePort, sleep, syntheticSourceArgs, waitFor, embeddedDataDir } from '@neon/testing';
-import { startEmbedded, type Embedded } from '../../launcher/src/embedded.js';
+import { sleep, syntheticSourceArgs, waitFor } from '@neon/testing';
+import type { Embedded } from '../../launcher/src/embedded.js';
+import { startWebPlatform, type WebPlatform } from './lib/web-platform.js';
 import { launchBrowser, newPage, screenshot } from './lib/browser.js';
 import { run, type Spawned } from './lib/process.js';
 
@@ -90,7 +89,7 @@ describe(
   'web app end to end: go live, watch, chat, edit profile, play back',
   { timeout: 300_000 },
   () => {
-    let dataDir: string;
+    let platform: WebPlatform | undefined;
     let neon: Embedded;
     let browser: Browser;
     let streamer: { context: BrowserContext; page: Page; errors: string[] };
@@ -100,24 +99,12 @@ describe(
     let rtmpUrl = '';
 
     before(async () => {
-      execFileSync(process.execPath, ['scripts/ensure-web.mjs'], { stdio: 'inherit' });
-      dataDir = await embeddedDataDir('neon-web-e2e-');
-      neon = await startEmbedded({
-        ...process.env,
-        DATA_DIR: dataDir,
-        GATEWAY_HOST: '127.0.0.1',
-        // A port of its own, so PUBLIC_URL (the origin the chat socket accepts) is where the browser goes.
-        GATEWAY_PORT: String(await freePort()),
-        RTMP_HOST: '127.0.0.1',
-        RTMP_PORT: '0',
+      platform = await startWebPlatform('neon-web-e2e-', {
         RECONNECT_GRACE_SECONDS: '2',
-        LOG_LEVEL: 'warn',
         // Both browser sessions share 127.0.0.1, and each page load refreshes the session once.
         GATEWAY_AUTH_RATE_LIMIT: '60',
-        DATABASE_URL: '',
-        NATS_URL: '',
-        REDIS_URL: '',
       });
+      neon = platform.neon;
       browser = await launchBrowser();
       streamer = await newPage(browser, neon.url);
       viewer = await newPage(browser, neon.url);
@@ -126,8 +113,7 @@ describe(
     after(async () => {
       if (ffmpeg && ffmpeg.child.exitCode === null) await ffmpeg.stop('SIGKILL');
       await browser?.close();
-      await neon?.close();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      await platform?.close();
     });
 
     it('1. a streamer signs up and reads the stream key from the dashboard', async () => {
