@@ -270,10 +270,13 @@ describe('accessibility and phone layout of every page', { timeout: 900_000 }, (
     }
   });
 
-  it('on a desktop, the revealed stream key keeps Copy inside its panel', async () => {
+  it('on a desktop, the sections are links without a menu button, and the revealed stream key keeps Copy inside its panel', async () => {
     const page = streamer.page;
     await page.setViewportSize({ width: DESKTOP.width, height: DESKTOP.height });
     await page.goto('/dashboard');
+    const main = page.getByRole('navigation', { name: 'Main' });
+    assert.equal(await main.getByRole('button', { name: 'Menu' }).isVisible(), false);
+    assert.equal(await main.getByRole('link', { name: 'Categories' }).isVisible(), true);
     await page.getByRole('button', { name: 'Reveal' }).click();
     const copy = await page.getByRole('button', { name: 'Copy Stream key' }).boundingBox();
     const panel = await page.locator('section[aria-labelledby="key-title"]').boundingBox();

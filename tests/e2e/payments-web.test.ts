@@ -1,14 +1,20 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { MySubscriptionList, TokenResponse } from '@neon/contracts';
 import { adminCommands, identitySpec } from '@neon/identity';
 import { loadConfig } from '@neon/kit';
-import { embeddedDataDir, enrolTotp, freePort, sleep } from '@neon/testing';
-import { startEmbedded, type Embedded } from '../../launcher/src/embedded.js';
+import { enrolTotp, sleep } from '@neon/testing';
+import type { Embedded } from '../../launcher/src/embedded.js';
+import {
+  axe,
+  describeViolation,
+  DESKTOP,
+  overflow,
+  PHONE,
+  startWebPlatform,
+  type WebPlatform,
+} from './lib/web-platform.js';
 import { launchBrowser, newPage, screenshot, signUp } from './lib/browser.js';
 
 /*
@@ -35,38 +41,23 @@ const SUBSCRIBERS_ONLY = /^This chat is for subscribers only\. Subscribe to .+ t
 
 type Session = { context: BrowserContext; page: Page; errors: string[] };
 
-const AXE_SOURCE = readFileSync(
-  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
-  'utf8',
-);
-
-/** axe-core's WCAG 2.0–2.2 A/AA violations on the page as it is now, one line each. */
-async function axe(page: Page): Promise<string[]> {
-  if (!(await page.evaluate('typeof window.axe === "object"'))) await page.evaluate(AXE_SOURCE);
-  return page.evaluate<string[]>(`axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'] },
-      resultTypes: ['violations'],
-    }).then((r) => r.violations.map((v) => v.id + ': ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`);
-}
-
 /** The page in both themes on a desktop and a phone: no axe violation, nothing wider than the phone. */
 async function checkLayouts(page: Page, where: string, ready: () => Promise<void>): Promise<void> {
-  for (const size of [
-    { width: 1366, height: 800 },
-    { width: 390, height: 844 },
-  ]) {
+  for (const size of [DESKTOP, PHONE]) {
     await page.setViewportSize(size);
     for (const colorScheme of ['dark', 'light'] as const) {
       await page.emulateMedia({ colorScheme });
       await ready();
-      assert.deepEqual(await axe(page), [], `${where}, ${size.width} px, ${colorScheme}: axe`);
-      const wider = await page.evaluate<number>(
-        'document.scrollingElement.scrollWidth - window.innerWidth',
+      assert.deepEqual(
+        (await axe(page)).map(describeViolation),
+        [],
+        `${where}, ${size.width} px, ${colorScheme}: axe`,
       );
+      const wider = await overflow(page);
       assert.ok(wider <= 0, `${where}, ${size.width} px: ${wider} px wider than the screen`);
     }
   }
-  await page.setViewportSize({ width: 1366, height: 800 });
+  await page.setViewportSize(DESKTOP);
   await page.emulateMedia({ colorScheme: 'dark' });
 }
 
@@ -97,7 +88,7 @@ async function sayUntilSent(page: Page, what: string): Promise<string> {
 }
 
 describe('paid subscriptions in the web app', { timeout: 180_000 }, () => {
-  let dataDir: string;
+  let platform: WebPlatform | undefined;
   let neon: Embedded;
   let browser: Browser;
   let streamer: Session;
@@ -131,25 +122,13 @@ describe('paid subscriptions in the web app', { timeout: 180_000 }, () => {
   };
 
   before(async () => {
-    execFileSync(process.execPath, ['scripts/ensure-web.mjs'], { stdio: 'inherit' });
-    dataDir = await embeddedDataDir('neon-payments-web-e2e-');
-    neon = await startEmbedded({
-      ...process.env,
-      DATA_DIR: dataDir,
-      GATEWAY_HOST: '127.0.0.1',
-      // A port of its own, so PUBLIC_URL (where checkout sends the browser back to) is where it is.
-      GATEWAY_PORT: String(await freePort()),
-      RTMP_HOST: '127.0.0.1',
-      RTMP_PORT: '0',
-      LOG_LEVEL: 'warn',
+    platform = await startWebPlatform('neon-payments-web-e2e-', {
       // Three browser sessions and a few API log-ins share 127.0.0.1.
       GATEWAY_AUTH_RATE_LIMIT: '120',
       // Checkout without a provider account: signed Stripe events, no money.
       PAYMENTS_DEV_PROVIDER: 'true',
-      DATABASE_URL: '',
-      NATS_URL: '',
-      REDIS_URL: '',
     });
+    neon = platform.neon;
     browser = await launchBrowser();
     streamer = await newPage(browser, neon.url);
     viewer = await newPage(browser, neon.url);
@@ -158,8 +137,7 @@ describe('paid subscriptions in the web app', { timeout: 180_000 }, () => {
 
   after(async () => {
     await browser?.close();
-    await neon?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await platform?.close();
   });
 
   it('1. the streamer starts with no subscribers and makes the chat subscribers-only', async () => {
