@@ -16,6 +16,8 @@ import { mfaRoutes } from './mfa/mfa.routes.js';
 import { MfaService } from './mfa/mfa.service.js';
 import { SecretBox } from './mfa/second-factor.js';
 import { strictValidation } from './http/validation.js';
+import { sessionsRoutes } from './sessions/sessions.routes.js';
+import { SessionsService } from './sessions/sessions.service.js';
 import { dummyHash } from './domain/password-hash.js';
 import { loadCommonPasswords } from './domain/password-policy.js';
 import { jwksRoutes } from './keys/jwks.routes.js';
@@ -136,6 +138,11 @@ export async function buildApp(platform: Platform, config: IdentityConfig): Prom
   const cookies = cookiePolicy(platform.publicUrl);
   await server.register(authRoutes({ auth, issuer, cookies }));
   await server.register(mfaRoutes({ mfa, auth, cookies }));
+  await server.register(
+    sessionsRoutes(
+      new SessionsService({ db: platform.db, logger, publishNow: () => relay.flush() }),
+    ),
+  );
   await server.register(usersRoutes(new UsersService(platform.db, () => relay.kick())));
   await server.register(adminRoutes(new AdminService(platform.db, logger, () => relay.flush())));
   const oauth = new OAuthService({

@@ -11,6 +11,7 @@ import {
 import { requireStepUp, requireUser, type FastifyPluginAsyncTypebox } from '@neon/kit';
 import Type from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { storedUserAgent } from '../domain/user-agent.js';
 import type { TokenIssuer } from '../keys/token-issuer.js';
 import type { AuthService, Session } from './auth.service.js';
 import {
@@ -74,7 +75,10 @@ export function authRoutes(options: AuthRoutesOptions): FastifyPluginAsyncTypebo
       { schema: { body: RegisterRequest, response: { 201: TokenResponse } } },
       async (request, reply) => {
         checkOrigin(request, cookies, false);
-        const session = await auth.register(request.body);
+        const session = await auth.register(
+          request.body,
+          storedUserAgent(request.headers['user-agent']),
+        );
         return reply.status(201).send(respond(request, reply, session));
       },
     );
@@ -89,7 +93,11 @@ export function authRoutes(options: AuthRoutesOptions): FastifyPluginAsyncTypebo
       },
       async (request, reply) => {
         checkOrigin(request, cookies, false);
-        const outcome = await auth.login(request.body.login, request.body.password);
+        const outcome = await auth.login(
+          request.body.login,
+          request.body.password,
+          storedUserAgent(request.headers['user-agent']),
+        );
         // A second factor is due: the challenge, no session and no cookie yet.
         if ('mfaRequired' in outcome)
           return reply.header('cache-control', 'no-store').send(outcome);
@@ -146,7 +154,13 @@ export function authRoutes(options: AuthRoutesOptions): FastifyPluginAsyncTypebo
         return respond(
           request,
           reply,
-          await auth.changePassword(client.id, currentPassword, newPassword, stepUpAt),
+          await auth.changePassword(
+            client.id,
+            currentPassword,
+            newPassword,
+            stepUpAt,
+            storedUserAgent(request.headers['user-agent']),
+          ),
         );
       },
     );

@@ -143,9 +143,10 @@ export class AuthService {
     }
   }
 
-  async register(input: RegisterRequest): Promise<Session> {
+  /** `userAgent`: as stored with the session (see domain/user-agent.ts). */
+  async register(input: RegisterRequest, userAgent: string | null = null): Promise<Session> {
     const user = await this.createUser(input);
-    return this.startSession(user);
+    return this.startSession(user, null, userAgent);
   }
 
   /**
@@ -154,7 +155,11 @@ export class AuthService {
    * account's failures are counted whatever the address (login-limit.ts):
    * slowed, then locked, and a lock refuses the right password too.
    */
-  async login(login: string, password: string): Promise<Session | MfaChallenge> {
+  async login(
+    login: string,
+    password: string,
+    userAgent: string | null = null,
+  ): Promise<Session | MfaChallenge> {
     const { db } = this.deps;
     const rules = this.deps.loginLimit ?? DEFAULT_LOGIN_LIMIT;
     const user = await users.findByLogin(db, login);
@@ -172,15 +177,15 @@ export class AuthService {
     // A second factor is due: no session until it is checked (mfa/).
     const challenge = await this.deps.mfa?.challengeFor(user.id);
     if (challenge) return challenge;
-    return this.startSession(user);
+    return this.startSession(user, null, userAgent);
   }
 
   /** A session for a user whose second factor was just checked (the MFA challenge). */
-  async signInChecked(userId: string): Promise<Session> {
+  async signInChecked(userId: string, userAgent: string | null = null): Promise<Session> {
     const user = await users.findById(this.deps.db, userId);
     if (!user) throw new AppError('USER_NOT_FOUND', 'This account no longer exists.');
     if (user.suspended_at) throw suspended();
-    return this.startSession(user, new Date());
+    return this.startSession(user, new Date(), userAgent);
   }
 
   /** A fresh access token for the caller's session (after a step-up or a change of factors). */
@@ -193,13 +198,22 @@ export class AuthService {
   }
 
   /** `stepUpAt`: the new session counts as having checked a second factor then. */
-  private async startSession(user: UserRow, stepUpAt: Date | null = null): Promise<Session> {
+  private async startSession(
+    user: UserRow,
+    stepUpAt: Date | null = null,
+    userAgent: string | null = null,
+  ): Promise<Session> {
     const token = newRefreshToken();
     const now = Date.now();
     const familyExpires = new Date(now + this.deps.settings.refreshAbsoluteSeconds * 1000);
     const familyId = uuidv7();
     await this.deps.db.tx(async (q) => {
-      await refresh.createFamily(q, { id: familyId, userId: user.id, expiresAt: familyExpires });
+      await refresh.createFamily(q, {
+        id: familyId,
+        userId: user.id,
+        expiresAt: familyExpires,
+        userAgent,
+      });
       if (stepUpAt) await refresh.setStepUp(q, familyId, stepUpAt);
       await refresh.insertToken(q, {
         id: uuidv7(),
@@ -269,6 +283,7 @@ export class AuthService {
           row.successor_box !== null;
         const successor = withinGrace ? openSuccessor(token, row.successor_box!) : null;
         if (successor && (await this.isToken(q, row.successor_id, successor))) {
+          await refresh.touchFamily(q, row.family_id);
           return {
             kind: 'ok',
             user,
@@ -291,6 +306,7 @@ export class AuthService {
         idleExpiresAt: this.idleExpiry(now, row.family_expires_at),
       });
       await refresh.markRotated(q, row.id, { id: nextId, box: sealSuccessor(token, next) });
+      await refresh.touchFamily(q, row.family_id);
       return {
         kind: 'ok',
         user,
@@ -369,6 +385,7 @@ export class AuthService {
     newPassword: string,
     /** The caller's last second-factor check, carried to the new session. */
     stepUpAt: Date | null = null,
+    userAgent: string | null = null,
   ): Promise<Session> {
     const user = await users.findById(this.deps.db, userId);
     if (!user) throw new AppError('USER_NOT_FOUND', 'This account no longer exists.');
@@ -386,7 +403,7 @@ export class AuthService {
     });
     if (revoked > 0) await this.announce();
     this.deps.logger.info({ userId, revoked }, 'password changed; sessions revoked');
-    return this.startSession(user, stepUpAt);
+    return this.startSession(user, stepUpAt, userAgent);
   }
 }
 
@@ -396,7 +413,8 @@ type Outcome =
   | { kind: 'reused'; familyId: string; userId: string }
   | { kind: 'ok'; user: UserRow; familyId: string; token: string; expires: Date };
 
-function enqueueSessionsEnded(
+/** Queues `identity.session.revoked.v1` in the transaction that ended the sessions. */
+export function enqueueSessionsEnded(
   q: Queryable,
   userId: string,
   sessionIds: string[],

@@ -16,11 +16,42 @@ export interface RefreshRow {
 
 export async function createFamily(
   q: Queryable,
-  family: { id: string; userId: string; expiresAt: Date },
+  family: { id: string; userId: string; expiresAt: Date; userAgent?: string | null },
 ): Promise<void> {
   await q.query(
-    `INSERT INTO identity.refresh_families (id, user_id, expires_at) VALUES ($1, $2, $3)`,
-    [family.id, family.userId, family.expiresAt],
+    `INSERT INTO identity.refresh_families (id, user_id, expires_at, user_agent)
+     VALUES ($1, $2, $3, $4)`,
+    [family.id, family.userId, family.expiresAt, family.userAgent ?? null],
+  );
+}
+
+/** Stamps the session's last refresh, for the list of sessions. */
+export async function touchFamily(q: Queryable, familyId: string): Promise<void> {
+  await q.query(`UPDATE identity.refresh_families SET last_used_at = now() WHERE id = $1`, [
+    familyId,
+  ]);
+}
+
+export interface LiveSessionRow {
+  id: string;
+  user_agent: string | null;
+  created_at: Date;
+  last_used_at: Date;
+}
+
+/**
+ * A user's sessions still able to refresh: not ended, within their absolute
+ * life, and holding a current token not idle too long. Newest use first.
+ */
+export async function liveFamilies(q: Queryable, userId: string): Promise<LiveSessionRow[]> {
+  return q.query<LiveSessionRow>(
+    `SELECT f.id, f.user_agent, f.created_at, COALESCE(f.last_used_at, f.created_at) AS last_used_at
+       FROM identity.refresh_families f
+      WHERE f.user_id = $1 AND f.revoked_at IS NULL AND f.expires_at > now()
+        AND EXISTS (SELECT 1 FROM identity.refresh_tokens t
+                     WHERE t.family_id = f.id AND t.rotated_at IS NULL AND t.idle_expires_at > now())
+      ORDER BY COALESCE(f.last_used_at, f.created_at) DESC, f.id DESC`,
+    [userId],
   );
 }
 

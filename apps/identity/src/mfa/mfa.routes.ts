@@ -14,6 +14,7 @@ import type { FastifyReply } from 'fastify';
 import type { AuthService } from '../auth/auth.service.js';
 import { sessionBody } from '../auth/auth.routes.js';
 import { checkOrigin, type CookiePolicy } from '../auth/refresh-cookie.js';
+import { storedUserAgent } from '../domain/user-agent.js';
 import type { MfaService } from './mfa.service.js';
 
 export interface MfaRoutesOptions {
@@ -38,7 +39,11 @@ export function mfaRoutes(o: MfaRoutesOptions): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         checkOrigin(request, cookies, false);
         const userId = await mfa.completeChallenge(request.body.challenge, request.body.code);
-        return sessionBody(request, reply, await auth.signInChecked(userId), cookies);
+        const session = await auth.signInChecked(
+          userId,
+          storedUserAgent(request.headers['user-agent']),
+        );
+        return sessionBody(request, reply, session, cookies);
       },
     );
 

@@ -78,3 +78,27 @@ export const AccessTokenOnly = Type.Object({
   expiresIn: Type.Integer(),
 });
 export type AccessTokenOnly = Static<typeof AccessTokenOnly>;
+
+/**
+ * One signed-in session of the caller (`GET /api/v1/me/sessions`): a refresh
+ * family not ended and not expired. `device` is the browser and system in
+ * words, read from the User-Agent sent at sign-in ("Firefox on Linux"), or
+ * "Unknown device". `lastUsedAt` is the last refresh (the sign-in until then).
+ */
+export const SessionInfo = Type.Object({
+  id: Type.String(),
+  device: Type.String(),
+  createdAt: Type.String(),
+  lastUsedAt: Type.String(),
+  /** The session of the access token that asked. */
+  current: Type.Boolean(),
+});
+export type SessionInfo = Static<typeof SessionInfo>;
+/** Newest use first. */
+export const SessionList = Type.Object({ items: Type.Array(SessionInfo) });
+export type SessionList = Static<typeof SessionList>;
+export const SessionIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+export type SessionIdParams = Static<typeof SessionIdParams>;
+/** `POST /api/v1/me/sessions/revoke-others`: how many sessions it ended. */
+export const RevokedSessions = Type.Object({ revoked: Type.Integer({ minimum: 0 }) });
+export type RevokedSessions = Static<typeof RevokedSessions>;

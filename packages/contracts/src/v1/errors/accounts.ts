@@ -14,4 +14,6 @@ export const accountErrors = {
   MFA_ALREADY_ENABLED: 409,
   /** There is no such factor (or no enrolment in progress). */
   MFA_NOT_ENABLED: 409,
+  /** No live session with that id among the caller's own (someone else's answers the same). */
+  AUTH_SESSION_NOT_FOUND: 404,
 } as const;
