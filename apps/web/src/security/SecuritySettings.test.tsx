@@ -5,6 +5,8 @@ import SecuritySettings from './SecuritySettings';
 
 /** The page's other section: no connected apps. */
 const noApps = route('GET', '/api/v1/oauth/connections', { body: { items: [] } });
+/** And the sessions section, answered apart (Sessions.test.tsx). */
+const noSessions = route('GET', '/api/v1/me/sessions', { body: { items: [] } });
 
 const codes = Array.from({ length: 10 }, (_, i) => `aaaa-bbbb-cccc-000${i}`);
 const code = () => screen.getByLabelText('Authentication code');
@@ -19,6 +21,7 @@ describe('Settings → Security', () => {
     let enabled = false;
     const calls = serve(
       noApps,
+      noSessions,
       route('GET', '/api/v1/me/mfa', () => ({
         body: { totp: enabled, recoveryCodesLeft: enabled ? 10 : 0, stepUpUntil: null },
       })),
@@ -64,6 +67,7 @@ describe('Settings → Security', () => {
     let steppedUp = false;
     const calls = serve(
       noApps,
+      noSessions,
       route('GET', '/api/v1/me/mfa', {
         body: { totp: true, recoveryCodesLeft: 3, stepUpUntil: null },
       }),
@@ -95,6 +99,7 @@ describe('Settings → Security', () => {
     let on = true;
     const calls = serve(
       noApps,
+      noSessions,
       route('GET', '/api/v1/me/mfa', () => ({
         body: { totp: on, recoveryCodesLeft: on ? 10 : 0, stepUpUntil: null },
       })),

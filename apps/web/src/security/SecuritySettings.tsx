@@ -12,6 +12,7 @@ import { ErrorState } from '../components/ErrorState';
 import { useTitle } from '../hooks';
 import { CodeForm } from './CodeForm';
 import { ConnectedApps } from './ConnectedApps';
+import { Sessions } from './Sessions';
 import { StepUpPrompt } from './StepUp';
 
 function RecoveryCodeList({ codes, onDone }: { codes: string[]; onDone: () => void }) {
@@ -159,7 +160,7 @@ function Enabled({ left, onCodes }: { left: number; onCodes: (codes: string[]) =
   );
 }
 
-/** Settings → Security: the authenticator app, recovery codes and connected apps. */
+/** Settings → Security: the authenticator app, recovery codes, sessions and connected apps. */
 export default function SecuritySettings() {
   useTitle('Security');
   const status = useMfaStatusQuery();
@@ -190,6 +191,7 @@ export default function SecuritySettings() {
           </>
         )}
       </section>
+      <Sessions />
       <ConnectedApps />
     </div>
   );
