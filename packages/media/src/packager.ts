@@ -308,7 +308,8 @@ export class RenditionPackager {
 
   /**
    * Validates a blocking request: 400 when malformed or too far ahead. The
-   * Advance Part Limit is three seconds of parts (3 / PART-TARGET).
+   * Advance Part Limit is three seconds of parts (3 / PART-TARGET). Once the
+   * rendition has ended nothing is ahead: any request gets the closed playlist.
    */
   checkRequest(msn: number | undefined, part: number | undefined): void {
     if (msn === undefined) {
@@ -317,6 +318,7 @@ export class RenditionPackager {
       }
       return;
     }
+    if (this.ended) return;
     const last = this.lastPart();
     const lastMsn = last?.msn ?? -1;
     if (msn > lastMsn + 2) {

@@ -268,6 +268,17 @@ describe('blocking playlist reload', () => {
     assert.ok((await pending).includes('#EXT-X-ENDLIST'));
   });
 
+  it('answers a request past the end of an ended rendition at once with the closed playlist', async () => {
+    const p = live(3);
+    p.end();
+    for (const q of [{ msn: 3 }, { msn: 40, part: 2 }, { msn: 0, part: 40 }]) {
+      const text = await blockingPlaylist(p, q, undefined, 5000);
+      assert.equal(lines(text).at(-1), '#EXT-X-ENDLIST');
+      assert.ok(!text.includes('#EXT-X-PRELOAD-HINT'));
+    }
+    assert.equal(await codeOf(blockingPlaylist(p, { msn: -1 })), 'LIVE_PLAYLIST_REQUEST_INVALID');
+  });
+
   it('stops waiting when the client goes away', async () => {
     const p = live(3);
     const abort = new AbortController();
