@@ -61,6 +61,7 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
     graceMs: config.RECONNECT_GRACE_SECONDS * 1000,
     takeoverSilenceMs: config.INGEST_TAKEOVER_SILENCE_MS,
     stallEndMs: config.INGEST_STALL_END_MS,
+    endedPlaylistMs: config.LIVE_ENDED_PLAYLIST_SECONDS * 1000,
     limits: {
       maxWidth: config.INGEST_MAX_WIDTH,
       maxHeight: config.INGEST_MAX_HEIGHT,

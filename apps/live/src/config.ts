@@ -15,6 +15,13 @@ export const liveSpec = {
   /** How long a dropped publisher may take to come back and continue the same broadcast. */
   RECONNECT_GRACE_SECONDS: env.int(10, 0, 600),
   /**
+   * After a clean end (the publisher stopped, the owner ended it, the key was
+   * regenerated), how long the playlists stay answered, closed with
+   * EXT-X-ENDLIST, and the media they list fetchable, so players show the end
+   * rather than an error. A dropped publisher (grace window) is not a clean end. 0: 404 at once.
+   */
+  LIVE_ENDED_PLAYLIST_SECONDS: env.int(30, 0, 600),
+  /**
    * When a broadcast ends, how long the transcode ladder may take to finish its
    * backlog before it is stopped; the recording (source and audio, in a process
    * of its own) is always drained to the end. A rung cut short is left out of the VOD.

@@ -12,7 +12,10 @@ describe('ending your own broadcast', { timeout: 120_000 }, () => {
   const variant = variants()[0]!;
 
   it('disconnects the encoder, ends the playlist and keeps the VOD; with nothing live it is a 404', async () => {
-    const h = await variant.open({ RECONNECT_GRACE_SECONDS: '30' });
+    const h = await variant.open({
+      RECONNECT_GRACE_SECONDS: '30',
+      LIVE_ENDED_PLAYLIST_SECONDS: '2',
+    });
     let encoder: ChildProcess | null = null;
     try {
       const user = h.user();
@@ -50,8 +53,17 @@ describe('ending your own broadcast', { timeout: 120_000 }, () => {
       assert.equal(settings.live, false);
       assert.equal(settings.broadcastId, null);
 
-      // Ended at once, not after the 30 s grace window a lost encoder would get.
-      assert.equal((await inject('GET', master, false)).statusCode, 404);
+      // Ended at once, not after the 30 s grace window a lost encoder would get:
+      // players see the playlist closed, then, after LIVE_ENDED_PLAYLIST_SECONDS, a 404.
+      assert.equal((await inject('GET', master, false)).statusCode, 200);
+      const closed = await inject('GET', `/hls/${user.username}/160p/index.m3u8`, false);
+      assert.equal(closed.statusCode, 200);
+      assert.equal(closed.body.trimEnd().split('\n').at(-1), '#EXT-X-ENDLIST');
+      await waitFor(async () => (await inject('GET', master, false)).statusCode === 404, {
+        timeoutMs: 10_000,
+        intervalMs: 200,
+        what: 'the ended playlists to go',
+      });
       await exited; // the server closed the encoder's connection
       const videos = (
         await inject('GET', `/api/v1/channels/${user.username}/videos`, false)
@@ -73,7 +85,10 @@ describe('ending your own broadcast', { timeout: 120_000 }, () => {
   });
 
   it('an encoder that stops (FCUnpublish, deleteStream) ends the broadcast at once; a dropped one gets the grace window', async () => {
-    const h = await variant.open({ RECONNECT_GRACE_SECONDS: '30' });
+    const h = await variant.open({
+      RECONNECT_GRACE_SECONDS: '30',
+      LIVE_ENDED_PLAYLIST_SECONDS: '2',
+    });
     const encoders: ChildProcess[] = [];
     try {
       const user = h.user();
@@ -131,9 +146,11 @@ describe('ending your own broadcast', { timeout: 120_000 }, () => {
         intervalMs: 100,
         what: 'the broadcast to end',
       });
+      // Closed with ENDLIST for LIVE_ENDED_PLAYLIST_SECONDS, then gone.
       await watching;
+      assert.ok(endlist, 'the playlist was closed with ENDLIST before it went away');
       const gone = await inject('GET', media, false);
-      assert.equal(gone.statusCode, 404, 'viewers are told it is over');
+      assert.equal(gone.statusCode, 404, 'after the window, as for any channel not live');
       assert.equal(gone.json<Problem>().code, 'LIVE_NOT_LIVE');
       const videos = (
         await inject('GET', `/api/v1/channels/${user.username}/videos`, false)
@@ -142,7 +159,6 @@ describe('ending your own broadcast', { timeout: 120_000 }, () => {
         videos.map((v) => v.id),
         [first],
       );
-      process.stdout.write(`# playlist closed with ENDLIST before it went away: ${endlist}\n`);
 
       // A connection that drops (no unpublish) keeps the broadcast for the grace window.
       const dropping = encode();

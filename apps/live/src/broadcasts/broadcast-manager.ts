@@ -107,6 +107,8 @@ export class Broadcast {
   pendingDiscontinuity = false;
   announced = false;
   ending: Promise<void> | null = null;
+  /** While an ended broadcast's playlists are still answered (with ENDLIST): when that stops. */
+  endedTimer: NodeJS.Timeout | null = null;
   /** When the current publisher last sent a tag (or attached): its silence decides takeover and stall. */
   lastMediaAt = Date.now();
   private readonly samples: { at: number; bytes: number }[] = [];
@@ -197,6 +199,12 @@ export interface BroadcastManagerOptions {
   takeoverSilenceMs: number;
   /** A publisher silent this long ends its broadcast. */
   stallEndMs: number;
+  /**
+   * After a clean end (the publisher stopped, the owner ended it, the key was
+   * regenerated), how long its playlists stay answered, closed with ENDLIST,
+   * so players watching see the end rather than an error. 0: gone at once.
+   */
+  endedPlaylistMs?: number;
   limits: IngestLimits;
   createPipeline: PipelineFactory;
   /** CPU cores the broadcasts of this replica may use together (cores × target share). */
@@ -209,6 +217,8 @@ export interface BroadcastManagerOptions {
  */
 export class BroadcastManager {
   private readonly byChannel = new Map<string, Broadcast>();
+  /** Broadcasts that ended cleanly, still served (ended) for `endedPlaylistMs`. */
+  private readonly endedByChannel = new Map<string, Broadcast>();
   private readonly listeners = new Set<(e: BroadcastEvent) => void>();
   private readonly lastDisconnects = new Map<string, IngestDisconnect>();
   private closed = false;
@@ -243,6 +253,15 @@ export class BroadcastManager {
   get(channel: string): Broadcast | null {
     const b = this.byChannel.get(channel);
     return b && b.live ? b : null;
+  }
+
+  /**
+   * What the origin serves for a channel: its live broadcast, or one that
+   * ended cleanly within the last `endedPlaylistMs` (state `ended`, its
+   * playlists closed with ENDLIST, no ffmpeg and no publisher behind it).
+   */
+  serving(channel: string): Broadcast | null {
+    return this.get(channel) ?? this.endedByChannel.get(channel) ?? null;
   }
 
   all(): Broadcast[] {
@@ -305,6 +324,8 @@ export class BroadcastManager {
       );
       return this.refuse('LIVE_CAPACITY_FULL');
     }
+    // The channel's previous broadcast, if still served as ended, gives way to the new one.
+    this.release(channel.username);
     const id = uuidv7();
     const b = new Broadcast(
       id,
@@ -496,7 +517,12 @@ export class BroadcastManager {
     b.publisher = null;
     if (!b.live || b.ending) return;
     if (unpublished || this.o.graceMs <= 0 || this.closed) {
-      void this.end(b, 'ended', unpublished ? 'publisher unpublished' : 'publisher left');
+      void this.end(
+        b,
+        'ended',
+        unpublished ? 'publisher unpublished' : 'publisher left',
+        unpublished,
+      );
       return;
     }
     this.o.logger.info(
@@ -510,19 +536,51 @@ export class BroadcastManager {
     b.graceTimer.unref();
   }
 
-  /** Ends the live broadcast of a channel now (key regenerated). */
+  /** Ends the live broadcast of a channel now (key regenerated): a clean end. */
   async endChannel(channel: string, reason: string): Promise<void> {
     const b = this.get(channel);
-    if (b) await this.end(b, 'ended', reason);
+    if (b) await this.end(b, 'ended', reason, true);
   }
 
-  /** Idempotent: every caller awaits the same cleanup. */
-  end(b: Broadcast, state: 'ended' | 'failed', reason: string): Promise<void> {
-    b.ending ??= this.finish(b, state, reason);
+  /**
+   * Idempotent: every caller awaits the same cleanup (the first one's reason
+   * and `clean` stand). `clean`: the end was meant (publisher stopped, owner
+   * ended it, key regenerated), so players are shown it for `endedPlaylistMs`;
+   * a lost or stalled publisher, a failure or a stopping service are gone at once.
+   */
+  end(b: Broadcast, state: 'ended' | 'failed', reason: string, clean = false): Promise<void> {
+    b.ending ??= this.finish(b, state, reason, clean);
     return b.ending;
   }
 
-  private async finish(b: Broadcast, state: 'ended' | 'failed', reason: string): Promise<void> {
+  /** Stops serving a channel's ended broadcast: its pipeline (parts, segments) can go. */
+  private release(channel: string): void {
+    const b = this.endedByChannel.get(channel);
+    if (b === undefined) return;
+    this.endedByChannel.delete(channel);
+    if (b.endedTimer) clearTimeout(b.endedTimer);
+    b.endedTimer = null;
+    b.pipeline = null;
+  }
+
+  /** Keeps an ended broadcast's closed playlists answerable for `endedPlaylistMs`. */
+  private keepServing(b: Broadcast): void {
+    const ms = this.o.endedPlaylistMs ?? 0;
+    if (ms <= 0 || this.closed || b.pipeline === null) return;
+    this.release(b.channel);
+    this.endedByChannel.set(b.channel, b);
+    b.endedTimer = setTimeout(() => {
+      if (this.endedByChannel.get(b.channel) === b) this.release(b.channel);
+    }, ms);
+    b.endedTimer.unref();
+  }
+
+  private async finish(
+    b: Broadcast,
+    state: 'ended' | 'failed',
+    reason: string,
+    clean: boolean,
+  ): Promise<void> {
     if (b.graceTimer) clearTimeout(b.graceTimer);
     b.graceTimer = null;
     const publisher = b.publisher;
@@ -544,7 +602,11 @@ export class BroadcastManager {
     }
     if (masterPath === null) durationSeconds = 0;
     b.state = state;
-    if (this.byChannel.get(b.channel) === b) this.byChannel.delete(b.channel);
+    if (this.byChannel.get(b.channel) === b) {
+      this.byChannel.delete(b.channel);
+      // The pipeline has ended (ffmpeg gone, every playlist closed with ENDLIST).
+      if (state === 'ended' && clean && masterPath !== null) this.keepServing(b);
+    }
     const endedAt = new Date();
     try {
       await this.o.videos.finish(b.id, {
@@ -581,6 +643,7 @@ export class BroadcastManager {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.watchdog);
+    for (const channel of [...this.endedByChannel.keys()]) this.release(channel);
     await Promise.all(this.all().map((b) => this.end(b, 'ended', 'service stopping')));
   }
 }

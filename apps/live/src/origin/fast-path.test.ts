@@ -7,7 +7,7 @@ import { mediaFastPath, serveFirst, type LiveBroadcasts } from './fast-path.js';
 const part = Buffer.from('a part of a live broadcast');
 
 const broadcasts: LiveBroadcasts = {
-  get: (channel) =>
+  serving: (channel) =>
     channel === 'alice'
       ? {
           state: 'ready',

@@ -43,7 +43,8 @@ function headersOf(body: Uint8Array, contentType: string): string[] {
  */
 /** What the fast path reads of the broadcasts (the BroadcastManager). */
 export interface LiveBroadcasts {
-  get(channel: string):
+  /** The live broadcast, or one that just ended cleanly and is still served. */
+  serving(channel: string):
     | (Pick<Broadcast, 'state'> & {
         pipeline: Pick<LivePipeline, 'resourceNow'> | null;
       })
@@ -70,7 +71,7 @@ export function mediaFastPath(
     const file = url.slice(b + 1);
     if (file.endsWith('.m3u8') || !isSafeName(rendition) || !isSafeName(file)) return false;
     if (!CHANNEL.test(channel)) return false;
-    const broadcast = broadcasts.get(channel);
+    const broadcast = broadcasts.serving(channel);
     if (!broadcast?.pipeline || broadcast.state === 'publishing') return false;
     const found = broadcast.pipeline.resourceNow(rendition, file);
     if (found === null) return false;

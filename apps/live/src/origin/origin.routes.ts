@@ -89,14 +89,22 @@ function abandoned(reply: FastifyReply): FastifyReply {
 
 /** The LL-HLS and DASH origin: public, served from the pipeline's memory while live. */
 export const originRoutes: FastifyPluginAsyncTypebox<OriginRoutesOptions> = async (app, o) => {
+  /** The channel's live broadcast, or the one that just ended cleanly (playlists with ENDLIST). */
   function live(channel: string): Broadcast {
-    const b = CHANNEL.test(channel) ? o.broadcasts.get(channel) : null;
+    const b = CHANNEL.test(channel) ? o.broadcasts.serving(channel) : null;
     if (!b?.pipeline || b.state === 'publishing')
       throw new AppError('LIVE_NOT_LIVE', `${channel} is not live.`, { headers: CORS });
     return b;
   }
 
-  function countViewer(request: FastifyRequest, channel: string, v: string | undefined): void {
+  function countViewer(
+    request: FastifyRequest,
+    b: Broadcast,
+    channel: string,
+    v: string | undefined,
+  ): void {
+    // A player reading the end of a finished broadcast is not watching anything live.
+    if (!b.live) return;
     o.viewers.touch(
       channel,
       playerIdentity(v, request.clientIp, request.headers['user-agent'] ?? ''),
@@ -122,7 +130,7 @@ export const originRoutes: FastifyPluginAsyncTypebox<OriginRoutesOptions> = asyn
       const master = b.pipeline!.masterPlaylist();
       if (master === null)
         throw new AppError('LIVE_NOT_LIVE', `${channel} is starting.`, { headers: CORS });
-      countViewer(request, channel, request.query.v);
+      countViewer(request, b, channel, request.query.v);
       return send(reply, master, 'application/vnd.apple.mpegurl', CACHE_PLAYLIST);
     },
   );
@@ -143,7 +151,7 @@ export const originRoutes: FastifyPluginAsyncTypebox<OriginRoutesOptions> = asyn
       const b = live(channel);
       if (file.endsWith('.m3u8')) {
         const query = parsePlaylistQuery(request.query);
-        countViewer(request, channel, request.query.v);
+        countViewer(request, b, channel, request.query.v);
         let body: string;
         const signal = abortOnClose(reply);
         try {
@@ -196,7 +204,7 @@ export const originRoutes: FastifyPluginAsyncTypebox<OriginRoutesOptions> = asyn
       const mpd = b.pipeline!.dashManifest();
       if (mpd === null)
         throw new AppError('LIVE_NOT_LIVE', `${channel} is starting.`, { headers: CORS });
-      countViewer(request, channel, request.query.v);
+      countViewer(request, b, channel, request.query.v);
       return send(reply, mpd, 'application/dash+xml', CACHE_PLAYLIST);
     },
   );

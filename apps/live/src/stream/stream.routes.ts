@@ -95,8 +95,8 @@ export const streamRoutes: FastifyPluginAsyncTypebox<StreamRoutesOptions> = asyn
       await o.keys.channelOf(client);
       const b = o.broadcasts.get(client.username);
       if (!b) throw new AppError('LIVE_NOT_LIVE', 'You are not live.');
-      // The publisher is closed, the playlists end and the recording is kept as a video.
-      await o.broadcasts.end(b, 'ended', 'ended by its owner');
+      // The publisher is closed, the playlists end (ENDLIST) and the recording is kept as a video.
+      await o.broadcasts.end(b, 'ended', 'ended by its owner', true);
       return settings(client.id, client.username);
     },
   );
