@@ -19,7 +19,7 @@
 // backend that exits between samples loses its last slice). The senders' and the peer's client
 // CPU is this process's (process.cpuUsage).
 //
-// Knobs: BENCH_EVENTS (5000, duplicates included; see docs/perf/payments.md for why not 50,000), BENCH_ROUNDS (3), BENCH_SENDERS (32),
+// Knobs: BENCH_EVENTS (50000, duplicates included), BENCH_ROUNDS (2), BENCH_SENDERS (32),
 // DATABASE_URL (postgres://postgres@127.0.0.1:5432/test), NATS_URL (nats://127.0.0.1:4222).
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -29,8 +29,8 @@ import { median, percentile } from './lib/load.js';
 import { cpuSeconds, startChild, type Child } from './lib/proc.js';
 import { AMOUNT, EXPECTED, stripeSignature, workload, type BenchEvent } from './payments-data.js';
 
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 5_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const SENDERS = Number(process.env.BENCH_SENDERS ?? 32);
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
