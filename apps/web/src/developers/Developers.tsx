@@ -1,7 +1,6 @@
-import { useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import type { OAuthApp, OAuthAppWithSecret } from '@neon/contracts';
-import { errorText } from '../api/errors';
 import {
   useCreateOAuthAppMutation,
   useDeleteOAuthAppMutation,
@@ -10,6 +9,7 @@ import {
   useUpdateOAuthAppMutation,
 } from '../api/oauth-api';
 import { CopyField } from '../components/CopyField';
+import { Confirm } from '../components/Confirm';
 import { ErrorState, Spinner } from '../components/ErrorState';
 import { date } from '../format';
 import { useDialogFocus, useTitle } from '../hooks';
@@ -57,45 +57,6 @@ function SecretNotice({ app, onDone }: { app: OAuthAppWithSecret; onDone: () => 
         {app.clientSecret ? 'I have saved the secret' : 'Done'}
       </button>
     </section>
-  );
-}
-
-/** An inline confirmation: focus moves into it, Escape or the second button cancels. */
-function Confirm({
-  question,
-  yes,
-  busy,
-  error,
-  onYes,
-  onNo,
-  dialog,
-}: {
-  question: string;
-  yes: string;
-  busy: boolean;
-  error: unknown;
-  onYes: () => void;
-  onNo: () => void;
-  dialog: React.RefObject<HTMLDivElement | null>;
-}) {
-  const qid = useId();
-  return (
-    <div className="confirm" role="alertdialog" aria-labelledby={qid} ref={dialog}>
-      <p id={qid}>{question}</p>
-      <div className="row wrap">
-        <button type="button" className="btn danger" disabled={busy} onClick={onYes}>
-          {yes}
-        </button>
-        <button type="button" className="btn ghost" onClick={onNo}>
-          Cancel
-        </button>
-      </div>
-      {Boolean(error) && (
-        <p className="field-error" role="alert">
-          {errorText(error)}
-        </p>
-      )}
-    </div>
   );
 }
 

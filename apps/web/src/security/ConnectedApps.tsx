@@ -2,6 +2,7 @@ import { useId, useRef, useState } from 'react';
 import type { ConnectedApp } from '@neon/contracts';
 import { errorText, isApiError } from '../api/errors';
 import { useConnectedAppsQuery, useDisconnectAppMutation } from '../api/oauth-api';
+import { Confirm } from '../components/Confirm';
 import { ErrorState, Spinner } from '../components/ErrorState';
 import { date } from '../format';
 import { useDialogFocus } from '../hooks';
@@ -44,36 +45,26 @@ function Connection({
         <p className="muted">It has no permissions beyond knowing who you are.</p>
       )}
       {asking ? (
-        <div className="confirm" role="alertdialog" aria-labelledby={`${id}-q`} ref={dialog}>
-          <p id={`${id}-q`}>
-            Disconnect {app.appName}? It loses access to your account at once, and has to ask you
-            again to get it back.
-          </p>
-          <div className="row wrap">
-            <button
-              type="button"
-              className="btn danger"
-              disabled={state.isLoading}
-              onClick={() =>
-                void disconnect(app.grantId)
-                  .unwrap()
-                  .then(
-                    () => onDisconnected(app.appName),
-                    (err: unknown) =>
-                      // Disconnected already (another tab): the list catches up by itself.
-                      isApiError(err) && err.code === 'OAUTH_GRANT_NOT_FOUND'
-                        ? onDisconnected(app.appName)
-                        : onFailed(app.appName, err),
-                  )
-              }
-            >
-              Disconnect
-            </button>
-            <button type="button" className="btn ghost" onClick={() => setAsking(false)}>
-              Keep
-            </button>
-          </div>
-        </div>
+        <Confirm
+          dialog={dialog}
+          question={`Disconnect ${app.appName}? It loses access to your account at once, and has to ask you again to get it back.`}
+          yes="Disconnect"
+          no="Keep"
+          busy={state.isLoading}
+          onYes={() =>
+            void disconnect(app.grantId)
+              .unwrap()
+              .then(
+                () => onDisconnected(app.appName),
+                (err: unknown) =>
+                  // Disconnected already (another tab): the list catches up by itself.
+                  isApiError(err) && err.code === 'OAUTH_GRANT_NOT_FOUND'
+                    ? onDisconnected(app.appName)
+                    : onFailed(app.appName, err),
+              )
+          }
+          onNo={() => setAsking(false)}
+        />
       ) : (
         <button
           ref={opener}

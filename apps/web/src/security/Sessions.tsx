@@ -6,6 +6,7 @@ import {
   useRevokeSessionMutation,
   useSessionsQuery,
 } from '../api/sessions-api';
+import { Confirm } from '../components/Confirm';
 import { ErrorState, Spinner } from '../components/ErrorState';
 import { date } from '../format';
 import { useDialogFocus, useNow } from '../hooks';
@@ -60,27 +61,18 @@ function SessionItem({
         </span>
       </div>
       {session.current ? null : asking ? (
-        <div className="confirm" role="alertdialog" aria-labelledby={`${id}-q`} ref={dialog}>
-          <p id={`${id}-q`}>
-            Sign out {session.device}? It has to sign in again with the password to come back.
-          </p>
-          <div className="row wrap">
-            <button
-              type="button"
-              className="btn danger"
-              disabled={busy}
-              onClick={() => {
-                setAsking(false);
-                onSignOut(session);
-              }}
-            >
-              Sign out
-            </button>
-            <button type="button" className="btn ghost" onClick={() => setAsking(false)}>
-              Keep
-            </button>
-          </div>
-        </div>
+        <Confirm
+          dialog={dialog}
+          question={`Sign out ${session.device}? It has to sign in again with the password to come back.`}
+          yes="Sign out"
+          no="Keep"
+          busy={busy}
+          onYes={() => {
+            setAsking(false);
+            onSignOut(session);
+          }}
+          onNo={() => setAsking(false)}
+        />
       ) : (
         <button
           ref={opener}
@@ -188,34 +180,20 @@ export function Sessions() {
           {others.length === 0 ? (
             <p className="muted">You are not signed in anywhere else.</p>
           ) : askingAll ? (
-            <div
-              className="confirm"
-              role="alertdialog"
-              aria-labelledby="sessions-all-q"
-              ref={dialog}
-            >
-              <p id="sessions-all-q">
-                Sign out of{' '}
-                {others.length === 1 ? 'the other session' : `all ${others.length} other sessions`}?
-                Only this device stays signed in.
-              </p>
-              <div className="row wrap">
-                <button
-                  type="button"
-                  className="btn danger"
-                  disabled={othersState.isLoading}
-                  onClick={() => {
-                    setAskingAll(false);
-                    run({ kind: 'others' });
-                  }}
-                >
-                  Sign out the others
-                </button>
-                <button type="button" className="btn ghost" onClick={() => setAskingAll(false)}>
-                  Keep them
-                </button>
-              </div>
-            </div>
+            <Confirm
+              dialog={dialog}
+              question={`Sign out of ${
+                others.length === 1 ? 'the other session' : `all ${others.length} other sessions`
+              }? Only this device stays signed in.`}
+              yes="Sign out the others"
+              no="Keep them"
+              busy={othersState.isLoading}
+              onYes={() => {
+                setAskingAll(false);
+                run({ kind: 'others' });
+              }}
+              onNo={() => setAskingAll(false)}
+            />
           ) : (
             <button
               ref={opener}
