@@ -327,11 +327,20 @@ export class EventSubRepository {
   ): Promise<'retry' | 'dropped' | 'revoked'> {
     return this.db.tx(async (q) => {
       if (m.kind === 'notification') {
+        // Revoked once it has failed for the whole window, or when a message is given up that
+        // it has failed ever since its first attempt at it: that message was made before the
+        // first failure, so it reaches the window's age first, and dropping it alone would leave
+        // a quiet subscription nothing to ever be revoked on.
         const [s] = await q.query<{ status: EventSubStatus; exceeded: boolean }>(
-          `UPDATE channels.eventsub_subscriptions SET failing_since = COALESCE(failing_since, now())
+          `UPDATE channels.eventsub_subscriptions s SET failing_since = COALESCE(failing_since, now())
             WHERE id = $1
-           RETURNING status, failing_since <= now() - ${ms(2)} AS exceeded`,
-          [m.subscription.id, windowMs],
+           RETURNING status,
+             failing_since <= now() - ${ms(2)} OR EXISTS (
+               SELECT 1 FROM channels.eventsub_messages m
+                WHERE m.id = $3 AND m.created_at <= now() - ${ms(2)}
+                  AND m.first_failed_at IS NOT NULL AND s.failing_since <= m.first_failed_at
+             ) AS exceeded`,
+          [m.subscription.id, windowMs, m.id],
         );
         if (s?.status === 'enabled' && s.exceeded) {
           await EventSubRepository.revoke(q, m.subscription.id, 'notification_failures_exceeded');
@@ -345,7 +354,8 @@ export class EventSubRepository {
       );
       if (old.length > 0) return 'dropped';
       await q.query(
-        `UPDATE channels.eventsub_messages SET due_at = now() + ${ms(2)}, last_error = $3
+        `UPDATE channels.eventsub_messages SET due_at = now() + ${ms(2)}, last_error = $3,
+                first_failed_at = COALESCE(first_failed_at, now())
           WHERE id = $1`,
         [m.id, retryMs, error.slice(0, 500)],
       );

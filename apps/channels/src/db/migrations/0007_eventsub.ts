@@ -52,6 +52,9 @@ const STATEMENTS = [
      attempts integer NOT NULL DEFAULT 0,
      due_at timestamptz NOT NULL DEFAULT now(),
      last_error text,
+     -- When an attempt at it first failed: the subscription has taken nothing since then as
+     -- long as its failing_since is no later.
+     first_failed_at timestamptz,
      created_at timestamptz NOT NULL DEFAULT now()
    )`,
   `CREATE INDEX eventsub_messages_due ON channels.eventsub_messages (due_at)`,
