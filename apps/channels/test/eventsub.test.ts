@@ -399,6 +399,37 @@ for (const variant of variants()) {
       assert.equal(ids.size, 1);
     });
 
+    it('revokes a quiet subscription whose only message is given up, however the attempts fall', async () => {
+      const app = uniqueName('app');
+      const streamer = await broadcaster();
+      const path = rx.hook((m, res) => {
+        if (m.headers['neon-eventsub-message-type'] === 'webhook_callback_verification')
+          echo(m, res);
+        else res.writeHead(503).end();
+      });
+      const sub = await subscribe(app, 'stream.online', streamer, path);
+      await becomes(app, sub.id, 'enabled');
+      await goLive(streamer);
+      await waitFor(() => rx.at(path, 'notification').length >= 1, { what: 'a failed attempt' });
+      // The message is past the window while the subscription's failing_since is not: no attempt
+      // can land between the two, as one rarely did when they were a few ms apart.
+      await h.platform.db.query(
+        `UPDATE channels.eventsub_messages
+            SET created_at = now() - interval '10 seconds', first_failed_at = now() - interval '1 second'
+          WHERE subscription_id = $1 AND kind = 'notification'`,
+        [sub.id],
+      );
+      await h.platform.db.query(
+        `UPDATE channels.eventsub_subscriptions SET failing_since = now() - interval '1.5 seconds'
+          WHERE id = $1`,
+        [sub.id],
+      );
+      await waitFor(
+        async () => (await statusOf(app, sub.id)) === 'notification_failures_exceeded',
+        { what: 'revoked when its message is given up' },
+      );
+    });
+
     it('lists and deletes the app’s own subscriptions only, dropping what was waiting', async () => {
       const mine = uniqueName('app');
       const theirs = uniqueName('app');
