@@ -49,6 +49,7 @@ for (const variant of variants()) {
         headers: BODY,
         payload: account,
       });
+      assert.equal(reg.statusCode, 201, reg.body);
       let refresh = reg.json<TokenResponse>().refreshToken!;
       const tokens: { token: string; kid: string }[] = [];
 
