@@ -141,7 +141,9 @@ let counter = 0;
 /** A fresh, valid account. */
 export function newAccount(prefix = 'u') {
   counter += 1;
-  const username = `${prefix}${counter}_${randomBytes(3).toString('hex')}`;
+  // Ends in a letter: were the random part all digits, the reserved-name check would strip it
+  // and judge the prefix alone (`rot` passes for `root`).
+  const username = `${prefix}${counter}_${randomBytes(3).toString('hex')}x`;
   return {
     username,
     email: `${username}@example.test`,
