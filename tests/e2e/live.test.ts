@@ -329,6 +329,14 @@ describe('live video end to end (real ffmpeg over RTMP)', { timeout: 240_000 }, 
   it('counts distinct players and lists the stream in the directory', async () => {
     for (const v of ['player-a', 'player-b', 'player-a'])
       await text(`/hls/${streamer.username}/master.m3u8?v=${v}`);
+    // The streamer's dashboard preview plays without being counted, whatever browser it runs in.
+    const preview = await fetch(`${base}/hls/${streamer.username}/master.m3u8?preview=1`, {
+      headers: { 'user-agent': 'the-streamers-own-browser' },
+    });
+    assert.equal(preview.status, 200);
+    const odd = await fetch(`${base}/hls/${streamer.username}/master.m3u8?preview=yes`);
+    assert.equal(odd.status, 400);
+    assert.match(String(odd.headers.get('content-type')), /application\/problem\+json/);
     const list = (await api<LiveStreamList>('/api/v1/streams')).body;
     const mine = list.items.find((s) => s.channel === streamer.username);
     // Two players named by ?v=, plus this test's own earlier polling, counted by IP + User-Agent.

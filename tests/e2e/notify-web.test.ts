@@ -14,7 +14,8 @@ import { run, type Spawned } from './lib/process.js';
  * toast and the bell's unread count without a reload, B opens the channel
  * from the bell and it plays. An anonymous visitor C has A's channel page
  * open from before A went live: the player appears and the viewer count moves
- * to 2 (B and C) by push, without a reload. Real gateway, services, ffmpeg and
+ * to 2 (B and C) by push, without a reload, and A's own dashboard preview
+ * does not count. Real gateway, services, ffmpeg and
  * Chromium; the embedded shape.
  */
 
@@ -147,6 +148,16 @@ describe('notifications and live presence in the web app', { timeout: 300_000 },
         .getByTestId('viewer-count')
         .filter({ hasText: /^2 viewers$/ })
         .waitFor({ timeout: 30_000 });
+    // A's dashboard plays its own preview meanwhile: the streamer is not an audience, so once the
+    // preview has played for longer than a count's publish interval, both pages still say two.
+    await a.page.waitForFunction(
+      () => (document.querySelector('video')?.currentTime ?? 0) > 0,
+      undefined,
+      { timeout: 30_000 },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 7_000));
+    for (const page of [b.page, c.page])
+      assert.equal(await page.getByTestId('viewer-count').textContent(), '2 viewers');
     await screenshot(c.page, 'notify-viewers');
     const csp = [...b.errors, ...c.errors].filter((e) => /Content Security Policy/i.test(e));
     assert.deepEqual(csp, [], 'no Content Security Policy violations');

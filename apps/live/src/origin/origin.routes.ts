@@ -22,6 +22,8 @@ export const CORS = {
 
 const PlayerQuery = Type.Object({
   v: Type.Optional(Type.String({ maxLength: 64 })),
+  // The streamer's own dashboard preview: it plays, but it is not an audience.
+  preview: Type.Optional(Type.Literal('1')),
   _HLS_msn: Type.Optional(Type.String({ maxLength: 12 })),
   _HLS_part: Type.Optional(Type.String({ maxLength: 12 })),
   _HLS_skip: Type.Optional(Type.String({ maxLength: 4 })),
@@ -101,13 +103,13 @@ export const originRoutes: FastifyPluginAsyncTypebox<OriginRoutesOptions> = asyn
     request: FastifyRequest,
     b: Broadcast,
     channel: string,
-    v: string | undefined,
+    query: { v?: string; preview?: '1' },
   ): void {
     // A player reading the end of a finished broadcast is not watching anything live.
-    if (!b.live) return;
+    if (!b.live || query.preview) return;
     o.viewers.touch(
       channel,
-      playerIdentity(v, request.clientIp, request.headers['user-agent'] ?? ''),
+      playerIdentity(query.v, request.clientIp, request.headers['user-agent'] ?? ''),
     );
   }
 
@@ -130,7 +132,7 @@ export const originRoutes: FastifyPluginAsyncTypebox<OriginRoutesOptions> = asyn
       const master = b.pipeline!.masterPlaylist();
       if (master === null)
         throw new AppError('LIVE_NOT_LIVE', `${channel} is starting.`, { headers: CORS });
-      countViewer(request, b, channel, request.query.v);
+      countViewer(request, b, channel, request.query);
       return send(reply, master, 'application/vnd.apple.mpegurl', CACHE_PLAYLIST);
     },
   );
@@ -151,7 +153,7 @@ export const originRoutes: FastifyPluginAsyncTypebox<OriginRoutesOptions> = asyn
       const b = live(channel);
       if (file.endsWith('.m3u8')) {
         const query = parsePlaylistQuery(request.query);
-        countViewer(request, b, channel, request.query.v);
+        countViewer(request, b, channel, request.query);
         let body: string;
         const signal = abortOnClose(reply);
         try {
@@ -204,7 +206,7 @@ export const originRoutes: FastifyPluginAsyncTypebox<OriginRoutesOptions> = asyn
       const mpd = b.pipeline!.dashManifest();
       if (mpd === null)
         throw new AppError('LIVE_NOT_LIVE', `${channel} is starting.`, { headers: CORS });
-      countViewer(request, b, channel, request.query.v);
+      countViewer(request, b, channel, request.query);
       return send(reply, mpd, 'application/dash+xml', CACHE_PLAYLIST);
     },
   );

@@ -98,7 +98,7 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
             width: video.getBoundingClientRect().width,
             devicePixelRatio: window.devicePixelRatio,
           },
-          preview ? undefined : playerId,
+          preview ? { preview: '1' } : { v: playerId },
         ),
       );
       hlsRef.current = hls;

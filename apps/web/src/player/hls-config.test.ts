@@ -30,7 +30,7 @@ describe('the player’s hls.js settings', () => {
     const xhr = {
       open: (_m: string, url: string) => opened.push(url),
     } as unknown as XMLHttpRequest;
-    const live = hlsSettings(true, { width: 1280, devicePixelRatio: 1 }, 'p-1');
+    const live = hlsSettings(true, { width: 1280, devicePixelRatio: 1 }, { v: 'p-1' });
     const context = {} as LoaderContext;
     void live.xhrSetup?.(
       xhr,
@@ -42,7 +42,17 @@ describe('the player’s hls.js settings', () => {
       'http://neon.test/hls/ada/720p/index.m3u8?_HLS_msn=4&_HLS_part=1&v=p-1',
     ]);
     expect(
-      hlsSettings(false, { width: 1280, devicePixelRatio: 1 }, 'p-1').xhrSetup,
+      hlsSettings(false, { width: 1280, devicePixelRatio: 1 }, { v: 'p-1' }).xhrSetup,
     ).toBeUndefined();
+  });
+
+  it('marks the streamer’s own preview on its playlist requests, so it is not counted as a viewer', () => {
+    const opened: string[] = [];
+    const xhr = {
+      open: (_m: string, url: string) => opened.push(url),
+    } as unknown as XMLHttpRequest;
+    const preview = hlsSettings(true, { width: 640, devicePixelRatio: 1 }, { preview: '1' });
+    void preview.xhrSetup?.(xhr, 'http://neon.test/hls/ada/master.m3u8', {} as LoaderContext);
+    expect(opened).toEqual(['http://neon.test/hls/ada/master.m3u8?preview=1']);
   });
 });

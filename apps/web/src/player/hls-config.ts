@@ -19,15 +19,20 @@ const SMALL_PLAYER_DEVICE_WIDTH = 854;
  * the most data), and a VOD buffers at most a minute ahead: a viewer who leaves
  * after ten seconds should not have paid for the whole video.
  */
-export function hlsSettings(live: boolean, screen: Screen, playerId?: string): Partial<HlsConfig> {
+export function hlsSettings(
+  live: boolean,
+  screen: Screen,
+  counted?: PlaylistQuery,
+): Partial<HlsConfig> {
   const deviceWidth = screen.width * Math.min(screen.devicePixelRatio || 1, 2);
   return {
-    // Live playlists carry this player's id, so the viewer count tells apart two players
-    // behind one address with the same browser (a household, the same machine).
-    ...(live && playerId
+    // Live playlists say who is asking: a player's id, so the viewer count tells apart two
+    // players behind one address with the same browser (a household, the same machine), or
+    // that this is the streamer's own preview, which is not counted at all.
+    ...(live && counted
       ? {
           xhrSetup: (xhr: XMLHttpRequest, url: string) => {
-            if (/\.m3u8(\?|$)/.test(url)) xhr.open('GET', withPlayerId(url, playerId), true);
+            if (/\.m3u8(\?|$)/.test(url)) xhr.open('GET', withQuery(url, counted), true);
           },
         }
       : {}),
@@ -44,9 +49,11 @@ export function hlsSettings(live: boolean, screen: Screen, playerId?: string): P
   };
 }
 
-/** `url` with the player id in `v` (the origin counts viewers by it). */
-export function withPlayerId(url: string, playerId: string): string {
+/** What a live player adds to its playlist requests for the viewer count. */
+export type PlaylistQuery = { v: string } | { preview: '1' };
+
+function withQuery(url: string, query: PlaylistQuery): string {
   const u = new URL(url, location.href);
-  u.searchParams.set('v', playerId);
+  for (const [name, value] of Object.entries(query)) u.searchParams.set(name, value);
   return u.href;
 }
