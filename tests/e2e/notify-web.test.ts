@@ -151,9 +151,11 @@ describe('notifications and live presence in the web app', { timeout: 300_000 },
     // A's dashboard plays its own preview meanwhile: the streamer is not an audience, so once the
     // preview has played for longer than a count's publish interval, both pages still say two.
     await a.page.waitForFunction(
-      () => (document.querySelector('video')?.currentTime ?? 0) > 0,
+      "(document.querySelector('video')?.currentTime ?? 0) > 0",
       undefined,
-      { timeout: 30_000 },
+      {
+        timeout: 30_000,
+      },
     );
     await new Promise((resolve) => setTimeout(resolve, 7_000));
     for (const page of [b.page, c.page])
