@@ -16,6 +16,8 @@ export type FollowState = number | null;
  */
 export class FollowBook {
   private readonly known = new Map<string, Map<string, FollowState>>();
+  /** Lookups in flight per channel and user. */
+  private readonly reading = new Map<string, number>();
   private size = 0;
 
   constructor(
@@ -36,10 +38,19 @@ export class FollowBook {
   async lookup(channel: string, userId: string): Promise<FollowState> {
     const hit = this.cached(channel, userId);
     if (hit !== undefined) return hit;
-    const rows = await this.db.query<{ followed_at: Date | string }>(
-      `SELECT followed_at FROM chat.follows WHERE channel = $1 AND user_id = $2`,
-      [channel, userId],
-    );
+    const key = `${channel}\n${userId}`;
+    this.reading.set(key, (this.reading.get(key) ?? 0) + 1);
+    let rows: { followed_at: Date | string }[];
+    try {
+      rows = await this.db.query<{ followed_at: Date | string }>(
+        `SELECT followed_at FROM chat.follows WHERE channel = $1 AND user_id = $2`,
+        [channel, userId],
+      );
+    } finally {
+      const left = (this.reading.get(key) ?? 1) - 1;
+      if (left > 0) this.reading.set(key, left);
+      else this.reading.delete(key);
+    }
     const row = rows[0];
     const read = row ? new Date(row.followed_at).getTime() : null;
     const now = this.cached(channel, userId);
@@ -50,10 +61,12 @@ export class FollowBook {
 
   /**
    * A follow or unfollow committed to the projection. Rooms nobody here has
-   * asked about are skipped: their first lookup reads the committed row.
+   * asked about are skipped: their first lookup reads the committed row. A
+   * lookup in flight may have read before the commit, so it is told.
    */
   changed(channel: string, userId: string, state: FollowState): void {
-    if (this.known.has(channel)) this.remember(channel, userId, state);
+    if (this.known.has(channel) || this.reading.has(`${channel}\n${userId}`))
+      this.remember(channel, userId, state);
   }
 
   private remember(channel: string, userId: string, state: FollowState): void {

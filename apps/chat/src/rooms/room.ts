@@ -83,6 +83,8 @@ export class Room {
 export class RoomRegistry {
   private readonly rooms = new Map<string, Room>();
   private readonly loading = new Map<string, Promise<Room | null>>();
+  /** The latest re-read started per room. */
+  private readonly reads = new Map<string, number>();
 
   constructor(private readonly repo: ChatRepository) {}
 
@@ -113,11 +115,22 @@ export class RoomRegistry {
     return p;
   }
 
-  /** Re-reads a loaded room's rules; rooms not loaded here need nothing. */
+  /**
+   * Re-reads a loaded room's rules; rooms not loaded here need nothing. A load
+   * in flight may have read the rules before the change: it is waited for and
+   * read again. Of two re-reads in flight, only the later one is applied.
+   */
   async reload(channel: string): Promise<void> {
-    const room = this.rooms.get(channel);
-    if (!room) return;
-    const record = await this.repo.loadRoom(channel);
-    if (record) room.apply(record);
+    const read = (this.reads.get(channel) ?? 0) + 1;
+    this.reads.set(channel, read);
+    try {
+      await this.loading.get(channel)?.catch(() => null);
+      const room = this.rooms.get(channel);
+      if (!room) return;
+      const record = await this.repo.loadRoom(channel);
+      if (record && this.reads.get(channel) === read) room.apply(record);
+    } finally {
+      if (this.reads.get(channel) === read) this.reads.delete(channel);
+    }
   }
 }

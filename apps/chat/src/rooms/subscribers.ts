@@ -28,6 +28,8 @@ interface Entry {
  */
 export class SubscriberBook {
   private readonly known = new Map<string, Entry | null>();
+  /** Lookups in flight per channel and user. */
+  private readonly reading = new Map<string, number>();
 
   constructor(
     private readonly db: Db,
@@ -38,11 +40,19 @@ export class SubscriberBook {
     const key = `${channel}\n${userId}`;
     const hit = this.known.get(key);
     if (hit !== undefined) return hit?.months ?? null;
-    const rows = await this.db.query<{ subscription_id: string; version: number; months: number }>(
-      `SELECT subscription_id, version, months FROM chat.subscriptions
-        WHERE channel = $1 AND user_id = $2 AND entitled ORDER BY months DESC LIMIT 1`,
-      [channel, userId],
-    );
+    this.reading.set(key, (this.reading.get(key) ?? 0) + 1);
+    let rows: { subscription_id: string; version: number; months: number }[];
+    try {
+      rows = await this.db.query<{ subscription_id: string; version: number; months: number }>(
+        `SELECT subscription_id, version, months FROM chat.subscriptions
+          WHERE channel = $1 AND user_id = $2 AND entitled ORDER BY months DESC LIMIT 1`,
+        [channel, userId],
+      );
+    } finally {
+      const left = (this.reading.get(key) ?? 1) - 1;
+      if (left > 0) this.reading.set(key, left);
+      else this.reading.delete(key);
+    }
     const row = rows[0];
     // A change heard while the read was in flight is newer and wins.
     if (this.known.has(key)) return this.known.get(key)?.months ?? null;
@@ -59,7 +69,9 @@ export class SubscriberBook {
   heard(d: SubscriptionEvent): void {
     const key = `${d.channel}\n${d.userId}`;
     const cur = this.known.get(key);
-    if (cur === undefined) return; // not asked about here: the first lookup reads the projection
+    // Not asked about here: the first lookup reads the projection. One in flight may have read
+    // before this event was projected, so it hears it.
+    if (cur === undefined && !this.reading.has(key)) return;
     if (cur && cur.subscriptionId === d.subscriptionId && cur.version > d.version) return;
     if (cur && cur.subscriptionId !== d.subscriptionId && !d.entitled) return;
     this.remember(
