@@ -14,7 +14,11 @@ import { eventsubRoutes } from './eventsub/eventsub.routes.js';
 import { EventSubService, enqueueChannelUpdate } from './eventsub/eventsub.service.js';
 import { registerEventSubMetrics } from './eventsub/metrics.js';
 import type { Resolve } from './eventsub/callback.js';
-import { subscribeEventSub, subscribeProjections } from './events/subscribers.js';
+import {
+  subscribeAuthorizations,
+  subscribeEventSub,
+  subscribeProjections,
+} from './events/subscribers.js';
 import { followRoutes } from './follows/follow.routes.js';
 import { MemoryFollowLimiter, RedisFollowLimiter } from './follows/rate-limit.js';
 import { publicRoutes } from './public-api/public.routes.js';
@@ -105,6 +109,7 @@ export async function buildApp(platform: Platform, config: ChannelsConfig): Prom
       subscriptions = [
         ...(await subscribeProjections(platform.bus, platform.db, SCHEMA)),
         await subscribeEventSub(platform.bus, platform.db, SCHEMA, kick),
+        await subscribeAuthorizations(platform.bus, platform.db, SCHEMA, kick),
       ];
       relay.start();
       worker.start();

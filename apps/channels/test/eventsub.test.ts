@@ -719,6 +719,100 @@ for (const variant of variants()) {
       assert.equal(await statusOf(app, theirs.id), 'authorization_revoked');
     });
 
+    it('ends what an authorization made once it ends: a user disconnecting the app, or the app deleted', async () => {
+      const app = uniqueName('app');
+      const other = uniqueName('app');
+      const owner = await broadcaster();
+      const fan = await broadcaster();
+      const byUser = rx.hook();
+      const byApp = rx.hook();
+      const byOther = rx.hook();
+      const followed = await subscribe(
+        app,
+        'channel.follow',
+        owner,
+        byUser,
+        token(app, ['channel:read:followers'], owner),
+      );
+      const online = await subscribe(app, 'stream.online', owner, byApp);
+      const elsewhere = await subscribe(
+        other,
+        'channel.follow',
+        owner,
+        byOther,
+        token(other, ['channel:read:followers'], owner),
+      );
+      for (const [a, sub] of [
+        [app, followed],
+        [app, online],
+        [other, elsewhere],
+      ] as const)
+        await becomes(a, sub.id, 'enabled');
+
+      // The owner disconnects the app: what their token made ends; the app's own goes on, and so
+      // does what another app was given.
+      await h.bus.publish('identity.app.authorization.revoked.v1', {
+        clientId: app,
+        userId: owner.id,
+        revokedAt: new Date().toISOString(),
+      });
+      const told = await waitFor(() => rx.at(byUser, 'revocation')[0], { what: 'the revocation' });
+      assert.equal(told.json.subscription.status, 'authorization_revoked');
+      assert.equal(
+        told.headers['neon-eventsub-message-signature'],
+        expectedSignature(SECRET, told),
+      );
+      assert.equal(await statusOf(app, followed.id), 'authorization_revoked');
+      assert.equal(await statusOf(app, online.id), 'enabled');
+
+      // Heard again (a replay, or late): nothing made since is touched.
+      const again = await subscribe(
+        app,
+        'channel.follow',
+        owner,
+        rx.hook(),
+        token(app, ['channel:read:followers'], owner),
+      );
+      await becomes(app, again.id, 'enabled');
+      const late = await h.bus.publish('identity.app.authorization.revoked.v1', {
+        clientId: app,
+        userId: owner.id,
+        revokedAt: new Date(Date.now() - 60_000).toISOString(),
+      });
+      await waitFor(
+        async () =>
+          (
+            await h.platform.db.query(
+              `SELECT 1 FROM channels._processed_events WHERE event_id = $1`,
+              [late.id],
+            )
+          ).length === 1,
+        { what: 'the late revocation handled' },
+      );
+      assert.equal(await statusOf(app, again.id), 'enabled');
+
+      // The app is deleted: everything it made ends.
+      await h.bus.publish('identity.app.authorization.revoked.v1', {
+        clientId: app,
+        userId: null,
+        revokedAt: new Date().toISOString(),
+      });
+      await becomes(app, online.id, 'authorization_revoked');
+      await becomes(app, again.id, 'authorization_revoked');
+      assert.equal(await statusOf(other, elsewhere.id), 'enabled');
+
+      // A follow now reaches only the other app.
+      assert.equal(
+        (await inject('PUT', `/api/v1/channels/${owner.username}/follow`, h.as(fan))).statusCode,
+        200,
+      );
+      await waitFor(() => rx.at(byOther, 'notification').length === 1, { what: 'the follow' });
+      await goLive(owner);
+      await sleep(500);
+      assert.equal(rx.at(byUser, 'notification').length, 0);
+      assert.equal(rx.at(byApp, 'notification').length, 0);
+    });
+
     it('counts attempts and the queue in the service’s metrics', async () => {
       const text = await h.app.server.metrics.metrics();
       assert.match(

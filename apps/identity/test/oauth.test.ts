@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import {
+  ClientHeaders,
   PUBLIC_API_AUDIENCE,
   type AuthorizePreview,
   type ConnectedAppList,
@@ -441,7 +442,16 @@ for (const variant of variants()) {
         headers: owner,
       });
       assert.equal(foreign.json<{ code: string }>().code, 'OAUTH_GRANT_NOT_FOUND');
+      const viewerId = viewer[ClientHeaders.id]!;
       const events = await collect(h.bus, ['identity.session.revoked.v1']);
+      // What channels ends the app's webhooks on: the user's authorization, then the whole app.
+      const ended = await collect(h.bus, ['identity.app.authorization.revoked.v1']);
+      const endedFor = (userId: string | null) =>
+        waitFor(
+          () =>
+            ended.events.some((e) => e.data.clientId === app.clientId && e.data.userId === userId),
+          { what: `the end of ${app.clientId}'s authorization by ${userId ?? 'its deletion'}` },
+        );
       const gone = await h.app.server.inject({
         method: 'DELETE',
         url: `/api/v1/oauth/connections/${items[0].grantId}`,
@@ -461,6 +471,7 @@ for (const variant of variants()) {
       }
       const dead = await refresh(app, tokens.refresh_token);
       assert.equal(dead.json<{ error: string }>().error, 'invalid_grant');
+      await endedFor(viewerId);
 
       // RFC 7009 on a fresh grant.
       const again = await codeFor(viewer, app.clientId);
@@ -492,6 +503,12 @@ for (const variant of variants()) {
         (await refresh(app, t3.refresh_token)).json<{ error: string }>().error,
         'invalid_client',
       );
+      try {
+        await endedFor(null);
+        assert.ok(ended.events.every((e) => !Number.isNaN(Date.parse(e.data.revokedAt))));
+      } finally {
+        await ended.close();
+      }
     });
   });
 }

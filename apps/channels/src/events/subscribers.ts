@@ -1,6 +1,7 @@
 import { handleOnce, type Bus, type Subscription } from '@neon/bus';
 import type { Db } from '@neon/db';
 import { ChannelRepository } from '../channels/channel.repository.js';
+import { EventSubRepository } from '../eventsub/eventsub.repository.js';
 import { enqueueFeedEvent } from '../eventsub/eventsub.service.js';
 
 /**
@@ -82,6 +83,38 @@ export async function subscribeEventSub(
         queued = await enqueueFeedEvent(q, event);
       });
       if (queued > 0) kick();
+    },
+  });
+}
+
+/**
+ * Webhooks made with an OAuth authorization that ended (a user disconnected
+ * the app, or the app was deleted) end too, each told so. From the start of
+ * the stream: a revocation missed would leave an app hearing what it may no
+ * longer hear, and one heard again cannot end what was made after it.
+ */
+export async function subscribeAuthorizations(
+  bus: Bus,
+  db: Db,
+  schema: string,
+  kick: () => void,
+): Promise<Subscription> {
+  return bus.subscribe({
+    group: 'channels.eventsub.authorizations',
+    types: ['identity.app.authorization.revoked.v1'],
+    from: 'all',
+    handler: async (event) => {
+      const d = event.data;
+      let revoked = 0;
+      await handleOnce(db, schema, 'channels.eventsub.authorizations', event.id, async (q) => {
+        revoked = await EventSubRepository.revokeAuthorization(
+          q,
+          d.clientId,
+          d.userId,
+          new Date(d.revokedAt),
+        );
+      });
+      if (revoked > 0) kick();
     },
   });
 }

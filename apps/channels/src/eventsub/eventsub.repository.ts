@@ -187,6 +187,29 @@ export class EventSubRepository {
     return lapsed.length;
   }
 
+  /**
+   * Subscriptions made with an authorization that has ended: the app's
+   * (`userId` null: the app was deleted) or those a user's token made for it.
+   * Only those made before the end: an app authorized again keeps what it made
+   * since, whenever this is heard. Each is told (`authorization_revoked`).
+   */
+  static async revokeAuthorization(
+    q: Queryable,
+    clientId: string,
+    userId: string | null,
+    revokedAt: Date,
+  ): Promise<number> {
+    const ended = await q.query<{ id: string }>(
+      `SELECT id FROM channels.eventsub_subscriptions
+        WHERE client_id = $1 AND ($2::text IS NULL OR created_by = $2::text) AND created_at <= $3
+          AND status IN ('webhook_callback_verification_pending', 'enabled')
+        FOR UPDATE`,
+      [clientId, userId, revokedAt],
+    );
+    for (const { id } of ended) await EventSubRepository.revoke(q, id, 'authorization_revoked');
+    return ended.length;
+  }
+
   /** Stops a subscription's notifications and queues the revocation message that says why. */
   static async revoke(
     q: Queryable,

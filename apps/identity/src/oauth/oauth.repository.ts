@@ -162,17 +162,17 @@ export async function revokeGrant(
   id: string,
   reason: string,
   userId?: string,
-): Promise<{ userId: string } | null> {
-  const rows = await q.query<{ user_id: string }>(
+): Promise<{ userId: string; clientId: string } | null> {
+  const rows = await q.query<{ user_id: string; client_id: string }>(
     `UPDATE identity.oauth_grants SET revoked_at = now(), revoked_reason = $2
       WHERE id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR user_id = $3::uuid)
-      RETURNING user_id`,
+      RETURNING user_id, client_id`,
     [id, reason, userId ?? null],
   );
   if (rows.length === 0) return null;
   await q.query(`DELETE FROM identity.oauth_refresh_tokens WHERE grant_id = $1`, [id]);
   await q.query(`DELETE FROM identity.oauth_codes WHERE grant_id = $1`, [id]);
-  return { userId: rows[0]!.user_id };
+  return { userId: rows[0]!.user_id, clientId: rows[0]!.client_id };
 }
 
 export interface ConnectedRow {

@@ -181,11 +181,17 @@ export class OAuthService {
     const done = await this.deps.db.tx(async (q) => {
       const result = await repo.deleteClient(q, clientId, owner.id);
       if (!result.deleted) return false;
+      const revokedAt = new Date().toISOString();
       await enqueue(q, 'identity.session.revoked.v1', {
         userId: owner.id,
         sessionIds: [...result.grantIds, clientId],
         reason: 'oauth-revoked',
-        revokedAt: new Date().toISOString(),
+        revokedAt,
+      });
+      await enqueue(q, 'identity.app.authorization.revoked.v1', {
+        clientId,
+        userId: null,
+        revokedAt,
       });
       return true;
     });
@@ -398,11 +404,17 @@ export class OAuthService {
     const done = await this.deps.db.tx(async (q) => {
       const revoked = await repo.revokeGrant(q, grantId, reason, userId);
       if (!revoked) return false;
+      const revokedAt = new Date().toISOString();
       await enqueue(q, 'identity.session.revoked.v1', {
         userId: revoked.userId,
         sessionIds: [grantId],
         reason: 'oauth-revoked',
-        revokedAt: new Date().toISOString(),
+        revokedAt,
+      });
+      await enqueue(q, 'identity.app.authorization.revoked.v1', {
+        clientId: revoked.clientId,
+        userId: revoked.userId,
+        revokedAt,
       });
       return true;
     });

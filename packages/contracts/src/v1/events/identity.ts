@@ -55,4 +55,16 @@ export const identityEvents = {
     ]),
     revokedAt: Type.String(),
   }),
+  /**
+   * An OAuth app lost an authorization: a user disconnected it, or its grant
+   * ended because the app revoked its token or a code or refresh token was
+   * replayed (`userId` is that user); or its owner deleted the app (`userId`
+   * null: every authorization, the app's own included). What was made with
+   * that authorization before `revokedAt` ends (webhook subscriptions).
+   */
+  'identity.app.authorization.revoked.v1': Type.Object({
+    clientId: Type.String(),
+    userId: Type.Union([Type.String(), Type.Null()]),
+    revokedAt: Type.String(),
+  }),
 };
