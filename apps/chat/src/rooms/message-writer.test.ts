@@ -11,7 +11,7 @@ const msg = (id: string): ChatMessage => ({
   sentAt: new Date(0).toISOString(),
 });
 
-test('batches within the window, in order, and acknowledges after delivery', async () => {
+test('sends the first message after a quiet spell at once, batches what follows in order, and acknowledges after delivery', async () => {
   const written: string[][] = [];
   const delivered: string[][] = [];
   const w = new MessageWriter(
@@ -29,7 +29,8 @@ test('batches within the window, in order, and acknowledges after delivery', asy
     w.enqueue({ channel: 'c', message: msg(id), done: (err) => !err && acks.push(id) });
   ['a', 'b', 'c', 'd'].forEach(add);
   await w.drain();
-  assert.deepEqual(written, [['a', 'b', 'c'], ['d']]);
+  // `a` found the writer quiet; the rest arrived while it was written, and the batch cap is 3.
+  assert.deepEqual(written, [['a'], ['b', 'c', 'd']]);
   assert.deepEqual(delivered, written);
   assert.deepEqual(acks, ['a', 'b', 'c', 'd']);
 });
@@ -71,4 +72,50 @@ test('the window counts from arrival: a message that waited long enough already 
   );
   assert.deepEqual(written, ['old']);
   return w.drain();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('a cheap flush is not waited for: messages a little apart go one by one, whatever the cap', async () => {
+  const written: string[][] = [];
+  const w = new MessageWriter(
+    async (batch: readonly StoredMessage[]) => {
+      written.push(batch.map((m) => m.message.id));
+    },
+    async () => undefined,
+    1000,
+    100,
+  );
+  for (const id of ['a', 'b', 'c']) {
+    w.enqueue({ channel: 'c', message: msg(id), done: () => undefined });
+    await sleep(15);
+  }
+  await w.drain();
+  assert.deepEqual(written, [['a'], ['b'], ['c']]);
+});
+
+test('a costly flush (a crowded room) makes the messages behind it wait together', async () => {
+  const written: string[][] = [];
+  const w = new MessageWriter(
+    async (batch: readonly StoredMessage[]) => {
+      written.push(batch.map((m) => m.message.id));
+    },
+    // The broadcast to many sockets, as the writer times it.
+    async () => {
+      const until = performance.now() + 30;
+      while (performance.now() < until);
+    },
+    1000,
+    100,
+  );
+  const add = (id: string) => w.enqueue({ channel: 'c', message: msg(id), done: () => undefined });
+  add('a');
+  await sleep(50);
+  // Its window is now about five flushes long (150 ms): b, c and d arrive within it.
+  for (const id of ['b', 'c', 'd']) {
+    add(id);
+    await sleep(10);
+  }
+  await w.drain();
+  assert.deepEqual(written, [['a'], ['b', 'c', 'd']]);
 });

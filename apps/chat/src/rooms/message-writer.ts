@@ -11,6 +11,12 @@ export interface PendingMessage extends StoredMessage {
 
 /** How many recent flushes the cost estimate looks back on. */
 const COST_SAMPLES = 16;
+/**
+ * How many flushes long the window is, at most: waiting is worth it in
+ * proportion to what a flush costs (a broadcast to thousands of sockets), so a
+ * room of a few readers waits next to nothing and a crowded one the whole window.
+ */
+const WINDOW_FLUSHES = 5;
 
 /**
  * Group commit: accepted messages wait together, then the batch is written in
@@ -18,17 +24,24 @@ const COST_SAMPLES = 16;
  * at a time, so batches commit in acceptance order, and a busy room costs one
  * write and one broadcast per window however many messages it carries.
  *
- * The window is a latency budget counted from when a message arrived: the
- * wait ends early enough that the write and the broadcast (the slowest of the
- * last few flushes) still finish within `flushMs` of the oldest arrival.
- * Broadcasting to thousands of sockets takes tens of milliseconds, so a
- * window that ignored it would add that to every message's delay.
+ * The window adapts to the load. A flush after a quiet spell (none started
+ * within the window) goes at once: a message in a quiet room is not held. While
+ * flushes follow each other, messages wait together for a window of a few
+ * flushes' cost, at most `flushMs`: a crowded room (whose broadcast is costly)
+ * coalesces up to the whole window and pays one socket write per window,
+ * a small one hardly waits. The window is a latency budget counted from when a
+ * message arrived: the wait ends early enough that the write and the broadcast
+ * (the slowest of the last few flushes) still finish within it. Broadcasting to
+ * thousands of sockets takes tens of milliseconds, so a window that ignored it
+ * would add that to every message's delay.
  */
 export class MessageWriter {
   private queue: { message: PendingMessage; at: number }[] = [];
   /** Milliseconds from write start to handed on, of the last flushes (a ring). */
   private readonly costs = new Float64Array(COST_SAMPLES);
   private costAt = 0;
+  /** When the last flush started (performance.now()). */
+  private lastStart = -Infinity;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private draining = false;
@@ -58,10 +71,14 @@ export class MessageWriter {
 
   private schedule(): void {
     if (this.running || this.timer || this.queue.length === 0) return;
+    const now = performance.now();
+    const cost = this.cost();
+    const window = Math.min(this.flushMs, WINDOW_FLUSHES * cost);
+    const quiet = now - this.lastStart >= window;
     const due =
-      this.draining || this.queue.length >= this.maxBatch
+      this.draining || quiet || this.queue.length >= this.maxBatch
         ? 0
-        : this.queue[0]!.at + this.flushMs - this.cost() - performance.now();
+        : this.queue[0]!.at + window - cost - now;
     if (due <= 0) this.start();
     else
       this.timer = setTimeout(() => {
@@ -72,6 +89,7 @@ export class MessageWriter {
 
   private start(): void {
     if (this.running || this.queue.length === 0) return;
+    this.lastStart = performance.now();
     this.running = this.flushOne().finally(() => {
       this.running = null;
       this.schedule();
