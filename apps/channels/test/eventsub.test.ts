@@ -100,6 +100,9 @@ for (const variant of variants()) {
       assert.equal(sub!.status, 'webhook_callback_verification_pending');
       return sub!;
     }
+    /** channel.follow on `owner`'s channel, made with a token acting for `by` (the owner or a moderator). */
+    const subscribeFollows = (app: string, owner: Client, path: string, by: Client = owner) =>
+      subscribe(app, 'channel.follow', owner, path, token(app, ['channel:read:followers'], by));
     async function list(
       app: string,
       query = '',
@@ -648,26 +651,14 @@ for (const variant of variants()) {
       );
 
       const ownerPath = rx.hook();
-      const mine = await subscribe(
-        app,
-        'channel.follow',
-        owner,
-        ownerPath,
-        token(app, ['channel:read:followers'], owner),
-      );
+      const mine = await subscribeFollows(app, owner, ownerPath);
       assert.equal(
         (await inject('PUT', `/api/v1/me/channel/moderators/${mod.username}`, h.as(owner)))
           .statusCode,
         200,
       );
       const modPath = rx.hook();
-      const theirs = await subscribe(
-        app,
-        'channel.follow',
-        owner,
-        modPath,
-        token(app, ['channel:read:followers'], mod),
-      );
+      const theirs = await subscribeFollows(app, owner, modPath, mod);
       await becomes(app, mine.id, 'enabled');
       await becomes(app, theirs.id, 'enabled');
 
@@ -727,21 +718,9 @@ for (const variant of variants()) {
       const byUser = rx.hook();
       const byApp = rx.hook();
       const byOther = rx.hook();
-      const followed = await subscribe(
-        app,
-        'channel.follow',
-        owner,
-        byUser,
-        token(app, ['channel:read:followers'], owner),
-      );
+      const followed = await subscribeFollows(app, owner, byUser);
       const online = await subscribe(app, 'stream.online', owner, byApp);
-      const elsewhere = await subscribe(
-        other,
-        'channel.follow',
-        owner,
-        byOther,
-        token(other, ['channel:read:followers'], owner),
-      );
+      const elsewhere = await subscribeFollows(other, owner, byOther);
       for (const [a, sub] of [
         [app, followed],
         [app, online],
@@ -766,13 +745,7 @@ for (const variant of variants()) {
       assert.equal(await statusOf(app, online.id), 'enabled');
 
       // Heard again (a replay, or late): nothing made since is touched.
-      const again = await subscribe(
-        app,
-        'channel.follow',
-        owner,
-        rx.hook(),
-        token(app, ['channel:read:followers'], owner),
-      );
+      const again = await subscribeFollows(app, owner, rx.hook());
       await becomes(app, again.id, 'enabled');
       const late = await h.bus.publish('identity.app.authorization.revoked.v1', {
         clientId: app,

@@ -1,8 +1,9 @@
 import { handleOnce, type Bus, type Subscription } from '@neon/bus';
-import type { Db } from '@neon/db';
+import type { EventOf, EventType } from '@neon/contracts';
+import type { Db, Queryable } from '@neon/db';
 import { ChannelRepository } from '../channels/channel.repository.js';
 import { EventSubRepository } from '../eventsub/eventsub.repository.js';
-import { enqueueFeedEvent } from '../eventsub/eventsub.service.js';
+import { enqueueFeedEvent, type FeedEvent } from '../eventsub/eventsub.service.js';
 
 /**
  * Channels' copies of other domains: a channel per user (from identity's
@@ -62,13 +63,13 @@ export async function subscribeProjections(
  * group, so the replicas share the events, each taken once; a group new to
  * the bus starts with new events (history is not replayed to webhooks).
  */
-export async function subscribeEventSub(
+export function subscribeEventSub(
   bus: Bus,
   db: Db,
   schema: string,
   kick: () => void,
 ): Promise<Subscription> {
-  return bus.subscribe({
+  return queueing<FeedEvent['type']>(bus, db, schema, kick, {
     group: 'channels.eventsub',
     types: [
       'live.stream.started.v1',
@@ -77,13 +78,7 @@ export async function subscribeEventSub(
       'channels.follow.created.v1',
     ],
     from: 'new',
-    handler: async (event) => {
-      let queued = 0;
-      await handleOnce(db, schema, 'channels.eventsub', event.id, async (q) => {
-        queued = await enqueueFeedEvent(q, event);
-      });
-      if (queued > 0) kick();
-    },
+    handle: enqueueFeedEvent,
   });
 }
 
@@ -93,28 +88,54 @@ export async function subscribeEventSub(
  * the stream: a revocation missed would leave an app hearing what it may no
  * longer hear, and one heard again cannot end what was made after it.
  */
-export async function subscribeAuthorizations(
+export function subscribeAuthorizations(
   bus: Bus,
   db: Db,
   schema: string,
   kick: () => void,
 ): Promise<Subscription> {
-  return bus.subscribe({
+  return queueing(bus, db, schema, kick, {
     group: 'channels.eventsub.authorizations',
     types: ['identity.app.authorization.revoked.v1'],
     from: 'all',
+    handle: (q, event) =>
+      EventSubRepository.revokeAuthorization(
+        q,
+        event.data.clientId,
+        event.data.userId,
+        new Date(event.data.revokedAt),
+      ),
+  });
+}
+
+/**
+ * A consumer group whose events queue webhook messages, once each (in the
+ * transaction that records the event as handled); the delivery worker is
+ * woken when any were queued.
+ */
+function queueing<T extends EventType>(
+  bus: Bus,
+  db: Db,
+  schema: string,
+  kick: () => void,
+  o: {
+    group: string;
+    types: readonly T[];
+    from: 'all' | 'new';
+    /** The number of messages queued. */
+    handle: (q: Queryable, event: { [K in T]: EventOf<K> }[T]) => Promise<number>;
+  },
+): Promise<Subscription> {
+  return bus.subscribe({
+    group: o.group,
+    types: o.types,
+    from: o.from,
     handler: async (event) => {
-      const d = event.data;
-      let revoked = 0;
-      await handleOnce(db, schema, 'channels.eventsub.authorizations', event.id, async (q) => {
-        revoked = await EventSubRepository.revokeAuthorization(
-          q,
-          d.clientId,
-          d.userId,
-          new Date(d.revokedAt),
-        );
+      let queued = 0;
+      await handleOnce(db, schema, o.group, event.id, async (q) => {
+        queued = await o.handle(q, event);
       });
-      if (revoked > 0) kick();
+      if (queued > 0) kick();
     },
   });
 }

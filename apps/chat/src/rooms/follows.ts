@@ -2,6 +2,7 @@ import { handleOnce, type Bus, type Subscription } from '@neon/bus';
 import type { ErrorCode, FollowersOnlyRefusal } from '@neon/contracts';
 import type { Db } from '@neon/db';
 import type { Client } from '@neon/kit';
+import { ReadsInFlight } from './in-flight.js';
 import type { Room } from './room.js';
 import type { SubscriberBook } from './subscribers.js';
 
@@ -16,8 +17,7 @@ export type FollowState = number | null;
  */
 export class FollowBook {
   private readonly known = new Map<string, Map<string, FollowState>>();
-  /** Lookups in flight per channel and user. */
-  private readonly reading = new Map<string, number>();
+  private readonly reading = new ReadsInFlight();
   private size = 0;
 
   constructor(
@@ -38,19 +38,12 @@ export class FollowBook {
   async lookup(channel: string, userId: string): Promise<FollowState> {
     const hit = this.cached(channel, userId);
     if (hit !== undefined) return hit;
-    const key = `${channel}\n${userId}`;
-    this.reading.set(key, (this.reading.get(key) ?? 0) + 1);
-    let rows: { followed_at: Date | string }[];
-    try {
-      rows = await this.db.query<{ followed_at: Date | string }>(
+    const rows = await this.reading.during(`${channel}\n${userId}`, () =>
+      this.db.query<{ followed_at: Date | string }>(
         `SELECT followed_at FROM chat.follows WHERE channel = $1 AND user_id = $2`,
         [channel, userId],
-      );
-    } finally {
-      const left = (this.reading.get(key) ?? 1) - 1;
-      if (left > 0) this.reading.set(key, left);
-      else this.reading.delete(key);
-    }
+      ),
+    );
     const row = rows[0];
     const read = row ? new Date(row.followed_at).getTime() : null;
     const now = this.cached(channel, userId);

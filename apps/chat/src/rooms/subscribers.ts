@@ -1,6 +1,7 @@
 import { handleOnce, type Bus, type Subscription } from '@neon/bus';
 import type { EventData } from '@neon/contracts';
 import type { Db } from '@neon/db';
+import { ReadsInFlight } from './in-flight.js';
 
 type SubscriptionEvent = EventData<'payments.subscription.activated.v1'>;
 
@@ -28,8 +29,7 @@ interface Entry {
  */
 export class SubscriberBook {
   private readonly known = new Map<string, Entry | null>();
-  /** Lookups in flight per channel and user. */
-  private readonly reading = new Map<string, number>();
+  private readonly reading = new ReadsInFlight();
 
   constructor(
     private readonly db: Db,
@@ -40,19 +40,13 @@ export class SubscriberBook {
     const key = `${channel}\n${userId}`;
     const hit = this.known.get(key);
     if (hit !== undefined) return hit?.months ?? null;
-    this.reading.set(key, (this.reading.get(key) ?? 0) + 1);
-    let rows: { subscription_id: string; version: number; months: number }[];
-    try {
-      rows = await this.db.query<{ subscription_id: string; version: number; months: number }>(
+    const rows = await this.reading.during(key, () =>
+      this.db.query<{ subscription_id: string; version: number; months: number }>(
         `SELECT subscription_id, version, months FROM chat.subscriptions
           WHERE channel = $1 AND user_id = $2 AND entitled ORDER BY months DESC LIMIT 1`,
         [channel, userId],
-      );
-    } finally {
-      const left = (this.reading.get(key) ?? 1) - 1;
-      if (left > 0) this.reading.set(key, left);
-      else this.reading.delete(key);
-    }
+      ),
+    );
     const row = rows[0];
     // A change heard while the read was in flight is newer and wins.
     if (this.known.has(key)) return this.known.get(key)?.months ?? null;
