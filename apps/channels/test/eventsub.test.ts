@@ -730,7 +730,7 @@ for (const variant of variants()) {
 
       // The owner disconnects the app: what their token made ends; the app's own goes on, and so
       // does what another app was given.
-      await h.bus.publish('identity.app.authorization.revoked.v1', {
+      await h.bus.publish('identity.app_authorization.revoked.v1', {
         clientId: app,
         userId: owner.id,
         revokedAt: new Date().toISOString(),
@@ -747,7 +747,7 @@ for (const variant of variants()) {
       // Heard again (a replay, or late): nothing made since is touched.
       const again = await subscribeFollows(app, owner, rx.hook());
       await becomes(app, again.id, 'enabled');
-      const late = await h.bus.publish('identity.app.authorization.revoked.v1', {
+      const late = await h.bus.publish('identity.app_authorization.revoked.v1', {
         clientId: app,
         userId: owner.id,
         revokedAt: new Date(Date.now() - 60_000).toISOString(),
@@ -765,7 +765,7 @@ for (const variant of variants()) {
       assert.equal(await statusOf(app, again.id), 'enabled');
 
       // The app is deleted: everything it made ends.
-      await h.bus.publish('identity.app.authorization.revoked.v1', {
+      await h.bus.publish('identity.app_authorization.revoked.v1', {
         clientId: app,
         userId: null,
         revokedAt: new Date().toISOString(),

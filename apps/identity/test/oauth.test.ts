@@ -445,7 +445,7 @@ for (const variant of variants()) {
       const viewerId = viewer[ClientHeaders.id]!;
       const events = await collect(h.bus, ['identity.session.revoked.v1']);
       // What channels ends the app's webhooks on: the user's authorization, then the whole app.
-      const ended = await collect(h.bus, ['identity.app.authorization.revoked.v1']);
+      const ended = await collect(h.bus, ['identity.app_authorization.revoked.v1']);
       const endedFor = (userId: string | null) =>
         waitFor(
           () =>

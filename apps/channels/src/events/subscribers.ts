@@ -96,7 +96,7 @@ export function subscribeAuthorizations(
 ): Promise<Subscription> {
   return queueing(bus, db, schema, kick, {
     group: 'channels.eventsub.authorizations',
-    types: ['identity.app.authorization.revoked.v1'],
+    types: ['identity.app_authorization.revoked.v1'],
     from: 'all',
     handle: (q, event) =>
       EventSubRepository.revokeAuthorization(

@@ -188,7 +188,7 @@ export class OAuthService {
         reason: 'oauth-revoked',
         revokedAt,
       });
-      await enqueue(q, 'identity.app.authorization.revoked.v1', {
+      await enqueue(q, 'identity.app_authorization.revoked.v1', {
         clientId,
         userId: null,
         revokedAt,
@@ -411,7 +411,7 @@ export class OAuthService {
         reason: 'oauth-revoked',
         revokedAt,
       });
-      await enqueue(q, 'identity.app.authorization.revoked.v1', {
+      await enqueue(q, 'identity.app_authorization.revoked.v1', {
         clientId: revoked.clientId,
         userId: revoked.userId,
         revokedAt,

@@ -62,7 +62,7 @@ export const identityEvents = {
    * null: every authorization, the app's own included). What was made with
    * that authorization before `revokedAt` ends (webhook subscriptions).
    */
-  'identity.app.authorization.revoked.v1': Type.Object({
+  'identity.app_authorization.revoked.v1': Type.Object({
     clientId: Type.String(),
     userId: Type.Union([Type.String(), Type.Null()]),
     revokedAt: Type.String(),
