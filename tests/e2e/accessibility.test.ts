@@ -20,7 +20,7 @@ import {
  * Every page of the web app, as a phone (390×844) and a desktop, in the dark
  * and the light theme, signed out and signed in, checked by axe-core against
  * WCAG 2.0, 2.1 and 2.2 A/AA: no violation. On the phone no page is wider
- * than the screen. Then the phone layouts that matter while using them: the
+ * than the screen; but on the not-found pages, the console stays clean. Then the phone layouts that matter while using them: the
  * live video stays in view while typing in chat, the player's controls fit on
  * one line, the stream key's Copy stays inside its panel, the theme toggle
  * sticks across a reload. Real gateway, services, ffmpeg and Chromium.
@@ -59,6 +59,7 @@ function publish(rtmpUrl: string, key: string): Spawned {
 interface Target {
   path: string;
   ready?: (page: Page) => Promise<void>;
+  notFound?: boolean;
 }
 
 describe('accessibility and phone layout of every page', { timeout: 900_000 }, () => {
@@ -154,7 +155,7 @@ describe('accessibility and phone layout of every page', { timeout: 900_000 }, (
 
   // The developer pages, the consent screen, the API reference and Settings → Security (with
   // connected apps) are checked the same way in oauth-web.test.ts, where they have their data.
-  it('axe finds no WCAG 2.0–2.2 A/AA violation on any page, and no phone page is wider than the screen', async () => {
+  it('axe finds no WCAG 2.0–2.2 A/AA violation on any page, no phone page is wider than the screen, and a normal visit logs nothing to the console', async () => {
     const signedOut: Target[] = [
       { path: '/' },
       { path: '/login' },
@@ -165,9 +166,10 @@ describe('accessibility and phone layout of every page', { timeout: 900_000 }, (
       { path: `/u/${STREAMER}` },
       { path: '/directory' },
       { path: `/search?q=${STREAMER.slice(0, 6)}` },
-      { path: '/no/such/page' },
-      { path: `/nochannel${suffix}` },
-      { path: `/videos/${UNKNOWN_VIDEO}` },
+      // The not-found pages: their one failed request is the answer they show.
+      { path: '/no/such/page', notFound: true },
+      { path: `/nochannel${suffix}`, notFound: true },
+      { path: `/videos/${UNKNOWN_VIDEO}`, notFound: true },
     ];
     const signedIn: Target[] = [
       { path: '/' },
@@ -198,10 +200,15 @@ describe('accessibility and phone layout of every page', { timeout: 900_000 }, (
           await page.emulateMedia({ colorScheme });
           for (const target of targets) {
             const where = `${target.path} (${viewport.name}, ${colorScheme}, ${who})`;
+            const logged = session.errors.length;
             await page.goto(target.path);
             await settle(page, target.ready);
             const violations = await axe(page);
             runs += 1;
+            // A normal visit leaves the console clean: no error, no failed request.
+            if (!target.notFound)
+              for (const e of session.errors.slice(logged))
+                failures.push(`${where}: console: ${e}`);
             for (const v of violations) {
               failures.push(
                 `${where}: ${v.id} [${v.impact}] ${v.help}\n    ${v.nodes.join('\n    ')}`,

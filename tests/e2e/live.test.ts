@@ -343,12 +343,21 @@ describe('live video end to end (real ffmpeg over RTMP)', { timeout: 240_000 }, 
     assert.equal(mine?.viewers, 3);
     assert.equal(mine?.broadcastId, broadcastId);
     assert.equal(mine?.thumbnailUrl, `/thumbnails/${streamer.username}.jpg`);
+    // Until the first frame is grabbed, a live channel's thumbnail is 204 (nothing yet), never
+    // an error a browser would log.
+    const statuses = new Set<number>();
     const thumb = await waitFor(
       async () => {
         const r = await fetch(`${base}${mine.thumbnailUrl}`);
+        statuses.add(r.status);
+        if (r.status === 204) assert.equal(r.headers.get('cache-control'), 'no-store');
         return r.status === 200 ? r : undefined;
       },
       { what: 'the live thumbnail', timeoutMs: 15_000, intervalMs: 500 },
+    );
+    assert.deepEqual(
+      [...statuses].filter((st) => st !== 204 && st !== 200),
+      [],
     );
     assert.equal(thumb.headers.get('content-type'), 'image/jpeg');
     assert.deepEqual([...Buffer.from(await thumb.arrayBuffer()).subarray(0, 2)], [0xff, 0xd8]);

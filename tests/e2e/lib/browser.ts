@@ -39,7 +39,9 @@ export async function newPage(
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(String(err)));
   page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(msg.text());
+    // A failed load logs only its status: the address is in the message's location.
+    if (msg.type() === 'error')
+      errors.push(`${msg.text()}${msg.location().url ? ` (${msg.location().url})` : ''}`);
   });
   return { context, page, errors };
 }

@@ -197,8 +197,10 @@ export const videoRoutes: FastifyPluginAsyncTypebox<VideoRoutesOptions> = async 
       const b = o.broadcasts.get(channel);
       const id = b?.id ?? (await o.videos.liveOf(channel))?.id;
       if (!id) throw new AppError('LIVE_NOT_LIVE', `${channel} is not live.`);
+      // Live, but its first frame is not grabbed yet (some seconds): nothing to show, which is
+      // not an error — a page's card keeps its placeholder, and no browser logs a failed load.
       if (!(await sendFile(reply, join(o.mediaDir, id, 'thumbnail.jpg'), 'public, max-age=10')))
-        throw new AppError('NOT_FOUND', 'No thumbnail yet.');
+        return reply.status(204).header('cache-control', 'no-store').send();
       return reply;
     },
   );
