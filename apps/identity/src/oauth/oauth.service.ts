@@ -181,17 +181,11 @@ export class OAuthService {
     const done = await this.deps.db.tx(async (q) => {
       const result = await repo.deleteClient(q, clientId, owner.id);
       if (!result.deleted) return false;
-      const revokedAt = new Date().toISOString();
-      await enqueue(q, 'identity.session.revoked.v1', {
-        userId: owner.id,
+      await authorizationEnded(q, {
+        tokensOf: owner.id,
         sessionIds: [...result.grantIds, clientId],
-        reason: 'oauth-revoked',
-        revokedAt,
-      });
-      await enqueue(q, 'identity.app_authorization.revoked.v1', {
         clientId,
         userId: null,
-        revokedAt,
       });
       return true;
     });
@@ -404,17 +398,11 @@ export class OAuthService {
     const done = await this.deps.db.tx(async (q) => {
       const revoked = await repo.revokeGrant(q, grantId, reason, userId);
       if (!revoked) return false;
-      const revokedAt = new Date().toISOString();
-      await enqueue(q, 'identity.session.revoked.v1', {
-        userId: revoked.userId,
+      await authorizationEnded(q, {
+        tokensOf: revoked.userId,
         sessionIds: [grantId],
-        reason: 'oauth-revoked',
-        revokedAt,
-      });
-      await enqueue(q, 'identity.app_authorization.revoked.v1', {
         clientId: revoked.clientId,
         userId: revoked.userId,
-        revokedAt,
       });
       return true;
     });
@@ -621,4 +609,27 @@ function oauthError(status: number, error: string, description: string): OAuthAn
     headers: { 'cache-control': 'no-store' },
     body: { error, error_description: description },
   };
+}
+
+/**
+ * In the transaction that ends an authorization: the gateway refuses its
+ * tokens (`sessionIds`, of user `tokensOf`), and channels ends the webhooks
+ * made with it (`userId` null: the whole app's).
+ */
+async function authorizationEnded(
+  q: Queryable,
+  e: { tokensOf: string; sessionIds: string[]; clientId: string; userId: string | null },
+): Promise<void> {
+  const revokedAt = new Date().toISOString();
+  await enqueue(q, 'identity.session.revoked.v1', {
+    userId: e.tokensOf,
+    sessionIds: e.sessionIds,
+    reason: 'oauth-revoked',
+    revokedAt,
+  });
+  await enqueue(q, 'identity.app_authorization.revoked.v1', {
+    clientId: e.clientId,
+    userId: e.userId,
+    revokedAt,
+  });
 }
