@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { adminCommands, identitySpec } from '@neon/identity';
 import { loadConfig } from '@neon/kit';
 import { sleep, syntheticSourceArgs, waitFor } from '@neon/testing';
@@ -66,12 +66,59 @@ async function videoState(
   });
 }
 
+/** What a player that has not started shows and holds: said when a test gives up on it. */
+async function playerReport(tab: { page: Page; errors: string[]; media: string[] }) {
+  const element = await tab.page
+    .locator('[data-testid="player"] video')
+    .evaluate((el) => {
+      const v = el as unknown as MediaState & {
+        readyState: number;
+        networkState: number;
+        buffered: { length: number; start(i: number): number; end(i: number): number };
+        muted: boolean;
+      };
+      const ranges: string[] = [];
+      for (let i = 0; i < v.buffered.length; i += 1)
+        ranges.push(`${v.buffered.start(i).toFixed(2)}-${v.buffered.end(i).toFixed(2)}`);
+      return JSON.stringify({
+        t: v.currentTime,
+        paused: v.paused,
+        muted: v.muted,
+        readyState: v.readyState,
+        networkState: v.networkState,
+        error: v.error?.code ?? null,
+        buffered: ranges,
+      });
+    })
+    .catch((err: unknown) => `no video element: ${String(err)}`);
+  const text = await tab.page
+    .getByTestId('player')
+    .innerText()
+    .catch(() => '');
+  return [
+    `url ${tab.page.url()}`,
+    `video ${element}`,
+    `player text ${JSON.stringify(text)}`,
+    `page errors ${JSON.stringify(tab.errors.slice(-10))}`,
+    'media answers:',
+    ...tab.media,
+  ].join('\n');
+}
+
 /** Waits for playback to start, then checks the picture keeps moving for `seconds`. */
-async function assertPlays(page: Page, seconds: number): Promise<number> {
-  await waitFor(async () => (await videoState(page)).t > 0, {
-    timeoutMs: 30_000,
-    what: 'playback to start',
-  });
+async function assertPlays(
+  tab: { page: Page; errors: string[]; media: string[] },
+  seconds: number,
+): Promise<number> {
+  const { page } = tab;
+  try {
+    await waitFor(async () => (await videoState(page)).t > 0, {
+      timeoutMs: 30_000,
+      what: 'playback to start',
+    });
+  } catch (err) {
+    throw new Error(`${String(err)}\n${await playerReport(tab)}`, { cause: err });
+  }
   const start = await videoState(page);
   await sleep(seconds * 1000);
   const end = await videoState(page);
@@ -92,8 +139,8 @@ describe(
     let platform: WebPlatform | undefined;
     let neon: Embedded;
     let browser: Browser;
-    let streamer: { context: BrowserContext; page: Page; errors: string[] };
-    let viewer: { context: BrowserContext; page: Page; errors: string[] };
+    let streamer: { context: BrowserContext; page: Page; errors: string[]; media: string[] };
+    let viewer: { context: BrowserContext; page: Page; errors: string[]; media: string[] };
     let ffmpeg: Spawned | undefined;
     let streamKey = '';
     let rtmpUrl = '';
@@ -159,7 +206,7 @@ describe(
 
       await card.click();
       await page.waitForURL(`**/${STREAMER}`);
-      const advanced = await assertPlays(page, 5);
+      const advanced = await assertPlays(viewer, 5);
       await waitFor(
         async () =>
           /^\d+(\.\d+)? s$/.test(((await page.getByTestId('latency').textContent()) ?? '').trim()),
@@ -233,7 +280,39 @@ describe(
       // The viewer is not the owner: no edit control.
       assert.equal(await viewer.page.getByRole('button', { name: 'Edit profile' }).count(), 0);
       await viewer.page.goto(`/${STREAMER}`);
-      await assertPlays(viewer.page, 1);
+      await assertPlays(viewer, 1);
+    });
+
+    it("5b. the viewer's network drops for 20 s: the player says it is reconnecting and plays again by itself", async () => {
+      const page = viewer.page;
+      const outage = (route: Route) => route.abort('internetdisconnected');
+      await page.route('**/hls/**', outage);
+      await page
+        .getByTestId('player')
+        .getByRole('status')
+        .filter({ hasText: 'Reconnecting' })
+        .waitFor({ timeout: 20_000 });
+      // Long enough for hls.js and the player's own retries to give up on the first instance.
+      await sleep(20_000);
+      await page.unroute('**/hls/**', outage);
+      const back = Date.now();
+      await waitFor(
+        async () => {
+          const before = await videoState(page);
+          await sleep(1000);
+          const after = await videoState(page);
+          return after.t - before.t > 0.5 && !after.paused;
+        },
+        { timeoutMs: 45_000, intervalMs: 0, what: 'the picture to move again after the outage' },
+      ).catch(async (err: unknown) => {
+        throw new Error(`${String(err)}\n${await playerReport(viewer)}`, { cause: err });
+      });
+      process.stdout.write(`# playing again ${Date.now() - back} ms after the network came back\n`);
+      assert.equal(
+        await page.getByTestId('player').getByRole('alert').count(),
+        0,
+        'no error shown',
+      );
     });
 
     it('6. ffmpeg stops: the channel goes offline, lists the past broadcast, and it plays', async () => {
@@ -269,7 +348,7 @@ describe(
       await screenshot(page, 'channel-offline');
       await vod.getByRole('link').first().click();
       await page.waitForURL('**/videos/**');
-      await assertPlays(page, 3);
+      await assertPlays(viewer, 3);
       await screenshot(page, 'video');
       await page.getByRole('slider', { name: 'Seek' }).waitFor();
 

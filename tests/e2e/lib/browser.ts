@@ -32,9 +32,22 @@ export async function newPage(
   baseURL: string,
   viewport = { width: 1366, height: 800 },
   colorScheme: 'dark' | 'light' = 'dark',
-): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+): Promise<{ context: BrowserContext; page: Page; errors: string[]; media: string[] }> {
   const context = await browser.newContext({ baseURL, viewport, colorScheme });
   const page = await context.newPage();
+  // The last playlist and segment answers, so a player that never starts can say what it got.
+  const media: string[] = [];
+  const started = Date.now();
+  page.on('response', (res) => {
+    const url = new URL(res.url());
+    if (!/\.(m3u8|mpd|m4s|mp4)$/.test(url.pathname)) return;
+    media.push(`${Date.now() - started} ms ${res.status()} ${url.pathname}${url.search}`);
+    if (media.length > 40) media.shift();
+  });
+  page.on('requestfailed', (req) => {
+    media.push(`${Date.now() - started} ms failed ${req.failure()?.errorText} ${req.url()}`);
+    if (media.length > 40) media.shift();
+  });
   // Uncaught exceptions and CSP violations land here, so a test can show them.
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(String(err)));
@@ -43,7 +56,7 @@ export async function newPage(
     if (msg.type() === 'error')
       errors.push(`${msg.text()}${msg.location().url ? ` (${msg.location().url})` : ''}`);
   });
-  return { context, page, errors };
+  return { context, page, errors, media };
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

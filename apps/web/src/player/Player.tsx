@@ -16,6 +16,9 @@ export interface PlayerProps {
   preview?: boolean;
 }
 
+/** Restarts of a failed live player with no fragment arriving in between, before it gives up. */
+const MAX_LIVE_RESTARTS = 6;
+
 const icons = {
   play: 'M8 5v14l11-7z',
   pause: 'M6 5h4v14H6zm8 0h4v14h-4z',
@@ -63,6 +66,11 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
   const [retrying, setRetrying] = useState(false);
   const [stalled, setStalled] = useState(false);
   const hasPlayed = useRef(false);
+  // A live player that failed starts over with a fresh hls.js while the page still shows the
+  // channel live (a network that came back, an origin that restarted), backing off; these count
+  // the restarts since a fragment last arrived.
+  const [attempt, setAttempt] = useState(0);
+  const failedRestarts = useRef(0);
 
   // Attach the source: hls.js is fetched only when a page actually plays something.
   useEffect(() => {
@@ -71,6 +79,7 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
     let cancelled = false;
     let mediaRetries = 0;
     let networkRetries = 0;
+    let restart: ReturnType<typeof setTimeout> | undefined;
     setError(null);
     setLevels([]);
     setSelected(-1);
@@ -122,6 +131,7 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
       });
       hls.on(HlsCtor.Events.FRAG_LOADED, () => {
         networkRetries = 0;
+        failedRestarts.current = 0;
         setRetrying(false);
       });
       hls.on(HlsCtor.Events.ERROR, (_e, data) => {
@@ -132,11 +142,25 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
         } else if (data.type === HlsCtor.ErrorTypes.NETWORK_ERROR && networkRetries < 3) {
           networkRetries += 1;
           setRetrying(true);
-          setTimeout(() => hls.startLoad(), 1000 * networkRetries);
+          setTimeout(() => {
+            if (cancelled || hlsRef.current !== hls) return;
+            // Without a manifest there is nothing to resume: it is asked for again.
+            if (hls.levels.length > 0) hls.startLoad();
+            else hls.loadSource(src);
+          }, 1000 * networkRetries);
         } else {
           hls.destroy();
           hlsRef.current = null;
-          fail(live ? 'The stream stopped.' : 'This video could not be played.');
+          if (live && failedRestarts.current < MAX_LIVE_RESTARTS) {
+            // The page asks whether the broadcast goes on (it unmounts the player if not).
+            onFatalRef.current?.('The stream stopped.');
+            setRetrying(true);
+            const delay = Math.min(1000 * 2 ** failedRestarts.current, 10_000);
+            failedRestarts.current += 1;
+            restart = setTimeout(() => setAttempt((n) => n + 1), delay);
+          } else {
+            fail(live ? 'The stream stopped.' : 'This video could not be played.');
+          }
         }
       });
       hls.loadSource(src);
@@ -145,12 +169,13 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
 
     return () => {
       cancelled = true;
+      clearTimeout(restart);
       hlsRef.current?.destroy();
       hlsRef.current = null;
       video.removeAttribute('src');
       video.load();
     };
-  }, [src, live]);
+  }, [src, live, attempt]);
 
   async function start(video: HTMLVideoElement) {
     try {
@@ -295,7 +320,17 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
       )}
       {error && (
         <div className="player-error" role="alert">
-          {error}
+          <p>{error}</p>
+          <button
+            type="button"
+            className="btn"
+            onClick={() => {
+              failedRestarts.current = 0;
+              setAttempt((n) => n + 1);
+            }}
+          >
+            Try again
+          </button>
         </div>
       )}
       {needsUnmute && !preview && (
