@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { PUBLIC_API_AUDIENCE, type Role } from '@neon/contracts';
 import { SignJWT } from 'jose';
 import type { KeyRing } from '../keys/key-ring.js';
@@ -59,4 +59,11 @@ export function newClientId(): string {
 
 export function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
+}
+
+/** Whether `secret` hashes to `hash` (a client secret against its stored SHA-256), in constant time. */
+export function secretMatches(secret: string, hash: string): boolean {
+  const x = Buffer.from(sha256(secret));
+  const y = Buffer.from(hash);
+  return x.length === y.length && timingSafeEqual(x, y);
 }

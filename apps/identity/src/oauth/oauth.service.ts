@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import OAuth2Server from '@node-oauth/oauth2-server';
 import {
   OAUTH_CODE_TTL_SECONDS,
@@ -13,49 +12,29 @@ import {
   type UpdateOAuthAppRequest,
 } from '@neon/contracts';
 import type { Db, Queryable } from '@neon/db';
-import { AppError, uuidv7, type Client, type Logger } from '@neon/kit';
+import { AppError, type Client, type Logger } from '@neon/kit';
 import { enqueue } from '../outbox/outbox.js';
-import * as users from '../users/user.repository.js';
-import { rolesOf } from '../users/user-view.js';
+import { oauthModel, type ModelUser } from './oauth-model.js';
 import {
   newClientId,
   opaqueToken,
+  secretMatches,
   sha256,
   type OAuthTokenSigner,
-  type TokenParty,
 } from './oauth-token.js';
 import * as repo from './oauth.repository.js';
 import { parseScope, redirectUriProblem } from './redirect-uri.js';
-
-const DAY = 24 * 60 * 60;
 
 export interface OAuthSettings {
   /** A refresh token not used this long dies (each use issues a new one). */
   refreshTtlSeconds: number;
 }
 
-/** The library's client: ours, with what the model needs to remember about it. */
-interface ModelClient extends OAuth2Server.Client {
-  id: string;
-  grants: string[];
-  redirectUris: string[];
-  confidential: boolean;
-}
-
-/** A user authenticated at the consent step (no grant yet) or a token party. */
-type ModelUser = TokenParty | { kind: 'consenting'; userId: string };
-
 /** What the token endpoint answers: the RFC 6749 §5.1 body or §5.2 error, with its status and headers. */
 export interface OAuthAnswer {
   status: number;
   headers: Record<string, string>;
   body: Record<string, unknown>;
-}
-
-function sameHash(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 function appView(row: repo.ClientRow): OAuthApp {
@@ -85,10 +64,12 @@ function checkRedirectUris(uris: string[]): void {
 /**
  * The OAuth 2.0 authorization server. The protocol (authorization request,
  * token endpoint, grant types, PKCE check, redirect URI match) is
- * `@node-oauth/oauth2-server`; this class is its model (storage and tokens)
- * plus the rules the library leaves to us: PKCE S256 for every client,
- * single-use codes whose replay revokes the grant, refresh rotation whose
- * reuse revokes the grant, no implicit and no password grant. See
+ * `@node-oauth/oauth2-server`, with its model (storage, tokens, and the rules
+ * the library leaves to us: single-use codes whose replay revokes the grant,
+ * refresh rotation whose reuse revokes the grant) in `oauth-model.ts`; this
+ * class adds the developer console, the consent step, PKCE S256 for every
+ * client, client authentication at revocation, and no implicit and no
+ * password grant. See
  * docs/adr/0006-oauth-authorization-server.md.
  */
 export class OAuthService {
@@ -105,7 +86,12 @@ export class OAuthService {
     },
   ) {
     this.server = new OAuth2Server({
-      model: this.model(),
+      model: oauthModel({
+        db: deps.db,
+        signer: deps.signer,
+        logger: deps.logger,
+        revokeGrant: (grantId, reason) => this.revokeGrant(grantId, reason),
+      }),
       accessTokenLifetime: deps.signer.ttlSeconds,
       refreshTokenLifetime: deps.settings.refreshTtlSeconds,
       authorizationCodeLifetime: OAUTH_CODE_TTL_SECONDS,
@@ -391,7 +377,7 @@ export class OAuthService {
     if (!client) return null;
     if (!client.confidential) return secret === undefined ? client : null;
     if (secret === undefined || client.secret_hash === null) return null;
-    return sameHash(sha256(secret), client.secret_hash) ? client : null;
+    return secretMatches(secret, client.secret_hash) ? client : null;
   }
 
   private async revokeGrant(grantId: string, reason: string, userId?: string): Promise<boolean> {
@@ -426,176 +412,6 @@ export class OAuthService {
     } catch (err) {
       this.deps.logger.error({ err }, 'revocation not yet published; the relay retries');
     }
-  }
-
-  private async party(q: Queryable, userId: string, grantId: string): Promise<TokenParty | null> {
-    const user = await users.findById(q, userId);
-    if (!user || user.suspended_at !== null) return null;
-    return { kind: 'user', userId, username: user.username, roles: rolesOf(user), grantId };
-  }
-
-  private model(): OAuth2Server.AuthorizationCodeModel &
-    OAuth2Server.RefreshTokenModel &
-    OAuth2Server.ClientCredentialsModel {
-    const { db, signer, logger } = this.deps;
-    const toClient = (row: repo.ClientRow): ModelClient => ({
-      id: row.id,
-      redirectUris: row.redirect_uris,
-      confidential: row.confidential,
-      // Public clients cannot keep a secret, so they cannot hold app tokens.
-      grants: row.confidential
-        ? ['authorization_code', 'refresh_token', 'client_credentials']
-        : ['authorization_code', 'refresh_token'],
-    });
-    return {
-      getClient: async (clientId: string, clientSecret: string | null | undefined) => {
-        const row = await repo.findClient(db, clientId);
-        if (!row) return false;
-        // The library passes null from the authorization step (a lookup: the user is
-        // there, the client is not), and the secret or undefined from the token endpoint.
-        if (clientSecret === null) return toClient(row);
-        if (!row.confidential) return clientSecret ? false : toClient(row);
-        if (!clientSecret || row.secret_hash === null) return false;
-        return sameHash(sha256(clientSecret), row.secret_hash) ? toClient(row) : false;
-      },
-
-      validateScope: (user: OAuth2Server.User, _client: OAuth2Server.Client, scope?: string[]) => {
-        const requested = scope ?? [];
-        if ((user as ModelUser).kind === 'app')
-          // An app token acts for nobody: no user scope can be granted to it.
-          return Promise.resolve(requested.length === 0 ? [] : false);
-        return Promise.resolve(requested.every(isOAuthScope) ? requested : false);
-      },
-
-      generateAuthorizationCode: () => Promise.resolve(opaqueToken()),
-      generateRefreshToken: () => Promise.resolve(opaqueToken()),
-
-      saveAuthorizationCode: async (code, client, user) => {
-        const consenting = user as ModelUser;
-        if (consenting.kind !== 'consenting') throw new Error('only a consenting user gets a code');
-        const scopes = code.scope ?? [];
-        const grantId = await db.tx(async (q) => {
-          const live = await repo.liveGrantForUpdate(q, consenting.userId, client.id);
-          if (live) {
-            const union = [...new Set([...live.scopes, ...scopes])];
-            if (union.length !== live.scopes.length) await repo.setGrantScopes(q, live.id, union);
-            await insertCodeFor(q, live.id);
-            return live.id;
-          }
-          const id = uuidv7();
-          await repo.insertGrant(q, { id, clientId: client.id, userId: consenting.userId, scopes });
-          await insertCodeFor(q, id);
-          return id;
-        });
-        async function insertCodeFor(q: Queryable, id: string): Promise<void> {
-          await repo.insertCode(q, {
-            hash: sha256(code.authorizationCode),
-            grantId: id,
-            clientId: client.id,
-            scopes,
-            redirectUri: code.redirectUri,
-            challenge: code.codeChallenge ?? '',
-            method: code.codeChallengeMethod ?? '',
-            expiresAt: code.expiresAt,
-          });
-        }
-        void grantId;
-        return { ...code, client, user };
-      },
-
-      getAuthorizationCode: async (authorizationCode: string) => {
-        const row = await repo.findCode(db, sha256(authorizationCode));
-        if (!row || row.grant_revoked_at !== null) return false;
-        if (row.consumed_at !== null) {
-          // RFC 6749 §4.1.2 / RFC 9700 §4.5: a replayed code revokes what it issued.
-          logger.warn({ clientId: row.client_id }, 'authorization code replayed; grant revoked');
-          await this.revokeGrant(row.grant_id, 'code-replay');
-          return false;
-        }
-        if (row.code_challenge_method !== 'S256' || row.code_challenge === '') return false;
-        const party = await this.party(db, row.user_id, row.grant_id);
-        if (!party) return false;
-        return {
-          authorizationCode,
-          expiresAt: row.expires_at,
-          redirectUri: row.redirect_uri,
-          scope: row.scopes,
-          client: { id: row.client_id, grants: [] },
-          user: party,
-          codeChallenge: row.code_challenge,
-          codeChallengeMethod: 'S256',
-          grantId: row.grant_id,
-        };
-      },
-
-      revokeAuthorizationCode: async (code) => {
-        const hash = sha256(code.authorizationCode);
-        if (await repo.consumeCode(db, hash)) return true;
-        // Exchanged at the same moment by someone else: a replay all the same.
-        const row = await repo.findCode(db, hash);
-        if (row) await this.revokeGrant(row.grant_id, 'code-replay');
-        return false;
-      },
-
-      generateAccessToken: (client, user, scope) =>
-        signer.sign(user as TokenParty, client.id, scope ?? []),
-
-      saveToken: async (token, client, user) => {
-        const party = user as TokenParty;
-        if (token.refreshToken !== undefined && party.kind === 'user')
-          await repo.insertRefresh(db, {
-            hash: sha256(token.refreshToken),
-            grantId: party.grantId,
-            scopes: token.scope ?? [],
-            expiresAt: token.refreshTokenExpiresAt ?? new Date(Date.now() + 30 * DAY * 1000),
-          });
-        const saved: OAuth2Server.Token = {
-          accessToken: token.accessToken,
-          accessTokenExpiresAt: token.accessTokenExpiresAt,
-          scope: token.scope ?? [],
-          client,
-          user,
-        };
-        if (party.kind === 'user' && token.refreshToken !== undefined) {
-          saved.refreshToken = token.refreshToken;
-          saved.refreshTokenExpiresAt = token.refreshTokenExpiresAt;
-        }
-        return saved;
-      },
-
-      getRefreshToken: async (refreshToken: string) => {
-        const row = await repo.findRefresh(db, sha256(refreshToken));
-        if (!row || row.grant_revoked_at !== null) return false;
-        if (row.rotated_at !== null) {
-          logger.warn({ clientId: row.client_id }, 'OAuth refresh token reused; grant revoked');
-          await this.revokeGrant(row.grant_id, 'refresh-reuse');
-          return false;
-        }
-        const party = await this.party(db, row.user_id, row.grant_id);
-        if (!party) return false;
-        return {
-          refreshToken,
-          refreshTokenExpiresAt: row.expires_at,
-          scope: row.scopes,
-          client: { id: row.client_id, grants: [] },
-          user: party,
-        };
-      },
-
-      revokeToken: async (token) => {
-        const hash = sha256(token.refreshToken);
-        if (await repo.rotateRefresh(db, hash)) return true;
-        const row = await repo.findRefresh(db, hash);
-        if (row) await this.revokeGrant(row.grant_id, 'refresh-reuse');
-        return false;
-      },
-
-      getUserFromClient: (client) =>
-        Promise.resolve({ kind: 'app', clientId: client.id } satisfies TokenParty),
-
-      // Unused (the gateway verifies access tokens), required by the model's type.
-      getAccessToken: () => Promise.resolve(false as const),
-    };
   }
 }
 
