@@ -24,9 +24,8 @@
 // (NEON_MUTATE_CONCURRENCY to change it). Tests use the real engines when
 // TEST_DATABASE_URL, TEST_NATS_URL and TEST_REDIS_URL are set, as `npm test`.
 //
-// To cover a new module (payments' signature checks and subscription state
-// machine, OAuth's grant checks, the webhook signer when they exist), add an
-// entry to `modules` below: the files to mutate, the tests that guard them.
+// To cover a new module, add an entry to `modules` below: the files to
+// mutate, the tests that guard them.
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
@@ -103,6 +102,49 @@ const modules = [
       '!packages/rtmp/test/fuzz.test.ts',
       '!packages/rtmp/test/ffmpeg-interop.test.ts',
     ],
+  },
+  {
+    name: 'payments',
+    about:
+      "payments: Stripe's signature check, the events read from it, the subscription state machine",
+    mutate: [
+      'apps/payments/src/webhooks/stripe-signature.ts',
+      'apps/payments/src/webhooks/stripe-events.ts',
+      'apps/payments/src/domain/subscription-state.ts',
+    ],
+    tests: ['apps/payments/src/**/*.test.ts', 'apps/payments/test/*.test.ts'],
+  },
+  {
+    name: 'oauth',
+    about:
+      'identity: OAuth grant checks (clients, redirect URIs, scopes, PKCE, code and refresh reuse)',
+    mutate: [
+      'apps/identity/src/oauth/oauth-model.ts',
+      'apps/identity/src/oauth/redirect-uri.ts',
+      {
+        file: 'apps/identity/src/oauth/oauth.service.ts',
+        methods: [
+          'preview',
+          'authorize',
+          'token',
+          'revoke',
+          'trustedClient',
+          'requestedScopes',
+          'authenticateClient',
+        ],
+      },
+    ],
+    tests: ['apps/identity/src/oauth/*.test.ts', 'apps/identity/test/oauth.test.ts'],
+  },
+  {
+    name: 'webhooks',
+    about: 'channels: the EventSub signer, callback address rules and verification handshake',
+    mutate: [
+      'apps/channels/src/eventsub/signature.ts',
+      'apps/channels/src/eventsub/address.ts',
+      'apps/channels/src/eventsub/callback.ts',
+    ],
+    tests: ['apps/channels/test/eventsub-address.test.ts', 'apps/channels/test/eventsub.test.ts'],
   },
   {
     name: 'playlist',

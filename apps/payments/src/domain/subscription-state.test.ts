@@ -241,3 +241,85 @@ describe('subscription state: order and duplicates do not matter', () => {
     assert.deepEqual(all([f1, f2]), all([f2, f1]));
   });
 });
+
+describe('subscription state: what each merge keeps', () => {
+  const at = (n: number) => T0 + n;
+
+  it('keeps paid periods by end, then by invoice, whatever the order they came in', () => {
+    const late: SubscriptionFact = { kind: 'paid', at: at(1), invoice: 'in_a', start: 10, end: 20 };
+    const early: SubscriptionFact = { kind: 'paid', at: at(2), invoice: 'in_z', start: 0, end: 10 };
+    const twin: SubscriptionFact = { kind: 'paid', at: at(3), invoice: 'in_b', start: 10, end: 20 };
+    for (const order of permutations([late, early, twin])) {
+      const facts = all(order);
+      assert.deepEqual(
+        facts.paid.map((p) => p.invoice),
+        ['in_z', 'in_a', 'in_b'],
+      );
+      assert.equal(viewAt(facts, 15, GRACE).currentPeriodEnd, 20);
+    }
+    assert.throws(
+      () => applyFact(fresh(), { kind: 'paid', at: T0, invoice: 'in_0', start: 5, end: 5 }),
+      /a paid period must end after it starts/,
+    );
+  });
+
+  it('keeps the latest period whose payment failed', () => {
+    const failed = (periodEnd: number): SubscriptionFact => ({
+      kind: 'payment_failed',
+      at: T0,
+      periodEnd,
+    });
+    assert.equal(all([failed(30), failed(20)]).failedThrough, 30);
+    assert.equal(all([failed(20), failed(30)]).failedThrough, 30);
+  });
+
+  it('keeps the newest tier, a downgrade too; at the same instant the higher tier', () => {
+    const tier = (n: number, value: 'tier1' | 'tier2' | 'tier3'): SubscriptionFact => ({
+      kind: 'tier',
+      at: at(n),
+      tier: value,
+    });
+    assert.deepEqual(all([tier(5, 'tier3'), tier(7, 'tier1')]).tier, { at: at(7), value: 'tier1' });
+    assert.deepEqual(all([tier(7, 'tier1'), tier(5, 'tier3')]).tier, { at: at(7), value: 'tier1' });
+    assert.deepEqual(all([tier(5, 'tier1'), tier(5, 'tier3')]).tier, { at: at(5), value: 'tier3' });
+    assert.deepEqual(all([tier(5, 'tier3'), tier(5, 'tier1')]).tier, { at: at(5), value: 'tier3' });
+  });
+
+  it('keeps the earliest end the provider reported', () => {
+    assert.equal(all([{ kind: 'ended', at: at(10) }]).ended, at(10));
+    assert.equal(
+      all([
+        { kind: 'ended', at: at(5) },
+        { kind: 'ended', at: at(10) },
+      ]).ended,
+      at(5),
+    );
+    assert.equal(
+      all([
+        { kind: 'ended', at: at(10) },
+        { kind: 'ended', at: at(5) },
+      ]).ended,
+      at(5),
+    );
+    assert.equal(all([{ kind: 'ended', at: at(10) }]).revoked, null);
+  });
+
+  it('keeps the earliest refund or dispute; at the same instant the refund', () => {
+    const refund = (n: number): SubscriptionFact => ({
+      kind: 'revoked',
+      at: at(n),
+      reason: 'refund',
+    });
+    const dispute = (n: number): SubscriptionFact => ({
+      kind: 'revoked',
+      at: at(n),
+      reason: 'dispute',
+    });
+    assert.deepEqual(all([refund(5)]).revoked, { at: at(5), reason: 'refund' });
+    assert.deepEqual(all([refund(5), dispute(10)]).revoked, { at: at(5), reason: 'refund' });
+    assert.deepEqual(all([refund(5), dispute(3)]).revoked, { at: at(3), reason: 'dispute' });
+    assert.deepEqual(all([refund(5), dispute(5)]).revoked, { at: at(5), reason: 'refund' });
+    assert.deepEqual(all([dispute(5), refund(5)]).revoked, { at: at(5), reason: 'refund' });
+    assert.equal(all([refund(5)]).ended, null);
+  });
+});
