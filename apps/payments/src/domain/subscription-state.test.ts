@@ -322,4 +322,14 @@ describe('subscription state: what each merge keeps', () => {
     assert.deepEqual(all([dispute(5), refund(5)]).revoked, { at: at(5), reason: 'refund' });
     assert.equal(all([refund(5)]).ended, null);
   });
+
+  it('starts with the tier asked for and no cancel; a cancel at the period end shows', () => {
+    const view = viewAt(fresh(), T0, GRACE);
+    assert.equal(view.tier, 'tier1');
+    assert.equal(view.cancelAtPeriodEnd, false);
+    const cancelled = all([paid(0), { kind: 'cancel', at: T0 + 1, atPeriodEnd: true }]);
+    assert.equal(viewAt(cancelled, T0 + 2, GRACE).cancelAtPeriodEnd, true);
+    const resumed = applyFact(cancelled, { kind: 'cancel', at: T0 + 3, atPeriodEnd: false });
+    assert.equal(viewAt(resumed, T0 + 4, GRACE).cancelAtPeriodEnd, false);
+  });
 });

@@ -289,6 +289,19 @@ describe('reading Stripe events', () => {
         at: AT,
       },
     );
+    // An empty id is no id.
+    assert.deepEqual(
+      read('charge.refunded', { id: 'ch_1', amount_refunded: 1, invoice: '', payment_intent: '' }),
+      {
+        kind: 'reversal',
+        reason: 'refund',
+        key: 'refund:stripe:ch_1:1',
+        invoice: null,
+        refs: ['ch_1'],
+        amount: 1,
+        at: AT,
+      },
+    );
     assert.deepEqual(read('charge.refunded', { id: 'ch_1', amount_refunded: 1 }), {
       kind: 'reversal',
       reason: 'refund',
