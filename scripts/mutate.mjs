@@ -134,7 +134,7 @@ const modules = [
         ],
       },
     ],
-    tests: ['apps/identity/src/oauth/*.test.ts', 'apps/identity/test/oauth.test.ts'],
+    tests: ['apps/identity/src/oauth/*.test.ts', 'apps/identity/test/oauth*.test.ts'],
   },
   {
     name: 'webhooks',
