@@ -7,6 +7,7 @@ export { MemoryBus } from './memory.js';
 export { JetStreamBus } from './jetstream.js';
 export { EventValidationError, makeEnvelope, parseEnvelope } from './envelope.js';
 export { handleOnce, SeenIds } from './dedupe.js';
+export { registerBusMetrics } from './metrics.js';
 export { enqueueEvent, OutboxRelay, outboxTableSql, type OutboxRelayOptions } from './outbox.js';
 
 export interface OpenBusOptions {

@@ -52,6 +52,8 @@ export class JetStreamBus implements Bus {
   private readonly stream: string;
   private readonly prefix: string;
   private readonly active = new Set<ConsumerMessages>();
+  /** Durable consumers this bus pulls from, by group (one consumer per event type). */
+  private readonly durables = new Map<string, Set<string>>();
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -145,6 +147,9 @@ export class JetStreamBus implements Bus {
     }
     const name = `${durableName(options.group)}__${durableName(type)}`;
     await this.ensureConsumer(name, filter, options);
+    let names = this.durables.get(options.group);
+    if (!names) this.durables.set(options.group, (names = new Set()));
+    names.add(name);
     const consumer = await this.js.consumers.get(this.stream, name);
     return consumer.consume({ max_messages: 256 });
   }
@@ -222,6 +227,21 @@ export class JetStreamBus implements Bus {
         if (!/already in use|exists/i.test(String(addErr))) throw addErr;
       }
     }
+  }
+
+  async pending(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    await Promise.all(
+      [...this.durables].map(async ([group, names]) => {
+        let n = 0;
+        for (const name of names) {
+          const info = await this.jsm.consumers.info(this.stream, name);
+          n += info.num_pending + info.num_ack_pending;
+        }
+        out.set(group, n);
+      }),
+    );
+    return out;
   }
 
   async ping(): Promise<void> {

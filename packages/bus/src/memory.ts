@@ -28,6 +28,8 @@ interface Group {
   next: number;
   ready: Pending[];
   inflight: number;
+  /** Failed deliveries waiting out their back-off: still the group's lag. */
+  retrying: number;
   ackWaitMs: number;
   maxAttempts: number;
   /** Broadcast groups vanish with their only member. */
@@ -109,6 +111,7 @@ export class MemoryBus implements Bus {
           )
           .map((event) => ({ event, attempt: 1 })),
         inflight: 0,
+        retrying: 0,
         ackWaitMs: options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
         maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
         ephemeral,
@@ -184,11 +187,20 @@ export class MemoryBus implements Bus {
       },
       'event handler failed; redelivering',
     );
+    group.retrying++;
     const timer = setTimeout(() => {
+      group.retrying--;
       group.ready.push({ event: item.event, attempt: item.attempt + 1 });
       this.pump(group);
     }, backoffMs(item.attempt));
     timer.unref();
+  }
+
+  async pending(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const g of this.groups.values())
+      if (!g.ephemeral) out.set(g.name, g.ready.length + g.inflight + g.retrying);
+    return out;
   }
 
   async ping(): Promise<void> {

@@ -54,6 +54,11 @@ export interface Bus {
   ): Promise<EventOf<T>>;
   subscribe<T extends EventType>(options: SubscribeOptions<T>): Promise<Subscription>;
   ping(): Promise<void>;
+  /**
+   * Per durable group subscribed through this bus: events published and not
+   * yet acknowledged (waiting plus in flight), the group's lag.
+   */
+  pending(): Promise<Map<string, number>>;
   close(): Promise<void>;
 }
 

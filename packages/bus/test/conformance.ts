@@ -268,6 +268,35 @@ export function busConformance(
       await sub.close();
     });
 
+    it("reports a durable group's lag (waiting plus unacknowledged), and none once it caught up", async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const sub = await bus.subscribe({
+        group: 'lagging',
+        from: 'new',
+        types: ['live.viewers.updated.v1'],
+        handler: () => gate,
+      });
+      const broadcast = await bus.subscribe({
+        types: ['live.viewers.updated.v1'],
+        handler: async () => undefined,
+      });
+      for (let i = 1; i <= 3; i++) await bus.publish('live.viewers.updated.v1', viewers('lag', i));
+      await waitFor(async () => (await bus.pending()).get('lagging') === 3, {
+        what: 'three events pending',
+      });
+      assert.ok(
+        [...(await bus.pending()).keys()].every((g) => !g.startsWith('_')),
+        'broadcast subscriptions are not groups',
+      );
+      release();
+      await waitFor(async () => (await bus.pending()).get('lagging') === 0, {
+        what: 'caught up',
+      });
+      await broadcast.close();
+      await sub.close();
+    });
+
     it('processes a redelivered event once with handleOnce', async () => {
       const db = await openPglite();
       await migrate(db, 'demo', [{ id: '0001', up: 'CREATE TABLE demo.counter (n int NOT NULL)' }]);

@@ -11,6 +11,7 @@ busConformance('in-process', false, async () => {
       publish: shared.publish.bind(shared),
       subscribe: shared.subscribe.bind(shared),
       ping: shared.ping.bind(shared),
+      pending: shared.pending.bind(shared),
       close: async () => undefined,
     }),
     cleanup: () => shared.close(),

@@ -8,3 +8,4 @@ export * from './lifecycle.js';
 export * from './ids.js';
 export type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 export * from './secret-file.js';
+export * from './drain-loop.js';

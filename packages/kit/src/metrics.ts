@@ -2,7 +2,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 
 // Services declare their own metrics on `app.metrics` with these.
-export { Counter, Gauge, type Registry } from 'prom-client';
+export { Counter, Gauge, Registry } from 'prom-client';
 import type { Logger } from './logger.js';
 
 export interface MetricsEndpoint {

@@ -19,6 +19,7 @@ import { ClientHeaders, errorStatus, type ErrorCode, type Problem } from '@neon/
 import { AppError, isAppError, problemType, statusTitle, type FieldError } from './errors.js';
 import { clientFromHeaders, fromGateway, oauthFromHeaders } from './auth.js';
 import type { Logger } from './logger.js';
+import { strictValidation } from './validation.js';
 
 export type ReadinessCheck = () => Promise<unknown>;
 
@@ -248,8 +249,8 @@ export function createServer(options: ServerOptions) {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     clientErrorHandler: clientError,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(strictValidation);
 
   const metrics = new Registry();
   metrics.setDefaultLabels({ service: options.name });

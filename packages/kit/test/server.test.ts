@@ -31,6 +31,18 @@ function build() {
     },
     async (req) => ({ ok: true, name: req.body.name }),
   );
+  app.get(
+    '/page',
+    {
+      schema: {
+        querystring: Type.Object({
+          limit: Type.Integer({ minimum: 1, default: 20 }),
+          tags: Type.Optional(Type.Array(Type.String())),
+        }),
+      },
+    },
+    async (req) => req.query,
+  );
   app.get('/me', async (req) => requireUser(req));
   app.get('/ip', async (req) => ({ ip: req.clientIp }));
   app.get('/admin', async (req) => requireRole(req, 'admin'));
@@ -126,6 +138,30 @@ describe('createServer', () => {
     assert.equal(body.status, 400);
     assert.equal(body.requestId, res.headers['x-request-id']);
     assert.ok(body.errors.length >= 1);
+  });
+
+  it('takes a body as sent (a number is no string, a string no number), and converts query strings', async () => {
+    for (const payload of [
+      { name: 5, count: 1 },
+      { name: 'a', count: '1' },
+      { name: true, count: 1 },
+      { name: ['a'], count: 1 },
+      { name: 'a', count: 1.5 },
+    ]) {
+      const res = await app.inject({ method: 'POST', url: '/items', payload });
+      assert.equal(res.statusCode, 400, JSON.stringify(payload));
+      assert.equal(res.json().code, 'VALIDATION_FAILED');
+    }
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/items',
+      payload: { name: 'a', count: 1 },
+    });
+    assert.equal(ok.statusCode, 200);
+    assert.deepEqual((await app.inject('/page?limit=5')).json(), { limit: 5 });
+    assert.deepEqual((await app.inject('/page')).json(), { limit: 20 }, 'the default');
+    assert.equal((await app.inject('/page?limit=five')).json().code, 'VALIDATION_FAILED');
+    assert.equal((await app.inject('/page?limit=0')).json().code, 'VALIDATION_FAILED');
   });
 
   it('maps malformed JSON, oversized bodies and wrong media types to their codes', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { openBus, type Bus } from '@neon/bus';
+import { openBus, registerBusMetrics, type Bus } from '@neon/bus';
 import { migrate, openDb, type Db, type Migration } from '@neon/db';
 import {
   Closer,
@@ -125,6 +125,7 @@ export async function serviceServer(
     processMetrics: platform.shape === 'distributed',
   });
   addEngineChecks(server, platform);
+  registerBusMetrics(server.metrics, platform.bus, options.name);
   if (options.schema) await migrate(platform.db, options.schema, options.migrations ?? []);
   return { logger, server };
 }

@@ -3,6 +3,7 @@
  * encoder sends, with full control over chunk header types, decodes what the
  * session sends back, and fuzzes the session.
  */
+import { connect } from 'node:net';
 import { AmfEcmaArray, amf0DecodeAll, amf0Encode, amfObject, type AmfValue } from './amf0.js';
 import { ChunkDecoder, defaultChunkLimits, type RtmpMessage } from './chunk.js';
 import { RtmpServerSession } from './session.js';
@@ -347,13 +348,74 @@ export function serverMessages(sent: Buffer[]): (RtmpMessage & { values?: AmfVal
   return out;
 }
 
-/** The `code` of every onStatus the session sent. */
-export function statusCodes(sent: Buffer[]): string[] {
+export interface StatusInfo {
+  code: string;
+  description: string;
+}
+
+/** The info object (`code`, `description`) of every onStatus the session sent. */
+export function statusInfos(sent: Buffer[]): StatusInfo[] {
   return serverMessages(sent)
     .filter((m) => m.values?.[0] === 'onStatus')
     .map((m) => {
       const info = m.values?.[3];
-      const code = info && typeof info === 'object' && 'code' in info ? info.code : undefined;
-      return typeof code === 'string' ? code : '';
+      const field = (name: string) => {
+        const v =
+          info && typeof info === 'object' && name in info
+            ? (info as Record<string, unknown>)[name]
+            : undefined;
+        return typeof v === 'string' ? v : '';
+      };
+      return { code: field('code'), description: field('description') };
     });
+}
+
+/** The `code` of every onStatus the session sent. */
+export function statusCodes(sent: Buffer[]): string[] {
+  return statusInfos(sent).map((i) => i.code);
+}
+
+/**
+ * Publishes `name` (to app `live`, no media) from a raw client and resolves
+ * with the server's answer to it (a `NetStream.Publish.*` status), then
+ * hangs up. Rejects when the server closes first or says nothing in `timeoutMs`.
+ */
+export async function publishStatus(
+  port: number,
+  name: string,
+  { host = '127.0.0.1', timeoutMs = 10_000 } = {},
+): Promise<StatusInfo> {
+  const socket = connect({ host, port });
+  const received: Buffer[] = [];
+  try {
+    return await new Promise<StatusInfo>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no publish status')), timeoutMs);
+      const check = () => {
+        let found: StatusInfo | undefined;
+        try {
+          found = statusInfos(received).find((i) => i.code.startsWith('NetStream.Publish.'));
+        } catch {
+          return; // a partial message: wait for more
+        }
+        if (!found) return;
+        clearTimeout(timer);
+        resolve(found);
+      };
+      socket.on('connect', () =>
+        socket.write(publishScript({ publishName: name, frames: 0, unpublish: false }).bytes),
+      );
+      socket.on('data', (d: Buffer) => {
+        received.push(d);
+        check();
+      });
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        check();
+        clearTimeout(timer);
+        reject(new Error('closed without a publish status'));
+      });
+    });
+  } finally {
+    socket.destroy();
+  }
 }

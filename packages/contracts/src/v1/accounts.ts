@@ -102,3 +102,94 @@ export type SessionIdParams = Static<typeof SessionIdParams>;
 /** `POST /api/v1/me/sessions/revoke-others`: how many sessions it ended. */
 export const RevokedSessions = Type.Object({ revoked: Type.Integer({ minimum: 0 }) });
 export type RevokedSessions = Static<typeof RevokedSessions>;
+
+/** How long a password-reset link works. */
+export const PASSWORD_RESET_TTL_SECONDS = 30 * 60;
+/** How long an email-verification link works. */
+export const EMAIL_VERIFICATION_TTL_SECONDS = 24 * 60 * 60;
+
+/**
+ * A link token from a mail: 256 random bits in base64url (43 characters).
+ * The bounds keep junk from reaching the database; the service checks the rest.
+ */
+export const EmailLinkToken = Type.String({ minLength: 16, maxLength: 128 });
+
+/** `POST /api/v1/auth/password-reset`: asks for a reset link by mail. */
+export const PasswordResetRequest = Type.Object(
+  { email: Type.String({ format: 'email', maxLength: 254 }) },
+  { additionalProperties: false },
+);
+export type PasswordResetRequest = Static<typeof PasswordResetRequest>;
+
+/**
+ * The answer (202) to a reset request and to a resend of the verification
+ * mail: the same whether or not an account has the address, so it tells
+ * nobody which addresses have accounts.
+ */
+export const MailQueued = Type.Object({ status: Type.Literal('queued') });
+export type MailQueued = Static<typeof MailQueued>;
+
+/** `POST /api/v1/auth/password-reset/confirm`: the token from the link and the new password. */
+export const PasswordResetConfirm = Type.Object(
+  { token: EmailLinkToken, password: Type.String({ minLength: 8, maxLength: 128 }) },
+  { additionalProperties: false },
+);
+export type PasswordResetConfirm = Static<typeof PasswordResetConfirm>;
+
+/** `POST /api/v1/auth/verify-email`: the token from the verification link. */
+export const VerifyEmailRequest = Type.Object(
+  { token: EmailLinkToken },
+  { additionalProperties: false },
+);
+export type VerifyEmailRequest = Static<typeof VerifyEmailRequest>;
+
+/** The verified address (the one the link was sent to). */
+export const VerifyEmailResponse = Type.Object({
+  email: Type.String(),
+  emailVerified: Type.Literal(true),
+});
+export type VerifyEmailResponse = Static<typeof VerifyEmailResponse>;
+
+/** Where a queued mail stands: waiting (or between retries), delivered, or given up on. */
+export const MailStatus = Type.Union([
+  Type.Literal('pending'),
+  Type.Literal('sent'),
+  Type.Literal('failed'),
+]);
+export type MailStatus = Static<typeof MailStatus>;
+
+/**
+ * One mail of the queue as `GET /admin/v1/mail` shows it. `text` is the body
+ * only for mails delivered to the log (no `SMTP_URL`), so that a local
+ * operator can follow the links; a mail sent by SMTP keeps no body.
+ */
+export const AdminMail = Type.Object({
+  id: Type.String(),
+  to: Type.String(),
+  kind: Type.String(),
+  subject: Type.String(),
+  text: Type.Union([Type.String(), Type.Null()]),
+  status: MailStatus,
+  attempts: Type.Integer({ minimum: 0 }),
+  lastError: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String(),
+  sentAt: Type.Union([Type.String(), Type.Null()]),
+});
+export type AdminMail = Static<typeof AdminMail>;
+
+export const AdminMailList = Type.Object({
+  items: Type.Array(AdminMail),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
+export type AdminMailList = Static<typeof AdminMailList>;
+
+export const AdminMailQuery = Type.Object(
+  {
+    /** The recipient, exactly (case-insensitively). */
+    to: Type.Optional(Type.String({ maxLength: 254 })),
+    cursor: Type.Optional(Type.String({ format: 'uuid' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+  },
+  { additionalProperties: false },
+);
+export type AdminMailQuery = Static<typeof AdminMailQuery>;

@@ -98,6 +98,8 @@ export const RoleName = Type.Union([Type.Literal('user'), Type.Literal('admin')]
 export const Me = Type.Object({
   ...PublicProfile.properties,
   email: Type.String(),
+  /** Whether the owner followed the verification link mailed to `email`. */
+  emailVerified: Type.Boolean(),
   roles: Type.Array(RoleName),
 });
 export type Me = Static<typeof Me>;
@@ -128,6 +130,13 @@ export const ChangePasswordRequest = Type.Object(
   { additionalProperties: false },
 );
 export type ChangePasswordRequest = Static<typeof ChangePasswordRequest>;
+
+/** `POST /api/v1/me/email`: the address to move to, confirmed by the current password. */
+export const ChangeEmailRequest = Type.Object(
+  { email: Email, password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { additionalProperties: false },
+);
+export type ChangeEmailRequest = Static<typeof ChangeEmailRequest>;
 
 export const SocketTicket = Type.Object({ token: Type.String(), expiresIn: Type.Integer() });
 export type SocketTicket = Static<typeof SocketTicket>;

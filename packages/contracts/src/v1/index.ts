@@ -11,3 +11,4 @@ export * from './notify.js';
 export * from './routes.js';
 export * from './oauth.js';
 export * from './public-api.js';
+export * from './eventsub-console.js';

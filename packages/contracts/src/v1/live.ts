@@ -20,6 +20,8 @@ export const IngestDisconnectCode = Type.Union([
   Type.Literal('LIVE_INGEST_BITRATE_EXCEEDED'),
   /** The encoder's picture is larger than the ingest resolution limit. */
   Type.Literal('LIVE_INGEST_RESOLUTION_EXCEEDED'),
+  /** An admin suspended the account: the broadcast ended, and no publish starts until lifted. */
+  Type.Literal('LIVE_ACCOUNT_SUSPENDED'),
 ]);
 export type IngestDisconnectCode = Static<typeof IngestDisconnectCode>;
 

@@ -22,6 +22,7 @@ export const routeTable: readonly (readonly [prefix: string, service: ServiceNam
   ['/api/v1/channels/', 'channels'],
   ['/api/v1/categories', 'channels'],
   ['/api/v1/search', 'channels'],
+  ['/api/v1/eventsub/', 'channels'], // an app's webhooks in the developer console
   ['/api/v1/chat/', 'chat'],
   ['/api/v1/notifications', 'notify'],
   ['/admin/v1/', 'identity'],

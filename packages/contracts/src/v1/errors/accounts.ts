@@ -16,4 +16,12 @@ export const accountErrors = {
   MFA_NOT_ENABLED: 409,
   /** No live session with that id among the caller's own (someone else's answers the same). */
   AUTH_SESSION_NOT_FOUND: 404,
+  /** The emailed link (password reset or verification) is unknown, expired or already used. */
+  AUTH_EMAIL_TOKEN_INVALID: 400,
+  /** Too many reset or verification mails asked for one address or account; wait (Retry-After). */
+  AUTH_EMAIL_THROTTLED: 429,
+  /** The account's address is verified already: no mail to send. */
+  AUTH_EMAIL_ALREADY_VERIFIED: 409,
+  /** The new address asked for is the account's address already. */
+  AUTH_EMAIL_UNCHANGED: 400,
 } as const;

@@ -67,4 +67,24 @@ export const identityEvents = {
     userId: Type.Union([Type.String(), Type.Null()]),
     revokedAt: Type.String(),
   }),
+  /**
+   * A user registered an OAuth application (the developer console). Channels
+   * keeps who owns which client id, so the console can show an app's webhook
+   * subscriptions to its owner alone. Apps registered before this event
+   * existed are announced once by identity's migration 0012.
+   */
+  'identity.oauth_client.created.v1': Type.Object({
+    clientId: Type.String(),
+    ownerId: Type.String(),
+    createdAt: Type.String(),
+  }),
+  /**
+   * The owner deleted the application. Its tokens and webhooks end through
+   * `identity.app_authorization.revoked.v1` (`userId` null), published with it.
+   */
+  'identity.oauth_client.deleted.v1': Type.Object({
+    clientId: Type.String(),
+    ownerId: Type.String(),
+    deletedAt: Type.String(),
+  }),
 };

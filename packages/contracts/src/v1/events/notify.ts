@@ -24,4 +24,16 @@ export const notifyEvents = {
     fromUserId: Type.String(),
     toUserId: Type.Union([Type.String(), Type.Null()]),
   }),
+  /**
+   * A went-live fan-out was cut into pages (`sourceKey` as in its pages). Every
+   * notify replica at once writes the notifications of the followers it holds
+   * streams for and pushes them, so those who are watching hear it before the
+   * pages reach them.
+   */
+  'notify.fanout.online.v1': Type.Object({
+    sourceKey: Type.String(),
+    channelId: Type.String(),
+    channel: Type.String(),
+    title: Type.String(),
+  }),
 };
