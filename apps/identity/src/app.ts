@@ -5,7 +5,7 @@ import { migrate, type Db } from '@neon/db';
 import { AppError, loadSecretFile, type Logger } from '@neon/kit';
 import { serviceServer, type Platform, type Service, type ServiceModule } from '@neon/platform';
 import { adminRoutes } from './admin/admin.routes.js';
-import { AdminService, enqueueRolesChanged } from './admin/admin.service.js';
+import { AdminService } from './admin/admin.service.js';
 import { writeAudit } from './admin/audit.repository.js';
 import { authRoutes } from './auth/auth.routes.js';
 import { AuthService } from './auth/auth.service.js';
@@ -15,7 +15,6 @@ import { migrations } from './db/migrations/index.js';
 import { mfaRoutes } from './mfa/mfa.routes.js';
 import { MfaService } from './mfa/mfa.service.js';
 import { SecretBox } from './mfa/second-factor.js';
-import { strictValidation } from './http/validation.js';
 import { sessionsRoutes } from './sessions/sessions.routes.js';
 import { SessionsService } from './sessions/sessions.service.js';
 import { dummyHash } from './domain/password-hash.js';
@@ -26,6 +25,12 @@ import { TokenIssuer } from './keys/token-issuer.js';
 import { OAuthTokenSigner } from './oauth/oauth-token.js';
 import { oauthRoutes } from './oauth/oauth.routes.js';
 import { OAuthService } from './oauth/oauth.service.js';
+import { AccountEmailService } from './email/account-email.service.js';
+import { accountEmailRoutes } from './email/account-email.routes.js';
+import { mailAdminRoutes } from './mail/mail.routes.js';
+import { MailService } from './mail/mail.service.js';
+import { logTransport, smtpTransport } from './mail/mail-transport.js';
+import { MailWorker } from './mail/mail.worker.js';
 import { OutboxRelay } from './outbox/outbox.js';
 import * as users from './users/user.repository.js';
 import { usersRoutes } from './users/users.routes.js';
@@ -58,6 +63,7 @@ async function buildCore(
   onEvents: () => void,
   publishNow: () => Promise<void>,
   keySecret: string | undefined = config.SIGNING_KEY_SECRET,
+  onMail: () => void = () => undefined,
 ): Promise<Core> {
   await migrate(db, SCHEMA, migrations);
   const accessTtl = Math.min(config.ACCESS_TOKEN_TTL_SECONDS, ACCESS_TOKEN_TTL_SECONDS);
@@ -93,6 +99,7 @@ async function buildCore(
     },
     onEvents,
     publishNow,
+    onMail,
   });
   return { ring, issuer, auth, mfa };
 }
@@ -119,6 +126,9 @@ function signingKeySecret(
 export async function buildApp(platform: Platform, config: IdentityConfig): Promise<Service> {
   const { logger, server } = await serviceServer(platform, { name: 'identity' });
   const relay = new OutboxRelay(platform.db, platform.bus, logger);
+  const keySecret = signingKeySecret(platform, config, logger);
+  // Created below, once the mail composers exist; sign-up may only wake it after that.
+  let mailWorker: MailWorker | null = null;
   const { ring, issuer, auth, mfa } = await buildCore(
     platform.db,
     logger,
@@ -126,14 +136,37 @@ export async function buildApp(platform: Platform, config: IdentityConfig): Prom
     platform.publicUrl,
     () => relay.kick(),
     () => relay.flush(),
-    signingKeySecret(platform, config, logger),
+    keySecret,
+    () => mailWorker?.kick(),
   );
+  const accountEmail = new AccountEmailService({
+    db: platform.db,
+    logger,
+    publicUrl: platform.publicUrl,
+    checkPassword: (password, account) => auth.checkPassword(password, account),
+    verifyCurrentPassword: (user, password) => auth.verifyCurrentPassword(user, password),
+    kickMail: () => mailWorker?.kick(),
+    publishNow: () => relay.flush(),
+  });
+  const mailBox = new SecretBox(keySecret, 'queued mails at rest');
+  const from = config.MAIL_FROM ?? `Neon <no-reply@${new URL(platform.publicUrl).hostname}>`;
+  if (!config.SMTP_URL && platform.shape !== 'embedded')
+    logger.warn('SMTP_URL is not set: mails are written to the log, not sent');
+  mailWorker = new MailWorker({
+    db: platform.db,
+    logger,
+    transport: config.SMTP_URL ? smtpTransport(config.SMTP_URL, from) : logTransport(logger),
+    box: mailBox,
+    composers: accountEmail.composers(),
+    retrySeconds: config.MAIL_RETRY_SECONDS,
+    maxAttempts: config.MAIL_MAX_ATTEMPTS,
+  });
   // Keys exist before the first request: the gateway fetches JWKS at start.
   await ring.maintain();
   ring.start();
   relay.start();
+  mailWorker.start();
 
-  strictValidation(server);
   await server.register(jwksRoutes(ring));
   const cookies = cookiePolicy(platform.publicUrl);
   await server.register(authRoutes({ auth, issuer, cookies }));
@@ -144,7 +177,12 @@ export async function buildApp(platform: Platform, config: IdentityConfig): Prom
     ),
   );
   await server.register(usersRoutes(new UsersService(platform.db, () => relay.kick())));
-  await server.register(adminRoutes(new AdminService(platform.db, logger, () => relay.flush())));
+  await server.register(accountEmailRoutes(accountEmail));
+  const admin = new AdminService(platform.db, logger, () => relay.flush());
+  await server.register(adminRoutes(admin));
+  await server.register(
+    mailAdminRoutes(new MailService(platform.db, mailBox), (actor) => admin.assertAdmin(actor)),
+  );
   const oauth = new OAuthService({
     db: platform.db,
     logger,
@@ -164,6 +202,7 @@ export async function buildApp(platform: Platform, config: IdentityConfig): Prom
     async close() {
       await ring.stop();
       await relay.stop();
+      await mailWorker?.stop();
     },
   };
 }
@@ -204,6 +243,7 @@ export async function adminCommands(
     () => undefined,
     () => Promise.resolve(),
   );
+  const admin = new AdminService(db, logger);
   return {
     async createAdmin(input) {
       if (!Value.Check(RegisterRequest, input)) {
@@ -226,19 +266,11 @@ export async function adminCommands(
       return { id: user.id, username: user.username };
     },
     async grantAdmin(username) {
-      return db.tx(async (q) => {
-        const user = await users.findByUsername(q, username);
-        if (!user) throw new Error(`no user is named ${username}`);
-        if (user.is_admin) return { id: user.id, username: user.username, changed: false };
-        const granted = await users.setAdmin(q, user.id, true);
-        if (granted) await enqueueRolesChanged(q, granted);
-        await writeAudit(q, {
-          actor: null,
-          action: 'admin.granted',
-          target: { id: user.id, username: user.username },
-        });
-        return { id: user.id, username: user.username, changed: true };
-      });
+      const user = await users.findByUsername(db, username);
+      if (!user) throw new Error(`no user is named ${username}`);
+      if (user.is_admin) return { id: user.id, username: user.username, changed: false };
+      await admin.setAdmin(null, user.id, true);
+      return { id: user.id, username: user.username, changed: true };
     },
   };
 }

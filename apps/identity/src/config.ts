@@ -27,6 +27,20 @@ export const identitySpec = {
   REFRESH_GRACE_SECONDS: env.int(10, 0, 120),
   /** An OAuth refresh token unused this long dies; each use issues a new one (default 30 days). */
   OAUTH_REFRESH_SECONDS: env.int(30 * DAY, 60, 365 * DAY),
+  /**
+   * Where mail goes: `smtp://user:pass@host:587` (STARTTLS when offered) or
+   * `smtps://…:465`. Unset, mails are written to the log and listed for
+   * admins at `/admin/v1/mail` instead of being sent.
+   */
+  SMTP_URL: Type.Optional(
+    Type.String({ pattern: '^smtps?://[^\\s]+$', description: 'an smtp:// or smtps:// URL' }),
+  ),
+  /** The From of every mail, `Name <address>`; by default no-reply at PUBLIC_URL's host. */
+  MAIL_FROM: env.optionalString(),
+  /** The first retry of a mail the server did not take waits this long; each next one twice as long. */
+  MAIL_RETRY_SECONDS: env.int(30, 1, 3600),
+  /** A mail not taken after this many tries is marked failed (and logged). */
+  MAIL_MAX_ATTEMPTS: env.int(8, 1, 50),
 };
 
 export type IdentityConfig = ConfigOf<typeof identitySpec>;

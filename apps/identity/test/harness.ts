@@ -8,6 +8,8 @@ import type { EventOf } from '@neon/contracts';
 import { createPostgresDb, type Db } from '@neon/db';
 import { clientHeaders, createLogger, loadConfig, type Client } from '@neon/kit';
 import type { Platform, Service } from '@neon/platform';
+import { decodeJwt } from 'jose';
+import { startSmtpServer, type TestSmtpServer } from '@neon/testing/smtp';
 import {
   createTestDatabase,
   deleteStream,
@@ -78,6 +80,8 @@ export interface Harness {
   close(): Promise<void>;
   /** Headers that make a request come from `client` through the gateway. */
   as(client: Client): Record<string, string>;
+  /** The headers the gateway derives from this access token (its session and step-up too). */
+  asToken(accessToken: string): Record<string, string>;
 }
 
 export function config(overrides: Record<string, string> = {}): IdentityConfig {
@@ -112,6 +116,19 @@ export async function start(
     platform,
     secret,
     as: (client) => clientHeaders(client, secret),
+    asToken(accessToken) {
+      const c = decodeJwt(accessToken);
+      return clientHeaders(
+        {
+          id: c.sub!,
+          username: c.username as string,
+          roles: c.roles as ('user' | 'admin')[],
+          sessionId: c.sid as string,
+          ...(typeof c.sua === 'number' ? { stepUpAt: c.sua } : {}),
+        },
+        secret,
+      );
+    },
     async close() {
       await app.server.close();
       await app.close();
@@ -148,5 +165,30 @@ export function newAccount(prefix = 'u') {
     username,
     email: `${username}@example.test`,
     password: `Correct-horse-${randomBytes(4).toString('hex')}`,
+  };
+}
+
+/** Identity on a variant's engines with its mail going to a real SMTP server in this process. */
+export interface MailStack {
+  h: Harness;
+  smtp: TestSmtpServer;
+  close(): Promise<void>;
+}
+
+export async function startWithMail(
+  variant: Variant,
+  overrides: Record<string, string> = {},
+): Promise<MailStack> {
+  const smtp = await startSmtpServer();
+  const engines = await variant.open();
+  const h = await start(engines, { SMTP_URL: smtp.url, MAIL_RETRY_SECONDS: '1', ...overrides });
+  return {
+    h,
+    smtp,
+    async close() {
+      await h.close();
+      await engines.cleanup();
+      await smtp.close();
+    },
   };
 }

@@ -40,7 +40,8 @@ for (const variant of variants()) {
         payload: account,
       });
       assert.equal(res.statusCode, 201, res.body);
-      return { ...account, id: res.json<{ user: { id: string } }>().user.id };
+      const body = res.json<{ user: { id: string }; accessToken: string }>();
+      return { ...account, id: body.user.id, accessToken: body.accessToken };
     }
 
     /** The last failure happened `ms` earlier than stored. */
@@ -120,6 +121,62 @@ for (const variant of variants()) {
       // Spelled with capitals, the unknown login is the same one.
       const upper = await login(ghost.toUpperCase(), 'wrong-7');
       assert.equal(upper.statusCode, 429);
+    });
+
+    test('a stolen session gets no extra guesses: a wrong current password counts with failed sign-ins', async () => {
+      const a = await registered();
+      const asked = (url: string, body: Record<string, string>) =>
+        h.app.server.inject({
+          method: 'POST',
+          url,
+          headers: h.asToken(a.accessToken),
+          payload: body,
+        });
+      const changePassword = (currentPassword: string) =>
+        asked('/api/v1/me/password', { currentPassword, newPassword: 'Brand-new-pass-42' });
+      const changeEmail = (password: string) =>
+        asked('/api/v1/me/email', { email: `moved-${a.email}`, password });
+
+      for (let i = 1; i <= 3; i++) {
+        const res = await changePassword(`wrong-${i}`);
+        assert.equal(res.json<{ code: string }>().code, 'AUTH_PASSWORD_WRONG', `failure ${i}`);
+      }
+      assert.equal(
+        (await changeEmail('wrong-4')).json<{ code: string }>().code,
+        'AUTH_PASSWORD_WRONG',
+      );
+      assert.equal((await login(a.username, 'wrong-5')).statusCode, 401);
+      // The sixth guess, by either way in, waits; the right password is not even looked at.
+      const slowed = await changePassword(a.password);
+      assert.equal(slowed.statusCode, 429);
+      assert.equal(slowed.json<{ code: string }>().code, 'AUTH_LOGIN_THROTTLED');
+      assert.ok(Number(slowed.headers['retry-after']) >= 1);
+      assert.equal((await changeEmail(a.password)).statusCode, 429);
+
+      // Guessing on through the session locks the account for sign-in too.
+      for (let i = 6; i <= 10; i++) {
+        await age(a.id, 60_000);
+        assert.equal((await changeEmail(`wrong-${i}`)).statusCode, 400, `failure ${i}`);
+      }
+      await age(a.id, 60_000);
+      const locked = await login(a.username, a.password);
+      assert.equal(locked.json<{ code: string }>().code, 'AUTH_ACCOUNT_LOCKED');
+      assert.equal(
+        (await changePassword(a.password)).json<{ code: string }>().code,
+        'AUTH_ACCOUNT_LOCKED',
+      );
+
+      // The owner's right password, once the lock is over, clears the count.
+      await h.db.query(
+        `UPDATE identity.login_failures SET locked_until = now() - interval '1 second'
+          WHERE account = $1`,
+        [a.id],
+      );
+      assert.equal((await changeEmail(a.password)).statusCode, 202);
+      const rows = await h.db.query(`SELECT 1 FROM identity.login_failures WHERE account = $1`, [
+        a.id,
+      ]);
+      assert.equal(rows.length, 0);
     });
 
     test('a success resets the count; failures older than 15 minutes no longer count', async () => {

@@ -46,20 +46,8 @@ for (const variant of variants()) {
         method,
         url,
         remoteAddress: `203.0.${address >> 8}.${address & 255}`,
-        headers: { ...BODY, ...(token ? as(token) : {}) },
+        headers: { ...BODY, ...(token ? h.asToken(token) : {}) },
         ...(payload ? { payload } : {}),
-      });
-    }
-
-    /** The identity headers the gateway sets for this access token. */
-    function as(token: string) {
-      const c = decodeJwt(token);
-      return h.as({
-        id: c.sub!,
-        username: c.username as string,
-        roles: c.roles as ('user' | 'admin')[],
-        sessionId: c.sid as string,
-        ...(typeof c.sua === 'number' ? { stepUpAt: c.sua } : {}),
       });
     }
 

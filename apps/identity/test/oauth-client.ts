@@ -7,6 +7,17 @@ import { newAccount, type Harness } from './harness.js';
 const BODY = { 'x-refresh-token-transport': 'body' };
 export const CALLBACK = 'https://app.example/callback';
 
+/** The token endpoint's answer (RFC 6749 §5.1). */
+export interface TokenBody {
+  access_token: string;
+  refresh_token: string;
+  scope: string;
+  token_type: string;
+}
+
+/** How the server keeps codes and refresh tokens: their SHA-256, in hex. */
+export const sha256Hex = (value: string) => createHash('sha256').update(value).digest('hex');
+
 export function pkce() {
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
@@ -86,8 +97,12 @@ export function oauthClient(h: () => Harness) {
     };
   }
 
-  async function codeFor(asUser: Record<string, string>, clientId: string) {
-    const { url, verifier } = await consent(asUser, clientId);
+  async function codeFor(
+    asUser: Record<string, string>,
+    clientId: string,
+    extra: Record<string, unknown> = {},
+  ) {
+    const { url, verifier } = await consent(asUser, clientId, extra);
     assert.ok(url);
     const code = url.searchParams.get('code');
     assert.ok(code, url.href);

@@ -63,7 +63,7 @@ for (const variant of variants()) {
 
       let t = await grant(app);
       // No token: 400. No client, a wrong secret, an unknown client, a public client sending a
-      // secret, a Basic header without a colon or with a wrong secret: 401.
+      // secret, a Basic header without a colon, with a wrong secret or under another scheme: 401.
       await problem(
         await form('/oauth2/revoke', { client_id: app.clientId, client_secret: app.clientSecret! }),
         400,
@@ -78,6 +78,8 @@ for (const variant of variants()) {
         [{ token, client_id: publicApp.clientId, client_secret: 'x' }],
         [{ token }, { authorization: `Basic ${Buffer.from(app.clientId).toString('base64')}` }],
         [{ token }, basic(app.clientId, 'wrong')],
+        // Good credentials under a scheme that only ends in "basic" are not HTTP Basic.
+        [{ token }, { authorization: `x${basic(app.clientId, app.clientSecret!).authorization}` }],
       ];
       for (const [params, headers] of unauthenticated)
         await problem(await form('/oauth2/revoke', params, headers), 401, 'invalid_client');

@@ -51,20 +51,9 @@ for (const variant of variants()) {
         headers: {
           ...BODY,
           ...(options.userAgent ? { 'user-agent': options.userAgent } : {}),
-          ...(options.token ? as(options.token) : {}),
+          ...(options.token ? h.asToken(options.token) : {}),
         },
         ...(options.payload ? { payload: options.payload } : {}),
-      });
-    }
-
-    function as(token: string) {
-      const c = decodeJwt(token);
-      return h.as({
-        id: c.sub!,
-        username: c.username as string,
-        roles: c.roles as ('user' | 'admin')[],
-        sessionId: c.sid as string,
-        ...(typeof c.sua === 'number' ? { stepUpAt: c.sua } : {}),
       });
     }
 

@@ -69,8 +69,9 @@ export class AdminService {
     }
   }
 
-  async setAdmin(actor: Client, targetId: string, admin: boolean): Promise<AdminUser> {
-    if (!admin && actor.id === targetId) {
+  /** `actor`: null for the operator at the command line (`grant-admin`). */
+  async setAdmin(actor: Client | null, targetId: string, admin: boolean): Promise<AdminUser> {
+    if (!admin && actor?.id === targetId) {
       throw new AppError('ADMIN_SELF_ACTION', 'Admins cannot revoke their own admin role.');
     }
     const user = await this.db.tx(async (q) => {

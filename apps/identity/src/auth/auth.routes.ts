@@ -13,11 +13,13 @@ import Type from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { storedUserAgent } from '../domain/user-agent.js';
 import type { TokenIssuer } from '../keys/token-issuer.js';
-import type { AuthService, Session } from './auth.service.js';
+import type { AuthService, Session, SignInDevice } from './auth.service.js';
 import {
   checkOrigin,
   clearRefreshCookie,
   refreshCookie,
+  deviceCookie,
+  setDeviceCookie,
   setRefreshCookie,
   wantsBodyTransport,
   type CookiePolicy,
@@ -48,7 +50,13 @@ export function sessionBody(
   };
   if (wantsBodyTransport(request)) body.refreshToken = session.refreshToken;
   else setRefreshCookie(reply, session.refreshToken, session.refreshExpiresAt, cookies);
+  if (session.deviceId) setDeviceCookie(reply, session.deviceId, cookies);
   return body;
+}
+
+/** The browser signing in, as AuthService records it. */
+export function signInDevice(request: FastifyRequest, cookies: CookiePolicy): SignInDevice {
+  return { cookie: deviceCookie(request, cookies) };
 }
 
 /** Register, login, refresh, logout, socket tickets and password change. */
@@ -78,6 +86,7 @@ export function authRoutes(options: AuthRoutesOptions): FastifyPluginAsyncTypebo
         const session = await auth.register(
           request.body,
           storedUserAgent(request.headers['user-agent']),
+          signInDevice(request, cookies),
         );
         return reply.status(201).send(respond(request, reply, session));
       },
@@ -97,6 +106,7 @@ export function authRoutes(options: AuthRoutesOptions): FastifyPluginAsyncTypebo
           request.body.login,
           request.body.password,
           storedUserAgent(request.headers['user-agent']),
+          signInDevice(request, cookies),
         );
         // A second factor is due: the challenge, no session and no cookie yet.
         if ('mfaRequired' in outcome)

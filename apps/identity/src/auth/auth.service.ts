@@ -12,6 +12,8 @@ import {
   sealSuccessor,
 } from '../domain/refresh-token.js';
 import type { TokenIssuer } from '../keys/token-issuer.js';
+import { describeDevice } from '../domain/user-agent.js';
+import { enqueueMail } from '../mail/mail.repository.js';
 import { enqueue } from '../outbox/outbox.js';
 import { isReservedUsername } from '../users/reserved-names.js';
 import * as users from '../users/user.repository.js';
@@ -25,6 +27,7 @@ import {
   recordFailure,
   type LoginLimitRules,
 } from './login-limit.js';
+import { deviceIdOf, seeDevice } from './known-devices.js';
 import * as refresh from './refresh-token.repository.js';
 
 export interface AuthSettings {
@@ -40,6 +43,13 @@ export interface Session {
   /** When the refresh token's family dies, for the cookie's Max-Age. */
   refreshExpiresAt: Date;
   user: Me;
+  /** The browser's device cookie to set (kept or new), when the sign-in came from one. */
+  deviceId?: string;
+}
+
+/** The browser a sign-in comes from, by the device cookie it presented (validated here; undefined: none). */
+export interface SignInDevice {
+  cookie: string | undefined;
 }
 
 export interface AuthDeps {
@@ -60,6 +70,8 @@ export interface AuthDeps {
   loginLimit?: LoginLimitRules;
   /** Second factors (mfa/): the challenge after a right password, the `sua` claim. */
   mfa?: SecondFactors;
+  /** Wakes the mail worker after a commit that queued a mail (the verification at sign-up). */
+  onMail?: () => void;
 }
 
 /** What sign-in needs of the second factors. */
@@ -71,7 +83,7 @@ export interface SecondFactors {
 }
 
 /** Whether a Postgres error is a unique violation on the given column. */
-function uniqueViolation(err: unknown): string | null {
+export function uniqueViolation(err: unknown): string | null {
   const e = err as { code?: string; constraint?: string; detail?: string; message?: string };
   if (e?.code !== '23505') return null;
   const where = `${e.constraint ?? ''} ${e.detail ?? ''} ${e.message ?? ''}`;
@@ -93,6 +105,39 @@ export class AuthService {
         'This password is too common or too close to the account name; choose another.',
       );
     }
+  }
+
+  /**
+   * A signed-in user's password, asked again before a change of password or
+   * address. Counted with failed sign-ins (login-limit.ts): one who holds a
+   * stolen session gets no more guesses at the password than one who does not.
+   */
+  async verifyCurrentPassword(
+    user: Pick<UserRow, 'id' | 'email' | 'password_hash'>,
+    password: string,
+  ): Promise<void> {
+    const { db } = this.deps;
+    const rules = this.deps.loginLimit ?? DEFAULT_LOGIN_LIMIT;
+    await assertMayTry(db, user.id, rules);
+    if (await verifyPassword(user.password_hash, password)) {
+      await clearFailures(db, user.id);
+      return;
+    }
+    if (await recordFailure(db, user.id, rules)) await this.lockedOut(user, rules);
+    throw new AppError('AUTH_PASSWORD_WRONG', 'The current password is wrong.');
+  }
+
+  /** Wrong passwords just locked the account: logged, and its owner told by mail. */
+  private async lockedOut(user: Pick<UserRow, 'id' | 'email'>, rules: LoginLimitRules) {
+    this.deps.logger.warn({ userId: user.id }, 'account locked after repeated wrong passwords');
+    await enqueueMail(this.deps.db, {
+      id: uuidv7(),
+      kind: 'account-locked',
+      recipient: user.email,
+      userId: user.id,
+      detail: { at: new Date(Date.now() + rules.lockMs).toISOString() },
+    });
+    this.deps.onMail?.();
   }
 
   /**
@@ -129,9 +174,17 @@ export class AuthService {
           displayName: row.display_name,
           createdAt: row.created_at.toISOString(),
         });
+        // The worker writes the mail (and its link) off the request path.
+        await enqueueMail(q, {
+          id: uuidv7(),
+          kind: 'verify-email',
+          recipient: row.email,
+          userId: row.id,
+        });
         return row;
       });
       this.deps.onEvents();
+      this.deps.onMail?.();
       return user;
     } catch (err) {
       // Two registrations racing for one name: the index decides.
@@ -144,9 +197,14 @@ export class AuthService {
   }
 
   /** `userAgent`: as stored with the session (see domain/user-agent.ts). */
-  async register(input: RegisterRequest, userAgent: string | null = null): Promise<Session> {
+  async register(
+    input: RegisterRequest,
+    userAgent: string | null = null,
+    device?: SignInDevice,
+  ): Promise<Session> {
     const user = await this.createUser(input);
-    return this.startSession(user, null, userAgent);
+    // The first browser is known from the start: no "new sign-in" mail for it.
+    return this.startSession(user, null, userAgent, device && { ...device, announce: false });
   }
 
   /**
@@ -159,6 +217,7 @@ export class AuthService {
     login: string,
     password: string,
     userAgent: string | null = null,
+    device?: SignInDevice,
   ): Promise<Session | MfaChallenge> {
     const { db } = this.deps;
     const rules = this.deps.loginLimit ?? DEFAULT_LOGIN_LIMIT;
@@ -167,9 +226,7 @@ export class AuthService {
     await assertMayTry(db, account, rules);
     const ok = await verifyPassword(user?.password_hash ?? this.deps.dummyHash, password);
     if (!user || !ok) {
-      if ((await recordFailure(db, account, rules)) && user) {
-        this.deps.logger.warn({ userId: user.id }, 'account locked after repeated wrong passwords');
-      }
+      if ((await recordFailure(db, account, rules)) && user) await this.lockedOut(user, rules);
       throw new AppError('AUTH_INVALID_CREDENTIALS', 'The login or the password is wrong.');
     }
     if (user.suspended_at) throw suspended();
@@ -177,15 +234,19 @@ export class AuthService {
     // A second factor is due: no session until it is checked (mfa/).
     const challenge = await this.deps.mfa?.challengeFor(user.id);
     if (challenge) return challenge;
-    return this.startSession(user, null, userAgent);
+    return this.startSession(user, null, userAgent, device && { ...device, announce: true });
   }
 
   /** A session for a user whose second factor was just checked (the MFA challenge). */
-  async signInChecked(userId: string, userAgent: string | null = null): Promise<Session> {
+  async signInChecked(
+    userId: string,
+    userAgent: string | null = null,
+    device?: SignInDevice,
+  ): Promise<Session> {
     const user = await users.findById(this.deps.db, userId);
     if (!user) throw new AppError('USER_NOT_FOUND', 'This account no longer exists.');
     if (user.suspended_at) throw suspended();
-    return this.startSession(user, new Date(), userAgent);
+    return this.startSession(user, new Date(), userAgent, device && { ...device, announce: true });
   }
 
   /** A fresh access token for the caller's session (after a step-up or a change of factors). */
@@ -197,17 +258,38 @@ export class AuthService {
     return (await this.session(user, family.family_id, '', new Date())).accessToken;
   }
 
-  /** `stepUpAt`: the new session counts as having checked a second factor then. */
+  /**
+   * `stepUpAt`: the new session counts as having checked a second factor then.
+   * `device`: the browser signing in, recorded for the account; with
+   * `announce`, a browser the account has not used while it has used others
+   * gets its owner a "new sign-in" mail.
+   */
   private async startSession(
     user: UserRow,
     stepUpAt: Date | null = null,
     userAgent: string | null = null,
+    device?: SignInDevice & { announce: boolean },
   ): Promise<Session> {
     const token = newRefreshToken();
     const now = Date.now();
     const familyExpires = new Date(now + this.deps.settings.refreshAbsoluteSeconds * 1000);
     const familyId = uuidv7();
+    const deviceId = device ? deviceIdOf(device.cookie) : undefined;
+    let mailed = false;
     await this.deps.db.tx(async (q) => {
+      if (device && deviceId) {
+        const seen = await seeDevice(q, user.id, deviceId);
+        if (device.announce && seen.isNew && seen.others > 0) {
+          await enqueueMail(q, {
+            id: uuidv7(),
+            kind: 'new-device',
+            recipient: user.email,
+            userId: user.id,
+            detail: { device: describeDevice(userAgent), at: new Date(now).toISOString() },
+          });
+          mailed = true;
+        }
+      }
       await refresh.createFamily(q, {
         id: familyId,
         userId: user.id,
@@ -222,7 +304,9 @@ export class AuthService {
         idleExpiresAt: this.idleExpiry(now, familyExpires),
       });
     });
-    return this.session(user, familyId, token, familyExpires);
+    if (mailed) this.deps.onMail?.();
+    const session = await this.session(user, familyId, token, familyExpires);
+    return deviceId ? { ...session, deviceId } : session;
   }
 
   private idleExpiry(now: number, familyExpires: Date): Date {
@@ -389,9 +473,7 @@ export class AuthService {
   ): Promise<Session> {
     const user = await users.findById(this.deps.db, userId);
     if (!user) throw new AppError('USER_NOT_FOUND', 'This account no longer exists.');
-    if (!(await verifyPassword(user.password_hash, currentPassword))) {
-      throw new AppError('AUTH_PASSWORD_WRONG', 'The current password is wrong.');
-    }
+    await this.verifyCurrentPassword(user, currentPassword);
     if (user.suspended_at) throw suspended();
     this.checkPassword(newPassword, user);
     const hash = await hashPassword(newPassword);

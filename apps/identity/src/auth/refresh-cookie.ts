@@ -32,9 +32,32 @@ const nameOf = (policy: CookiePolicy) => (policy.secure ? REFRESH_COOKIE_SECURE 
  * planted by another host.
  */
 export function refreshCookie(request: FastifyRequest, policy: CookiePolicy): string | undefined {
+  return readCookie(request, nameOf(policy));
+}
+
+/** The browser's device cookie (known-devices.ts), named as the refresh cookie is. */
+export function deviceCookie(request: FastifyRequest, policy: CookiePolicy): string | undefined {
+  return readCookie(request, deviceNameOf(policy));
+}
+
+/** Set with every session a browser starts; it outlives sessions (about as long as browsers keep one). */
+export function setDeviceCookie(reply: FastifyReply, deviceId: string, policy: CookiePolicy): void {
+  void reply.header(
+    'set-cookie',
+    cookie(deviceNameOf(policy), deviceId, [`Max-Age=${DEVICE_COOKIE_MAX_AGE}`], policy),
+  );
+}
+
+const DEVICE_COOKIE = 'neon_device';
+const DEVICE_COOKIE_SECURE = '__Host-neon_device';
+/** 400 days: the longest a browser keeps a cookie. */
+const DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600;
+const deviceNameOf = (policy: CookiePolicy) =>
+  policy.secure ? DEVICE_COOKIE_SECURE : DEVICE_COOKIE;
+
+function readCookie(request: FastifyRequest, name: string): string | undefined {
   const header = request.headers.cookie;
   if (!header) return undefined;
-  const name = nameOf(policy);
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
     if (eq < 0) continue;
@@ -91,20 +114,26 @@ export function setRefreshCookie(
   const maxAge = Math.max(0, Math.floor((expiresAt.getTime() - Date.now()) / 1000));
   void reply.header(
     'set-cookie',
-    cookie(token, [`Max-Age=${maxAge}`, `Expires=${expiresAt.toUTCString()}`], policy),
+    cookie(
+      nameOf(policy),
+      token,
+      [`Max-Age=${maxAge}`, `Expires=${expiresAt.toUTCString()}`],
+      policy,
+    ),
   );
 }
 
 export function clearRefreshCookie(reply: FastifyReply, policy: CookiePolicy): void {
   void reply.header(
     'set-cookie',
-    cookie('', ['Max-Age=0', 'Expires=Thu, 01 Jan 1970 00:00:00 GMT'], policy),
+    cookie(nameOf(policy), '', ['Max-Age=0', 'Expires=Thu, 01 Jan 1970 00:00:00 GMT'], policy),
   );
 }
 
-function cookie(value: string, lifetime: string[], policy: CookiePolicy): string {
+/** Identity's cookies: for the auth path only over http, `__Host-` rules over https. */
+function cookie(name: string, value: string, lifetime: string[], policy: CookiePolicy): string {
   return [
-    `${nameOf(policy)}=${value}`,
+    `${name}=${value}`,
     `Path=${policy.secure ? '/' : REFRESH_COOKIE_PATH}`,
     ...lifetime,
     'HttpOnly',

@@ -12,7 +12,7 @@ import {
 import { requireStepUp, requireUser, type FastifyPluginAsyncTypebox } from '@neon/kit';
 import type { FastifyReply } from 'fastify';
 import type { AuthService } from '../auth/auth.service.js';
-import { sessionBody } from '../auth/auth.routes.js';
+import { sessionBody, signInDevice } from '../auth/auth.routes.js';
 import { checkOrigin, type CookiePolicy } from '../auth/refresh-cookie.js';
 import { storedUserAgent } from '../domain/user-agent.js';
 import type { MfaService } from './mfa.service.js';
@@ -42,6 +42,7 @@ export function mfaRoutes(o: MfaRoutesOptions): FastifyPluginAsyncTypebox {
         const session = await auth.signInChecked(
           userId,
           storedUserAgent(request.headers['user-agent']),
+          signInDevice(request, cookies),
         );
         return sessionBody(request, reply, session, cookies);
       },

@@ -76,9 +76,10 @@ export function hashRecoveryCode(code: string): string {
  */
 export class SecretBox {
   private readonly key: Buffer | null;
-  constructor(secret: string | undefined) {
+  /** `purpose`: another HKDF label gives another key (queued mails use their own). */
+  constructor(secret: string | undefined, purpose = 'totp secrets at rest') {
     this.key = secret
-      ? Buffer.from(hkdfSync('sha256', secret, 'neon-identity', 'totp secrets at rest', 32))
+      ? Buffer.from(hkdfSync('sha256', secret, 'neon-identity', purpose, 32))
       : null;
   }
 
@@ -93,7 +94,7 @@ export class SecretBox {
 
   open(userId: string, box: string): string {
     if (box.startsWith('plain.')) return box.slice(6);
-    if (!this.key || !box.startsWith('v1.')) throw new Error('TOTP secret cannot be opened');
+    if (!this.key || !box.startsWith('v1.')) throw new Error('sealed value cannot be opened');
     const raw = Buffer.from(box.slice(3), 'base64');
     const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, 12));
     decipher.setAAD(Buffer.from(userId));

@@ -110,14 +110,24 @@ export class OAuthService {
     checkRedirectUris(input.redirectUris);
     const confidential = input.type === 'confidential';
     const secret = confidential ? opaqueToken() : null;
-    const row = await repo.insertClient(this.deps.db, {
-      id: newClientId(),
-      ownerId: owner.id,
-      name: input.name.trim(),
-      redirectUris: [...new Set(input.redirectUris)],
-      confidential,
-      secretHash: secret === null ? null : sha256(secret),
+    const row = await this.deps.db.tx(async (q) => {
+      const made = await repo.insertClient(q, {
+        id: newClientId(),
+        ownerId: owner.id,
+        name: input.name.trim(),
+        redirectUris: [...new Set(input.redirectUris)],
+        confidential,
+        secretHash: secret === null ? null : sha256(secret),
+      });
+      // Channels learns the owner from it, to show the app's webhooks in the console.
+      await enqueue(q, 'identity.oauth_client.created.v1', {
+        clientId: made.id,
+        ownerId: owner.id,
+        createdAt: made.created_at.toISOString(),
+      });
+      return made;
     });
+    await this.publish();
     return { ...appView(row), clientSecret: secret };
   }
 
@@ -167,6 +177,11 @@ export class OAuthService {
     const done = await this.deps.db.tx(async (q) => {
       const result = await repo.deleteClient(q, clientId, owner.id);
       if (!result.deleted) return false;
+      await enqueue(q, 'identity.oauth_client.deleted.v1', {
+        clientId,
+        ownerId: owner.id,
+        deletedAt: new Date().toISOString(),
+      });
       await authorizationEnded(q, {
         tokensOf: owner.id,
         sessionIds: [...result.grantIds, clientId],
@@ -220,8 +235,9 @@ export class OAuthService {
       return fail('invalid_request', 'code_challenge_method must be S256.');
     if (!/^[A-Za-z0-9_-]{43}$/.test(request.code_challenge))
       return fail('invalid_request', 'code_challenge must be a base64url SHA-256 (43 characters).');
+    let scopes: string[];
     try {
-      this.requestedScopes(request);
+      scopes = this.requestedScopes(request);
     } catch {
       return fail('invalid_scope', 'The request names a scope that does not exist.');
     }
@@ -231,10 +247,11 @@ export class OAuthService {
       response_type: 'code',
       client_id: request.client_id,
       redirect_uri: request.redirect_uri,
-      scope: request.scope ?? '',
       code_challenge: request.code_challenge,
       code_challenge_method: 'S256',
     };
+    // No scope asks for none (the consent screen says so); the library refuses an empty one.
+    if (scopes.length > 0) query.scope = scopes.join(' ');
     if (request.state !== undefined && request.state !== '') query.state = request.state;
     const req = new OAuth2Server.Request({ method: 'GET', headers: {}, query, body: {} });
     const res = new OAuth2Server.Response({ headers: {} });
@@ -245,6 +262,11 @@ export class OAuthService {
       });
     } catch (err) {
       if (!(err instanceof OAuth2Server.OAuthError)) throw err;
+      if (err.code >= 500) {
+        // The library's redirect would carry the cause (a database error's text) to the app.
+        this.deps.logger.error({ err }, 'authorization failed');
+        return fail('server_error', 'The server failed.');
+      }
       // The library has put the error on the redirect already.
     }
     const location = res.get('location') as string | undefined;
@@ -277,6 +299,10 @@ export class OAuthService {
     const grantType = input.body.grant_type;
     if (grantType === 'password' || grantType === 'implicit')
       return oauthError(400, 'unsupported_grant_type', 'This grant type is not supported.');
+    if (grantType === 'refresh_token') {
+      const widened = await this.widensRefresh(input.headers, input.body);
+      if (widened) return oauthError(400, 'invalid_scope', widened);
+    }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(input.headers)) if (typeof v === 'string') headers[k] = v;
     const req = new OAuth2Server.Request({
@@ -335,6 +361,31 @@ export class OAuthService {
   }
 
   // ---- internals ----
+
+  /**
+   * A refresh that asks for a scope its token does not hold is refused here, before the
+   * library, which spends the token first and checks the scope after: the client would lose
+   * a good refresh token to a mistake, and its retry would count as reuse and end the grant.
+   * Only the token's own, authenticated client hears why; anything else goes on to the
+   * library and its usual answers.
+   */
+  private async widensRefresh(
+    headers: Record<string, string | string[] | undefined>,
+    body: Record<string, string>,
+  ): Promise<string | null> {
+    const { refresh_token: token, scope } = body;
+    if (!token || !scope) return null;
+    const row = await repo.findRefresh(this.deps.db, sha256(token));
+    if (!row || row.rotated_at !== null || row.grant_revoked_at !== null) return null;
+    if (row.expires_at.getTime() <= Date.now()) return null;
+    const client = await this.authenticateClient(headers, body);
+    if (!client || client.id !== row.client_id) return null;
+    const held = new Set(row.scopes);
+    const beyond = scope.split(' ').filter((s) => s !== '' && !held.has(s));
+    return beyond.length > 0
+      ? `The refresh token does not hold the scope ${beyond.join(' ')}; the token is still good.`
+      : null;
+  }
 
   /** The client and redirect URI of a request, both known good, or a problem for our own page. */
   private async trustedClient(request: AuthorizeRequest): Promise<repo.ClientRow> {

@@ -17,7 +17,12 @@ export function publicProfile(user: UserRow): PublicProfile {
 }
 
 export function me(user: UserRow): Me {
-  return { ...publicProfile(user), email: user.email, roles: rolesOf(user) };
+  return {
+    ...publicProfile(user),
+    email: user.email,
+    emailVerified: user.email_verified_at !== null,
+    roles: rolesOf(user),
+  };
 }
 
 export function adminView(user: UserRow): AdminUser {

@@ -11,11 +11,13 @@ export interface UserRow {
   is_admin: boolean;
   suspended_at: Date | null;
   suspended_reason: string | null;
+  /** When the owner followed the verification link sent to `email`; null until then. */
+  email_verified_at: Date | null;
   created_at: Date;
 }
 
 const COLUMNS = `id, username, email, password_hash, display_name, bio, avatar_url, is_admin,
-  suspended_at, suspended_reason, created_at`;
+  suspended_at, suspended_reason, email_verified_at, created_at`;
 
 export async function insertUser(
   q: Queryable,
@@ -52,6 +54,32 @@ export async function findActive(
     `SELECT ${COLUMNS} FROM identity.users
       WHERE (id = ANY($1::uuid[]) OR username = ANY($2::text[])) AND suspended_at IS NULL`,
     [[...ids], usernames.map((u) => u.toLowerCase())],
+  );
+}
+
+export async function findByEmail(q: Queryable, email: string): Promise<UserRow | null> {
+  const rows = await q.query<UserRow>(`SELECT ${COLUMNS} FROM identity.users WHERE email = $1`, [
+    email.trim().toLowerCase(),
+  ]);
+  return rows[0] ?? null;
+}
+
+/** Marks the address verified when the account still has it; false when it changed meanwhile. */
+export async function setEmailVerified(q: Queryable, id: string, email: string): Promise<boolean> {
+  const rows = await q.query<{ id: string }>(
+    `UPDATE identity.users SET email_verified_at = coalesce(email_verified_at, now()), updated_at = now()
+      WHERE id = $1 AND email = $2 RETURNING id`,
+    [id, email],
+  );
+  return rows.length > 0;
+}
+
+/** A confirmed change of address: the new one, verified by the link that was mailed to it. */
+export async function setEmail(q: Queryable, id: string, email: string): Promise<void> {
+  await q.query(
+    `UPDATE identity.users SET email = $2, email_verified_at = now(), updated_at = now()
+      WHERE id = $1`,
+    [id, email],
   );
 }
 
