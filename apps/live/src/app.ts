@@ -16,7 +16,7 @@ import { loadKeySecret, StreamKeyService } from './stream-keys/stream-key.servic
 import { streamKeyRoutes } from './stream-keys/stream-key.routes.js';
 import { streamRoutes } from './stream/stream.routes.js';
 import { StreamService } from './stream/stream.service.js';
-import { subscribeUsers } from './users/users.subscriber.js';
+import { subscribeStanding, subscribeUsers } from './users/users.subscriber.js';
 import { MemoryViewerCounter, RedisViewerCounter } from './viewers/viewer-counter.js';
 import { ViewersService } from './viewers/viewers.service.js';
 import { VideoRepository } from './vod/video.repository.js';
@@ -81,6 +81,7 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
     }),
     capacityCores:
       ((config.LIVE_CAPACITY_CORES || availableParallelism()) * config.LIVE_CAPACITY_PERCENT) / 100,
+    saturationHoldMs: config.LIVE_CAPACITY_HOLD_MS,
   });
   // Not ready means: do not send this replica new broadcasts. /healthz (liveness) stays 200,
   // and the broadcasts it carries keep being served.
@@ -88,10 +89,9 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
     const c = broadcasts.capacity();
     if (c.full)
       throw new Error(
-        `full: ${c.broadcasts} broadcasts use ${c.loadCores} of ${c.capacityCores} cores${c.saturated > 0 ? `, ${c.saturated} behind real time at the lowest rung` : ''}`,
+        `full: ${c.broadcasts} broadcasts use ${c.loadCores} of ${c.capacityCores} cores${c.saturated > 0 ? `, ${c.saturated} behind real time at the lowest rung` : ''}${c.saturatedAgoMs !== null ? `, one behind real time at the lowest rung ${Math.round(c.saturatedAgoMs / 1000)} s ago` : ''}`,
       );
   });
-  registerLiveMetrics(server.metrics, broadcasts);
   const windowMs = config.VIEWER_WINDOW_SECONDS * 1000;
   const counter = platform.redis
     ? new RedisViewerCounter(platform.redis, windowMs)
@@ -106,6 +106,7 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
   broadcasts.on((e) => {
     if (e.type === 'ended' || e.type === 'failed') void viewers.reset(e.channel);
   });
+  registerLiveMetrics(server.metrics, broadcasts, viewers);
 
   const rtmp = new RtmpIngestServer({
     logger,
@@ -143,14 +144,19 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
     mediaDir,
   });
 
-  let users: Subscription | null = null;
+  let subscriptions: Subscription[] = [];
   return {
     name: 'live',
     server,
     broadcasts,
     rtmpPort: () => rtmp.port(),
     async start() {
-      users = await subscribeUsers(platform.bus, platform.db, SCHEMA);
+      subscriptions = [
+        await subscribeUsers(platform.bus, platform.db, SCHEMA),
+        ...(await subscribeStanding(platform.bus, platform.db, (channel) =>
+          broadcasts.endSuspended(channel),
+        )),
+      ];
       await rtmp.listen(config.RTMP_HOST, config.RTMP_PORT);
       logger.info({ port: rtmp.port() }, 'RTMP ingest listening');
       viewers.start();
@@ -159,14 +165,56 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
       viewers.close();
       await rtmp.close();
       await broadcasts.close();
-      await users?.close();
+      for (const s of subscriptions) await s.close();
     },
   };
 }
 
-/** Transcoder speed and rungs per broadcast, the replica's load and its refusals, read at scrape time. */
-function registerLiveMetrics(registry: Registry, broadcasts: BroadcastManager): void {
+/** Broadcasts, ingest, viewers, transcoder speed and rungs per broadcast, the replica's load and its refusals, read at scrape time. */
+function registerLiveMetrics(
+  registry: Registry,
+  broadcasts: BroadcastManager,
+  viewers: ViewersService,
+): void {
   const live = () => broadcasts.all().filter((b) => b.pipeline !== null);
+  new Gauge({
+    name: 'live_broadcasts',
+    help: 'Broadcasts this replica carries (publishing, live, or in their reconnect grace window)',
+    registers: [registry],
+    collect() {
+      this.set(broadcasts.all().length);
+    },
+  });
+  new Counter({
+    name: 'live_ingest_bytes_total',
+    help: 'FLV bytes received from publishers since start (its rate is the ingest bitrate of the replica)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(broadcasts.ingestedBytes);
+    },
+  });
+  new Gauge({
+    name: 'live_ingest_bitrate_bits_per_second',
+    help: 'Bitrate a publisher sends, measured over the last 5 s',
+    labelNames: ['broadcast', 'channel'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const b of broadcasts.all()) {
+        const stats = b.stats();
+        if (stats) this.set({ broadcast: b.id, channel: b.channel }, stats.bitrateKbps * 1000);
+      }
+    },
+  });
+  new Gauge({
+    name: 'live_viewers',
+    help: "Players watching this replica's broadcasts, as last counted for the viewer-count event",
+    registers: [registry],
+    collect() {
+      this.set(viewers.watching(broadcasts.all().map((b) => b.channel)));
+    },
+  });
   new Gauge({
     name: 'live_transcode_speed_ratio',
     help: 'Media seconds the transcode ladder produces per wall second over ~10 s (1 = real time)',

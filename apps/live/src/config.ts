@@ -48,6 +48,12 @@ export const liveSpec = {
    */
   LIVE_CAPACITY_CORES: env.int(0, 0, 4096),
   LIVE_CAPACITY_PERCENT: env.int(80, 1, 1000),
+  /**
+   * After one of its broadcasts was last behind real time at the lowest rung,
+   * the replica stays full this long: a saturated machine has calm moments,
+   * and a broadcast admitted in one of them makes every other one late.
+   */
+  LIVE_CAPACITY_HOLD_MS: env.int(30_000, 0, 600_000),
   /** LL-HLS part target; players hold back three parts, so it sets most of the latency. */
   HLS_PART_TARGET_MS: env.int(200, 100, 1000),
   /** An RTMP peer must finish the handshake this soon after connecting. */

@@ -304,6 +304,9 @@ for (const variant of variants()) {
         ]) {
           assert.equal((await get(url)).statusCode, 404, url);
         }
+        const overlong = await get(`/vod/${videoId}/${'a'.repeat(513)}`);
+        assert.equal(overlong.statusCode, 400);
+        assert.equal(overlong.json().code, 'VALIDATION_FAILED');
       });
 
       it('lets only its owner rename a video', async () => {

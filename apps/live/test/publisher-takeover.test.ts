@@ -1,73 +1,17 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { connect } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import type { StreamKeyResponse, StreamSettings, VideoList } from '@neon/contracts';
 import type { Client } from '@neon/kit';
-import { publishScript, statusCodes } from '@neon/rtmp/testing';
-import { syntheticSourceArgs, waitFor } from '@neon/testing';
+import { publishStatus } from '@neon/rtmp/testing';
+import { waitFor } from '@neon/testing';
+import { encoder, exited, stop } from './encoder.js';
 import { variants, type Harness } from './harness.js';
 
 // An encoder that freezes (a hung machine, a stopped process) keeps its TCP
 // connection open and sends nothing. Its owner must be able to go live again
 // at once with the same key, and viewers must not be served its last parts as
 // live. SIGSTOP freezes a real ffmpeg exactly that way.
-
-/** ffmpeg pushing a small synthetic source (source + 160p rungs: cheap to transcode). */
-function encoder(url: string): ChildProcess {
-  const child = spawn(
-    'ffmpeg',
-    syntheticSourceArgs(url, { width: 284, height: 160, videoKbps: 300, audioKbps: 64 }),
-    { stdio: ['ignore', 'ignore', 'ignore'] },
-  );
-  process.once('exit', () => child.kill('SIGKILL'));
-  return child;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGKILL');
-  await once(child, 'exit');
-}
-
-async function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await once(child, 'exit');
-}
-
-/** Publishes `name` from a raw RTMP client and returns the server's publish status. */
-async function publishStatus(port: number, name: string): Promise<string> {
-  const socket = connect({ host: '127.0.0.1', port });
-  const received: Buffer[] = [];
-  try {
-    await once(socket, 'connect');
-    socket.on('error', () => undefined);
-    socket.write(publishScript({ publishName: name, frames: 0, unpublish: false }).bytes);
-    return await new Promise<string>((resolve, reject) => {
-      const check = () => {
-        let codes: string[] = [];
-        try {
-          codes = statusCodes(received);
-        } catch {
-          return; // a partial message: wait for more
-        }
-        const status = codes.find((c) => c.startsWith('NetStream.Publish.'));
-        if (status) resolve(status);
-      };
-      socket.on('data', (d: Buffer) => {
-        received.push(d);
-        check();
-      });
-      socket.on('close', () => {
-        check();
-        reject(new Error('closed without a publish status'));
-      });
-    });
-  } finally {
-    socket.destroy();
-  }
-}
 
 describe('a frozen publisher', { timeout: 120_000 }, () => {
   const variant = variants()[0]!;
@@ -120,7 +64,7 @@ describe('a frozen publisher', { timeout: 120_000 }, () => {
       const port = h.live.rtmpPort()!;
       const key = url.slice(url.lastIndexOf('/') + 1);
       assert.equal(
-        await publishStatus(port, key),
+        (await publishStatus(port, key)).code,
         'NetStream.Publish.BadName',
         'a publisher that is sending is not taken over',
       );

@@ -1,9 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import type { StreamKeyResponse } from '@neon/contracts';
 import type { Client } from '@neon/kit';
-import { publishScript, statusCodes } from '@neon/rtmp/testing';
+import { publishStatus } from '@neon/rtmp/testing';
 import { generateStreamKey } from '../src/stream-keys/stream-key.js';
 import { variants, type Harness } from './harness.js';
 
@@ -30,45 +29,7 @@ for (const variant of variants()) {
     }
 
     /** Publishes under `name` and returns the publish status the server answered with. */
-    async function publish(name: string): Promise<string> {
-      const socket = connect({ host: '127.0.0.1', port: h.live.rtmpPort()! });
-      const received: Buffer[] = [];
-      try {
-        await new Promise((resolve, reject) => {
-          socket.once('connect', resolve);
-          socket.once('error', reject);
-        });
-        socket.on('error', () => undefined);
-        socket.write(publishScript({ publishName: name, frames: 0, unpublish: false }).bytes);
-        return await new Promise<string>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error('no publish status')), 10_000);
-          const check = () => {
-            let codes: string[] = [];
-            try {
-              codes = statusCodes(received);
-            } catch {
-              return; // a partial message: wait for more
-            }
-            const status = codes.find((c) => c.startsWith('NetStream.Publish.'));
-            if (status) {
-              clearTimeout(timer);
-              resolve(status);
-            }
-          };
-          socket.on('data', (d: Buffer) => {
-            received.push(d);
-            check();
-          });
-          socket.on('close', () => {
-            check();
-            clearTimeout(timer);
-            reject(new Error('closed without a publish status'));
-          });
-        });
-      } finally {
-        socket.destroy();
-      }
-    }
+    const publish = async (name: string) => (await publishStatus(h.live.rtmpPort()!, name)).code;
 
     it('the current key starts a stream; the key it replaced and any near miss do not', async () => {
       const alice = h.user();

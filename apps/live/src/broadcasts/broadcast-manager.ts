@@ -1,55 +1,16 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Bus } from '@neon/bus';
-import type {
-  IngestDisconnect,
-  IngestDisconnectCode,
-  IngestHealth,
-  Rendition,
-} from '@neon/contracts';
+import type { IngestDisconnect } from '@neon/contracts';
 import { uuidv7, type Logger } from '@neon/kit';
-import type { VideoRepository, VideoState } from '../vod/video.repository.js';
+import type { VideoRepository } from '../vod/video.repository.js';
+import { Admission, type CapacityReport } from './admission.js';
+import { Broadcast, type Publisher } from './broadcast.js';
+import { exceedsLimits, type DisconnectCause, type IngestLimits } from './ingest-limits.js';
 import type { LivePipeline, PipelineFactory, SourceMeta } from './pipeline.js';
-
-/** The encoder connection behind a broadcast, as far as the manager needs it. */
-export interface Publisher {
-  /** Closes the RTMP connection (key regenerated, limits exceeded, shutdown). */
-  kick(reason: string): void;
-}
-
-export interface IngestLimits {
-  maxWidth: number;
-  maxHeight: number;
-  maxBitrateKbps: number;
-}
-
-export interface IngestStats {
-  width: number;
-  height: number;
-  fps: number;
-  videoCodec: string;
-  audioCodec: string | null;
-  bitrateKbps: number;
-  startedAt: string;
-}
 
 export type PublishRefusal =
   'LIVE_ALREADY_PUBLISHING' | 'LIVE_CAPACITY_FULL' | 'SERVICE_UNAVAILABLE';
-
-/** What this replica carries against what it can. */
-export interface CapacityReport {
-  /** Cores × target share: the CPU the broadcasts may use together. */
-  capacityCores: number;
-  /** CPU the broadcasts' ffmpeg processes use now (those not yet measured count as 0). */
-  loadCores: number;
-  broadcasts: number;
-  /** A broadcast behind real time even with its ladder at the lowest rung. */
-  saturated: number;
-  full: boolean;
-}
-
-/** Standard picture heights, for advice to the streamer. */
-const ADVICE_HEIGHTS = [1080, 720, 480, 360];
 
 /** Typed transitions of a broadcast; `ended` and `failed` are final. */
 export type BroadcastEvent =
@@ -59,135 +20,7 @@ export type BroadcastEvent =
   | { type: 'ended'; broadcastId: string; channel: string; durationSeconds: number }
   | { type: 'failed'; broadcastId: string; channel: string; reason: string };
 
-/** Why the server closes a publisher: a code, words for the log, and the figures behind it. */
-export interface DisconnectCause {
-  code: IngestDisconnectCode;
-  reason: string;
-  limitKbps?: number;
-  measuredKbps?: number;
-}
-
-/** Why a source is over the ingest limits, or null when it is within them. */
-export function exceedsLimits(source: SourceMeta, limits: IngestLimits): DisconnectCause | null {
-  const { maxWidth, maxHeight, maxBitrateKbps } = limits;
-  const w = source.width ?? 0;
-  const h = source.height ?? 0;
-  // Portrait sources are compared with the limits turned the same way.
-  const [lw, lh] = w >= h ? [maxWidth, maxHeight] : [maxHeight, maxWidth];
-  if (w > lw || h > lh)
-    return {
-      code: 'LIVE_INGEST_RESOLUTION_EXCEEDED',
-      reason: `ingest limit: resolution ${w}x${h} exceeds ${lw}x${lh}`,
-    };
-  const kbps = Math.round((source.videoBitrateKbps ?? 0) + (source.audioBitrateKbps ?? 0));
-  if (kbps > maxBitrateKbps) return bitrateExceeded(kbps, maxBitrateKbps);
-  return null;
-}
-
-export function bitrateExceeded(measuredKbps: number, limitKbps: number): DisconnectCause {
-  return {
-    code: 'LIVE_INGEST_BITRATE_EXCEEDED',
-    reason: `ingest limit: bitrate ${measuredKbps} kbps exceeds ${limitKbps} kbps`,
-    limitKbps,
-    measuredKbps,
-  };
-}
-
-const FINAL: readonly VideoState[] = ['ended', 'failed'];
-const BITRATE_WINDOW_MS = 5000;
 const STOPPING_LADDER_DRAIN_MS = 3000;
-
-export class Broadcast {
-  state: VideoState = 'publishing';
-  pipeline: LivePipeline | null = null;
-  publisher: Publisher | null = null;
-  graceTimer: NodeJS.Timeout | null = null;
-  source: SourceMeta | null = null;
-  /** Set when a returning publisher's first bytes must follow a discontinuity. */
-  pendingDiscontinuity = false;
-  announced = false;
-  ending: Promise<void> | null = null;
-  /** While an ended broadcast's playlists are still answered (with ENDLIST): when that stops. */
-  endedTimer: NodeJS.Timeout | null = null;
-  /** When the current publisher last sent a tag (or attached): its silence decides takeover and stall. */
-  lastMediaAt = Date.now();
-  private readonly samples: { at: number; bytes: number }[] = [];
-  private frames: number[] = [];
-
-  constructor(
-    readonly id: string,
-    readonly userId: string,
-    readonly channel: string,
-    public title: string,
-    readonly startedAt: Date,
-    readonly outputDir: string,
-  ) {}
-
-  get thumbnailPath(): string {
-    return join(this.outputDir, 'thumbnail.jpg');
-  }
-
-  get live(): boolean {
-    return !FINAL.includes(this.state);
-  }
-
-  countBytes(bytes: number, isVideoFrame: boolean, now = Date.now()): void {
-    this.lastMediaAt = now;
-    this.samples.push({ at: now, bytes });
-    if (isVideoFrame) this.frames.push(now);
-    while (this.samples.length > 0 && this.samples[0]!.at < now - BITRATE_WINDOW_MS)
-      this.samples.shift();
-    if (this.frames.length > 0 && this.frames[0]! < now - BITRATE_WINDOW_MS)
-      this.frames = this.frames.filter((t) => t >= now - BITRATE_WINDOW_MS);
-  }
-
-  /** What the server sees: measured bitrate and frame rate over the last few seconds. */
-  stats(now = Date.now()): IngestStats | null {
-    if (!this.source || !this.publisher) return null;
-    const recent = this.samples.filter((s) => s.at >= now - BITRATE_WINDOW_MS);
-    const span = recent.length > 1 ? Math.max(1, now - recent[0]!.at) : BITRATE_WINDOW_MS;
-    const bytes = recent.reduce((n, s) => n + s.bytes, 0);
-    const frames = this.frames.filter((t) => t >= now - BITRATE_WINDOW_MS);
-    const fpsMeasured =
-      frames.length > 1 ? ((frames.length - 1) * 1000) / Math.max(1, now - frames[0]!) : 0;
-    return {
-      width: this.source.width ?? 0,
-      height: this.source.height ?? 0,
-      fps: Math.round((fpsMeasured || this.source.fps || 0) * 100) / 100,
-      videoCodec: this.source.videoCodec ?? 'none',
-      audioCodec: this.source.audioCodec,
-      bitrateKbps: Math.round((bytes * 8) / span),
-      startedAt: this.startedAt.toISOString(),
-    };
-  }
-
-  /** How long the current publisher has sent nothing. */
-  silentMs(now = Date.now()): number {
-    return now - this.lastMediaAt;
-  }
-
-  renditions(): Rendition[] {
-    return this.pipeline?.renditions() ?? [];
-  }
-
-  /** The transcoder's side of the ingest health, for the owner. */
-  health(replicaFull: boolean): IngestHealth {
-    const h = this.pipeline?.health();
-    const dropped = h?.shedRungs ?? [];
-    const state = h?.saturated ? 'failing' : dropped.length > 0 ? 'degraded' : 'good';
-    const sourceHeight = this.source?.height ?? 0;
-    // The ladder keeps up at what it still produces: a source no taller than that costs less.
-    const height = ADVICE_HEIGHTS.find((x) => x < sourceHeight);
-    return {
-      state,
-      speed: h?.speed ?? null,
-      droppedRungs: dropped,
-      advice:
-        state !== 'good' && height !== undefined ? { action: 'lower_resolution', height } : null,
-      replicaFull,
-    };
-  }
-}
 
 export interface BroadcastManagerOptions {
   logger: Logger;
@@ -209,6 +42,8 @@ export interface BroadcastManagerOptions {
   createPipeline: PipelineFactory;
   /** CPU cores the broadcasts of this replica may use together (cores × target share). */
   capacityCores?: number;
+  /** After a broadcast was behind real time at its lowest rung, new ones are refused this long. */
+  saturationHoldMs?: number;
 }
 
 /**
@@ -225,13 +60,22 @@ export class BroadcastManager {
   private readonly watchdog: NodeJS.Timeout;
   /** New broadcasts refused since start, per code. */
   readonly refused = new Map<PublishRefusal, number>();
+  /** FLV bytes taken from publishers since start: a plain sum the metrics read, nothing per tag beyond it. */
+  ingestedBytes = 0;
+
+  private readonly admission: Admission;
 
   constructor(private readonly o: BroadcastManagerOptions) {
+    this.admission = new Admission(o.capacityCores ?? Infinity, o.saturationHoldMs ?? 0);
     // An encoder that freezes with its TCP connection open sends nothing and
     // never closes: without this its last parts would be served as live until
     // the RTMP idle timeout and the grace window had both run out.
     this.watchdog = setInterval(
-      () => this.endStalled(),
+      () => {
+        this.endStalled();
+        // Saturation is noticed between publishes too, so the hold counts from its last moment.
+        this.capacity();
+      },
       Math.max(100, Math.min(1000, o.stallEndMs / 5)),
     );
     this.watchdog.unref();
@@ -360,24 +204,13 @@ export class BroadcastManager {
     return { ok: false, code };
   }
 
-  /**
-   * The measured cost of the broadcasts against the replica's capacity. Full
-   * when they use it all, or when one is behind real time with nothing left
-   * to shed: another broadcast would only make every one of them later.
-   */
+  /** The measured cost of the broadcasts against the replica's capacity (see Admission). */
   capacity(): CapacityReport {
-    const capacityCores = this.o.capacityCores ?? Infinity;
     const live = this.all().filter((b) => b.pipeline !== null);
-    const healths = live.map((b) => b.pipeline!.health());
-    const loadCores = healths.reduce((a, h) => a + (h.costCores ?? 0), 0);
-    const saturated = healths.filter((h) => h.saturated).length;
-    return {
-      capacityCores,
-      loadCores: Math.round(loadCores * 100) / 100,
-      broadcasts: this.all().length,
-      saturated,
-      full: loadCores >= capacityCores || saturated > 0,
-    };
+    return this.admission.assess(
+      this.all().length,
+      live.map((b) => b.pipeline!.health()),
+    );
   }
 
   /** Ends every broadcast whose publisher is connected but has sent nothing for too long. */
@@ -433,6 +266,7 @@ export class BroadcastManager {
   /** FLV bytes from the publisher: starts the pipeline on the first ones. */
   write(b: Broadcast, flv: Uint8Array, source: SourceMeta): void {
     if (!b.live || b.ending) return;
+    this.ingestedBytes += flv.byteLength;
     if (!b.pipeline) {
       b.source = source;
       this.startPipeline(b, source);
@@ -540,6 +374,21 @@ export class BroadcastManager {
   async endChannel(channel: string, reason: string): Promise<void> {
     const b = this.get(channel);
     if (b) await this.end(b, 'ended', reason, true);
+  }
+
+  /** The owner was suspended: the encoder is cut off and the broadcast ends; its recording is kept. */
+  async endSuspended(channel: string): Promise<void> {
+    const b = this.get(channel);
+    if (!b) return;
+    const publisher = b.publisher;
+    if (publisher) {
+      b.publisher = null;
+      this.disconnect(b, publisher, {
+        code: 'LIVE_ACCOUNT_SUSPENDED',
+        reason: 'the account was suspended; the broadcast ended',
+      });
+    }
+    await this.end(b, 'ended', 'account suspended', true);
   }
 
   /**

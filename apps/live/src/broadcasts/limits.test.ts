@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { exceedsLimits } from './broadcast-manager.js';
+import { exceedsLimits } from './ingest-limits.js';
 import type { SourceMeta } from './pipeline.js';
 
 const limits = { maxWidth: 1920, maxHeight: 1080, maxBitrateKbps: 8000 };

@@ -12,12 +12,9 @@ import {
   type StreamMetadata,
 } from '@neon/rtmp';
 import type { Logger } from '@neon/kit';
-import {
-  bitrateExceeded,
-  type Broadcast,
-  type BroadcastManager,
-  type Publisher,
-} from '../broadcasts/broadcast-manager.js';
+import type { Broadcast, Publisher } from '../broadcasts/broadcast.js';
+import type { BroadcastManager } from '../broadcasts/broadcast-manager.js';
+import { bitrateExceeded } from '../broadcasts/ingest-limits.js';
 import type { SourceMeta } from '../broadcasts/pipeline.js';
 import type { StreamKeyService } from '../stream-keys/stream-key.service.js';
 import { PendingAdmission, type PendingLimits, type PendingTicket } from './admission.js';
@@ -191,6 +188,14 @@ class IngestConnection implements Publisher {
       return this.closeSoon();
     }
     const log = this.log.child({ channel: channel.username });
+    if (channel.suspended) {
+      log.info({ code: 'LIVE_ACCOUNT_SUSPENDED' }, 'publish refused');
+      req.reject({
+        status: 'NetStream.Publish.Denied',
+        description: 'This account is suspended. (LIVE_ACCOUNT_SUSPENDED)',
+      });
+      return this.closeSoon();
+    }
     const result = await this.o.broadcasts.publish(
       { userId: channel.user_id, username: channel.username, title: channel.title },
       this,

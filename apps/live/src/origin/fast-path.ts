@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
-import type { Broadcast } from '../broadcasts/broadcast-manager.js';
+import type { Broadcast } from '../broadcasts/broadcast.js';
 import type { LivePipeline } from '../broadcasts/pipeline.js';
 import { CACHE_IMMUTABLE, isSafeName } from './media-types.js';
 import { CHANNEL, CORS } from './origin.routes.js';

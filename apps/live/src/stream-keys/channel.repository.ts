@@ -8,6 +8,10 @@ export interface ChannelRow {
   key_sealed: string;
 }
 
+export interface PublishingChannel extends ChannelRow {
+  suspended: boolean;
+}
+
 function toBuffer(v: unknown): Buffer {
   if (Buffer.isBuffer(v)) return v;
   if (v instanceof Uint8Array) return Buffer.from(v);
@@ -38,12 +42,16 @@ export class ChannelRepository {
     return rows[0] ? row(rows[0]) : null;
   }
 
-  async byKeyHash(hash: Buffer): Promise<ChannelRow | null> {
-    const rows = await this.db.query<ChannelRow>(
-      'SELECT user_id, username, title, key_hash, key_sealed FROM live.channels WHERE key_hash = $1',
+  /** The channel a key publishes to, with whether its owner is suspended. */
+  async byKeyHash(hash: Buffer): Promise<PublishingChannel | null> {
+    const rows = await this.db.query<PublishingChannel>(
+      `SELECT c.user_id, c.username, c.title, c.key_hash, c.key_sealed,
+              (u.suspended_at IS NOT NULL) AS suspended
+         FROM live.channels c LEFT JOIN live.users u ON u.id = c.user_id
+        WHERE c.key_hash = $1`,
       [hash],
     );
-    return rows[0] ? row(rows[0]) : null;
+    return rows[0] ? { ...row(rows[0]), suspended: rows[0].suspended === true } : null;
   }
 
   /** Creates the channel row unless it exists; returns whichever row is stored. */
@@ -81,6 +89,34 @@ export class ChannelRepository {
       [username],
     );
     return rows[0] ?? null;
+  }
+
+  /**
+   * Records a suspension (`suspendedAt`) or its end (null) decided at `at`;
+   * an older decision than the one stored is ignored.
+   */
+  static async setStanding(
+    q: Queryable,
+    id: string,
+    username: string,
+    suspendedAt: string | null,
+    at: string,
+  ): Promise<void> {
+    await q.query(
+      `INSERT INTO live.users (id, username, suspended_at, standing_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (id) DO UPDATE SET suspended_at = EXCLUDED.suspended_at,
+                                      standing_at = EXCLUDED.standing_at
+        WHERE live.users.standing_at IS NULL OR live.users.standing_at <= EXCLUDED.standing_at`,
+      [id, username, suspendedAt, at],
+    );
+  }
+
+  static async isSuspended(q: Queryable, id: string): Promise<boolean> {
+    const rows = await q.query<{ suspended: boolean }>(
+      'SELECT suspended_at IS NOT NULL AS suspended FROM live.users WHERE id = $1',
+      [id],
+    );
+    return rows[0]?.suspended === true;
   }
 
   static async upsertUser(q: Queryable, id: string, username: string): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Client } from '@neon/kit';
-import type { ChannelRepository, ChannelRow } from './channel.repository.js';
+import type { ChannelRepository, ChannelRow, PublishingChannel } from './channel.repository.js';
 import {
   type KeySealer,
   generateStreamKey,
@@ -47,7 +47,7 @@ export class StreamKeyService {
   }
 
   /** The channel a publish name belongs to, or null. The key itself is never logged. */
-  async resolve(key: string): Promise<ChannelRow | null> {
+  async resolve(key: string): Promise<PublishingChannel | null> {
     if (!looksLikeStreamKey(key)) return null;
     const hash = hashStreamKey(key);
     const row = await this.channels.byKeyHash(hash);

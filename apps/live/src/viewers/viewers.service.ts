@@ -33,6 +33,13 @@ export class ViewersService {
     }
   }
 
+  /** The players last counted on these channels: no store round trip, so a scrape costs nothing. */
+  watching(channels: readonly string[]): number {
+    let n = 0;
+    for (const c of channels) n += this.last.get(c) ?? 0;
+    return n;
+  }
+
   start(): void {
     this.timer = setInterval(() => void this.tick(), this.intervalMs);
     this.timer.unref();

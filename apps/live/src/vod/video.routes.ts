@@ -157,10 +157,13 @@ export const videoRoutes: FastifyPluginAsyncTypebox<VideoRoutesOptions> = async 
 
   app.get(
     '/vod/:id/*',
-    { schema: { params: Type.Object({ id: VideoId, '*': Type.String({ maxLength: 512 }) }) } },
+    // The wildcard is checked here, not in the schema: TypeBox builds a regular expression
+    // from each property name, and `*` is not a valid one.
+    { schema: { params: Type.Object({ id: VideoId }) } },
     async (request, reply) => {
+      const rest = (request.params as { '*'?: string })['*'] ?? '';
+      if (rest.length > 512) throw new AppError('VALIDATION_FAILED', 'The file path is too long.');
       const v = await vod(request.params.id);
-      const rest = request.params['*'];
       // The stable URL names the master playlist whatever the pipeline called it.
       const parts = rest === 'master.m3u8' ? v.master_path!.split('/') : rest.split('/');
       const path = safeJoin(join(o.mediaDir, v.id), parts);
