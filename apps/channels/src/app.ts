@@ -10,6 +10,7 @@ import { ChannelRepository } from './channels/channel.repository.js';
 import { channelRoutes } from './channels/channel.routes.js';
 import { DeliveryWorker } from './eventsub/delivery.worker.js';
 import { EventSubRepository } from './eventsub/eventsub.repository.js';
+import { eventsubConsoleRoutes } from './eventsub/eventsub-console.routes.js';
 import { eventsubRoutes } from './eventsub/eventsub.routes.js';
 import { EventSubService, enqueueChannelUpdate } from './eventsub/eventsub.service.js';
 import { registerEventSubMetrics } from './eventsub/metrics.js';
@@ -97,6 +98,7 @@ export async function buildApp(platform: Platform, config: ChannelsConfig): Prom
   await server.register(roleRoutes, { repo, publish });
   await server.register(publicRoutes, { repo, publicUrl: platform.publicUrl, onChange });
   await server.register(eventsubRoutes, { service: eventsub });
+  await server.register(eventsubConsoleRoutes, { service: eventsub });
   await server.register(adminCategoryRoutes, {
     categories: new CategoryRepository(platform.db),
   });

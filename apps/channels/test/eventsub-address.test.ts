@@ -51,6 +51,10 @@ describe('the webhook address classifier', () => {
     ['::1', 'loopback'],
     ['0:0:0:0:0:0:0:1', 'loopback'],
     ['[::1]', 'loopback'],
+    // Half a bracket names no address (not the address inside it).
+    ['[10.0.0.12', 'invalid'],
+    ['10.0.0.1]', 'invalid'],
+    ['[1.2.3.45', 'invalid'],
     ['2606:4700:4700::1111', 'public'],
     ['2001:4860:4860::8888', 'public'],
     ['fe80::1', 'link-local'],
@@ -110,8 +114,16 @@ describe('the webhook address classifier', () => {
 describe('webhook callbacks', () => {
   const strict = { allowHttpLoopback: false };
   const dev = { allowHttpLoopback: true };
-  const refused = (raw: string, policy = strict) =>
-    assert.throws(() => parseCallback(raw, policy), CallbackRefused, raw);
+  const HTTPS = 'must be an https URL';
+  const USER_INFO = 'must not carry user info';
+  const PORT = 'must have a port from 1 to 65535';
+  /** Refused, and the application is told why (the reason is its error's detail). */
+  const refused = (raw: string, reason: string, policy = strict) =>
+    assert.throws(
+      () => parseCallback(raw, policy),
+      (err: unknown) => err instanceof CallbackRefused && err.message === reason,
+      `${raw}: ${reason}`,
+    );
 
   it('takes https URLs, and http only with the development setting', () => {
     assert.equal(
@@ -119,25 +131,36 @@ describe('webhook callbacks', () => {
       'https://hooks.example.com/x?y=1',
     );
     assert.equal(parseCallback('https://example.com:8443/', strict).port, '8443');
-    refused('http://127.0.0.1:8080/x');
+    refused('http://127.0.0.1:8080/x', HTTPS);
     assert.equal(parseCallback('http://127.0.0.1:8080/x', dev).port, '8080');
-    refused('ftp://example.com/x', dev);
-    refused('not a url');
-    refused('/relative');
+    refused('ftp://example.com/x', HTTPS, dev);
+    refused('not a url', 'is not a URL');
+    refused('/relative', 'is not a URL');
   });
 
-  it('refuses user info, fragments, bad ports and long URLs', () => {
-    refused('https://user:pass@example.com/x');
-    refused('https://user@example.com/x');
-    refused('https://@example.com/x');
-    refused('https://:@example.com/x');
-    refused('https://example.com/x#frag');
-    refused('https://example.com/x#');
-    refused('https://example.com:0/x');
-    refused('https://example.com:65536/x');
-    refused(`https://example.com/${'a'.repeat(2048)}`);
-    // An @ after the authority is a path character.
+  it('refuses user info, fragments, bad ports and long URLs, each with its reason', () => {
+    refused('https://user:pass@example.com/x', USER_INFO);
+    refused('https://user@example.com/x', USER_INFO);
+    refused('https://@example.com/x', USER_INFO);
+    refused('https://:@example.com/x', USER_INFO);
+    // Written without the two slashes, or with backslashes, the parser still finds user info.
+    refused('https:\\\\user@example.com/x', USER_INFO);
+    refused('https:user:pw@example.com/x', USER_INFO);
+    refused('https://example.com/x#frag', 'must not have a fragment');
+    refused('https://example.com/x#', 'must not have a fragment');
+    refused('https://example.com:0/x', PORT);
+    refused('https://example.com:65536/x', 'is not a URL');
+    assert.equal(parseCallback('https://example.com:1/', strict).port, '1');
+    assert.equal(parseCallback('https://example.com:65535/', strict).port, '65535');
+    const long = `https://example.com/${'a'.repeat(2048)}`;
+    refused(long, 'must be at most 2048 characters');
+    assert.equal(parseCallback(long.slice(0, 2048), strict).href.length, 2048);
+    // An @ after the authority is a path or query character, even in a URL of its own.
     assert.equal(parseCallback('https://example.com/a@b', strict).hostname, 'example.com');
+    assert.equal(
+      parseCallback('https:example.com/?next=http://u@v', strict).hostname,
+      'example.com',
+    );
   });
 
   it('refuses a name if any of its addresses is not public, and pins one (IPv4 first)', async () => {
@@ -218,6 +241,57 @@ describe('webhook callbacks', () => {
     await assert.rejects(
       resolveCallback(new URL('https://localhost/x'), dev, resolving('127.0.0.1'), 1000),
       CallbackRefused,
+    );
+  });
+
+  it('says why an address is refused, naming the address only when the application wrote it', async () => {
+    const resolving =
+      (...addresses: string[]): Resolve =>
+      async () =>
+        addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+    const never: Resolve = () => Promise.reject(new Error('no lookup expected'));
+    const because = async (work: Promise<unknown>, reason: string) =>
+      assert.rejects(
+        work,
+        (err: unknown) => err instanceof CallbackRefused && err.message === reason,
+        reason,
+      );
+    const named = new URL('https://hooks.example.com/x');
+    // What an internal name resolves to is not told back, even when it is one address.
+    await because(
+      resolveCallback(named, strict, resolving('10.0.0.1'), 1000),
+      'must resolve to public addresses only',
+    );
+    await because(
+      resolveCallback(new URL('https://10.0.0.1/x'), strict, never, 1000),
+      'must be to a public address; this one is private',
+    );
+    const local = new URL('http://localhost:9000/x');
+    await because(
+      resolveCallback(local, dev, resolving('8.8.8.8'), 1000),
+      'an http callback must resolve to loopback addresses only',
+    );
+    await because(
+      resolveCallback(new URL('http://8.8.8.8/x'), dev, never, 1000),
+      'an http callback must be to loopback; this address is public',
+    );
+    await because(resolveCallback(named, strict, resolving(), 1000), 'host does not resolve');
+    await because(
+      resolveCallback(named, strict, () => Promise.reject(new Error('ENOTFOUND')), 1000),
+      'host does not resolve',
+    );
+    await because(
+      resolveCallback(new URL('ftp://example.com/x'), dev, resolving('127.0.0.1'), 1000),
+      'must be an https URL',
+    );
+    // A literal is connected to as written, in its own family, without brackets.
+    assert.deepEqual(await resolveCallback(new URL('https://8.8.8.8/'), strict, never, 1000), {
+      address: '8.8.8.8',
+      family: 4,
+    });
+    assert.deepEqual(
+      await resolveCallback(new URL('https://[2001:4860:4860::8888]/'), strict, never, 1000),
+      { address: '2001:4860:4860::8888', family: 6 },
     );
   });
 

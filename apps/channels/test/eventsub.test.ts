@@ -5,12 +5,11 @@ import {
   type EventSubStatus,
   type EventSubSubscription,
   type OAuthScope,
-  type Problem,
 } from '@neon/contracts';
 import { appHeaders, type Client } from '@neon/kit';
 import { sleep, uniqueName, waitFor } from '@neon/testing';
-import { variants, type Harness } from './harness.js';
-import { echo, expectedSignature, Receiver } from './webhook-receiver.js';
+import { assertProblem, variants, type Harness } from './harness.js';
+import { echo, EVENTSUB_TEST_ENV, expectedSignature, Receiver } from './webhook-receiver.js';
 
 const SECRET = 'a-secret-of-some-length';
 
@@ -25,12 +24,8 @@ for (const variant of variants()) {
       await rx.start();
       h = await variant.open({
         env: {
-          CHANNELS_EVENTSUB_ALLOW_HTTP_LOOPBACK: 'true',
-          CHANNELS_EVENTSUB_TIMEOUT_MS: '1000',
-          CHANNELS_EVENTSUB_RETRY_MS: '100',
-          CHANNELS_EVENTSUB_RETRY_MAX_MS: '400',
+          ...EVENTSUB_TEST_ENV,
           CHANNELS_EVENTSUB_GIVE_UP_MS: '3000',
-          CHANNELS_EVENTSUB_WORKER_INTERVAL_MS: '50',
           CHANNELS_EVENTSUB_MAX_SUBSCRIPTIONS: '5',
         },
       });
@@ -54,17 +49,10 @@ for (const variant of variants()) {
       payload?: object,
     ) => h.app.server.inject({ method, url, headers, ...(payload ? { payload } : {}) });
     const problem = (
-      res: { statusCode: number; json<T>(): T; body: string },
+      res: { statusCode: number; body: string; headers: Record<string, unknown> },
       status: number,
       code: string,
-    ) => {
-      assert.equal(res.statusCode, status, res.body);
-      assert.equal(res.json<Problem>().code, code, res.body);
-      assert.match(
-        String((res as unknown as { headers: Record<string, string> }).headers['content-type']),
-        /application\/problem\+json/,
-      );
-    };
+    ) => assertProblem(res, status, code);
     async function broadcaster(): Promise<Client> {
       const user = await h.register();
       await waitFor(

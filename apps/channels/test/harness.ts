@@ -1,5 +1,7 @@
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Bus } from '@neon/bus';
+import type { Problem } from '@neon/contracts';
 import { clientHeaders, createLogger, loadConfig, uuidv7, type Client } from '@neon/kit';
 import type { Platform, Service } from '@neon/platform';
 import { stackVariants, uniqueName, type Stack } from '@neon/testing';
@@ -85,4 +87,15 @@ export function variants(): Variant[] {
     skip: v.skip,
     open: (options = {}) => openWith(() => v.open(), options),
   }));
+}
+
+/** An answer that is a problem+json with this status and code. */
+export function assertProblem(
+  res: { statusCode: number; body: string; headers: Record<string, unknown> },
+  status: number,
+  code: string,
+): void {
+  assert.equal(res.statusCode, status, res.body);
+  assert.match(String(res.headers['content-type']), /application\/problem\+json/);
+  assert.equal((JSON.parse(res.body) as Problem).code, code, res.body);
 }

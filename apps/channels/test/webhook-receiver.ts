@@ -89,3 +89,12 @@ export function expectedSignature(secret: string, r: Received): string {
     .update(id + timestamp + r.body)
     .digest('hex')}`;
 }
+
+/** The worker's settings for tests: loopback callbacks, short timeouts and retries, a fast tick. */
+export const EVENTSUB_TEST_ENV = {
+  CHANNELS_EVENTSUB_ALLOW_HTTP_LOOPBACK: 'true',
+  CHANNELS_EVENTSUB_TIMEOUT_MS: '1000',
+  CHANNELS_EVENTSUB_RETRY_MS: '100',
+  CHANNELS_EVENTSUB_RETRY_MAX_MS: '400',
+  CHANNELS_EVENTSUB_WORKER_INTERVAL_MS: '50',
+} as const;

@@ -109,26 +109,7 @@ export async function searchChannels(
   const escaped = lowered.replace(/[\\%_]/g, (c) => `\\${c}`);
   const like = `%${escaped}%`;
   const params = [lowered, like, `${escaped}%`, limit];
-  const near = await db.query<RankedRow>(rankCandidates(NEAR_CANDIDATES), params);
-  const settled =
-    near.length >= limit ||
-    near.some((r) => r.text_match) ||
-    (near[0]?.name_similarity ?? 0) >= CLOSE_NAME;
-  const channels = settled
-    ? near
-    : await db.tx(async (q) => {
-        // Usernames are short, so a misspelling keeps about half of its trigrams; the search
-        // text is long and only a word of it has to match, which 0.6 requires.
-        await q.query(
-          `SELECT set_config('pg_trgm.similarity_threshold', '${USERNAME_SIMILARITY}', true),
-                  set_config('pg_trgm.word_similarity_threshold', '${WORD_SIMILARITY}', true)`,
-        );
-        return q.query<RankedRow>(
-          rankCandidates(`${NEAR_CANDIDATES} UNION ${FUZZY_CANDIDATES}`),
-          params,
-        );
-      });
-  const categories = await db.query<Category>(
+  const categories = db.query<Category>(
     // Counted from the category's live rows, which carry it.
     `SELECT cat.slug, cat.name, COALESCE(lc.live, 0)::int AS "liveChannels",
             COALESCE(lc.viewers, 0)::int AS viewers
@@ -142,5 +123,27 @@ export async function searchChannels(
       LIMIT $3`,
     [lowered, like, limit],
   );
-  return { channels: channels.map(withoutRank), categories };
+  const ranked = async (): Promise<RankedRow[]> => {
+    const near = await db.query<RankedRow>(rankCandidates(NEAR_CANDIDATES), params);
+    const settled =
+      near.length >= limit ||
+      near.some((r) => r.text_match) ||
+      (near[0]?.name_similarity ?? 0) >= CLOSE_NAME;
+    if (settled) return near;
+    return db.tx(async (q) => {
+      // Usernames are short, so a misspelling keeps about half of its trigrams; the search
+      // text is long and only a word of it has to match, which 0.6 requires.
+      await q.query(
+        `SELECT set_config('pg_trgm.similarity_threshold', '${USERNAME_SIMILARITY}', true),
+                  set_config('pg_trgm.word_similarity_threshold', '${WORD_SIMILARITY}', true)`,
+      );
+      return q.query<RankedRow>(
+        rankCandidates(`${NEAR_CANDIDATES} UNION ${FUZZY_CANDIDATES}`),
+        params,
+      );
+    });
+  };
+  // Both at once (on PostgreSQL, two pooled connections); a failure of either fails the search.
+  const [channels, found] = await Promise.all([ranked(), categories]);
+  return { channels: channels.map(withoutRank), categories: found };
 }

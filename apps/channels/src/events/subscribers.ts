@@ -8,7 +8,8 @@ import { enqueueFeedEvent, type FeedEvent } from '../eventsub/eventsub.service.j
 /**
  * Channels' copies of other domains: a channel per user (from identity's
  * events, from the start of the stream so users registered before this
- * service existed get theirs) and the channels live now (from live's).
+ * service existed get theirs), the channels live now (from live's), and the
+ * owner of each OAuth application (identity's).
  */
 export async function subscribeProjections(
   bus: Bus,
@@ -54,7 +55,26 @@ export async function subscribeProjections(
       });
     },
   });
-  return [users, live];
+  // Who owns which OAuth app, for the developer console's view of its webhooks. From the start
+  // of the stream: an app whose creation was missed could never be shown to its owner.
+  const clients = await bus.subscribe({
+    group: 'channels.oauth_clients',
+    types: ['identity.oauth_client.created.v1', 'identity.oauth_client.deleted.v1'],
+    from: 'all',
+    handler: async (event) => {
+      await handleOnce(db, schema, 'channels.oauth_clients', event.id, (q) =>
+        event.type === 'identity.oauth_client.created.v1'
+          ? EventSubRepository.clientCreated(q, event.data.clientId, event.data.ownerId)
+          : EventSubRepository.clientDeleted(
+              q,
+              event.data.clientId,
+              event.data.ownerId,
+              new Date(event.data.deletedAt),
+            ),
+      );
+    },
+  });
+  return [users, live, clients];
 }
 
 /**

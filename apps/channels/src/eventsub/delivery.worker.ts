@@ -170,11 +170,9 @@ export class DeliveryWorker {
         return repo.verified(m);
       }
       metrics.attempt(m.kind, 'failed');
-      logger.info(
-        { ...log, reason: result.ok ? 'the answer was not the challenge' : result.reason },
-        'webhook callback verification failed',
-      );
-      return repo.verificationFailed(m);
+      const reason = result.ok ? 'the answer was not the challenge' : result.reason;
+      logger.info({ ...log, reason }, 'webhook callback verification failed');
+      return repo.verificationFailed(m, reason);
     }
     if (result.ok) {
       metrics.attempt(m.kind, 'sent');

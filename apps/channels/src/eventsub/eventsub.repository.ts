@@ -18,6 +18,15 @@ export interface SubscriptionRow {
   raw: string;
 }
 
+/** A subscription with what the developer console shows of its delivery. */
+export interface ConsoleSubscriptionRow extends Omit<SubscriptionRow, 'secret' | 'created_by'> {
+  failing_since: Date | null;
+  last_failure_at: Date | null;
+  last_failure: string | null;
+  /** Messages not yet taken by its callback. */
+  waiting: number;
+}
+
 /** A message taken for sending, with the subscription it goes to. */
 export interface ClaimedMessage {
   id: string;
@@ -136,6 +145,63 @@ export class EventSubRepository {
       [id, clientId],
     );
     return rows.length > 0;
+  }
+
+  /** The app's subscriptions with their delivery facts, oldest first, after the cursor. */
+  async listWithDelivery(
+    clientId: string,
+    limit: number,
+    after: Cursor | null,
+  ): Promise<ConsoleSubscriptionRow[]> {
+    const params: SqlValue[] = [clientId, limit];
+    let where = '';
+    if (after) {
+      params.push(after.at, after.id);
+      where = `AND (s.created_at, s.id) > ($3::timestamptz, $4::uuid)`;
+    }
+    return this.db.query<ConsoleSubscriptionRow>(
+      `SELECT s.id, s.client_id, s.type, s.version, s.broadcaster_user_id, s.callback, s.status,
+              s.created_at, s.created_at::text AS raw, s.failing_since, s.last_failure_at,
+              s.last_failure,
+              (SELECT count(*)::int FROM channels.eventsub_messages m
+                WHERE m.subscription_id = s.id) AS waiting
+         FROM channels.eventsub_subscriptions s
+        WHERE s.client_id = $1 ${where}
+        ORDER BY s.created_at, s.id LIMIT $2`,
+      params,
+    );
+  }
+
+  /** Who owns the application, as identity announced it; null when unknown or deleted. */
+  async ownerOf(clientId: string): Promise<string | null> {
+    const [row] = await this.db.query<{ owner_id: string }>(
+      `SELECT owner_id FROM channels.oauth_clients WHERE client_id = $1 AND deleted_at IS NULL`,
+      [clientId],
+    );
+    return row?.owner_id ?? null;
+  }
+
+  /** identity.oauth_client.created.v1; a deleted app stays deleted, whatever is heard after. */
+  static async clientCreated(q: Queryable, clientId: string, ownerId: string): Promise<void> {
+    await q.query(
+      `INSERT INTO channels.oauth_clients (client_id, owner_id) VALUES ($1, $2)
+       ON CONFLICT (client_id) DO NOTHING`,
+      [clientId, ownerId],
+    );
+  }
+
+  /** identity.oauth_client.deleted.v1, even when its creation was never heard. */
+  static async clientDeleted(
+    q: Queryable,
+    clientId: string,
+    ownerId: string,
+    deletedAt: Date,
+  ): Promise<void> {
+    await q.query(
+      `INSERT INTO channels.oauth_clients (client_id, owner_id, deleted_at) VALUES ($1, $2, $3)
+       ON CONFLICT (client_id) DO UPDATE SET deleted_at = COALESCE(oauth_clients.deleted_at, $3)`,
+      [clientId, ownerId, deletedAt],
+    );
   }
 
   async byId(id: string): Promise<SubscriptionRow | null> {
@@ -295,6 +361,7 @@ export class EventSubRepository {
   /** The callback echoed the challenge: the subscription is enabled. */
   async verified(m: ClaimedMessage): Promise<void> {
     await this.db.tx(async (q) => {
+      await EventSubRepository.lockSubscriptions(q, [m.subscription.id]);
       await q.query(`DELETE FROM channels.eventsub_messages WHERE id = $1`, [m.id]);
       await q.query(
         `UPDATE channels.eventsub_subscriptions SET status = 'enabled'
@@ -312,26 +379,52 @@ export class EventSubRepository {
   async delivered(messageIds: readonly string[]): Promise<void> {
     if (messageIds.length === 0) return;
     // The subscription row is written only when it was failing, so busy ones are not rewritten
-    // (and locked) on every message.
-    await this.db.query(
-      `WITH gone AS (
-         DELETE FROM channels.eventsub_messages WHERE id = ANY($1::uuid[])
-         RETURNING subscription_id
-       )
-       UPDATE channels.eventsub_subscriptions SET failing_since = NULL
-        WHERE id IN (SELECT subscription_id FROM gone) AND failing_since IS NOT NULL`,
-      [[...messageIds]],
+    // (and locked) on every message; those that are failing are locked before their messages.
+    await this.db.tx(async (q) => {
+      await q.query(
+        `SELECT id FROM channels.eventsub_subscriptions
+          WHERE failing_since IS NOT NULL AND id IN (
+            SELECT subscription_id FROM channels.eventsub_messages WHERE id = ANY($1::uuid[]))
+          ORDER BY id FOR NO KEY UPDATE`,
+        [[...messageIds]],
+      );
+      await q.query(
+        `WITH gone AS (
+           DELETE FROM channels.eventsub_messages WHERE id = ANY($1::uuid[])
+           RETURNING subscription_id
+         )
+         UPDATE channels.eventsub_subscriptions SET failing_since = NULL
+          WHERE id IN (SELECT subscription_id FROM gone) AND failing_since IS NOT NULL`,
+        [[...messageIds]],
+      );
+    });
+  }
+
+  /**
+   * Every transaction that writes a subscription and its messages takes the
+   * subscription first, as deleting it does (the row, then its messages by
+   * cascade): a worker settling a message while its owner deletes the
+   * subscription then waits instead of deadlocking, which PostgreSQL would
+   * end by failing one of them.
+   */
+  private static async lockSubscriptions(q: Queryable, ids: readonly string[]): Promise<void> {
+    await q.query(
+      `SELECT id FROM channels.eventsub_subscriptions WHERE id = ANY($1::uuid[])
+        ORDER BY id FOR NO KEY UPDATE`,
+      [[...ids]],
     );
   }
 
-  /** The challenge was not echoed: nothing will ever be sent to this subscription. */
-  async verificationFailed(m: ClaimedMessage): Promise<void> {
+  /** The challenge was not echoed (`reason` says what came instead): nothing will ever be sent to this subscription. */
+  async verificationFailed(m: ClaimedMessage, reason: string): Promise<void> {
     await this.db.tx(async (q) => {
+      await EventSubRepository.lockSubscriptions(q, [m.subscription.id]);
       await q.query(`DELETE FROM channels.eventsub_messages WHERE id = $1`, [m.id]);
       await q.query(
-        `UPDATE channels.eventsub_subscriptions SET status = 'webhook_callback_verification_failed'
+        `UPDATE channels.eventsub_subscriptions SET status = 'webhook_callback_verification_failed',
+                last_failure_at = now(), last_failure = $2
           WHERE id = $1 AND status = 'webhook_callback_verification_pending'`,
-        [m.subscription.id],
+        [m.subscription.id, reason.slice(0, 500)],
       );
     });
   }
@@ -355,7 +448,8 @@ export class EventSubRepository {
         // first failure, so it reaches the window's age first, and dropping it alone would leave
         // a quiet subscription nothing to ever be revoked on.
         const [s] = await q.query<{ status: EventSubStatus; exceeded: boolean }>(
-          `UPDATE channels.eventsub_subscriptions s SET failing_since = COALESCE(failing_since, now())
+          `UPDATE channels.eventsub_subscriptions s SET failing_since = COALESCE(failing_since, now()),
+                  last_failure_at = now(), last_failure = $4
             WHERE id = $1
            RETURNING status,
              failing_since <= now() - ${ms(2)} OR EXISTS (
@@ -363,12 +457,18 @@ export class EventSubRepository {
                 WHERE m.id = $3 AND m.created_at <= now() - ${ms(2)}
                   AND m.first_failed_at IS NOT NULL AND s.failing_since <= m.first_failed_at
              ) AS exceeded`,
-          [m.subscription.id, windowMs, m.id],
+          [m.subscription.id, windowMs, m.id, error.slice(0, 500)],
         );
         if (s?.status === 'enabled' && s.exceeded) {
           await EventSubRepository.revoke(q, m.subscription.id, 'notification_failures_exceeded');
           return 'revoked';
         }
+      } else {
+        await q.query(
+          `UPDATE channels.eventsub_subscriptions SET last_failure_at = now(), last_failure = $2
+            WHERE id = $1`,
+          [m.subscription.id, error.slice(0, 500)],
+        );
       }
       const old = await q.query(
         `DELETE FROM channels.eventsub_messages WHERE id = $1 AND created_at <= now() - ${ms(2)}

@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { Queryable } from '@neon/db';
 import {
+  CONSOLE_EVENTSUB_PAGE_LIMIT,
   PUBLIC_DEFAULT_PAGE,
+  type ConsoleEventSubList,
+  type ConsoleEventSubQuery,
   type EventOf,
   type EventSubEvent,
   type EventSubSubscription,
   type PublicCreateEventSubSubscription,
   type PublicEventSubListQuery,
 } from '@neon/contracts';
-import { AppError, type AppCaller } from '@neon/kit';
+import { AppError, type AppCaller, type Client } from '@neon/kit';
 import { categoryOf, ChannelRepository, type ChannelRow } from '../channels/channel.repository.js';
 import { decodeCursor, encodeCursor } from '../channels/cursor.js';
 import {
@@ -19,7 +22,7 @@ import {
   type Resolve,
 } from './callback.js';
 import { EventSubRepository } from './eventsub.repository.js';
-import { subscriptionView } from './eventsub.view.js';
+import { consoleSubscriptionView, subscriptionView } from './eventsub.view.js';
 
 export interface EventSubServiceOptions {
   repo: EventSubRepository;
@@ -124,15 +127,7 @@ export class EventSubService {
   /** The calling app's subscriptions, oldest first; `total` counts them all, whatever the filter. */
   async list(caller: AppCaller, query: PublicEventSubListQuery): Promise<EventSubPage> {
     const { first = PUBLIC_DEFAULT_PAGE, after, status, type } = query;
-    const cursor = decodeCursor(after, 'querystring.after');
-    if (cursor && !UUID.test(cursor.id))
-      throw new AppError(
-        'CHANNELS_CURSOR_INVALID',
-        'This cursor was not handed out by this list.',
-        {
-          errors: [{ field: 'querystring.after', message: 'is not a cursor from this list' }],
-        },
-      );
+    const cursor = listCursor(after, 'querystring.after');
     const rows = await this.o.repo.list(
       caller.clientId,
       { ...(status ? { status } : {}), ...(type ? { type } : {}) },
@@ -159,6 +154,57 @@ export class EventSubService {
         'This app has no subscription with that id.',
       );
   }
+
+  // ---- the developer console: the app's owner, signed in to Neon
+
+  /**
+   * The subscriptions of an app `user` owns, with how delivery goes. Anyone
+   * else's app, a deleted one and one never heard of are alike: not found.
+   */
+  async listForOwner(
+    user: Client,
+    clientId: string,
+    query: ConsoleEventSubQuery,
+  ): Promise<ConsoleEventSubList> {
+    await this.ownApp(user, clientId);
+    const limit = query.limit ?? CONSOLE_EVENTSUB_PAGE_LIMIT;
+    const cursor = listCursor(query.cursor, 'querystring.cursor');
+    const rows = await this.o.repo.listWithDelivery(clientId, limit + 1, cursor);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(consoleSubscriptionView),
+      total: await this.o.repo.count(clientId),
+      maxTotal: this.o.maxSubscriptions,
+      nextCursor: rows.length > limit && last ? encodeCursor({ at: last.raw, id: last.id }) : null,
+    };
+  }
+
+  /** Deletes a subscription of an app `user` owns, as the app itself could. */
+  async removeForOwner(user: Client, clientId: string, id: string): Promise<void> {
+    await this.ownApp(user, clientId);
+    if (!(await this.o.repo.delete(clientId, id)))
+      throw new AppError(
+        'EVENTSUB_SUBSCRIPTION_NOT_FOUND',
+        'This application has no subscription with that id.',
+      );
+  }
+
+  private async ownApp(user: Client, clientId: string): Promise<void> {
+    // Ownership comes from identity's events (channels.oauth_clients), never from identity's tables.
+    if ((await this.o.repo.ownerOf(clientId)) !== user.id)
+      throw new AppError('OAUTH_APP_NOT_FOUND', 'You have no application with that client id.');
+  }
+}
+
+/** A list's cursor, or a 400 naming `field` when this list did not hand it out. */
+function listCursor(raw: string | undefined, field: string) {
+  const cursor = decodeCursor(raw, field);
+  if (cursor && !UUID.test(cursor.id))
+    throw new AppError('CHANNELS_CURSOR_INVALID', 'This cursor was not handed out by this list.', {
+      errors: [{ field, message: 'is not a cursor from this list' }],
+    });
+  return cursor;
 }
 
 // ---- what the platform's events become

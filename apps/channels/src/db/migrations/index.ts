@@ -6,6 +6,8 @@ import { searchIndexes } from './0004_search_indexes.js';
 import { usernameCOrder } from './0005_username_c_order.js';
 import { searchProbes } from './0006_search_probes.js';
 import { eventsub } from './0007_eventsub.js';
+import { oauthClients } from './0008_oauth_clients.js';
+import { eventsubLastFailure } from './0009_eventsub_last_failure.js';
 
 /** The channels schema's migrations, in order. Forward-only: never edit a shipped one. */
 export const migrations: Migration[] = [
@@ -16,4 +18,6 @@ export const migrations: Migration[] = [
   usernameCOrder,
   searchProbes,
   eventsub,
+  oauthClients,
+  eventsubLastFailure,
 ];
