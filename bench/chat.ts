@@ -7,9 +7,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createInterface, type Interface } from 'node:readline';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, rssBytes } from './chat/proc.js';
+import { waitLine } from './lib/proc.js';
 
 type Kind = 'neon' | 'neon-followers' | 'socketio' | 'ws';
 const env = process.env;
@@ -81,22 +82,6 @@ function generatorCommand(): (kind: Kind, port: number) => [string, Record<strin
   ];
 }
 const generator = generatorCommand();
-
-function waitLine(lines: Interface, prefix: string, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      lines.off('line', on);
-      reject(new Error(`timed out waiting for ${prefix}`));
-    }, timeoutMs);
-    const on = (line: string) => {
-      if (!line.startsWith(prefix)) return;
-      clearTimeout(timer);
-      lines.off('line', on);
-      resolve(line.slice(prefix.length).trim());
-    };
-    lines.on('line', on);
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -6,25 +6,31 @@
 // push, and until every follower's row is stored. Two fan-outs alternate round by round:
 //   paged  NOTIFY_FANOUT_PAGE_SIZE=BENCH_PAGE (5000): pages queued in the outbox, shared by replicas
 //   single NOTIFY_FANOUT_PAGE_SIZE above the follower count: one INSERT ... SELECT in the event's tx
-// Medians over BENCH_ROUNDS (3) rounds each, and the paged/single ratio.
+// Medians over BENCH_ROUNDS (3) rounds each, and the paged/single ratio. Then memory per open
+// stream: a notify replica alone in its process against a bare node:http SSE broadcaster, each
+// holding BENCH_CONNECTED streams, alternating over BENCH_MEMORY_ROUNDS (2) rounds (RSS after a
+// GC, before and after the streams open; bench/notify/server-*.ts). And chat beside the peak:
+// BENCH_CHAT_CLIENTS (1,000) in one room, 20 senders at BENCH_CHAT_RATE (20) msg/s for
+// BENCH_CHAT_SECONDS (10), with the paged fan-out set off one second in or not, alternating over
+// BENCH_CHAT_ROUNDS (3) pairs: the delivery p99 with the peak against without.
 // The streams are opened on the replicas' own ports with the identity headers the gateway would
 // add (not through the gateway); the clients run in this process alongside both replicas.
 // Knobs: BENCH_FOLLOWERS, BENCH_CONNECTED, BENCH_PAGE, BENCH_ROUNDS, BENCH_DATABASE_URL (or
 // TEST_DATABASE_URL), BENCH_NATS_URL (or TEST_NATS_URL). Results: bench/results/notify-<time>.json.
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, request, type ClientRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
-import { JetStreamBus, type Bus } from '@neon/bus';
 import { createPostgresDb, type Db } from '@neon/db';
-import { clientHeaders, createLogger, loadConfig, uuidv7 } from '@neon/kit';
-import type { Platform, Service } from '@neon/platform';
+import { clientHeaders, uuidv7 } from '@neon/kit';
 import { createTestDatabase, deleteStream, uniqueName } from '@neon/testing';
-import { buildApp } from '../apps/notify/src/app.js';
-import { notifySpec } from '../apps/notify/src/config.js';
+import { ask } from './lib/ipc.js';
+import { startChild, stopProcess, waitLine } from './lib/proc.js';
+import { startReplica, stopReplica } from './notify/replica.js';
 
 const FOLLOWERS = Number(process.env.BENCH_FOLLOWERS ?? 100_000);
 // Clients and replicas share this process: each stream costs two descriptors, so 8,000 fit
@@ -34,6 +40,11 @@ const PAGE = Number(process.env.BENCH_PAGE ?? 5000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
 const NATS_URL = process.env.BENCH_NATS_URL ?? process.env.TEST_NATS_URL;
+const MEMORY_ROUNDS = Number(process.env.BENCH_MEMORY_ROUNDS ?? 2);
+const CHAT_ROUNDS = Number(process.env.BENCH_CHAT_ROUNDS ?? 3);
+const CHAT_CLIENTS = Number(process.env.BENCH_CHAT_CLIENTS ?? 1000);
+const CHAT_RATE = Number(process.env.BENCH_CHAT_RATE ?? 20);
+const CHAT_SECONDS = Number(process.env.BENCH_CHAT_SECONDS ?? 10);
 const ROUND_TIMEOUT_MS = 180_000;
 if (!DATABASE_URL || !NATS_URL) {
   console.error('Set BENCH_DATABASE_URL and BENCH_NATS_URL (or TEST_DATABASE_URL, TEST_NATS_URL).');
@@ -44,45 +55,17 @@ const CHANNEL = { id: uuidv7(), username: 'bigchannel' };
 const secret = randomBytes(32).toString('base64url');
 const userId = (i: number) => `bench-user-${String(i).padStart(7, '0')}`;
 
-interface Replica {
-  app: Service;
-  url: string;
-  bus: Bus;
-  db: Db;
-}
-
-async function startReplica(dbUrl: string, namespace: string, pageSize: number): Promise<Replica> {
-  const db = createPostgresDb({ url: dbUrl, max: 10 });
-  const bus = await JetStreamBus.connect({ url: NATS_URL!, producer: 'notify', namespace });
-  const platform: Platform = {
-    shape: 'distributed',
-    logger: createLogger({ level: 'error' }),
-    db,
-    bus,
-    redis: null,
-    internalSecret: secret,
-    dataDir: '/nonexistent',
-    publicUrl: 'http://localhost:8080',
-  };
-  const app = await buildApp(
-    platform,
-    loadConfig(notifySpec, {
+const replica = (dbUrl: string, namespace: string, pageSize: number) =>
+  startReplica({
+    databaseUrl: dbUrl,
+    natsUrl: NATS_URL,
+    namespace,
+    secret,
+    env: {
       NOTIFY_FANOUT_PAGE_SIZE: String(pageSize),
       NOTIFY_STREAM_BUFFER_BYTES: String(1 << 20),
-    }),
-  );
-  await app.server.listen({ port: 0, host: '127.0.0.1' });
-  await app.start?.();
-  const url = `http://127.0.0.1:${(app.server.server.address() as AddressInfo).port}`;
-  return { app, url, bus, db };
-}
-
-async function stopReplica(r: Replica): Promise<void> {
-  await r.app.server.close();
-  await r.app.close();
-  await r.bus.close();
-  await r.db.close();
-}
+    },
+  });
 
 interface Streams {
   /** ms after `t0` when each stream saw its first notification (NaN until then). */
@@ -93,8 +76,8 @@ interface Streams {
   close(): void;
 }
 
-/** Opens one SSE stream per connected follower, alternating between the replicas. */
-async function openStreams(replicas: Replica[]): Promise<Streams> {
+/** Opens one SSE stream per connected follower, alternating between the servers at `urls`. */
+async function openStreams(urls: string[]): Promise<Streams> {
   const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
   const requests: ClientRequest[] = [];
   const s: Streams = {
@@ -106,12 +89,12 @@ async function openStreams(replicas: Replica[]): Promise<Streams> {
       agent.destroy();
     },
   };
-  const openOne = (i: number, replica: Replica) =>
+  const openOne = (i: number, url: string) =>
     new Promise<void>((resolve, reject) => {
       // Every tenth follower holds a stream: the connected ones are spread over the id range.
       const id = userId(i * Math.floor(FOLLOWERS / CONNECTED));
       const req = request(
-        `${replica.url}/api/v1/notifications/stream`,
+        `${url}/api/v1/notifications/stream`,
         {
           agent,
           headers: {
@@ -138,13 +121,13 @@ async function openStreams(replicas: Replica[]): Promise<Streams> {
     });
   const opened: Promise<void>[] = [];
   for (let i = 0; i < CONNECTED; i++) {
-    const replica = replicas[i % replicas.length]!;
+    const url = urls[i % urls.length]!;
     opened.push(
       (async () => {
         // A connection reset while the accept queue is full is tried again.
         for (let attempt = 1; ; attempt++) {
           try {
-            return await openOne(i, replica);
+            return await openOne(i, url);
           } catch (err) {
             if (attempt >= 5) throw err;
             await new Promise((r) => setTimeout(r, 100 * attempt));
@@ -157,6 +140,137 @@ async function openStreams(replicas: Replica[]): Promise<Streams> {
   }
   await Promise.all(opened);
   return s;
+}
+
+interface ChatLoad {
+  /** Runs the generator's load for `seconds`; `during` runs once it has started. */
+  phase(seconds: number, during: () => Promise<void>): Promise<ChatPhase>;
+  stop(): Promise<void>;
+}
+
+interface ChatPhase {
+  expected: number;
+  delivered: number;
+  p50ms: number;
+  p99ms: number;
+}
+
+/**
+ * A chat room under load beside the peak: Neon's chat service in a process of its own on the
+ * same PostgreSQL (bench/chat/server-neon.ts) and bench:chat's C generator with CHAT_CLIENTS
+ * clients, 20 of them sending.
+ */
+async function startChatLoad(dbUrl: string): Promise<ChatLoad> {
+  mkdirSync(join('bench', 'results'), { recursive: true });
+  const bin = join('bench', 'results', 'chat-generator');
+  execFileSync('gcc', ['-O2', '-Wall', '-o', bin, join('bench', 'chat', 'generator.c')]);
+  const server = spawn(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', join('bench', 'chat', 'server-neon.ts')],
+    {
+      env: { ...process.env, BENCH_SECRET: secret, BENCH_SENDERS: '20', BENCH_DATABASE_URL: dbUrl },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  const port = await waitLine(createInterface({ input: server.stdout }), 'PORT', 180_000);
+  const gen = spawn(bin, ['neon', port, String(CHAT_CLIENTS), '20', secret, '100'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: gen.stdout });
+  await waitLine(lines, 'READY', 180_000);
+  return {
+    async phase(seconds, during) {
+      const started = waitLine(lines, 'PHASE_START', 10_000);
+      gen.stdin.write(`PHASE ${CHAT_RATE} ${seconds}\n`);
+      await started;
+      const ended = waitLine(lines, 'PHASE_END', (seconds + 30) * 1000);
+      await during();
+      return JSON.parse(await ended) as ChatPhase;
+    },
+    async stop() {
+      gen.kill('SIGKILL');
+      // SIGTERM: the server removes its data directory as it stops.
+      await stopProcess(server);
+    },
+  };
+}
+
+/**
+ * Chat delivery with and without the go-live peak: the same replicas and open streams each
+ * time; one second into a CHAT_SECONDS load, the paged fan-out is set off or not.
+ */
+async function chatRound(
+  chat: ChatLoad,
+  dbUrl: string,
+  db: Db,
+  namespace: string,
+  peak: boolean,
+): Promise<ChatPhase & { peak: boolean }> {
+  const replicas = [await replica(dbUrl, namespace, PAGE), await replica(dbUrl, namespace, PAGE)];
+  const streams = await openStreams(replicas.map((r) => r.url));
+  try {
+    await db.query(`DELETE FROM notify.went_live`);
+    const r = await chat.phase(CHAT_SECONDS, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (!peak) return;
+      await replicas[0]!.bus.publish('live.stream.started.v1', {
+        broadcastId: uuidv7(),
+        channel: CHANNEL.username,
+        userId: CHANNEL.id,
+        title: 'The peak',
+        startedAt: new Date().toISOString(),
+        renditions: ['source'],
+      });
+    });
+    return { ...r, peak };
+  } finally {
+    streams.close();
+    for (const r of replicas) await stopReplica(r);
+  }
+}
+
+interface MemoryResult {
+  server: 'neon' | 'bare';
+  rssBefore: number;
+  rssAfter: number;
+  bytesPerStream: number;
+}
+
+const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
+
+/**
+ * Memory per open stream: one server in a process of its own, its RSS after a GC before and
+ * after CONNECTED streams are opened to it (and have had their first heartbeat's worth of time).
+ */
+async function memoryRound(
+  server: 'neon' | 'bare',
+  dbUrl: string,
+  namespace: string,
+): Promise<MemoryResult> {
+  const child = await startChild(
+    join('bench', 'notify', `server-${server}.ts`),
+    {
+      BENCH_DATABASE_URL: dbUrl,
+      BENCH_NATS_URL: NATS_URL!,
+      BENCH_NAMESPACE: namespace,
+      BENCH_SECRET: secret,
+    },
+    ['--expose-gc'],
+    { ipc: true },
+  );
+  try {
+    const rssBefore = await ask<number>(child.process, 'rss');
+    const streams = await openStreams([child.ready.url!]);
+    try {
+      await new Promise((r) => setTimeout(r, 2000));
+      const rssAfter = await ask<number>(child.process, 'rss');
+      return { server, rssBefore, rssAfter, bytesPerStream: (rssAfter - rssBefore) / CONNECTED };
+    } finally {
+      streams.close();
+    }
+  } finally {
+    await child.stop();
+  }
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -187,10 +301,10 @@ async function round(
 ): Promise<RoundResult> {
   const pageSize = variant === 'paged' ? PAGE : FOLLOWERS + 1;
   const replicas = [
-    await startReplica(dbUrl, namespace, pageSize),
-    await startReplica(dbUrl, namespace, pageSize),
+    await replica(dbUrl, namespace, pageSize),
+    await replica(dbUrl, namespace, pageSize),
   ];
-  const streams = await openStreams(replicas);
+  const streams = await openStreams(replicas.map((r) => r.url));
   try {
     // Each round is a new broadcast: the 10-minute rule is reset, not waited out.
     await db.query(`DELETE FROM notify.went_live`);
@@ -239,9 +353,11 @@ async function main(): Promise<void> {
   const namespace = uniqueName('BENCHNOTIFY').toUpperCase();
   const db = createPostgresDb({ url: tdb.url, max: 2 });
   const results: RoundResult[] = [];
+  const memory: MemoryResult[] = [];
+  const chatResults: (ChatPhase & { peak: boolean })[] = [];
   try {
     // One replica start runs the migrations; then the followers are seeded in the database itself.
-    await stopReplica(await startReplica(tdb.url, namespace, PAGE));
+    await stopReplica(await replica(tdb.url, namespace, PAGE));
     const t = performance.now();
     await db.query(`INSERT INTO notify.channels (channel_id, username) VALUES ($1, $2)`, [
       CHANNEL.id,
@@ -264,6 +380,31 @@ async function main(): Promise<void> {
             `100% ${r1(r.p100)} ms (${r.received}/${CONNECTED}); all ${FOLLOWERS} stored ${r1(r.allStored)} ms`,
         );
       }
+    // A fresh room and generator for every measurement: the generator's sockets do not outlive
+    // their tickets' sessions, and no run inherits the previous one's backlog.
+    for (let i = 0; i < CHAT_ROUNDS; i++)
+      for (const peak of i % 2 === 0 ? [false, true] : [true, false]) {
+        const chat = await startChatLoad(tdb.url);
+        try {
+          const r = await chatRound(chat, tdb.url, db, namespace, peak);
+          chatResults.push(r);
+          console.log(
+            `chat round ${i + 1} ${peak ? 'with the peak   ' : 'without the peak'} delivered ` +
+              `${r.delivered}/${r.expected}, p50 ${r.p50ms} ms, p99 ${r.p99ms} ms`,
+          );
+        } finally {
+          await chat.stop();
+        }
+      }
+    for (let i = 0; i < MEMORY_ROUNDS; i++)
+      for (const server of ['neon', 'bare'] as const) {
+        const m = await memoryRound(server, tdb.url, namespace);
+        memory.push(m);
+        console.log(
+          `memory round ${i + 1} ${server.padEnd(4)} ${Math.round(m.bytesPerStream)} bytes per open stream ` +
+            `(RSS ${mb(m.rssBefore)} -> ${mb(m.rssAfter)} MB with ${CONNECTED} streams)`,
+        );
+      }
   } finally {
     await db.close();
     await tdb.drop();
@@ -284,13 +425,36 @@ async function main(): Promise<void> {
       ];
     }),
   ) as unknown as Record<'paged' | 'single', Record<string, number>>;
-  console.log(`\nmedians over ${ROUNDS} rounds (ms):`);
-  console.table(summary);
-  const ratio = (k: string) => Math.round((summary.paged[k]! / summary.single[k]!) * 100) / 100;
-  console.log(
-    `paged/single: push p99 ${ratio('pushP99')}x, all stored ${ratio('allStored')}x ` +
-      `(goals: push p99 <= 2000 ms, all stored <= 10000 ms)`,
-  );
+  if (results.length > 0) {
+    console.log(`\nmedians over ${ROUNDS} rounds (ms):`);
+    console.table(summary);
+    const ratio = (k: string) => Math.round((summary.paged[k]! / summary.single[k]!) * 100) / 100;
+    console.log(
+      `paged/single: push p99 ${ratio('pushP99')}x, all stored ${ratio('allStored')}x ` +
+        `(goals: push p99 <= 2000 ms, all stored <= 10000 ms)`,
+    );
+  }
+  // A run that lost messages has no meaningful p99: it is left out (and printed as such above).
+  const chatP99 = (peak: boolean) =>
+    median(
+      chatResults.filter((r) => r.peak === peak && r.delivered === r.expected).map((r) => r.p99ms),
+    );
+  const chatRatio =
+    chatResults.length > 0 ? Math.round((chatP99(true) / chatP99(false)) * 100) / 100 : null;
+  if (chatRatio !== null)
+    console.log(
+      `chat delivery p99, medians: with the peak ${r1(chatP99(true))} ms, without ${r1(chatP99(false))} ms: ` +
+        `${chatRatio}x (goal <= 1.2x)`,
+    );
+  const perStream = (server: string) =>
+    median(memory.filter((m) => m.server === server).map((m) => m.bytesPerStream));
+  const memoryRatio =
+    memory.length > 0 ? Math.round((perStream('neon') / perStream('bare')) * 100) / 100 : null;
+  if (memoryRatio !== null)
+    console.log(
+      `memory per open stream, medians: neon ${Math.round(perStream('neon'))} B, bare node:http ` +
+        `${Math.round(perStream('bare'))} B: ${memoryRatio}x (goal <= 1.5x)`,
+    );
   mkdirSync(join('bench', 'results'), { recursive: true });
   const file = join(
     'bench',
@@ -308,6 +472,10 @@ async function main(): Promise<void> {
         cpus: cpus().length,
         results,
         summary,
+        chat: chatResults,
+        chatRatio,
+        memory,
+        memoryRatio,
       },
       null,
       2,

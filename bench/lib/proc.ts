@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 
 /** User + system CPU of a process so far, in seconds (from /proc/<pid>/stat). */
 export function cpuSeconds(pid: number): number {
@@ -65,5 +65,22 @@ export function stopProcess(child: ChildProcess): Promise<void> {
       resolve();
     });
     child.kill('SIGTERM');
+  });
+}
+
+/** The rest of the first line from `lines` that starts with `prefix`; rejects after `timeoutMs`. */
+export function waitLine(lines: Interface, prefix: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      lines.off('line', on);
+      reject(new Error(`timed out waiting for ${prefix}`));
+    }, timeoutMs);
+    const on = (line: string) => {
+      if (!line.startsWith(prefix)) return;
+      clearTimeout(timer);
+      lines.off('line', on);
+      resolve(line.slice(prefix.length).trim());
+    };
+    lines.on('line', on);
   });
 }

@@ -28,6 +28,8 @@ export interface OpenOptions {
   env?: Record<string, string>;
   /** Runs on the bus before the service starts (events it must catch up on). */
   before?: (bus: Bus) => Promise<void>;
+  /** The bus as the service sees it (the harness publishes on the real one). */
+  serviceBus?: (bus: Bus) => Bus;
 }
 
 export interface Variant {
@@ -50,7 +52,7 @@ async function openWith(make: () => Promise<Stack>, options: OpenOptions): Promi
     shape: 'embedded',
     logger: createLogger({ level: 'warn' }),
     db,
-    bus,
+    bus: options.serviceBus ? options.serviceBus(bus) : bus,
     redis,
     internalSecret: randomBytes(32).toString('base64url'),
     dataDir: '/nonexistent',

@@ -1,7 +1,10 @@
 import { handleOnce, type Bus, type OutboxRelay, type Subscription } from '@neon/bus';
 import type { Db } from '@neon/db';
 import type { Logger } from '@neon/kit';
-import { NotificationRepository } from '../notifications/notification.repository.js';
+import {
+  NotificationRepository,
+  type FanOutPage,
+} from '../notifications/notification.repository.js';
 
 /**
  * Notify's copies of other domains and the notifications they cause: the
@@ -84,7 +87,7 @@ export async function subscribeNotifications(o: {
     from: 'new',
     handler: async (event) => {
       let sourceKey: string | null = null;
-      let paged = false;
+      let paged: FanOutPage | undefined;
       await handleOnce(db, schema, 'notify.notifications', event.id, async (q) => {
         if (event.type === 'live.stream.started.v1') {
           const r = await NotificationRepository.wentLive(
@@ -99,7 +102,7 @@ export async function subscribeNotifications(o: {
             o.fanoutPageSize,
           );
           sourceKey = r.stored;
-          paged = r.pages > 0;
+          paged = r.paged;
         } else
           sourceKey = await NotificationRepository.roleGranted(q, {
             eventId: event.id,
@@ -108,8 +111,21 @@ export async function subscribeNotifications(o: {
             role: event.data.role,
           });
       });
-      // The pages were queued with the gate; the relay publishes them now (or retries later).
-      if (paged) o.relay.kick();
+      if (paged) {
+        // Those watching come first: every replica writes and pushes its connected followers'
+        // notifications now, while the pages (queued with the gate; the relay publishes them
+        // now or retries later) write everyone's. A lost hint only means waiting for the pages.
+        const { sourceKey: key, channelId, channel, title } = paged;
+        await bus
+          .publish('notify.fanout.online.v1', { sourceKey: key, channelId, channel, title })
+          .catch((err: unknown) =>
+            logger.error(
+              { err, sourceKey: key },
+              'went-live fan-out to connected followers not announced',
+            ),
+          );
+        o.relay.kick();
+      }
       await announce(sourceKey);
     },
   });

@@ -30,6 +30,16 @@ export function toNotification(r: NotificationRow): Notification {
   };
 }
 
+/** One page of a went-live fan-out: the followers with ids in [fromUserId, toUserId). */
+export interface FanOutPage {
+  sourceKey: string;
+  channelId: string;
+  channel: string;
+  title: string;
+  fromUserId: string;
+  toUserId: string | null;
+}
+
 /** A notification with the user it belongs to, for pushing. */
 export interface Addressed {
   userId: string;
@@ -81,13 +91,13 @@ export class NotificationRepository {
    * written here, in one statement; more are cut into pages of `pageSize` by
    * user id, queued in the outbox with this transaction, and written by
    * whichever replica takes each page. Returns the source key when rows were
-   * written here, and how many pages were queued.
+   * written here, or how many pages were queued and what they write.
    */
   static async wentLive(
     q: Queryable,
     b: { broadcastId: string; channelId: string; channel: string; title: string; at: string },
     pageSize: number,
-  ): Promise<{ stored: string | null; pages: number }> {
+  ): Promise<{ stored: string | null; pages: number; paged?: FanOutPage }> {
     await NotificationRepository.channelName(q, b.channelId, b.channel);
     const suspended = await q.query(`SELECT 1 FROM notify.suspended WHERE user_id = $1`, [
       b.channelId,
@@ -112,7 +122,7 @@ export class NotificationRepository {
         WHERE n % $2 = 1 ORDER BY user_id`,
       [b.channelId, pageSize],
     );
-    const page = {
+    const page: FanOutPage = {
       sourceKey,
       channelId: b.channelId,
       channel: b.channel,
@@ -130,33 +140,60 @@ export class NotificationRepository {
         fromUserId: i === 0 ? '' : starts[i]!.user_id,
         toUserId: starts[i + 1]?.user_id ?? null,
       });
-    return { stored: null, pages: starts.length };
+    return { stored: null, pages: starts.length, paged: page };
   }
 
   /** Writes one page of a went-live fan-out in one statement; a page written twice adds nothing. */
-  static async fanOutPage(
+  static async fanOutPage(q: Queryable, p: FanOutPage): Promise<void> {
+    await NotificationRepository.fanOut(q, p, null);
+  }
+
+  /**
+   * The went-live notifications of those of `userIds` who follow the channel
+   * and want them, written now (the pages that hold them later add nothing);
+   * returns the rows this wrote, for pushing.
+   */
+  async fanOutTo(
+    p: Omit<FanOutPage, 'fromUserId' | 'toUserId'>,
+    userIds: readonly string[],
+  ): Promise<Addressed[]> {
+    if (userIds.length === 0) return [];
+    const rows = await NotificationRepository.fanOut(
+      this.db,
+      { ...p, fromUserId: '', toUserId: null },
+      userIds,
+    );
+    return rows.map((r) => ({ userId: r.user_id, notification: toNotification(r) }));
+  }
+
+  /** The one statement both write with, so a follower's mutes and settings count the same. */
+  private static async fanOut(
     q: Queryable,
-    p: {
-      sourceKey: string;
-      channelId: string;
-      channel: string;
-      title: string;
-      fromUserId: string;
-      toUserId: string | null;
-    },
-  ): Promise<void> {
-    await q.query(
+    p: FanOutPage,
+    only: readonly string[] | null,
+  ): Promise<(NotificationRow & { user_id: string })[]> {
+    return q.query<NotificationRow & { user_id: string }>(
       `INSERT INTO notify.notifications (user_id, kind, source_key, channel, title)
        SELECT f.user_id, 'went_live', $2, $3, $4
          FROM notify.follows f
         WHERE f.channel_id = $1
           AND f.user_id >= $5 AND ($6::text IS NULL OR f.user_id < $6::text)
+          AND ($7::text[] IS NULL OR f.user_id = ANY($7::text[]))
           AND NOT EXISTS (SELECT 1 FROM notify.mutes m
                            WHERE m.user_id = f.user_id AND m.channel_id = f.channel_id)
           AND NOT EXISTS (SELECT 1 FROM notify.settings s
                            WHERE s.user_id = f.user_id AND NOT s.went_live)
-       ON CONFLICT (user_id, source_key) DO NOTHING`,
-      [p.channelId, p.sourceKey, p.channel, p.title, p.fromUserId, p.toUserId],
+       ON CONFLICT (user_id, source_key) DO NOTHING
+       ${only ? `RETURNING user_id, ${COLUMNS}` : ''}`,
+      [
+        p.channelId,
+        p.sourceKey,
+        p.channel,
+        p.title,
+        p.fromUserId,
+        p.toUserId,
+        only ? [...only] : null,
+      ],
     );
   }
 

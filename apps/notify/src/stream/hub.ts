@@ -2,7 +2,11 @@ import type { Bus, Subscription } from '@neon/bus';
 import type { LiveStatusEvent, ViewersEvent } from '@neon/contracts';
 import type { Logger } from '@neon/kit';
 import type { ConnectionQuota } from '@neon/platform';
-import type { NotificationRepository } from '../notifications/notification.repository.js';
+import type {
+  Addressed,
+  FanOutPage,
+  NotificationRepository,
+} from '../notifications/notification.repository.js';
 import type { SseStream } from './sse.js';
 
 export interface HubOptions {
@@ -14,6 +18,9 @@ export interface HubOptions {
   heartbeatMs: number;
   viewersIntervalMs: number;
 }
+
+/** Connected users written per statement when a paged fan-out serves them first. */
+const CONNECTED_BATCH = 5000;
 
 interface ViewerState {
   /** The latest count not yet sent, if any. */
@@ -96,6 +103,10 @@ export class StreamHub {
           }),
       }),
       await this.o.bus.subscribe({
+        types: ['notify.fanout.online.v1'],
+        handler: async (event) => this.fanOutToConnected(event.data),
+      }),
+      await this.o.bus.subscribe({
         types: [
           'live.stream.started.v1',
           'live.stream.updated.v1',
@@ -145,13 +156,29 @@ export class StreamHub {
     const users = [...this.byUser.keys()];
     if (users.length === 0) return;
     try {
-      for (const { userId, notification } of await this.o.repo.bySource(sourceKey, users, range)) {
-        const data = JSON.stringify(notification);
-        for (const s of this.byUser.get(userId) ?? []) s.notification(notification.id, data);
-      }
+      this.push(await this.o.repo.bySource(sourceKey, users, range));
     } catch (err) {
       // The rows stay stored: the next reconnect or list shows them.
       this.o.logger.warn({ err, sourceKey }, 'stored notifications not pushed');
+    }
+  }
+
+  /** Writes and pushes the went-live notifications of the followers with a stream here. */
+  private async fanOutToConnected(p: Omit<FanOutPage, 'fromUserId' | 'toUserId'>): Promise<void> {
+    const users = [...this.byUser.keys()];
+    try {
+      for (let i = 0; i < users.length; i += CONNECTED_BATCH)
+        this.push(await this.o.repo.fanOutTo(p, users.slice(i, i + CONNECTED_BATCH)));
+    } catch (err) {
+      // Nothing is lost: the pages write (and announce) every follower's.
+      this.o.logger.warn({ err, sourceKey: p.sourceKey }, 'connected followers not notified first');
+    }
+  }
+
+  private push(rows: readonly Addressed[]): void {
+    for (const { userId, notification } of rows) {
+      const data = JSON.stringify(notification);
+      for (const s of this.byUser.get(userId) ?? []) s.notification(notification.id, data);
     }
   }
 
