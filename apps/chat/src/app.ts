@@ -1,6 +1,7 @@
 import { serviceServer, type Platform, type Service, type ServiceModule } from '@neon/platform';
 import { chatSpec, type ChatConfig } from './config.js';
 import { migrations } from './db/migrations/index.js';
+import { registerChatMetrics } from './metrics.js';
 import { MemoryRateLimiter, RedisRateLimiter } from './domain/rate-limit.js';
 import { subscribeProjections } from './events/projections.js';
 import { subscribeSessionEnds } from './events/sessions.js';
@@ -52,6 +53,7 @@ export async function buildApp(platform: Platform, config: ChatConfig): Promise<
     quota: platform.redis ? new RedisSocketQuota(platform.redis, 60_000) : new MemorySocketQuota(),
   });
   server.server.on('upgrade', sockets.handleUpgrade);
+  registerChatMetrics(server.metrics, sockets, chat);
   // Sockets close (after draining) before the HTTP server stops, whoever closes it;
   // the drained messages' events go out before the platform closes the bus.
   server.addHook('preClose', async () => {

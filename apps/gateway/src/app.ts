@@ -55,6 +55,7 @@ import { headProblem } from './front/head-rules.js';
 import type { FastResponse } from './front/response.js';
 import { createUpgradeHandler } from './socket/upgrade.js';
 import { UpstreamPools, type Replica } from './upstream/pool.js';
+import { registerPoolMetrics } from './upstream/pool-metrics.js';
 import { attributePolicy, roundRobinPolicy, type UpstreamPolicy } from './upstream/policy.js';
 
 export { deviceClass, region, roundRobinPolicy, attributePolicy } from './upstream/policy.js';
@@ -160,6 +161,7 @@ export async function buildApp(
       connectTimeoutMs: Math.min(config.GATEWAY_UPSTREAM_TIMEOUT_MS, 5000),
     },
   );
+  registerPoolMetrics(server.metrics, pools);
 
   const jwks = new JwksCache(() => fetchJwks(pools), {
     cooldownMs: config.GATEWAY_JWKS_COOLDOWN_MS,

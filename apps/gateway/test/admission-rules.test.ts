@@ -136,6 +136,22 @@ describe('the brute-force limit on sign-in', () => {
     ]);
   });
 
+  test('counts second factors and the mailed links (asking for one and using one) the same way', async () => {
+    const s = setup();
+    const paths = [
+      '/api/v1/auth/mfa',
+      '/api/v1/auth/step-up',
+      '/api/v1/auth/password-reset',
+      '/api/v1/auth/password-reset/confirm',
+      '/api/v1/auth/verify-email',
+    ];
+    for (const path of paths) proxied(await s.admit(post(), path, IP, recorder().log));
+    assert.deepEqual(
+      s.auth.keys,
+      paths.map((p) => `${p}:${IP}`),
+    );
+  });
+
   test('a path spelled differently is the same endpoint; other methods and paths are not counted', async () => {
     const s = setup();
     proxied(await s.admit(post(), '/API/v1//auth/Login/', IP, recorder().log));

@@ -236,6 +236,15 @@ describe('gateway load balancing', () => {
     assert.ok(served.slice(0, 20).includes('channels-b'), 'both replicas served before the kill');
     assert.ok(served.slice(0, 20).includes('channels-a'));
     assert.ok(served.slice(20).every((s) => s === 'channels-a'));
+    const replicas = async (state: string) => {
+      const { values } = await gw.service.server.metrics
+        .getSingleMetric('gateway_upstream_replicas')!
+        .get();
+      return values.find((v) => v.labels.upstream === 'channels' && v.labels.state === state)
+        ?.value;
+    };
+    assert.equal(await replicas('healthy'), 1, 'the dead replica left the pool');
+    assert.equal(await replicas('ejected'), 1);
   });
 
   test('once ejected, a dead replica receives nothing, non-idempotent requests included', async () => {

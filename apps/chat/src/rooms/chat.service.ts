@@ -79,6 +79,8 @@ export class ChatService {
   private readonly profiles = new Map<string, { user: ChatUser | null; at: number }>();
   /** Event publishes not yet settled, so a shutdown can let them finish before the bus closes. */
   private readonly publishing = new Set<Promise<void>>();
+  /** Messages this replica stored since start: a plain sum the metrics read. */
+  storedMessages = 0;
 
   constructor(private readonly deps: ChatServiceDeps) {
     this.writer = new MessageWriter(
@@ -273,6 +275,7 @@ export class ChatService {
   }
 
   private async committed(batch: readonly PendingMessage[]): Promise<void> {
+    this.storedMessages += batch.length;
     const byRoom = new Map<string, FanoutItem[]>();
     for (const p of batch) {
       let items = byRoom.get(p.channel);

@@ -135,6 +135,8 @@ export class SocketServer {
   private closed: Promise<void> | null = null;
   /** Role changes and suspensions heard from identity; sockets speaking for an older identity are ended. */
   readonly currentRoles = new CurrentRoles();
+  /** Messages refused since start, by code, for the metrics. */
+  readonly refusedMessages = new Map<string, number>();
 
   constructor(readonly options: SocketServerOptions) {
     this.wss = new WebSocketServer({
@@ -257,8 +259,11 @@ export class SocketServer {
     try {
       await this.dispatch(conn, f, receivedAt);
     } catch (err) {
-      if (err instanceof ChatError) conn.error(f, err.code, err.message, err.extra);
-      else {
+      if (err instanceof ChatError) {
+        if (f.event === 'shout')
+          this.refusedMessages.set(err.code, (this.refusedMessages.get(err.code) ?? 0) + 1);
+        conn.error(f, err.code, err.message, err.extra);
+      } else {
         this.options.logger.error({ err, event: f.event }, 'socket event failed');
         conn.error(f, 'CHAT_UNAVAILABLE', 'Something went wrong; try again.');
       }

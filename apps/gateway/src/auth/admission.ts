@@ -19,6 +19,10 @@ const AUTH_LIMITED = new Set([
   // Every second factor, under the same per-address rule as the password.
   '/api/v1/auth/mfa',
   '/api/v1/auth/step-up',
+  // Mailed links: asking for one (identity also limits per address) and using one.
+  '/api/v1/auth/password-reset',
+  '/api/v1/auth/password-reset/confirm',
+  '/api/v1/auth/verify-email',
 ]);
 /** The public API: OAuth access tokens only, limited per application. */
 const PUBLIC_SURFACE = '/public/v1/';

@@ -78,6 +78,14 @@ export class UpstreamPools {
     }
   }
 
+  /** Each service's replicas in the pool (healthy) and out of it (ejected), for the metrics. */
+  replicaStates(): { service: ServiceName; healthy: number; ejected: number }[] {
+    return [...this.byService].map(([service, replicas]) => {
+      const healthy = replicas.filter((r) => r.healthy).length;
+      return { service, healthy, ejected: replicas.length - healthy };
+    });
+  }
+
   has(service: ServiceName): boolean {
     return this.byService.has(service);
   }

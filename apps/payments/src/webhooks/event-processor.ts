@@ -1,5 +1,5 @@
 import type { Db } from '@neon/db';
-import type { Logger } from '@neon/kit';
+import { DrainLoop, type Logger } from '@neon/kit';
 import { UnmatchedEvent, type SubscriptionService } from '../subscriptions/subscription.service.js';
 import type { ProviderUpdate } from './stripe-events.js';
 import { WebhookRepository as repo, type StoredEvent } from './webhook.repository.js';
@@ -23,49 +23,39 @@ export interface EventProcessorOptions {
  * storing and processing leaves the event pending for the next start.
  */
 export class EventProcessor {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
+  private readonly loop: DrainLoop;
 
   constructor(
     private readonly db: Db,
     private readonly service: SubscriptionService,
     private readonly logger: Logger,
     private readonly options: EventProcessorOptions,
-  ) {}
-
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => this.kick(), this.options.intervalMs ?? 1000);
-    this.timer.unref();
-    this.kick();
-  }
-
-  kick(): void {
-    void this.drain().catch((err: unknown) =>
-      this.logger.error({ err }, 'processing stored payment events failed; will retry'),
-    );
-  }
-
-  /** Processes every due event; resolves when none is left. */
-  drain(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
+  ) {
+    this.loop = new DrainLoop({
+      pass: async () => {
         // An event that fails is tried again on a later pass, not over and over in this one.
         const failed: string[] = [];
         while (await this.one(failed)) {
           /* next */
         }
-      } while (this.again);
-    })().finally(() => {
-      this.running = null;
+      },
+      intervalMs: options.intervalMs ?? 1000,
+      onError: (err) =>
+        logger.error({ err }, 'processing stored payment events failed; will retry'),
     });
-    return this.running;
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  kick(): void {
+    this.loop.kick();
+  }
+
+  /** Processes every due event; resolves when none is left. */
+  drain(): Promise<void> {
+    return this.loop.drain();
   }
 
   private async one(failed: string[]): Promise<boolean> {
@@ -124,9 +114,7 @@ export class EventProcessor {
     }
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }
