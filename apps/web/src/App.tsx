@@ -25,6 +25,9 @@ const Developers = lazy(() => import('./developers/Developers'));
 const DeveloperDocs = lazy(() => import('./developers/DeveloperDocs'));
 const ApiReference = lazy(() => import('./developers/ApiReference'));
 const Consent = lazy(() => import('./oauth/Consent'));
+const ForgotPassword = lazy(() => import('./account/ForgotPassword'));
+const ResetPassword = lazy(() => import('./account/ResetPassword'));
+const VerifyEmail = lazy(() => import('./account/VerifyEmail'));
 
 const usernamePattern = new RegExp((Username as { pattern?: string }).pattern ?? '^[a-z0-9_]+$');
 
@@ -82,6 +85,9 @@ export function App() {
           <Route index element={<Home />} />
           <Route path="login" element={<Auth mode="login" />} />
           <Route path="signup" element={<Auth mode="signup" />} />
+          <Route path="forgot-password" element={<ForgotPassword />} />
+          <Route path="reset-password" element={<ResetPassword />} />
+          <Route path="verify-email" element={<VerifyEmail />} />
           <Route
             path="dashboard"
             element={

@@ -11,6 +11,19 @@ export function useNow(ms: number): number {
   return now;
 }
 
+/**
+ * A heading that takes focus when it appears (a page reached from a mailed
+ * link, a form replaced by its outcome), so a screen reader starts there.
+ * Give the heading `tabIndex={-1}`. `key` moves focus again when it changes.
+ */
+export function useFocusHeading<T extends HTMLElement = HTMLHeadingElement>(key: unknown = null) {
+  const ref = useRef<T>(null);
+  useEffect(() => {
+    ref.current?.focus();
+  }, [key]);
+  return ref;
+}
+
 export function useTitle(title: string): void {
   useEffect(() => {
     document.title = title ? `${title} · Neon` : 'Neon';

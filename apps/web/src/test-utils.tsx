@@ -100,6 +100,7 @@ export function me(username: string, roles: Me['roles'] = ['user']): Me {
     avatarUrl: null,
     createdAt: '2025-01-01T00:00:00.000Z',
     email: `${username}@example.test`,
+    emailVerified: true,
     roles,
   };
 }

@@ -41,6 +41,10 @@ const messages: Partial<Record<ErrorCode | 'NETWORK', string>> = {
   AUTH_MFA_REQUIRED: 'Set up two-factor authentication (Settings → Security) to use this.',
   MFA_ALREADY_ENABLED: 'An authenticator app is already set up.',
   MFA_NOT_ENABLED: 'No authenticator app is set up.',
+  AUTH_EMAIL_TOKEN_INVALID: 'This link does not work any more. Ask for a new one.',
+  AUTH_EMAIL_THROTTLED: 'Several mails were sent already. Wait a few minutes before asking again.',
+  AUTH_EMAIL_ALREADY_VERIFIED: 'Your email address is confirmed already.',
+  AUTH_EMAIL_UNCHANGED: 'This is your address already.',
   ADMIN_SELF_ACTION: 'You cannot do that to your own account.',
   LIVE_CHANNEL_NOT_FOUND: 'No such channel.',
   LIVE_NOT_LIVE: 'This channel is offline.',
@@ -70,6 +74,7 @@ const messages: Partial<Record<ErrorCode | 'NETWORK', string>> = {
   OAUTH_REDIRECT_URI_INVALID: 'A redirect URI is not valid.',
   OAUTH_CLIENT_INVALID: 'No application has this client id.',
   OAUTH_GRANT_NOT_FOUND: 'This app is no longer connected to your account.',
+  EVENTSUB_SUBSCRIPTION_NOT_FOUND: 'This webhook no longer exists. Refresh the list.',
   PAYMENTS_PROVIDER_DISABLED: 'Subscriptions are not available on this Neon server.',
   PAYMENTS_PROVIDER_UNAVAILABLE:
     'The payment provider did not answer. Nothing was charged or changed: try again.',

@@ -197,6 +197,28 @@ describe('ChatList', () => {
     fireEvent.keyDown(focused, { key: 'ArrowDown' });
     expect((document.activeElement as HTMLElement).dataset.messageId).toBe(second.id);
   });
+
+  it('moves focus to the next message when the focused one is deleted, whenever the room removes it', () => {
+    const [a, b, c] = [msg('one'), msg('two'), msg('three')];
+    const onDelete = vi.fn();
+    const props = { canModerate: true, selfId: 'id-streamer', onDelete };
+    const { rerender } = render(<ChatList messages={[a, b, c]} {...props} />);
+    const log = screen.getByRole('log');
+    fireEvent.keyDown(log, { key: 'ArrowDown' });
+    fireEvent.keyDown(document.activeElement!, { key: 'ArrowDown' });
+    const target = document.querySelector<HTMLElement>(`[data-message-id="${b.id}"] button`)!;
+    expect(target.tabIndex).toBe(0);
+    target.focus();
+    fireEvent.click(target);
+    expect(onDelete).toHaveBeenCalledWith(b);
+    // The room answers later: until then the message and its focus stay.
+    expect(document.activeElement).toBe(target);
+    rerender(<ChatList messages={[a, c]} {...props} />);
+    expect((document.activeElement as HTMLElement).dataset.messageId).toBe(c.id);
+    // The last message deleted: focus goes to the one before it.
+    rerender(<ChatList messages={[a]} {...props} />);
+    expect((document.activeElement as HTMLElement).dataset.messageId).toBe(a.id);
+  });
 });
 
 describe('ChatList after a resume', () => {

@@ -69,12 +69,33 @@ export function ChatList({
     else focusMessage(at + (e.key === 'ArrowUp' ? -1 : 1));
   }
 
-  /** Deleting removes the focused message: focus goes to the one after it, not to the page. */
-  function remove(m: ChatMessage) {
-    const at = messages.findIndex((x) => x.id === m.id);
-    onDelete?.(m);
-    requestAnimationFrame(() => focusMessage(at));
+  // The message holding focus and where it sits. A message leaves the list only when the room
+  // says it was deleted (by this moderator's Delete or by anyone else), some time after the
+  // click; the browser then drops focus to the page, and it is brought back to the message
+  // that took the deleted one's place.
+  const focusedId = useRef<string | null>(null);
+  const shown = useRef(messages);
+
+  function onFocus(e: React.FocusEvent<HTMLDivElement>) {
+    const el = (e.target as HTMLElement).closest<HTMLElement>('.msg');
+    focusedId.current = el?.dataset.messageId ?? null;
   }
+
+  function onBlur(e: React.FocusEvent<HTMLDivElement>) {
+    // A removed message blurs with no next target: keep the place. Moving elsewhere forgets it.
+    if (e.relatedTarget) focusedId.current = null;
+  }
+
+  useLayoutEffect(() => {
+    const before = shown.current;
+    shown.current = messages;
+    const id = focusedId.current;
+    if (id === null || messages.some((m) => m.id === id)) return;
+    focusedId.current = null;
+    const active = document.activeElement;
+    if (active === null || active === document.body)
+      focusMessage(before.findIndex((m) => m.id === id));
+  }, [messages]);
 
   useLayoutEffect(() => {
     const el = ref.current;
@@ -118,6 +139,8 @@ export function ChatList({
         }
         tabIndex={0}
         onKeyDown={onKeyDown}
+        onFocus={onFocus}
+        onBlur={onBlur}
       >
         {gap && (
           <p className="muted small chat-gap" role="status">
@@ -155,7 +178,7 @@ export function ChatList({
                   <button
                     type="button"
                     tabIndex={current === m.id ? 0 : -1}
-                    onClick={() => remove(m)}
+                    onClick={() => onDelete(m)}
                     aria-label={`Delete message from ${m.sender.username}`}
                   >
                     Delete

@@ -29,6 +29,7 @@ describe('IngestDisconnectNotice', () => {
       ['LIVE_INGEST_RESOLUTION_EXCEEDED', /at 14:02 .*resolution limit: lower your output/],
       ['LIVE_INGEST_STALLED', /stopped sending video at 14:02 .*the broadcast ended/],
       ['LIVE_PUBLISHER_REPLACED', /At 14:02 a new connection with your stream key took over/],
+      ['LIVE_ACCOUNT_SUSPENDED', /ended at 14:02 because the account was suspended/],
     ] as const) {
       const { unmount } = render(
         <IngestDisconnectNotice disconnect={{ at, code, reason: 'for the log' }} />,

@@ -19,6 +19,8 @@ export function disconnectSentence(d: IngestDisconnect): string {
       return `Your encoder was disconnected at ${at} because its picture is larger than the resolution limit: lower your output resolution.`;
     case 'LIVE_INGEST_STALLED':
       return `Your encoder stopped sending video at ${at} while still connected, so the broadcast ended: check your encoder and your connection.`;
+    case 'LIVE_ACCOUNT_SUSPENDED':
+      return `Your broadcast was ended at ${at} because the account was suspended.`;
     case 'LIVE_PUBLISHER_REPLACED':
       return `At ${at} a new connection with your stream key took over from an encoder that had stopped sending.`;
   }

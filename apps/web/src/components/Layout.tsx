@@ -179,10 +179,18 @@ function SiteNav({ admin, signedIn }: { admin: boolean; signedIn: boolean }) {
   );
 }
 
+/**
+ * Pages opened from a mailed link: their one-time token must not travel into
+ * the login page's address, nor bring the user back to a spent link.
+ */
+const NO_RETURN = /^\/(forgot-password|reset-password|verify-email)(\/|$)/;
+
 export function Layout() {
   const { user, checked } = useSession();
   const location = useLocation();
-  const next = encodeURIComponent(location.pathname + location.search);
+  const next = encodeURIComponent(
+    NO_RETURN.test(location.pathname) ? '/' : location.pathname + location.search,
+  );
   const main = useRef<HTMLElement>(null);
   useRouteFocus(main);
   return (

@@ -14,6 +14,7 @@ import { ErrorState, Spinner } from '../components/ErrorState';
 import { date } from '../format';
 import { useDialogFocus, useTitle } from '../hooks';
 import { AppForm } from './AppForm';
+import { AppWebhooks } from './AppWebhooks';
 
 /** Focus after the current render's effects (a closing dialog hands focus back in its own). */
 function focusSoon(el: () => HTMLElement | null | undefined) {
@@ -209,6 +210,7 @@ function AppItem({
               </button>
             </div>
           )}
+          <AppWebhooks app={app} />
         </>
       )}
     </li>

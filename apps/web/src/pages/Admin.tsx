@@ -14,6 +14,7 @@ import { ErrorState, Spinner } from '../components/ErrorState';
 import { dateTime } from '../format';
 import { useTitle } from '../hooks';
 import { useSession } from '../store';
+import { AdminMailLog } from './AdminMail';
 
 function UserRow({ u, self }: { u: AdminUser; self: boolean }) {
   const [setAdmin, a] = useAdminSetAdminMutation();
@@ -206,7 +207,8 @@ function Audit() {
 export default function Admin() {
   useTitle('Admin');
   const [params, setParams] = useSearchParams();
-  const tab = params.get('tab') === 'audit' ? 'audit' : 'users';
+  const asked = params.get('tab');
+  const tab = asked === 'audit' || asked === 'mail' ? asked : 'users';
   return (
     <div className="page">
       <div className="page-head">
@@ -229,8 +231,16 @@ export default function Admin() {
         >
           Audit log
         </button>
+        <button
+          type="button"
+          role="tab"
+          aria-selected={tab === 'mail'}
+          onClick={() => setParams({ tab: 'mail' })}
+        >
+          Mail
+        </button>
       </div>
-      {tab === 'users' ? <Users /> : <Audit />}
+      {tab === 'users' ? <Users /> : tab === 'audit' ? <Audit /> : <AdminMailLog />}
     </div>
   );
 }

@@ -225,6 +225,11 @@ export default function Auth({ mode }: { mode: 'login' | 'signup' }) {
           onValue={(v) => set('password', v)}
           onBlur={() => blur('password')}
         />
+        {!signup && (
+          <Link className="forgot" to="/forgot-password">
+            Forgot password?
+          </Link>
+        )}
         <button className="btn block" type="submit" disabled={busy}>
           {busy ? 'Please wait…' : signup ? 'Sign up' : 'Log in'}
         </button>

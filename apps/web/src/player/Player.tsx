@@ -19,6 +19,13 @@ export interface PlayerProps {
 /** Restarts of a failed live player with no fragment arriving in between, before it gives up. */
 const MAX_LIVE_RESTARTS = 6;
 
+/**
+ * A live start with no fragment in this long is stuck without an error hls.js would report
+ * (seen in Chromium after a network outage: the playlists load, the media never attaches):
+ * the player starts over, on a fresh video element, as after a fatal error.
+ */
+const STUCK_START_MS = 15_000;
+
 const icons = {
   play: 'M8 5v14l11-7z',
   pause: 'M6 5h4v14H6zm8 0h4v14h-4z',
@@ -80,6 +87,7 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
     let mediaRetries = 0;
     let networkRetries = 0;
     let restart: ReturnType<typeof setTimeout> | undefined;
+    let stuck: ReturnType<typeof setTimeout> | undefined;
     setError(null);
     setLevels([]);
     setSelected(-1);
@@ -130,6 +138,7 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
         if (live && !data.details.live) onEndedRef.current?.();
       });
       hls.on(HlsCtor.Events.FRAG_LOADED, () => {
+        clearTimeout(stuck);
         networkRetries = 0;
         failedRestarts.current = 0;
         setRetrying(false);
@@ -149,20 +158,28 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
             else hls.loadSource(src);
           }, 1000 * networkRetries);
         } else {
-          hls.destroy();
-          hlsRef.current = null;
-          if (live && failedRestarts.current < MAX_LIVE_RESTARTS) {
-            // The page asks whether the broadcast goes on (it unmounts the player if not).
-            onFatalRef.current?.('The stream stopped.');
-            setRetrying(true);
-            const delay = Math.min(1000 * 2 ** failedRestarts.current, 10_000);
-            failedRestarts.current += 1;
-            restart = setTimeout(() => setAttempt((n) => n + 1), delay);
-          } else {
-            fail(live ? 'The stream stopped.' : 'This video could not be played.');
-          }
+          startOver();
         }
       });
+      const startOver = () => {
+        clearTimeout(stuck);
+        hls.destroy();
+        hlsRef.current = null;
+        if (live && failedRestarts.current < MAX_LIVE_RESTARTS) {
+          // The page asks whether the broadcast goes on (it unmounts the player if not).
+          onFatalRef.current?.('The stream stopped.');
+          setRetrying(true);
+          const delay = Math.min(1000 * 2 ** failedRestarts.current, 10_000);
+          failedRestarts.current += 1;
+          restart = setTimeout(() => setAttempt((n) => n + 1), delay);
+        } else {
+          fail(live ? 'The stream stopped.' : 'This video could not be played.');
+        }
+      };
+      if (live)
+        stuck = setTimeout(() => {
+          if (!cancelled && hlsRef.current === hls) startOver();
+        }, STUCK_START_MS);
       hls.loadSource(src);
       hls.attachMedia(video);
     });
@@ -170,6 +187,7 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
     return () => {
       cancelled = true;
       clearTimeout(restart);
+      clearTimeout(stuck);
       hlsRef.current?.destroy();
       hlsRef.current = null;
       video.removeAttribute('src');
@@ -197,7 +215,7 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
     video.volume = volume.volume;
     video.muted = volume.muted || (needsUnmute && !preview);
     if (!preview) saveVolume(volume);
-  }, [volume, needsUnmute, preview]);
+  }, [volume, needsUnmute, preview, attempt]);
 
   // A live stall longer than a moment, after playback had started, is a reconnection.
   useEffect(() => {
@@ -292,6 +310,8 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
       }
     >
       <video
+        // A restart gets a fresh element: one whose media never attached stays that way.
+        key={attempt}
         ref={videoRef}
         playsInline
         onClick={togglePlay}

@@ -12,6 +12,7 @@ import { ErrorState } from '../components/ErrorState';
 import { useTitle } from '../hooks';
 import { CodeForm } from './CodeForm';
 import { ConnectedApps } from './ConnectedApps';
+import { EmailSettings } from './EmailSettings';
 import { Sessions } from './Sessions';
 import { StepUpPrompt } from './StepUp';
 
@@ -160,7 +161,7 @@ function Enabled({ left, onCodes }: { left: number; onCodes: (codes: string[]) =
   );
 }
 
-/** Settings → Security: the authenticator app, recovery codes, sessions and connected apps. */
+/** Settings → Security: the email address, the authenticator app, recovery codes, sessions and connected apps. */
 export default function SecuritySettings() {
   useTitle('Security');
   const status = useMfaStatusQuery();
@@ -168,6 +169,7 @@ export default function SecuritySettings() {
   return (
     <div className="page settings">
       <h1>Security</h1>
+      <EmailSettings />
       <section className="panel" aria-labelledby="totp-title">
         <h2 id="totp-title">Two-factor authentication</h2>
         {codes ? (
