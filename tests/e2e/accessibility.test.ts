@@ -166,6 +166,10 @@ describe('accessibility and phone layout of every page', { timeout: 900_000 }, (
       { path: `/u/${STREAMER}` },
       { path: '/directory' },
       { path: `/search?q=${STREAMER.slice(0, 6)}` },
+      // The pages a mailed link opens (a made-up token: nothing is asked of the server on load).
+      { path: '/forgot-password' },
+      { path: `/reset-password?token=${'A'.repeat(43)}` },
+      { path: `/verify-email?token=${'A'.repeat(43)}` },
       // The not-found pages: their one failed request is the answer they show.
       { path: '/no/such/page', notFound: true },
       { path: `/nochannel${suffix}`, notFound: true },
@@ -185,6 +189,11 @@ describe('accessibility and phone layout of every page', { timeout: 900_000 }, (
         },
       },
       { path: '/admin', ready: async (p) => void (await p.locator('table').first().waitFor()) },
+      // Without SMTP the sign-up's confirmation mail is listed here with its text.
+      {
+        path: '/admin?tab=mail',
+        ready: async (p) => void (await p.getByTestId('mail').first().waitFor()),
+      },
     ];
 
     const failures: string[] = [];

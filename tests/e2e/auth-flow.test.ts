@@ -6,8 +6,10 @@ import {
   type Me,
   type Problem,
   type SocketTicket,
+  type StreamKeyResponse,
   type TokenResponse,
 } from '@neon/contracts';
+import { publishStatus } from '@neon/rtmp/testing';
 import {
   createTestDatabase,
   enrolTotp,
@@ -182,7 +184,7 @@ for (const shape of shapes) {
       anonymous.ws.close();
     });
 
-    test('an admin suspends a user: their access token stops working at once', async () => {
+    test('an admin suspends a user: their access token stops working at once, and their stream key', async () => {
       const api = `${neon.url}/api/v1`;
       const victim = uniqueName('v').toLowerCase().slice(0, 25);
       const session = await json<TokenResponse>(
@@ -195,6 +197,12 @@ for (const shape of shapes) {
       );
       const asVictim = { authorization: `Bearer ${session.accessToken}` };
       await json<Me>(await fetch(`${api}/me`, { headers: asVictim }), 200);
+      const { streamKey } = await json<StreamKeyResponse>(
+        await fetch(`${api}/me/stream-key`, { headers: asVictim }),
+        200,
+      );
+      const rtmpPort = Number(new URL(neon.rtmpUrl!).port);
+      assert.equal((await publishStatus(rtmpPort, streamKey)).code, 'NetStream.Publish.Start');
 
       // The first admin comes from the command line's code path, on the running platform's database.
       const admin = uniqueName('a').toLowerCase().slice(0, 25);
@@ -238,6 +246,15 @@ for (const shape of shapes) {
         { what: 'the gateway to refuse the suspended user’s token' },
       );
       assert.equal(await problemCode(refused, 401), 'AUTH_TOKEN_INVALID');
+      // Live heard it too: the key no longer starts a broadcast.
+      const denied = await waitFor(
+        async () => {
+          const reply = await publishStatus(rtmpPort, streamKey);
+          return reply.code === 'NetStream.Publish.Denied' && reply;
+        },
+        { what: 'live to refuse the suspended user’s stream key' },
+      );
+      assert.match(denied.description, /LIVE_ACCOUNT_SUSPENDED/);
       // The admin's own token is untouched.
       await json<Me>(
         await fetch(`${api}/me`, {

@@ -11,7 +11,7 @@ import type { StreamKeyResponse, StreamSettings } from '@neon/contracts';
 import { clientHeaders, createLogger, loadConfig, uuidv7, type Client } from '@neon/kit';
 import { openPlatform, platformSpec, type Platform } from '@neon/platform';
 import { buildApp, liveService, type LiveService } from '@neon/live';
-import { cpuLimitedFfmpeg, sleep, syntheticSourceArgs, waitFor } from '@neon/testing';
+import { cpuLimitedFfmpeg, syntheticSourceArgs, waitFor } from '@neon/testing';
 import { launchBrowser } from './lib/browser.js';
 import { run, type Spawned } from './lib/process.js';
 
@@ -29,7 +29,7 @@ const HLS_JS = createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js');
 const PAGE = `<!doctype html><html><body><video muted playsinline></video>
 <script>${readFileSync(HLS_JS, 'utf8')}</script>
 <script>
-window.player = { errors: [], fatal: null, levels: [] };
+window.player = { errors: [], fatal: null, levels: [], recovered: 0 };
 window.play = (src) => {
   const video = document.querySelector('video');
   const hls = new Hls({ lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5, backBufferLength: 30 });
@@ -39,8 +39,13 @@ window.play = (src) => {
     video.play();
   });
   hls.on(Hls.Events.ERROR, (_e, d) => {
-    window.player.errors.push(d.details + (d.response ? ' ' + d.response.code : ''));
-    if (d.fatal) window.player.fatal = d.details;
+    window.player.errors.push(d.details + (d.response ? ' ' + d.response.code : '') + (d.fatal ? ' (fatal)' : ''));
+    if (!d.fatal) return;
+    // As the web player does: a media error is recovered from, up to three times.
+    if (d.type === Hls.ErrorTypes.MEDIA_ERROR && window.player.recovered < 3) {
+      window.player.recovered += 1;
+      hls.recoverMediaError();
+    } else window.player.fatal = d.details;
   });
   hls.loadSource(src);
   hls.attachMedia(video);
@@ -61,6 +66,33 @@ interface PlayerState {
 }
 
 const state = (page: Page) => page.evaluate<PlayerState>('window.state()');
+
+/**
+ * Waits (up to 30 s: a loaded machine may stall the picture a while, as a viewer's would)
+ * for `seconds` of picture, or a failure the web player would give up on; checks there was
+ * none and the player plays. Returns where it ended, how far it moved and what it took.
+ */
+async function playsFor(tab: Page, seconds: number) {
+  const from = await state(tab);
+  const since = Date.now();
+  let to = from;
+  await waitFor(
+    async () => {
+      to = await state(tab);
+      return (
+        to.t - from.t >= seconds ||
+        (await tab.evaluate<string | null>('window.player.fatal')) !== null
+      );
+    },
+    { timeoutMs: 30_000, intervalMs: 250, what: `${seconds} s of picture` },
+  );
+  const tookMs = Date.now() - since;
+  const player = await tab.evaluate<{ fatal: string | null; errors: string[] }>('window.player');
+  assert.equal(player.fatal, null, player.errors.join(', '));
+  assert.equal(to.error, null);
+  assert.equal(to.paused, false);
+  return { to, advanced: to.t - from.t, tookMs, errors: player.errors.join(', ') };
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'neon-shed-player-'));
 const limit = cpuLimitedFfmpeg(dir, 0.08);
@@ -174,19 +206,11 @@ describe(
           ),
         { timeoutMs: 30_000, what: 'hls.js to hear that 360p is gone' },
       );
-      const from = await state(tab);
-      await sleep(8000);
-      const to = await state(tab);
-      const player = await tab.evaluate<{ fatal: string | null; errors: string[] }>(
-        'window.player',
-      );
-      assert.equal(player.fatal, null, player.errors.join(', '));
-      assert.equal(to.error, null);
-      assert.equal(to.paused, false);
+      // The picture moves on, without a failure the web player gives up on.
+      const { to, advanced, tookMs, errors } = await playsFor(tab, 4);
       assert.doesNotMatch(to.url, /360p\//, 'no longer on the rung that was turned off');
-      assert.ok(to.t - from.t >= 4, `currentTime advanced ${(to.t - from.t).toFixed(2)} s in 8 s`);
       process.stdout.write(
-        `# after the shed: playing ${to.url.replace(base, '')}, advanced ${(to.t - from.t).toFixed(2)} s in 8 s; errors: ${player.errors.join(', ')}\n`,
+        `# after the shed: playing ${to.url.replace(base, '')}, advanced ${advanced.toFixed(2)} s in ${tookMs} ms; errors: ${errors}\n`,
       );
     });
 
@@ -203,17 +227,9 @@ describe(
         what: 'playback to start after the shed',
       });
       const startedMs = Date.now() - asked;
-      const from = await state(tab);
-      await sleep(6000);
-      const to = await state(tab);
-      const player = await tab.evaluate<{ fatal: string | null; errors: string[] }>(
-        'window.player',
-      );
-      assert.equal(player.fatal, null, player.errors.join(', '));
-      assert.equal(to.paused, false);
-      assert.ok(to.t - from.t >= 3, `currentTime advanced ${(to.t - from.t).toFixed(2)} s in 6 s`);
+      const { to, tookMs, errors } = await playsFor(tab, 3);
       process.stdout.write(
-        `# a new viewer after the shed started in ${startedMs} ms on ${to.url.replace(base, '')}; errors: ${player.errors.join(', ')}\n`,
+        `# a new viewer after the shed started in ${startedMs} ms on ${to.url.replace(base, '')}, played 3 s in ${tookMs} ms; errors: ${errors}\n`,
       );
     });
   },

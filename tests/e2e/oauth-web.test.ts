@@ -24,10 +24,12 @@ import { launchBrowser, newPage, screenshot, signUp } from './lib/browser.js';
  * and authorizes; the app exchanges the code once (a replay is refused) and
  * refreshes; the user disconnects it in Settings → Security and its refresh
  * token dies. Cancel answers access_denied with the state; a redirect URI
- * the app did not register is explained on Neon and goes nowhere. The pages
- * pass axe (WCAG 2.0–2.2 A/AA) in both themes, on a phone and a desktop. The
- * API reference renders the OpenAPI document under the gateway's CSP and
- * runs an operation with the app's token.
+ * the app did not register is explained on Neon and goes nowhere. The app
+ * subscribes to two webhooks; on a phone the console lists them with their
+ * status (one verified, one whose callback answered 404) and deletes one.
+ * The pages pass axe (WCAG 2.0–2.2 A/AA) in both themes, on a phone and a
+ * desktop. The API reference renders the OpenAPI document under the
+ * gateway's CSP and runs an operation with the app's token.
  */
 
 const suffix = String(process.pid % 100_000);
@@ -50,6 +52,20 @@ async function callbackServer(): Promise<Callback> {
   const waiting: ((q: URLSearchParams) => void)[] = [];
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname === '/hook') {
+      // The app's webhook: it echoes the challenge, as a callback must.
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const message = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+          challenge?: string;
+        };
+        if (message.challenge)
+          res.writeHead(200, { 'content-type': 'text/plain' }).end(message.challenge);
+        else res.writeHead(204).end();
+      });
+      return;
+    }
     if (url.pathname !== '/callback') {
       res.writeHead(404).end();
       return;
@@ -139,6 +155,9 @@ describe('OAuth in the browser: console, consent, connected apps', { timeout: 30
     platform = await startWebPlatform('neon-oauth-e2e-', {
       // Every page load of a signed-in session refreshes it once; the axe rounds load many.
       GATEWAY_AUTH_RATE_LIMIT: '1000',
+      // The app's webhooks go to the test's server, http on loopback.
+      CHANNELS_EVENTSUB_ALLOW_HTTP_LOOPBACK: 'true',
+      CHANNELS_EVENTSUB_WORKER_INTERVAL_MS: '100',
     });
     neon = platform.neon;
     api = neon.url.replace('//localhost', '//127.0.0.1');
@@ -296,7 +315,73 @@ describe('OAuth in the browser: console, consent, connected apps', { timeout: 30
     assert.equal(callback.received.length, before);
   });
 
-  it('7. the console, the consent screen and connected apps pass axe in both themes, phone and desktop', async () => {
+  it('7. the console lists the app’s webhooks with their status, and deletes one', async () => {
+    const app = await token({ grant_type: 'client_credentials' });
+    const appToken = app.body.access_token ?? '';
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${api}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${appToken}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      return { status: res.status, body: (await res.json()) as { data: { id: string }[] } };
+    };
+    const [me] = (await call('GET', `/public/v1/users?login=${DEVELOPER}`)).body.data;
+    assert.ok(me);
+    const origin = new URL(callback.uri).origin;
+    // One callback echoes the challenge; the other answers 404 to it.
+    for (const path of ['/hook', '/nowhere'])
+      assert.equal(
+        (
+          await call('POST', '/public/v1/eventsub/subscriptions', {
+            type: 'stream.online',
+            version: '1',
+            condition: { broadcasterUserId: me.id },
+            transport: {
+              method: 'webhook',
+              callback: `${origin}${path}`,
+              secret: 'e2e-secret-12345',
+            },
+          })
+        ).status,
+        202,
+      );
+
+    const page = developer.page;
+    await page.setViewportSize({ width: PHONE.width, height: PHONE.height });
+    await page.goto('/developers');
+    const item = page.getByRole('listitem', { name: APP });
+    await item.getByRole('button', { name: 'Webhooks (EventSub)' }).click();
+    const section = item.getByRole('region', { name: 'Webhooks (EventSub)' });
+    const active = section.getByRole('listitem', { name: new RegExp(`${origin}/hook$`) });
+    const failed = section.getByRole('listitem', { name: new RegExp(`${origin}/nowhere$`) });
+    // A pending one is watched until its callback answers; Refresh asks at once.
+    await section.getByRole('button', { name: `Refresh the webhooks of ${APP}` }).click();
+    await active.getByText('Active', { exact: true }).waitFor({ timeout: 20_000 });
+    await failed.getByText('Verification failed', { exact: true }).waitFor();
+    await failed.getByText('answered 404').waitFor();
+    await failed.scrollIntoViewIfNeeded();
+    await screenshot(page, 'oauth-console-webhooks');
+    assert.equal(await overflow(page), 0, 'no wider than the phone');
+    const violations = await axe(page);
+    assert.deepEqual(
+      violations.map((v) => describeViolation(v)),
+      [],
+    );
+
+    await failed.getByRole('button', { name: /^Delete the stream\.online webhook/ }).click();
+    await section.getByRole('alertdialog').getByRole('button', { name: 'Delete webhook' }).click();
+    await section.getByText(`Deleted the stream.online webhook to ${origin}/nowhere.`).waitFor();
+    await failed.waitFor({ state: 'detached' });
+    assert.equal(await section.getByRole('listitem').count(), 1);
+    const left = await call('GET', '/public/v1/eventsub/subscriptions');
+    assert.equal(left.body.data.length, 1, 'the app sees it gone too');
+  });
+
+  it('8. the console, the consent screen and connected apps pass axe in both themes, phone and desktop', async () => {
     const consent = authorization(clientId, callback.uri).path;
     const failures: string[] = [];
     for (const viewport of [DESKTOP, PHONE]) {
@@ -328,7 +413,7 @@ describe('OAuth in the browser: console, consent, connected apps', { timeout: 30
       );
   });
 
-  it('8. the API reference lists the document’s operations and runs one with a pasted token, under the CSP, in both themes', async () => {
+  it('9. the API reference lists the document’s operations and runs one with a pasted token, under the CSP, in both themes', async () => {
     const app = await token({ grant_type: 'client_credentials' });
     assert.equal(app.status, 200, JSON.stringify(app.body));
     const accessToken = app.body.access_token ?? '';

@@ -10,6 +10,7 @@ import {
   PUBLIC_OPENAPI_PATH,
   publicApi,
   type ConnectedAppList,
+  type ConsoleEventSubList,
   type OAuthAppWithSecret,
   type OAuthTokenResponse,
   type Problem,
@@ -32,6 +33,7 @@ import { run, type Spawned } from './lib/process.js';
  * subscribes to stream.online with a webhook on loopback (the development
  * setting on), echoes the challenge, and hears a signed message when ffmpeg
  * starts publishing; its first attempts fail and the retry carries the same id.
+ * The developer console's list shows the subscription to the app's owner only.
  */
 
 /** The app's webhook receiver: echoes challenges, fails the first `failing` notifications. */
@@ -348,6 +350,20 @@ describe('the public API through the gateway', { timeout: 120_000 }, () => {
       },
       { what: 'the subscription enabled after the challenge', timeoutMs: 20_000 },
     );
+    // The developer console's list, through the gateway: the app's owner sees it enabled,
+    // anyone else gets the same 404 as for an app that does not exist.
+    const consolePath = `/api/v1/eventsub/apps/${app.clientId}/subscriptions`;
+    const mine = await json('GET', consolePath, developer.accessToken);
+    assert.equal(mine.status, 200, JSON.stringify(mine.body));
+    const [shown] = (mine.body as ConsoleEventSubList).items;
+    assert.equal(shown?.status, 'enabled');
+    assert.equal(shown.transport.callback, hooks.url);
+    const theirs = await json('GET', consolePath, streamer.accessToken);
+    assert.equal(theirs.status, 404);
+    assert.match(theirs.headers.get('content-type') ?? '', /application\/problem\+json/);
+    assert.equal((theirs.body as Problem).code, 'OAUTH_APP_NOT_FOUND');
+    // An app's token is not a session: the console's API is not on /public/v1.
+    assert.equal((await json('GET', consolePath, appToken)).status, 401);
 
     hooks.failing = 2;
     const key = await json('GET', '/api/v1/me/stream-key', streamer.accessToken);

@@ -17,6 +17,7 @@ import {
   type TestDatabase,
   embeddedDataDir,
 } from '@neon/testing';
+import { startSmtpServer, type TestSmtpServer } from '@neon/testing/smtp';
 import { startEmbedded, type Embedded } from '../../launcher/src/embedded.js';
 
 const { databaseUrl, natsUrl, redisUrl } = engines();
@@ -58,10 +59,13 @@ for (const shape of shapes) {
     let neon: Embedded;
     let dataDir: string;
     let db: TestDatabase | undefined;
+    let smtp: TestSmtpServer | undefined;
     const open: WebSocket[] = [];
 
     before(async () => {
       dataDir = await embeddedDataDir('neon-session-end-');
+      // Where the password reset's mail goes (a real SMTP server in this process).
+      smtp = await startSmtpServer();
       const env: Record<string, string> = {
         LOG_LEVEL: 'warn',
         GATEWAY_HOST: '127.0.0.1',
@@ -69,6 +73,7 @@ for (const shape of shapes) {
         RTMP_HOST: '127.0.0.1',
         RTMP_PORT: '0',
         DATA_DIR: dataDir,
+        SMTP_URL: smtp.url,
       };
       if (shape.engines) {
         db = await createTestDatabase(databaseUrl!);
@@ -81,6 +86,7 @@ for (const shape of shapes) {
       for (const ws of open) ws.terminate();
       await neon?.close();
       await db?.drop();
+      await smtp?.close();
       rmSync(dataDir, { recursive: true, force: true });
     });
 
@@ -210,6 +216,39 @@ for (const shape of shapes) {
       const fresh = await chatSocket(changed.accessToken);
       assert.equal(fresh.readyState, WebSocket.OPEN);
       fresh.close();
+    });
+
+    test('a password reset by mailed link ends every session: tokens refused, sockets closed', async () => {
+      const username = await signUp();
+      const first = await login(username);
+      const second = await login(username);
+      const socket = await chatSocket(first.accessToken);
+      const socketClosed = closed(socket);
+
+      const asked = await post('/auth/password-reset', { email: `${username}@example.com` });
+      assert.equal(asked.status, 202);
+      const mail = await smtp!.waitForMail(`${username}@example.com`, {
+        match: (m) => m.subject === 'Reset your Neon password',
+      });
+      const token = /reset-password\?token=([\w-]+)/.exec(mail.text)?.[1];
+      assert.ok(token, mail.text);
+      const reset = await post('/auth/password-reset/confirm', {
+        token,
+        password: 'a brand new passphrase 43',
+      });
+      assert.equal(reset.status, 204, await reset.text());
+
+      // Answered only after the end was published: the very next request is refused.
+      assert.deepEqual(await me(first.accessToken), { status: 401, code: 'AUTH_TOKEN_INVALID' });
+      assert.deepEqual(await me(second.accessToken), { status: 401, code: 'AUTH_TOKEN_INVALID' });
+      assert.equal(await socketClosed, 4001);
+      const refresh = await post('/auth/refresh', { refreshToken: second.refreshToken });
+      assert.equal((await json<Problem>(refresh, 401)).code, 'AUTH_REFRESH_INVALID');
+      const again = await post('/auth/password-reset/confirm', {
+        token,
+        password: 'another new passphrase 44',
+      });
+      assert.equal((await json<Problem>(again, 400)).code, 'AUTH_EMAIL_TOKEN_INVALID');
     });
   });
 }

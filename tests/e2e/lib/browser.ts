@@ -38,15 +38,22 @@ export async function newPage(
   // The last playlist and segment answers, so a player that never starts can say what it got.
   const media: string[] = [];
   const started = Date.now();
+  // Requests too: one that never answers shows as sent with nothing after it.
+  page.on('request', (req) => {
+    const url = new URL(req.url());
+    if (!/\.(m3u8|mpd|m4s|mp4)$/.test(url.pathname)) return;
+    media.push(`${Date.now() - started} ms sent ${url.pathname}${url.search}`);
+    if (media.length > 60) media.shift();
+  });
   page.on('response', (res) => {
     const url = new URL(res.url());
     if (!/\.(m3u8|mpd|m4s|mp4)$/.test(url.pathname)) return;
     media.push(`${Date.now() - started} ms ${res.status()} ${url.pathname}${url.search}`);
-    if (media.length > 40) media.shift();
+    if (media.length > 60) media.shift();
   });
   page.on('requestfailed', (req) => {
     media.push(`${Date.now() - started} ms failed ${req.failure()?.errorText} ${req.url()}`);
-    if (media.length > 40) media.shift();
+    if (media.length > 60) media.shift();
   });
   // Uncaught exceptions and CSP violations land here, so a test can show them.
   const errors: string[] = [];
