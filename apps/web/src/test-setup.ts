@@ -6,3 +6,7 @@ import { afterEach } from 'vitest';
 configure({ asyncUtilTimeout: 5_000 });
 
 afterEach(() => cleanup());
+
+// jsdom has no media engine, and its load() only logs "not implemented": the player calls it
+// when it lets go of a stream, on every unmount.
+HTMLMediaElement.prototype.load = () => undefined;

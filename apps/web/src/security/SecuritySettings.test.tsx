@@ -10,6 +10,8 @@ const noSessions = route('GET', '/api/v1/me/sessions', { body: { items: [] } });
 
 const codes = Array.from({ length: 10 }, (_, i) => `aaaa-bbbb-cccc-000${i}`);
 const code = () => screen.getByLabelText('Authentication code');
+/** The confirm button, once it is back from "Checking…" after the last answer. */
+const turnOn = () => screen.findByRole('button', { name: 'Turn on' });
 
 describe('Settings → Security', () => {
   afterEach(() => {
@@ -46,11 +48,11 @@ describe('Settings → Security', () => {
     expect(screen.getByTestId('totp-secret').textContent).toBe('JBSWY3DPEHPK3PXP');
 
     fireEvent.change(code(), { target: { value: '000000' } });
-    fireEvent.click(screen.getByRole('button', { name: 'Turn on' }));
+    fireEvent.click(await turnOn());
     expect((await screen.findByRole('alert')).textContent).toMatch(/wrong or was already used/);
 
     fireEvent.change(code(), { target: { value: '123456' } });
-    fireEvent.click(screen.getByRole('button', { name: 'Turn on' }));
+    fireEvent.click(await turnOn());
     const list = await screen.findByTestId('recovery-codes');
     expect(list.querySelectorAll('li')).toHaveLength(10);
     expect(store.getState().session.accessToken).toBe('stepped-up');
