@@ -292,7 +292,9 @@ describe('developer console', () => {
     );
     expect(errorOf('Redirect URI 1')).toBeNull();
     expect(screen.getByLabelText('Redirect URI 3').getAttribute('aria-invalid')).toBe('true');
-    expect(document.activeElement).toBe(screen.getByLabelText('Redirect URI 3'));
+    await waitFor(() =>
+      expect(document.activeElement).toBe(screen.getByLabelText('Redirect URI 3')),
+    );
     expect(
       (calls.find((c) => c.method === 'POST')?.body as { redirectUris: string[] }).redirectUris,
     ).toEqual(['https://tools.example/cb', 'http://tools.example/cb']);

@@ -105,8 +105,10 @@ describe('SubscriptionSettings', () => {
     expect(calls.filter((c: Call) => c.method === 'POST')).toHaveLength(0);
     fireEvent.click(within(confirm).getByRole('button', { name: 'Keep subscription' }));
     expect(screen.queryByRole('alertdialog')).toBeNull();
-    expect(document.activeElement).toBe(
-      screen.getByRole('button', { name: 'Cancel subscription to synthwave…' }),
+    await waitFor(() =>
+      expect(document.activeElement).toBe(
+        screen.getByRole('button', { name: 'Cancel subscription to synthwave…' }),
+      ),
     );
 
     fireEvent.click(screen.getByRole('button', { name: 'Cancel subscription to synthwave…' }));
@@ -122,9 +124,12 @@ describe('SubscriptionSettings', () => {
     const it = item('synthwave');
     expect(facts(it)).toMatchObject({ End: 'Ends on Jan 5, 2027' });
     expect(within(it).getByText('Active until it ends, not renewing')).toBeTruthy();
-    // Focus stays on the control in the same place, now the way back.
-    expect(document.activeElement).toBe(
-      within(it).getByRole('button', { name: 'Resume subscription to synthwave' }),
+    // Focus stays on the control in the same place, now the way back (moved there once the
+    // answer is shown, so it is waited for like the answer).
+    await waitFor(() =>
+      expect(document.activeElement).toBe(
+        within(it).getByRole('button', { name: 'Resume subscription to synthwave' }),
+      ),
     );
   });
 
