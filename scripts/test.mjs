@@ -40,6 +40,14 @@ const webTests = walk('apps/web/src')
   .filter((f) => /\.test\.tsx?$/.test(f));
 
 const totals = { pass: 0, fail: 0, skipped: 0 };
+// What failed, with its message, is printed again at the very end: the lanes' reports come one
+// after another, and a log's tail should say what failed and why without scrolling back.
+const failures = [];
+const withoutStacks = (text) =>
+  text
+    .split('\n')
+    .filter((line) => !/^\s+at /.test(line))
+    .join('\n');
 
 // A quiet run keeps its output and prints it whole when it ends, so two runs
 // side by side do not interleave their reports.
@@ -57,16 +65,23 @@ function run(cmd, argv, parse, { quiet = false } = {}) {
       buffer += chunk.toString();
       if (buffer.length > 1_000_000) buffer = buffer.slice(-200_000);
     });
-    child.stderr?.on('data', (chunk) => held.push(chunk));
+    let errors = '';
+    child.stderr?.on('data', (chunk) => {
+      held.push(chunk);
+      // vitest writes what failed to stderr.
+      if (errors.length < 1_000_000) errors += chunk.toString();
+    });
     child.on('close', (code) => {
       for (const chunk of held) process.stdout.write(chunk);
-      parse(buffer);
+      parse(`${buffer}\n${errors}`);
       resolve(code ?? 1);
     });
   });
 }
 
 function parseNode(out) {
+  const failing = out.lastIndexOf('✖ failing tests:');
+  if (failing >= 0) failures.push(withoutStacks(out.slice(failing)));
   const num = (label) => Number(out.match(new RegExp(`^[#ℹ] ${label} (\\d+)`, 'm'))?.[1] ?? 0);
   totals.pass += num('pass');
   totals.fail += num('fail') + num('cancelled');
@@ -74,7 +89,10 @@ function parseNode(out) {
 }
 
 function parseVitest(out) {
-  const line = out.replace(/\x1b\[[0-9;]*m/g, '').match(/Tests\s+(.*)\(\d+\)/)?.[1] ?? '';
+  const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
+  const failed = plain.match(/⎯+ Failed Tests \d+ ⎯+[\s\S]*?(?=\n\s*Test Files |$)/)?.[0];
+  if (failed) failures.push(withoutStacks(failed));
+  const line = plain.match(/Tests\s+(.*)\(\d+\)/)?.[1] ?? '';
   totals.pass += Number(line.match(/(\d+) passed/)?.[1] ?? 0);
   totals.fail += Number(line.match(/(\d+) failed/)?.[1] ?? 0);
   totals.skipped += Number(line.match(/(\d+) skipped/)?.[1] ?? 0);
@@ -129,5 +147,11 @@ const codes = await Promise.all([
   idleLane(),
 ]);
 failed = codes.some((c) => c !== 0) || failed;
+if (failures.length > 0) {
+  const text = failures.join('\n');
+  process.stdout.write(
+    `\nWhat failed, once more:\n${text.length > 12_000 ? `${text.slice(0, 12_000)}\n…` : text}\n`,
+  );
+}
 process.stdout.write(`\n${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped\n`);
 process.exit(failed || totals.fail > 0 ? 1 : 0);
