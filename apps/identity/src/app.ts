@@ -84,6 +84,7 @@ async function buildCore(
     logger,
     box: new SecretBox(keySecret),
     issuer: mfaIssuer(publicUrl),
+    onMail,
   });
   const auth = new AuthService({
     mfa,

@@ -204,6 +204,67 @@ for (const variant of variants()) {
         assert.equal(smtp.mailsTo(account.email).filter((m) => m.subject === LOCKED).length, 1);
       });
 
+      test('wrong two-factor codes that lock sign-in mail its owner once, saying the password is known', async () => {
+        const LOCKED = 'Your Neon account is locked for a while';
+        const account = newAccount('mfalock');
+        const home = browser(FIREFOX);
+        const session = (await home.post('/api/v1/auth/register', account)).json<TokenResponse>();
+        const begin = (
+          await home.post('/api/v1/me/mfa/totp', {}, session.accessToken)
+        ).json<TotpEnrolment>();
+        const confirmed = await home.post(
+          '/api/v1/me/mfa/totp/confirm',
+          { code: await generate({ secret: begin.secret }) },
+          session.accessToken,
+        );
+        assert.equal(confirmed.statusCode, 200, confirmed.body);
+        const { recoveryCodes } = confirmed.json<RecoveryCodes>();
+        const userId = session.user.id;
+
+        const guesser = browser(SAFARI);
+        const challenge = async () => {
+          const step = await guesser.post('/api/v1/auth/login', {
+            login: account.username,
+            password: account.password,
+          });
+          assert.equal(step.statusCode, 200, step.body);
+          return step.json<MfaChallenge>().challenge;
+        };
+        for (let i = 1; i <= 10; i++) {
+          // From the fifth failure on, each code must wait: the last one is moved back instead.
+          await h.db.query(
+            `UPDATE identity.login_failures SET last_failed_at = last_failed_at - interval '1 hour'
+            WHERE account = $1`,
+            [`mfa:${userId}`],
+          );
+          const current = await generate({ secret: begin.secret });
+          const wrong = current === '000000' ? '000001' : '000000';
+          const res = await guesser.post('/api/v1/auth/mfa', {
+            challenge: await challenge(),
+            code: wrong,
+          });
+          assert.equal(
+            res.json<{ code: string }>().code,
+            'MFA_CODE_INVALID',
+            `code ${i}: ${res.body}`,
+          );
+        }
+        const mail = await smtp.waitForMail(account.email, { match: (m) => m.subject === LOCKED });
+        assert.match(mail.text, /right password/);
+        assert.match(mail.text, /your password is known to someone else/);
+        assert.ok(mail.text.includes(`${PUBLIC_URL}/forgot-password`), mail.text);
+        assert.ok(mail.text.includes(`${PUBLIC_URL}/settings/security`), mail.text);
+
+        // Locked: a recovery code is refused too, and no second mail goes out.
+        const locked = await guesser.post('/api/v1/auth/mfa', {
+          challenge: await challenge(),
+          code: recoveryCodes[0]!,
+        });
+        assert.equal(locked.json<{ code: string }>().code, 'MFA_THROTTLED');
+        await settle(account.email);
+        assert.equal(smtp.mailsTo(account.email).filter((m) => m.subject === LOCKED).length, 1);
+      });
+
       test('with two-factor sign-in, the mail comes once the code is checked, not at the password', async () => {
         const account = newAccount('dev');
         const home = browser(FIREFOX);

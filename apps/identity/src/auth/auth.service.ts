@@ -13,7 +13,7 @@ import {
 } from '../domain/refresh-token.js';
 import type { TokenIssuer } from '../keys/token-issuer.js';
 import { describeDevice } from '../domain/user-agent.js';
-import { enqueueMail } from '../mail/mail.repository.js';
+import { enqueueLockMail, enqueueMail } from '../mail/mail.repository.js';
 import { enqueue } from '../outbox/outbox.js';
 import { isReservedUsername } from '../users/reserved-names.js';
 import * as users from '../users/user.repository.js';
@@ -130,13 +130,7 @@ export class AuthService {
   /** Wrong passwords just locked the account: logged, and its owner told by mail. */
   private async lockedOut(user: Pick<UserRow, 'id' | 'email'>, rules: LoginLimitRules) {
     this.deps.logger.warn({ userId: user.id }, 'account locked after repeated wrong passwords');
-    await enqueueMail(this.deps.db, {
-      id: uuidv7(),
-      kind: 'account-locked',
-      recipient: user.email,
-      userId: user.id,
-      detail: { at: new Date(Date.now() + rules.lockMs).toISOString() },
-    });
+    await enqueueLockMail(this.deps.db, user, new Date(Date.now() + rules.lockMs), 'password');
     this.deps.onMail?.();
   }
 

@@ -328,7 +328,7 @@ export class AccountEmailService {
         if (!user || !row.detail?.at) return null;
         return {
           userId: user.id,
-          content: accountLockedMail(this.base, user.username, row.detail.at),
+          content: accountLockedMail(this.base, user.username, row.detail.at, row.detail.lockedBy),
         };
       },
       'new-device': async (q, row) => {

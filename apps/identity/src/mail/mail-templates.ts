@@ -1,4 +1,5 @@
 import { EMAIL_VERIFICATION_TTL_SECONDS, PASSWORD_RESET_TTL_SECONDS } from '@neon/contracts';
+import type { LockCause } from './mail.repository.js';
 
 /** A written mail, before it is addressed. */
 export interface MailContent {
@@ -85,8 +86,22 @@ export function newDeviceMail(
 }
 
 /** Sent when wrong passwords locked the account: someone may be guessing it. */
-export function accountLockedMail(base: string, username: string, until: string): MailContent {
+export function accountLockedMail(
+  base: string,
+  username: string,
+  until: string,
+  lockedBy: LockCause = 'password',
+): MailContent {
   const when = new Date(until).toUTCString().replace('GMT', 'UTC');
+  if (lockedBy === 'second-factor')
+    return write('Your Neon account is locked for a while', [
+      `Hi ${username},`,
+      `Someone entered the right password for your Neon account, then too many wrong two-factor codes, so sign-in codes and recovery codes are refused until ${when}.`,
+      'If that was not you, your password is known to someone else: choose a new one now.',
+      { label: 'Reset your password', link: `${base}/forgot-password` },
+      'Then review where your account is signed in, and sign out the sessions you do not know.',
+      { label: 'Security settings', link: `${base}/settings/security` },
+    ]);
   return write('Your Neon account is locked for a while', [
     `Hi ${username},`,
     `Your Neon account had too many wrong passwords in a short time, so it refuses every password, the right one included, until ${when}.`,

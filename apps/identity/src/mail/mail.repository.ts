@@ -1,4 +1,5 @@
 import type { Queryable } from '@neon/db';
+import { uuidv7 } from '@neon/kit';
 
 /** What a queued mail is about; the worker writes it with the composer of its kind. */
 export type MailKind =
@@ -10,12 +11,16 @@ export type MailKind =
   | 'email-change-notice'
   | 'account-locked';
 
-/** What a mail says beyond its recipient's account: a new sign-in's browser and time, a lock's end (`at`), an address change's new address (masked). */
+/** What a mail says beyond its recipient's account: a new sign-in's browser and time, a lock's end (`at`) and what caused it, an address change's new address (masked). */
 export interface MailDetail {
   device?: string;
   at?: string;
   newAddress?: string;
+  lockedBy?: LockCause;
 }
+
+/** Wrong passwords lock the account; wrong codes after a right password lock its second factor. */
+export type LockCause = 'password' | 'second-factor';
 
 export interface MailRow {
   id: string;
@@ -59,6 +64,22 @@ export async function enqueueMail(
       mail.detail ? JSON.stringify(mail.detail) : null,
     ],
   );
+}
+
+/** Wrong guesses just locked an account: its owner is told by mail, once per lock. */
+export async function enqueueLockMail(
+  q: Queryable,
+  user: { id: string; email: string },
+  until: Date,
+  lockedBy: LockCause,
+): Promise<void> {
+  await enqueueMail(q, {
+    id: uuidv7(),
+    kind: 'account-locked',
+    recipient: user.email,
+    userId: user.id,
+    detail: { at: until.toISOString(), lockedBy },
+  });
 }
 
 /**

@@ -16,6 +16,8 @@ import {
   recordFailure,
   type LoginLimitRules,
 } from '../auth/login-limit.js';
+import { enqueueLockMail } from '../mail/mail.repository.js';
+import * as users from '../users/user.repository.js';
 import * as repo from './mfa.repository.js';
 import {
   hashRecoveryCode,
@@ -40,6 +42,8 @@ export interface MfaDeps {
   issuer: string;
   /** The same rules as failed passwords, counted apart (`mfa:<user id>`). */
   limit?: LoginLimitRules;
+  /** Wakes the mail worker once a mail is queued. */
+  onMail?: () => void;
 }
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
@@ -252,7 +256,13 @@ export class MfaService {
   }
 
   private async failed(userId: string): Promise<void> {
-    if (await recordFailure(this.deps.db, `mfa:${userId}`, this.rules))
-      this.deps.logger.warn({ userId }, 'second factor locked after repeated wrong codes');
+    const { db, logger } = this.deps;
+    if (!(await recordFailure(db, `mfa:${userId}`, this.rules))) return;
+    logger.warn({ userId }, 'second factor locked after repeated wrong codes');
+    // Sign-in codes are asked for only after the right password: its owner should change it.
+    const user = await users.findById(db, userId);
+    if (!user) return;
+    await enqueueLockMail(db, user, new Date(Date.now() + this.rules.lockMs), 'second-factor');
+    this.deps.onMail?.();
   }
 }
