@@ -35,7 +35,6 @@ export default tseslint.config(
       'bench/results/**',
       '.stryker-tmp/**',
       'reports/**',
-      '**/*.mjs',
       '**/*.cjs',
     ],
   },
@@ -131,6 +130,26 @@ export default tseslint.config(
       ],
     },
   })),
+  // The web app runs in the browser: of our packages it may use only the shared shapes.
+  {
+    files: ['apps/web/**/*.ts', 'apps/web/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            deepImport,
+            relativeEscape,
+            {
+              group: ['@neon/*', '!@neon/contracts'],
+              message:
+                'The web app imports only @neon/contracts of our packages: the others are for servers.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   // process.env is read once, in a config parse, and passed in.
   {
     files: ['apps/*/src/**/*.ts', 'packages/*/src/**/*.ts'],
@@ -158,6 +177,15 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  // The scripts are plain JavaScript run by node: linted without type information.
+  {
+    files: ['**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { ...globals.node },
     },
   },
 );

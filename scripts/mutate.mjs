@@ -184,9 +184,9 @@ function testFiles(patterns) {
     new RegExp(
       `^${glob
         .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*\*\//g, '\u0000')
+        .replace(/\*\*\//g, '\uE000')
         .replace(/\*/g, '[^/]*')
-        .replace(/\u0000/g, '(?:.*/)?')}$`,
+        .replace(/\uE000/g, '(?:.*/)?')}$`,
     );
   const include = patterns.filter((p) => !p.startsWith('!')).map(toRegExp);
   const exclude = patterns.filter((p) => p.startsWith('!')).map((p) => toRegExp(p.slice(1)));

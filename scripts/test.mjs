@@ -7,6 +7,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
@@ -89,7 +90,7 @@ function parseNode(out) {
 }
 
 function parseVitest(out) {
-  const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
+  const plain = stripVTControlCharacters(out);
   const failed = plain.match(/⎯+ Failed Tests \d+ ⎯+[\s\S]*?(?=\n\s*Test Files |$)/)?.[0];
   if (failed) failures.push(withoutStacks(failed));
   const line = plain.match(/Tests\s+(.*)\(\d+\)/)?.[1] ?? '';
