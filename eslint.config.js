@@ -22,6 +22,14 @@ const relativeEscape = {
     'Cross-workspace relative imports bypass package boundaries: import the package by name.',
 };
 
+/**
+ * @param {string[]} files
+ * @param {...{ group: string[]; message: string }} patterns
+ */
+function restrictImports(files, ...patterns) {
+  return { files, rules: { 'no-restricted-imports': ['error', { patterns }] } };
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -69,87 +77,40 @@ export default tseslint.config(
     },
   },
   // Packages are shared by every app: an import of an app would invert the dependency.
-  {
-    files: ['packages/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            deepImport,
-            relativeEscape,
-            {
-              group: apps.map((a) => `@neon/${a}`),
-              message:
-                'Packages never import apps: move what both need into a package (contracts for shapes).',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  restrictImports(['packages/**/*.ts'], deepImport, relativeEscape, {
+    group: apps.map((a) => `@neon/${a}`),
+    message:
+      'Packages never import apps: move what both need into a package (contracts for shapes).',
+  }),
   // contracts runs in the browser too.
-  {
-    files: ['packages/contracts/src/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            deepImport,
-            {
-              group: ['node:*'],
-              message: 'contracts is environment-neutral: no node:* (the web app imports it).',
-            },
-            {
-              group: ['@neon/*'],
-              message: 'contracts depends on nothing of ours: everything else depends on it.',
-            },
-          ],
-        },
-      ],
+  restrictImports(
+    ['packages/contracts/src/**/*.ts'],
+    deepImport,
+    {
+      group: ['node:*'],
+      message: 'contracts is environment-neutral: no node:* (the web app imports it).',
     },
-  },
+    {
+      group: ['@neon/*'],
+      message: 'contracts depends on nothing of ours: everything else depends on it.',
+    },
+  ),
   // Each app talks to the others over HTTP or the bus, never by import.
-  ...apps.map((app) => ({
-    files: [`apps/${app}/**/*.ts`, `apps/${app}/**/*.tsx`],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            deepImport,
-            relativeEscape,
-            {
-              group: apps.filter((a) => a !== app).map((a) => `@neon/${a}`),
-              message:
-                'Apps never import each other: call over HTTP or the bus; share shapes through @neon/contracts.',
-            },
-          ],
-        },
-      ],
-    },
-  })),
+  ...apps
+    .filter((app) => app !== 'web')
+    .map((app) =>
+      restrictImports([`apps/${app}/**/*.ts`], deepImport, relativeEscape, {
+        group: apps.filter((a) => a !== app).map((a) => `@neon/${a}`),
+        message:
+          'Apps never import each other: call over HTTP or the bus; share shapes through @neon/contracts.',
+      }),
+    ),
   // The web app runs in the browser: of our packages it may use only the shared shapes.
-  {
-    files: ['apps/web/**/*.ts', 'apps/web/**/*.tsx'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            deepImport,
-            relativeEscape,
-            {
-              group: ['@neon/*', '!@neon/contracts'],
-              message:
-                'The web app imports only @neon/contracts of our packages: the others are for servers.',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  restrictImports(['apps/web/**/*.ts', 'apps/web/**/*.tsx'], deepImport, relativeEscape, {
+    group: ['@neon/*', '!@neon/contracts'],
+    message:
+      'The web app imports only @neon/contracts of our packages: the others are for servers.',
+  }),
   // process.env is read once, in a config parse, and passed in.
   {
     files: ['apps/*/src/**/*.ts', 'packages/*/src/**/*.ts'],

@@ -70,6 +70,22 @@ for (const variant of variants()) {
         };
       }
 
+      /** Signs up in one browser and turns on an authenticator app there. */
+      async function signUpWithTotp(account: ReturnType<typeof newAccount>) {
+        const home = browser(FIREFOX);
+        const session = (await home.post('/api/v1/auth/register', account)).json<TokenResponse>();
+        const { secret } = (
+          await home.post('/api/v1/me/mfa/totp', {}, session.accessToken)
+        ).json<TotpEnrolment>();
+        const confirmed = await home.post(
+          '/api/v1/me/mfa/totp/confirm',
+          { code: await generate({ secret }) },
+          session.accessToken,
+        );
+        assert.equal(confirmed.statusCode, 200, confirmed.body);
+        return { session, secret, recoveryCodes: confirmed.json<RecoveryCodes>().recoveryCodes };
+      }
+
       const newDeviceMails = (email: string) =>
         smtp.mailsTo(email).filter((m) => m.subject === SUBJECT);
       /** Long enough for a queued mail to have gone out: the verification mail sent after it did. */
@@ -207,18 +223,7 @@ for (const variant of variants()) {
       test('wrong two-factor codes that lock sign-in mail its owner once, saying the password is known', async () => {
         const LOCKED = 'Your Neon account is locked for a while';
         const account = newAccount('mfalock');
-        const home = browser(FIREFOX);
-        const session = (await home.post('/api/v1/auth/register', account)).json<TokenResponse>();
-        const begin = (
-          await home.post('/api/v1/me/mfa/totp', {}, session.accessToken)
-        ).json<TotpEnrolment>();
-        const confirmed = await home.post(
-          '/api/v1/me/mfa/totp/confirm',
-          { code: await generate({ secret: begin.secret }) },
-          session.accessToken,
-        );
-        assert.equal(confirmed.statusCode, 200, confirmed.body);
-        const { recoveryCodes } = confirmed.json<RecoveryCodes>();
+        const { session, secret, recoveryCodes } = await signUpWithTotp(account);
         const userId = session.user.id;
 
         const guesser = browser(SAFARI);
@@ -237,7 +242,7 @@ for (const variant of variants()) {
             WHERE account = $1`,
             [`mfa:${userId}`],
           );
-          const current = await generate({ secret: begin.secret });
+          const current = await generate({ secret });
           const wrong = current === '000000' ? '000001' : '000000';
           const res = await guesser.post('/api/v1/auth/mfa', {
             challenge: await challenge(),
@@ -267,18 +272,7 @@ for (const variant of variants()) {
 
       test('with two-factor sign-in, the mail comes once the code is checked, not at the password', async () => {
         const account = newAccount('dev');
-        const home = browser(FIREFOX);
-        const session = (await home.post('/api/v1/auth/register', account)).json<TokenResponse>();
-        const begin = (
-          await home.post('/api/v1/me/mfa/totp', {}, session.accessToken)
-        ).json<TotpEnrolment>();
-        const confirmed = await home.post(
-          '/api/v1/me/mfa/totp/confirm',
-          { code: await generate({ secret: begin.secret }) },
-          session.accessToken,
-        );
-        assert.equal(confirmed.statusCode, 200, confirmed.body);
-        const { recoveryCodes } = confirmed.json<RecoveryCodes>();
+        const { recoveryCodes } = await signUpWithTotp(account);
 
         const phone = browser(SAFARI);
         const step = await phone.post('/api/v1/auth/login', {
