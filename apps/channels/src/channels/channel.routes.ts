@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import {
+  UsernameParam,
   CategoryList,
   CategorySlug,
   Channel,
@@ -17,13 +18,6 @@ import {
   type ChannelRepository,
   type ChannelRow,
 } from './channel.repository.js';
-
-/** Usernames are stored lower-cased; a link may carry any case. */
-export const UsernameParam = Type.String({
-  minLength: 3,
-  maxLength: 25,
-  pattern: '^[A-Za-z0-9_]+$',
-});
 
 /** Told of a change to a channel's settings: webhooks (channel.update) are queued with it. */
 export interface ChannelChangeHook {

@@ -1,8 +1,14 @@
 import Type from 'typebox';
-import { CHANNELS_PAGE_LIMIT, FollowList, FollowState, FollowerList } from '@neon/contracts';
+import {
+  UsernameParam,
+  CHANNELS_PAGE_LIMIT,
+  FollowList,
+  FollowState,
+  FollowerList,
+} from '@neon/contracts';
 import { AppError, requireUser, type FastifyPluginAsyncTypebox } from '@neon/kit';
 import { summaryOf, type ChannelRepository } from '../channels/channel.repository.js';
-import { UsernameParam, channelNamed, ownChannel } from '../channels/channel.routes.js';
+import { channelNamed, ownChannel } from '../channels/channel.routes.js';
 import { decodeCursor, encodeCursor } from '../channels/cursor.js';
 import type { FollowLimiter } from './rate-limit.js';
 

@@ -1,8 +1,8 @@
 import Type from 'typebox';
-import { ChannelRoles } from '@neon/contracts';
+import { UsernameParam, ChannelRoles } from '@neon/contracts';
 import { AppError, requireRole, requireUser, type FastifyPluginAsyncTypebox } from '@neon/kit';
 import type { ChannelRepository, ChannelRow } from '../channels/channel.repository.js';
-import { UsernameParam, channelNamed, ownChannel } from '../channels/channel.routes.js';
+import { channelNamed, ownChannel } from '../channels/channel.routes.js';
 
 export interface RoleRoutesOptions {
   repo: ChannelRepository;

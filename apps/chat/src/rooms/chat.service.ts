@@ -1,5 +1,6 @@
 import Value from 'typebox/value';
 import {
+  isUsername,
   CHAT_CLIENT_ID_MAX,
   CHAT_HISTORY_ON_JOIN,
   CHAT_RESUME_LIMIT,
@@ -40,7 +41,6 @@ export class ChatError extends AppError {
   }
 }
 
-const CHANNEL = /^[a-z0-9_]{3,25}$/;
 /** Visible ASCII: what a client id may be made of. */
 const CLIENT_ID = new RegExp(`^[\\x21-\\x7e]{1,${CHAT_CLIENT_ID_MAX}}$`);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -98,7 +98,7 @@ export class ChatService {
   /** Resolves a `room:<channel>` topic to its room. */
   async room(topic: string): Promise<Room> {
     const channel = topic.startsWith('room:') ? topic.slice(5) : '';
-    const room = CHANNEL.test(channel) ? await this.deps.rooms.get(channel) : null;
+    const room = isUsername(channel) ? await this.deps.rooms.get(channel) : null;
     if (!room) throw new ChatError('CHAT_ROOM_NOT_FOUND', `No chat room ${topic}.`);
     return room;
   }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import { isUsername } from '@neon/contracts';
 import type { Broadcast } from '../broadcasts/broadcast.js';
 import type { LivePipeline } from '../broadcasts/pipeline.js';
 import { CACHE_IMMUTABLE, isSafeName } from './media-types.js';
-import { CHANNEL, CORS } from './origin.routes.js';
+import { CORS } from './origin.routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -70,7 +71,7 @@ export function mediaFastPath(
     const rendition = url.slice(a + 1, b);
     const file = url.slice(b + 1);
     if (file.endsWith('.m3u8') || !isSafeName(rendition) || !isSafeName(file)) return false;
-    if (!CHANNEL.test(channel)) return false;
+    if (!isUsername(channel)) return false;
     const broadcast = broadcasts.serving(channel);
     if (!broadcast?.pipeline || broadcast.state === 'publishing') return false;
     const found = broadcast.pipeline.resourceNow(rendition, file);

@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { isErrorCode } from '@neon/contracts';
+import { isUsername, isErrorCode } from '@neon/contracts';
 import { AppError, type FastifyPluginAsyncTypebox } from '@neon/kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Broadcast } from '../broadcasts/broadcast.js';
@@ -31,7 +31,6 @@ const PlayerQuery = Type.Object({
 });
 
 const DECIMAL = /^\d{1,10}$/;
-export const CHANNEL = /^[a-z0-9_]{3,25}$/;
 
 /**
  * The blocking-reload directives of a media playlist request
@@ -94,7 +93,7 @@ function abandoned(reply: FastifyReply): FastifyReply {
 export const originRoutes: FastifyPluginAsyncTypebox<OriginRoutesOptions> = async (app, o) => {
   /** The channel's live broadcast, or the one that just ended cleanly (playlists with ENDLIST). */
   function live(channel: string): Broadcast {
-    const b = CHANNEL.test(channel) ? o.broadcasts.serving(channel) : null;
+    const b = isUsername(channel) ? o.broadcasts.serving(channel) : null;
     if (!b?.pipeline || b.state === 'publishing')
       throw new AppError('LIVE_NOT_LIVE', `${channel} is not live.`, { headers: CORS });
     return b;

@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import {
+  UsernameParam,
   NOTIFICATIONS_PAGE_LIMIT,
   NotificationList,
   NotificationSettings,
@@ -16,7 +17,7 @@ export interface NotificationRoutesOptions {
 }
 
 const ChannelParam = Type.Object({
-  channel: Type.String({ minLength: 1, maxLength: 25, pattern: '^[A-Za-z0-9_]+$' }),
+  channel: UsernameParam,
 });
 
 export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOptions> = async (

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isUsername } from '@neon/contracts';
 import Type from 'typebox';
 import { AppError, type FastifyPluginAsyncTypebox } from '@neon/kit';
 import { NOTIFICATION_ID } from '../notifications/cursor.js';
@@ -21,7 +22,6 @@ export interface StreamRoutesOptions {
 /** Public channel topics one stream may watch. */
 export const MAX_STREAM_CHANNELS = 100;
 const REPLAY_PAGE = 200;
-const CHANNEL_NAME = /^[a-z0-9_]{1,25}$/;
 
 export const streamRoutes: FastifyPluginAsyncTypebox<StreamRoutesOptions> = async (app, o) => {
   app.get(
@@ -44,7 +44,7 @@ export const streamRoutes: FastifyPluginAsyncTypebox<StreamRoutesOptions> = asyn
           .filter((c) => c !== ''),
       );
       for (const c of channels)
-        if (!CHANNEL_NAME.test(c))
+        if (!isUsername(c))
           throw new AppError('VALIDATION_FAILED', `querystring.channels: ${c} is not a channel.`, {
             errors: [{ field: 'querystring.channels', message: 'lists channel names' }],
           });

@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import {
+  UsernameParam,
   ChannelSubscriptionOffer,
   CheckoutRequest,
   CheckoutSession,
@@ -21,7 +22,6 @@ export interface SubscriptionRoutesOptions {
   publicUrl: string;
 }
 
-const UsernameParam = Type.String({ minLength: 3, maxLength: 25, pattern: '^[A-Za-z0-9_]+$' });
 const IdParam = Type.String({ minLength: 1, maxLength: 64, pattern: '^[0-9a-f-]+$' });
 
 function mine(row: SubscriptionRow, currency: string): MySubscription {

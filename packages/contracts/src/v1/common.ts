@@ -10,6 +10,17 @@ export const IsoDateTime = Type.String({ format: 'date-time' });
 export const Username = Type.String({ minLength: 3, maxLength: 25, pattern: '^[a-z0-9_]+$' });
 export type Username = Static<typeof Username>;
 
+/** The one rule for a username, and so for a channel name, where code tests a string. */
+const USERNAME = /^[a-z0-9_]{3,25}$/;
+export const isUsername = (name: string): boolean => USERNAME.test(name);
+
+/** A username in a path: a link may carry any case; it is lower-cased before it is looked up. */
+export const UsernameParam = Type.String({
+  minLength: 3,
+  maxLength: 25,
+  pattern: '^[A-Za-z0-9_]+$',
+});
+
 /** RFC 9457 problem details, as every service renders its errors. */
 export const Problem = Type.Object({
   type: Type.String(),
