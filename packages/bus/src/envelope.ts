@@ -5,9 +5,9 @@ import {
   type EventData,
   type EventOf,
   type EventType,
+  uuidv7,
 } from '@neon/contracts';
 import type { PublishOptions } from './types.js';
-import { uuidv7 } from '@neon/kit';
 
 export class EventValidationError extends Error {
   constructor(type: string, detail: string) {

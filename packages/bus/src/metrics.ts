@@ -1,4 +1,4 @@
-import { Gauge, type Registry } from '@neon/kit';
+import { Gauge, type Registry } from 'prom-client';
 import type { Bus } from './types.js';
 
 /**

@@ -1,6 +1,5 @@
-import type { EventData, EventType } from '@neon/contracts';
+import { uuidv7, type EventData, type EventType } from '@neon/contracts';
 import type { Db, Queryable } from '@neon/db';
-import { uuidv7 } from '@neon/kit';
 import type { Bus, BusLogger } from './types.js';
 
 /** The table a service's outbox lives in (`<schema>.outbox`), for its migrations. */

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Registry } from '@neon/kit';
+import { Registry } from 'prom-client';
 import { MemoryBus, registerBusMetrics } from '@neon/bus';
 import { waitFor } from '@neon/testing';
 

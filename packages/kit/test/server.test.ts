@@ -10,8 +10,6 @@ import {
   requireRole,
   requireUser,
   serveMetrics,
-  uuidv7,
-  uuidv7Time,
 } from '@neon/kit';
 
 const secret = 'test-secret-test-secret-test-secret';
@@ -255,20 +253,6 @@ describe('createServer', () => {
       headers: clientHeaders({ ...alice, roles: ['user', 'admin'] }, secret),
     });
     assert.equal(admin.statusCode, 200);
-  });
-});
-
-describe('uuidv7', () => {
-  it('is a version-7 UUID, sorted by creation, carrying its time', () => {
-    const ids = Array.from({ length: 5000 }, () => uuidv7());
-    assert.ok(
-      ids.every((id) =>
-        /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id),
-      ),
-    );
-    assert.deepEqual([...ids].sort(), ids);
-    assert.equal(new Set(ids).size, ids.length);
-    assert.ok(Math.abs(uuidv7Time(ids[0]!) - Date.now()) < 5000);
   });
 });
 

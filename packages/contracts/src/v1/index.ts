@@ -12,3 +12,4 @@ export * from './routes.js';
 export * from './oauth.js';
 export * from './public-api.js';
 export * from './eventsub-console.js';
+export * from './ids.js';
