@@ -5,6 +5,7 @@ import type { StreamKeyResponse, StreamSettings, VideoList } from '@neon/contrac
 import type { Client } from '@neon/kit';
 import { publishStatus } from '@neon/rtmp/testing';
 import { sleep, waitFor } from '@neon/testing';
+import { ChannelRepository } from '../src/stream-keys/channel.repository.js';
 import { encoder, exited, stop } from './encoder.js';
 import { variants, type Harness } from './harness.js';
 
@@ -67,7 +68,7 @@ for (const variant of variants()) {
             occurredAt: suspendedAt,
           });
           // The encoder finds its connection closed and exits; the broadcast is over.
-          await exited(first);
+          await exited(first, 'the encoder to be cut off by the suspension');
           await waitFor(() => h.live.broadcasts.get(user.username) === null, {
             timeoutMs: 10_000,
             what: 'the broadcast to end',
@@ -145,6 +146,29 @@ for (const variant of variants()) {
           assert.equal((await settings(h, user)).broadcastId, again, 'the same broadcast');
         } finally {
           await Promise.all(encoders.map(stop));
+          await h.close();
+        }
+      });
+
+      // The group's copy and this replica's copy of one suspension are stored at the same
+      // moment; for a user live holds no row for yet, both are a first insert.
+      it('stores two copies of a suspension at once, for a user not seen before', async () => {
+        const h = await variant.open();
+        try {
+          const at = new Date().toISOString();
+          await Promise.all(
+            Array.from({ length: 300 }, async (_, i) => {
+              const user = {
+                userId: `0190aaaa-0000-7000-8000-${String(i).padStart(12, '0')}`,
+                username: `standing_${i}`,
+              };
+              const copy = () =>
+                ChannelRepository.setStanding(h.platform.db, user.userId, user.username, at, at);
+              await Promise.all([copy(), copy()]);
+              assert.equal(await ChannelRepository.isSuspended(h.platform.db, user.userId), true);
+            }),
+          );
+        } finally {
           await h.close();
         }
       });

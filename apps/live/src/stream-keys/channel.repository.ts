@@ -93,7 +93,8 @@ export class ChannelRepository {
 
   /**
    * Records a suspension (`suspendedAt`) or its end (null) decided at `at`;
-   * an older decision than the one stored is ignored.
+   * an older decision than the one stored is ignored. `q` is not in a
+   * transaction: a lost race is retried as a statement of its own.
    */
   static async setStanding(
     q: Queryable,
@@ -102,13 +103,24 @@ export class ChannelRepository {
     suspendedAt: string | null,
     at: string,
   ): Promise<void> {
-    await q.query(
-      `INSERT INTO live.users (id, username, suspended_at, standing_at) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (id) DO UPDATE SET suspended_at = EXCLUDED.suspended_at,
-                                      standing_at = EXCLUDED.standing_at
-        WHERE live.users.standing_at IS NULL OR live.users.standing_at <= EXCLUDED.standing_at`,
-      [id, username, suspendedAt, at],
-    );
+    const store = () =>
+      q.query(
+        `INSERT INTO live.users (id, username, suspended_at, standing_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE SET suspended_at = EXCLUDED.suspended_at,
+                                        standing_at = EXCLUDED.standing_at
+          WHERE live.users.standing_at IS NULL OR live.users.standing_at <= EXCLUDED.standing_at`,
+        [id, username, suspendedAt, at],
+      );
+    try {
+      await store();
+    } catch (err) {
+      // Each suspension is stored twice at once (the group's copy and the replica's). When live
+      // has no row for the user yet, both insert it, and the loser can hit the username's unique
+      // index, which ON CONFLICT (id) does not arbitrate: the row is there now, so the next try
+      // takes the id's conflict path.
+      if ((err as { code?: unknown }).code !== '23505') throw err;
+      await store();
+    }
   }
 
   static async isSuspended(q: Queryable, id: string): Promise<boolean> {
