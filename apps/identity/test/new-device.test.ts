@@ -255,7 +255,7 @@ for (const variant of variants()) {
           );
         }
         const mail = await smtp.waitForMail(account.email, { match: (m) => m.subject === LOCKED });
-        assert.match(mail.text, /right password/);
+        assert.match(mail.text, /got past your Neon password/);
         assert.match(mail.text, /your password is known to someone else/);
         assert.ok(mail.text.includes(`${PUBLIC_URL}/forgot-password`), mail.text);
         assert.ok(mail.text.includes(`${PUBLIC_URL}/settings/security`), mail.text);

@@ -96,7 +96,7 @@ export function accountLockedMail(
   if (lockedBy === 'second-factor')
     return write('Your Neon account is locked for a while', [
       `Hi ${username},`,
-      `Someone entered the right password for your Neon account, then too many wrong two-factor codes, so sign-in codes and recovery codes are refused until ${when}.`,
+      `Someone who got past your Neon password (at sign-in, or holding one of your sessions) entered too many wrong two-factor codes, so codes, recovery codes included, are refused until ${when}.`,
       'If that was not you, your password is known to someone else: choose a new one now.',
       { label: 'Reset your password', link: `${base}/forgot-password` },
       'Then review where your account is signed in, and sign out the sessions you do not know.',
