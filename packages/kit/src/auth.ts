@@ -51,6 +51,13 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** The platform roles in the gateway's `X-Client-Roles` header; anything else in it is dropped. */
+export function parseRoles(header: string | string[] | undefined): Role[] {
+  return (typeof header === 'string' ? header.split(',') : [])
+    .map((r) => r.trim())
+    .filter((r): r is Role => r === 'user' || r === 'admin');
+}
+
 /**
  * Reads the identity the gateway passed on. The `X-Client-*` headers count
  * only when the request also carries the deployment's internal secret, which
@@ -66,10 +73,7 @@ export function clientFromHeaders(
   const id = headers[ClientHeaders.id];
   const username = headers[ClientHeaders.username];
   if (typeof id !== 'string' || typeof username !== 'string' || !id || !username) return null;
-  const rolesHeader = headers[ClientHeaders.roles];
-  const roles = (typeof rolesHeader === 'string' ? rolesHeader.split(',') : [])
-    .map((r) => r.trim())
-    .filter((r): r is Role => r === 'user' || r === 'admin');
+  const roles = parseRoles(headers[ClientHeaders.roles]);
   const session = headers[ClientHeaders.session];
   const client: Client =
     typeof session === 'string' && session !== ''

@@ -3,8 +3,8 @@ import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { CHAT_MAX_FRAME_BYTES, type ErrorCode } from '@neon/contracts';
-import { clientFromHeaders, fromGateway, type Client, type Logger } from '@neon/kit';
+import { CHAT_MAX_FRAME_BYTES, ClientHeaders, type ErrorCode } from '@neon/contracts';
+import { clientFromHeaders, fromGateway, parseRoles, type Client, type Logger } from '@neon/kit';
 import { encodeFrame, encodeReply, parseFrame, type PhoenixFrame } from '../domain/phoenix.js';
 import { ChatError, type ChatService } from '../rooms/chat.service.js';
 import type { Member, Room } from '../rooms/room.js';
@@ -47,11 +47,7 @@ export function socketClient(req: IncomingMessage, url: URL, secret: string): Cl
   const id = url.searchParams.get('id');
   const username = url.searchParams.get('username');
   if (!id || !username) return null;
-  const rolesHeader = req.headers['x-client-roles'];
-  const roles = (typeof rolesHeader === 'string' ? rolesHeader.split(',') : [])
-    .map((r) => r.trim())
-    .filter((r): r is Client['roles'][number] => r === 'user' || r === 'admin');
-  return { id, username, roles };
+  return { id, username, roles: parseRoles(req.headers[ClientHeaders.roles]) };
 }
 
 function textOf(data: RawData): string {

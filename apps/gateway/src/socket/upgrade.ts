@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ClientHeaders, type ErrorCode } from '@neon/contracts';
-import { clientHeaders, problemResponse, type Logger } from '@neon/kit';
+import { clientHeaders, problemResponse, requestIdOf, type Logger } from '@neon/kit';
 import type { Replica, UpstreamPools } from '../upstream/pool.js';
 import { connectionTokens, upstreamRequestHeaders } from '../proxy/headers.js';
 import { readTarget } from '../proxy/target.js';
@@ -14,7 +13,6 @@ import { Relays } from './relay.js';
 /** The protocol entry the official phoenix client sends its `authToken` in. */
 export const PHOENIX_TOKEN_PREFIX = 'base64url.bearer.phx.';
 export const SOCKET_PATH = '/socket/websocket';
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface UpgradeDeps {
   pools: UpstreamPools;
@@ -77,8 +75,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): {
 
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    const given = req.headers['x-request-id'];
-    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    const requestId = requestIdOf(req);
     if (relays.stopping) {
       reject(
         socket,

@@ -1,12 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { isUsername } from '@neon/contracts';
+import { requestIdOf } from '@neon/kit';
 import type { Broadcast } from '../broadcasts/broadcast.js';
 import type { LivePipeline } from '../broadcasts/pipeline.js';
 import { CACHE_IMMUTABLE, isSafeName } from './media-types.js';
 import { CORS } from './origin.routes.js';
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * The answer headers of one immutable body, built once per body (parts and
@@ -76,10 +74,8 @@ export function mediaFastPath(
     if (!broadcast?.pipeline || broadcast.state === 'publishing') return false;
     const found = broadcast.pipeline.resourceNow(rendition, file);
     if (found === null) return false;
-    const given = req.headers['x-request-id'];
     const headers = headersOf(found.body, found.contentType);
-    headers[headers.length - 1] =
-      typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    headers[headers.length - 1] = requestIdOf(req);
     res.writeHead(200, headers);
     res.end(found.body);
     return true;
