@@ -10,6 +10,7 @@ import {
   loadConfig,
   uuidv7,
   type Client,
+  type Logger,
 } from '@neon/kit';
 import type { Platform } from '@neon/platform';
 import { stackVariants, uniqueName, type Stack } from '@neon/testing';
@@ -39,9 +40,11 @@ export interface Variant {
   open(env?: Record<string, string>): Promise<Harness>;
 }
 
-async function openWith(make: () => Promise<Stack>, env: Record<string, string>): Promise<Harness> {
+async function openWith(
+  make: (logger: Logger) => Promise<Stack>,
+  env: Record<string, string>,
+): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'neon-live-'));
-  const { db, bus, redis, cleanup } = await make();
   const lines: Record<string, unknown>[] = [];
   let pending = '';
   const destination = new Writable({
@@ -55,9 +58,11 @@ async function openWith(make: () => Promise<Stack>, env: Record<string, string>)
       done();
     },
   });
+  const logger = createLogger({ level: 'warn', destination });
+  const { db, bus, redis, cleanup } = await make(logger);
   const platform: Platform = {
     shape: 'embedded',
-    logger: createLogger({ level: 'warn', destination }),
+    logger,
     db,
     bus,
     redis,
@@ -95,6 +100,6 @@ export function variants(): Variant[] {
   return stackVariants('live').map((v) => ({
     name: v.name,
     skip: v.skip,
-    open: (env = {}) => openWith(() => v.open(), env),
+    open: (env = {}) => openWith((logger) => v.open(logger), env),
   }));
 }

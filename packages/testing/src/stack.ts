@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { JetStreamBus, MemoryBus, type Bus } from '@neon/bus';
+import { JetStreamBus, MemoryBus, type Bus, type BusLogger } from '@neon/bus';
 import { createPostgresDb, type Db } from '@neon/db';
 import { openPglite } from './pglite.js';
 import { createTestDatabase, deleteStream, engines, skipUnless, uniqueName } from './engines.js';
@@ -15,7 +15,8 @@ export interface Stack {
 export interface StackVariant {
   name: 'PGlite + in-process bus + memory' | 'PostgreSQL + NATS + Redis';
   skip: string | false;
-  open(): Promise<Stack>;
+  /** `logger` hears what the bus cannot hand to a caller: a handler that failed, an event dropped. */
+  open(logger?: BusLogger): Promise<Stack>;
 }
 
 /**
@@ -28,9 +29,9 @@ export function stackVariants(producer: string): StackVariant[] {
     {
       name: 'PGlite + in-process bus + memory',
       skip: false,
-      async open() {
+      async open(logger) {
         const db = await openPglite();
-        const bus = new MemoryBus({ producer });
+        const bus = new MemoryBus({ producer, ...(logger ? { logger } : {}) });
         return {
           db,
           bus,
@@ -48,11 +49,16 @@ export function stackVariants(producer: string): StackVariant[] {
         skipUnless(e.databaseUrl, 'TEST_DATABASE_URL') ||
         skipUnless(e.natsUrl, 'TEST_NATS_URL') ||
         skipUnless(e.redisUrl, 'TEST_REDIS_URL'),
-      async open() {
+      async open(logger) {
         const tdb = await createTestDatabase(e.databaseUrl!);
         const db = createPostgresDb({ url: tdb.url, max: 5 });
         const namespace = uniqueName(producer.toUpperCase()).toUpperCase();
-        const bus = await JetStreamBus.connect({ url: e.natsUrl!, producer, namespace });
+        const bus = await JetStreamBus.connect({
+          url: e.natsUrl!,
+          producer,
+          namespace,
+          ...(logger ? { logger } : {}),
+        });
         const redis = new Redis(e.redisUrl!, { keyPrefix: `${namespace}:` });
         return {
           db,
