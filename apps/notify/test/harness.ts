@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Bus } from '@neon/bus';
-import { clientHeaders, createLogger, loadConfig, uuidv7, type Client } from '@neon/kit';
+import {
+  clientHeaders,
+  createLogger,
+  loadConfig,
+  uuidv7,
+  type Client,
+  type Logger,
+} from '@neon/kit';
 import type { Platform, Service } from '@neon/platform';
 import { stackVariants, uniqueName, waitFor, type Stack } from '@neon/testing';
 import { buildApp } from '../src/app.js';
@@ -46,11 +53,15 @@ export function newUser(name?: string): Client {
   };
 }
 
-async function openWith(make: () => Promise<Stack>, options: OpenOptions): Promise<Harness> {
-  const { db, bus, redis, cleanup } = await make();
+async function openWith(
+  make: (logger: Logger) => Promise<Stack>,
+  options: OpenOptions,
+): Promise<Harness> {
+  const logger = createLogger({ level: 'warn' });
+  const { db, bus, redis, cleanup } = await make(logger);
   const platform: Platform = {
     shape: 'embedded',
-    logger: createLogger({ level: 'warn' }),
+    logger,
     db,
     bus: options.serviceBus ? options.serviceBus(bus) : bus,
     redis,
@@ -123,6 +134,6 @@ export function variants(): Variant[] {
   return stackVariants('notify').map((v) => ({
     name: v.name,
     skip: v.skip,
-    open: (options = {}) => openWith(() => v.open(), options),
+    open: (options = {}) => openWith((logger) => v.open(logger), options),
   }));
 }
