@@ -9,7 +9,7 @@ import type {
 } from '@neon/contracts';
 import { appHeaders, type Client } from '@neon/kit';
 import { uniqueName, waitFor } from '@neon/testing';
-import { assertProblem, newUser, variants, type Harness } from './harness.js';
+import { assertProblem, handled, newUser, variants, type Harness } from './harness.js';
 import { EVENTSUB_TEST_ENV, Receiver } from './webhook-receiver.js';
 
 /*
@@ -356,16 +356,7 @@ for (const variant of variants()) {
         ownerId: owner.id,
         createdAt: new Date().toISOString(),
       });
-      await waitFor(
-        async () =>
-          (
-            await h.platform.db.query(
-              `SELECT 1 FROM channels._processed_events WHERE event_id = $1`,
-              [replay.id],
-            )
-          ).length === 1,
-        { what: 'the replayed creation handled' },
-      );
+      await handled(h, replay, 'the replayed creation handled');
       problem(await get(clientId, owner), 404, 'OAUTH_APP_NOT_FOUND');
 
       // A deletion heard before the creation: the app is never shown.
@@ -380,16 +371,7 @@ for (const variant of variants()) {
         ownerId: owner.id,
         createdAt: new Date().toISOString(),
       });
-      await waitFor(
-        async () =>
-          (
-            await h.platform.db.query(
-              `SELECT 1 FROM channels._processed_events WHERE event_id = $1`,
-              [late.id],
-            )
-          ).length === 1,
-        { what: 'the late creation handled' },
-      );
+      await handled(h, late, 'the late creation handled');
       problem(await get(early, owner), 404, 'OAUTH_APP_NOT_FOUND');
     });
   });

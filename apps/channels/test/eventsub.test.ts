@@ -8,7 +8,7 @@ import {
 } from '@neon/contracts';
 import { appHeaders, type Client } from '@neon/kit';
 import { sleep, uniqueName, waitFor } from '@neon/testing';
-import { assertProblem, variants, type Harness } from './harness.js';
+import { assertProblem, handled, variants, type Harness } from './harness.js';
 import { echo, EVENTSUB_TEST_ENV, expectedSignature, Receiver } from './webhook-receiver.js';
 
 const SECRET = 'a-secret-of-some-length';
@@ -740,16 +740,7 @@ for (const variant of variants()) {
         userId: owner.id,
         revokedAt: new Date(Date.now() - 60_000).toISOString(),
       });
-      await waitFor(
-        async () =>
-          (
-            await h.platform.db.query(
-              `SELECT 1 FROM channels._processed_events WHERE event_id = $1`,
-              [late.id],
-            )
-          ).length === 1,
-        { what: 'the late revocation handled' },
-      );
+      await handled(h, late, 'the late revocation handled');
       assert.equal(await statusOf(app, again.id), 'enabled');
 
       // The app is deleted: everything it made ends.

@@ -11,7 +11,7 @@ import {
   type Logger,
 } from '@neon/kit';
 import type { Platform, Service } from '@neon/platform';
-import { stackVariants, uniqueName, type Stack } from '@neon/testing';
+import { stackVariants, uniqueName, waitFor, type Stack } from '@neon/testing';
 import { buildApp } from '../src/app.js';
 import { channelsSpec } from '../src/config.js';
 
@@ -109,4 +109,17 @@ export function assertProblem(
   assert.equal(res.statusCode, status, res.body);
   assert.match(String(res.headers['content-type']), /application\/problem\+json/);
   assert.equal((JSON.parse(res.body) as Problem).code, code, res.body);
+}
+
+/** Waits until channels has handled `event` (its consumer recorded it as processed). */
+export async function handled(h: Harness, event: { id: string }, what: string): Promise<void> {
+  await waitFor(
+    async () =>
+      (
+        await h.platform.db.query(`SELECT 1 FROM channels._processed_events WHERE event_id = $1`, [
+          event.id,
+        ])
+      ).length === 1,
+    { what },
+  );
 }
