@@ -329,6 +329,27 @@ describe(
       );
     });
 
+    it('5c. a start whose audio never comes begins again by itself and plays', async () => {
+      const page = viewer.page;
+      // The video track loads and the audio does not, with nothing hls.js calls fatal: the
+      // picture cannot start. The player must notice and start over once the audio is back.
+      const until = Date.now() + 17_000;
+      const noAudio = (route: Route) =>
+        Date.now() < until ? route.abort('connectionreset') : route.continue();
+      await page.route('**/hls/**/audio/**', noAudio);
+      const asked = Date.now();
+      try {
+        await page.goto(`/${STREAMER}`);
+        await assertPlays(viewer, 1);
+        process.stdout.write(
+          `# played 1 s after a stuck start, ${Date.now() - asked} ms after the page opened\n`,
+        );
+      } finally {
+        await page.unroute('**/hls/**/audio/**', noAudio);
+      }
+      assert.ok(Date.now() >= until - 2000, 'it played only once the audio was back');
+    });
+
     it('6. ffmpeg stops: the channel goes offline, lists the past broadcast, and it plays', async () => {
       await streamer.page.goto('/dashboard');
       assert.equal(

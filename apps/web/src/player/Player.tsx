@@ -16,13 +16,13 @@ export interface PlayerProps {
   preview?: boolean;
 }
 
-/** Restarts of a failed live player with no fragment arriving in between, before it gives up. */
+/** Restarts of a failed live player with no frame arriving in between, before it gives up. */
 const MAX_LIVE_RESTARTS = 6;
 
 /**
- * A live start with no fragment in this long is stuck without an error hls.js would report
- * (seen in Chromium after a network outage: the playlists load, the media never attaches):
- * the player starts over, on a fresh video element, as after a fatal error.
+ * A live start with no frame in this long is stuck without an error hls.js would report (seen
+ * in Chromium: the playlists reload, no picture comes, even with fragments of one track
+ * loaded): the player starts over, on a fresh video element, as after a fatal error.
  */
 const STUCK_START_MS = 15_000;
 
@@ -92,6 +92,14 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
     setLevels([]);
     setSelected(-1);
 
+    // A frame to show is the only proof of a start: fragments can load for one track while
+    // the other never comes, and a paused (autoplay-refused) player still gets its frame.
+    const started = () => {
+      clearTimeout(stuck);
+      failedRestarts.current = 0;
+    };
+    video.addEventListener('loadeddata', started);
+
     const fail = (reason: string) => {
       setError(reason);
       onFatalRef.current?.(reason);
@@ -138,9 +146,7 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
         if (live && !data.details.live) onEndedRef.current?.();
       });
       hls.on(HlsCtor.Events.FRAG_LOADED, () => {
-        clearTimeout(stuck);
         networkRetries = 0;
-        failedRestarts.current = 0;
         setRetrying(false);
       });
       hls.on(HlsCtor.Events.ERROR, (_e, data) => {
@@ -178,7 +184,8 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
       };
       if (live)
         stuck = setTimeout(() => {
-          if (!cancelled && hlsRef.current === hls) startOver();
+          if (cancelled || hlsRef.current !== hls) return;
+          if (video.readyState < HTMLMediaElement.HAVE_CURRENT_DATA) startOver();
         }, STUCK_START_MS);
       hls.loadSource(src);
       hls.attachMedia(video);
@@ -186,6 +193,7 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
 
     return () => {
       cancelled = true;
+      video.removeEventListener('loadeddata', started);
       clearTimeout(restart);
       clearTimeout(stuck);
       hlsRef.current?.destroy();
