@@ -1,5 +1,5 @@
 // npm run bench:notify — the go-live peak, on PostgreSQL + NATS JetStream: a channel with
-// BENCH_FOLLOWERS (100,000) followers goes live while BENCH_CONNECTED (8,000) of them hold open
+// BENCH_FOLLOWERS (100,000) followers goes live while BENCH_CONNECTED (10,000) of them hold open
 // SSE notification streams, spread over two notify replicas (each its own database pool and
 // NATS connection, sharing the consumer groups). Per round: the time from the
 // live.stream.started.v1 publish until 50/99/100% of the connected followers received the
@@ -14,7 +14,7 @@
 // BENCH_CHAT_SECONDS (10), with the paged fan-out set off one second in or not, alternating over
 // BENCH_CHAT_ROUNDS (3) pairs: the delivery p99 with the peak against without.
 // The streams are opened on the replicas' own ports with the identity headers the gateway would
-// add (not through the gateway); the clients run in this process alongside both replicas.
+// add (not through the gateway); the clients run in this process, each replica in its own.
 // Knobs: BENCH_FOLLOWERS, BENCH_CONNECTED, BENCH_PAGE, BENCH_ROUNDS, BENCH_DATABASE_URL (or
 // TEST_DATABASE_URL), BENCH_NATS_URL (or TEST_NATS_URL). Results: bench/results/notify-<time>.json.
 import { execFileSync, spawn } from 'node:child_process';
@@ -25,17 +25,16 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
+import { JetStreamBus, type Bus } from '@neon/bus';
 import { createPostgresDb, type Db } from '@neon/db';
 import { clientHeaders, uuidv7 } from '@neon/kit';
 import { createTestDatabase, deleteStream, uniqueName } from '@neon/testing';
 import { ask } from './lib/ipc.js';
 import { startChild, stopProcess, waitLine } from './lib/proc.js';
-import { startReplica, stopReplica } from './notify/replica.js';
 
 const FOLLOWERS = Number(process.env.BENCH_FOLLOWERS ?? 100_000);
-// Clients and replicas share this process: each stream costs two descriptors, so 8,000 fit
-// under a 20,000 open-file limit (the issue's 10,000 needs the clients in a process of their own).
-const CONNECTED = Number(process.env.BENCH_CONNECTED ?? 8000);
+// The clients hold one descriptor per stream here, and each replica its own share in its process.
+const CONNECTED = Number(process.env.BENCH_CONNECTED ?? 10_000);
 const PAGE = Number(process.env.BENCH_PAGE ?? 5000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
@@ -55,17 +54,20 @@ const CHANNEL = { id: uuidv7(), username: 'bigchannel' };
 const secret = randomBytes(32).toString('base64url');
 const userId = (i: number) => `bench-user-${String(i).padStart(7, '0')}`;
 
+/** A notify replica in a process of its own (bench/notify/server-neon.ts). */
 const replica = (dbUrl: string, namespace: string, pageSize: number) =>
-  startReplica({
-    databaseUrl: dbUrl,
-    natsUrl: NATS_URL,
-    namespace,
-    secret,
-    env: {
-      NOTIFY_FANOUT_PAGE_SIZE: String(pageSize),
-      NOTIFY_STREAM_BUFFER_BYTES: String(1 << 20),
-    },
+  startChild(join('bench', 'notify', 'server-neon.ts'), {
+    BENCH_DATABASE_URL: dbUrl,
+    BENCH_NATS_URL: NATS_URL,
+    BENCH_NAMESPACE: namespace,
+    BENCH_SECRET: secret,
+    NOTIFY_FANOUT_PAGE_SIZE: String(pageSize),
+    NOTIFY_STREAM_BUFFER_BYTES: String(1 << 20),
   });
+
+/** The publisher of the go-live events, as live would be: a bus connection of its own. */
+const liveBus = (namespace: string) =>
+  JetStreamBus.connect({ url: NATS_URL, producer: 'live', namespace });
 
 interface Streams {
   /** ms after `t0` when each stream saw its first notification (NaN until then). */
@@ -203,17 +205,18 @@ async function chatRound(
   chat: ChatLoad,
   dbUrl: string,
   db: Db,
+  bus: Bus,
   namespace: string,
   peak: boolean,
 ): Promise<ChatPhase & { peak: boolean }> {
   const replicas = [await replica(dbUrl, namespace, PAGE), await replica(dbUrl, namespace, PAGE)];
-  const streams = await openStreams(replicas.map((r) => r.url));
+  const streams = await openStreams(replicas.map((r) => r.ready.url!));
   try {
     await db.query(`DELETE FROM notify.went_live`);
     const r = await chat.phase(CHAT_SECONDS, async () => {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       if (!peak) return;
-      await replicas[0]!.bus.publish('live.stream.started.v1', {
+      await bus.publish('live.stream.started.v1', {
         broadcastId: uuidv7(),
         channel: CHANNEL.username,
         userId: CHANNEL.id,
@@ -225,7 +228,7 @@ async function chatRound(
     return { ...r, peak };
   } finally {
     streams.close();
-    for (const r of replicas) await stopReplica(r);
+    for (const r of replicas) await r.stop();
   }
 }
 
@@ -296,6 +299,7 @@ interface RoundResult {
 async function round(
   dbUrl: string,
   db: Db,
+  bus: Bus,
   namespace: string,
   variant: 'paged' | 'single',
 ): Promise<RoundResult> {
@@ -304,14 +308,14 @@ async function round(
     await replica(dbUrl, namespace, pageSize),
     await replica(dbUrl, namespace, pageSize),
   ];
-  const streams = await openStreams(replicas.map((r) => r.url));
+  const streams = await openStreams(replicas.map((r) => r.ready.url!));
   try {
     // Each round is a new broadcast: the 10-minute rule is reset, not waited out.
     await db.query(`DELETE FROM notify.went_live`);
     const broadcastId = uuidv7();
     const sourceKey = `went_live:${broadcastId}`;
     streams.t0 = performance.now();
-    await replicas[0]!.bus.publish('live.stream.started.v1', {
+    await bus.publish('live.stream.started.v1', {
       broadcastId,
       channel: CHANNEL.username,
       userId: CHANNEL.id,
@@ -344,7 +348,7 @@ async function round(
     };
   } finally {
     streams.close();
-    for (const r of replicas) await stopReplica(r);
+    for (const r of replicas) await r.stop();
   }
 }
 
@@ -352,12 +356,13 @@ async function main(): Promise<void> {
   const tdb = await createTestDatabase(DATABASE_URL!);
   const namespace = uniqueName('BENCHNOTIFY').toUpperCase();
   const db = createPostgresDb({ url: tdb.url, max: 2 });
+  const bus = await liveBus(namespace);
   const results: RoundResult[] = [];
   const memory: MemoryResult[] = [];
   const chatResults: (ChatPhase & { peak: boolean })[] = [];
   try {
     // One replica start runs the migrations; then the followers are seeded in the database itself.
-    await stopReplica(await replica(tdb.url, namespace, PAGE));
+    await (await replica(tdb.url, namespace, PAGE)).stop();
     const t = performance.now();
     await db.query(`INSERT INTO notify.channels (channel_id, username) VALUES ($1, $2)`, [
       CHANNEL.id,
@@ -373,7 +378,7 @@ async function main(): Promise<void> {
 
     for (let i = 0; i < ROUNDS; i++)
       for (const variant of ['paged', 'single'] as const) {
-        const r = await round(tdb.url, db, namespace, variant);
+        const r = await round(tdb.url, db, bus, namespace, variant);
         results.push(r);
         console.log(
           `round ${i + 1} ${variant.padEnd(6)} push p50 ${r1(r.p50)} ms, p99 ${r1(r.p99)} ms, ` +
@@ -386,7 +391,7 @@ async function main(): Promise<void> {
       for (const peak of i % 2 === 0 ? [false, true] : [true, false]) {
         const chat = await startChatLoad(tdb.url);
         try {
-          const r = await chatRound(chat, tdb.url, db, namespace, peak);
+          const r = await chatRound(chat, tdb.url, db, bus, namespace, peak);
           chatResults.push(r);
           console.log(
             `chat round ${i + 1} ${peak ? 'with the peak   ' : 'without the peak'} delivered ` +
@@ -406,6 +411,7 @@ async function main(): Promise<void> {
         );
       }
   } finally {
+    await bus.close();
     await db.close();
     await tdb.drop();
     await deleteStream(NATS_URL!, namespace);
