@@ -69,6 +69,7 @@ export async function buildApp(platform: Platform, config: NotifyConfig): Promis
         logger,
         relay,
         fanoutPageSize: config.NOTIFY_FANOUT_PAGE_SIZE,
+        connectedWritten: (key) => hub.connectedWritten(key),
       });
       relay.start();
     },

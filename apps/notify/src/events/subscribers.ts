@@ -20,6 +20,8 @@ export async function subscribeNotifications(o: {
   logger: Logger;
   relay: OutboxRelay;
   fanoutPageSize: number;
+  /** This replica's connected-first write of a fan-out, which its pages let go first. */
+  connectedWritten?: (sourceKey: string) => Promise<void>;
 }): Promise<Subscription[]> {
   const { bus, db, schema, logger } = o;
   /** Tells every replica to push what was stored; the rows are the truth, the push a hint. */
@@ -68,6 +70,7 @@ export async function subscribeNotifications(o: {
     types: ['notify.fanout.page.v1'],
     from: 'new',
     handler: async (event) => {
+      await o.connectedWritten?.(event.data.sourceKey);
       const done = await handleOnce(db, schema, 'notify.fanout', event.id, (q) =>
         NotificationRepository.fanOutPage(q, event.data),
       );

@@ -50,6 +50,8 @@ export class StreamHub {
   private readonly counts = new Map<string, number>();
   private heartbeat: NodeJS.Timeout | null = null;
   private subscriptions: Subscription[] = [];
+  /** Connected-first fan-outs running here, by source key. */
+  private readonly connectedFirst = new Map<string, Promise<void>>();
 
   constructor(private readonly o: HubOptions) {}
 
@@ -104,7 +106,16 @@ export class StreamHub {
       }),
       await this.o.bus.subscribe({
         types: ['notify.fanout.online.v1'],
-        handler: async (event) => this.fanOutToConnected(event.data),
+        handler: async (event) => {
+          const key = event.data.sourceKey;
+          const run = this.fanOutToConnected(event.data);
+          this.connectedFirst.set(key, run);
+          try {
+            await run;
+          } finally {
+            if (this.connectedFirst.get(key) === run) this.connectedFirst.delete(key);
+          }
+        },
       }),
       await this.o.bus.subscribe({
         types: [
@@ -137,6 +148,15 @@ export class StreamHub {
         },
       }),
     ];
+  }
+
+  /**
+   * Settles once this replica has written its connected followers' notifications of
+   * `sourceKey` (at once if it is not doing so): the pages of the same fan-out wait for it, so
+   * on a busy machine the watchers' rows are not queued behind everyone else's.
+   */
+  connectedWritten(sourceKey: string): Promise<void> {
+    return this.connectedFirst.get(sourceKey) ?? Promise.resolve();
   }
 
   async close(): Promise<void> {
