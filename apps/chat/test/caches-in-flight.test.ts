@@ -80,6 +80,39 @@ describe('chat caches: a change committed while the first read is in flight', ()
     assert.ok(room?.moderators.has(viewer), 'the grant made during the load is in force');
   });
 
+  test('rules a moderator sets while a re-read is in flight are not put back by it', async () => {
+    const repo = new ChatRepository(db);
+    const slow = Object.create(repo) as ChatRepository;
+    let hold: ReturnType<typeof gate> | null = null;
+    slow.loadRoom = async (channel) => {
+      const record = await repo.loadRoom(channel);
+      const g = hold;
+      hold = null;
+      if (g) {
+        g.arrive();
+        await g.wait;
+      }
+      return record;
+    };
+    const rooms = new RoomRegistry(slow);
+    const room = await rooms.get(owner.username);
+    assert.ok(room);
+    // A channels event re-reads the room; its read sees the rules before the moderator's change.
+    const g = gate();
+    hold = g;
+    const reread = rooms.reload(owner.username);
+    await g.reached;
+    // What moderation does: commit the rules, set them on the room, say it changed them here.
+    const settings = { ...room.settings, followersOnly: true, followersOnlyMinutes: 0 };
+    await repo.saveSettings(db, owner.username, settings);
+    room.settings = settings;
+    const after = rooms.changedHere(owner.username);
+    g.open();
+    await Promise.all([reread, after]);
+    assert.equal(room.settings.followersOnly, true, 'followers-only stays on');
+    await repo.saveSettings(db, owner.username, { ...settings, followersOnly: false });
+  });
+
   test('a follow committed while its first lookup reads is what the lookup remembers', async () => {
     const g = gate();
     const book = new FollowBook(heldOnce(db, g));

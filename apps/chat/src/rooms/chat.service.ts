@@ -438,6 +438,7 @@ export class ChatService {
           });
         });
         room.bans.set(action.userId, until ? until.getTime() : null);
+        await this.rulesChangedHere(room);
         const notice: UserRestricted = {
           userId: action.userId,
           until: until?.toISOString() ?? null,
@@ -452,6 +453,7 @@ export class ChatService {
           await repo.logAction(q, { ...log, targetUserId: action.userId });
         });
         room.bans.delete(action.userId);
+        await this.rulesChangedHere(room);
         const notice: UserRestricted = { userId: action.userId, until: null, lifted: true };
         this.announce(room, 'user_restricted', notice, true);
         return;
@@ -478,6 +480,7 @@ export class ChatService {
           });
         });
         room.settings = settings;
+        await this.rulesChangedHere(room);
         this.announce(room, 'settings', settings, true);
         return;
       }
@@ -486,6 +489,14 @@ export class ChatService {
         throw new ChatError('CHAT_INVALID_MESSAGE', `Unknown action ${String(never)}.`);
       }
     }
+  }
+
+  /** The change is committed and set on the room; a re-read that began before it must not undo it. */
+  private async rulesChangedHere(room: Room): Promise<void> {
+    await this.deps.rooms.changedHere(room.channel).catch((err: unknown) =>
+      // The room keeps the change; the next event or restart reads the rest again.
+      this.deps.logger.error({ err, room: room.channel }, 'room rules not read again'),
+    );
   }
 
   /** Nobody restricts the owner; only the owner or an admin restricts a moderator. */

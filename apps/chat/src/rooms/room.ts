@@ -120,6 +120,15 @@ export class RoomRegistry {
    * in flight may have read the rules before the change: it is waited for and
    * read again. Of two re-reads in flight, only the later one is applied.
    */
+  /**
+   * After this replica changed a room's rules itself (and set them on the room): a re-read in
+   * flight may have read the rules before that change committed and would put the old ones
+   * back, so it gives way to one that reads after.
+   */
+  async changedHere(channel: string): Promise<void> {
+    if (this.reads.has(channel)) await this.reload(channel);
+  }
+
   async reload(channel: string): Promise<void> {
     const read = (this.reads.get(channel) ?? 0) + 1;
     this.reads.set(channel, read);
