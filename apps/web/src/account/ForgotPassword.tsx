@@ -3,6 +3,7 @@ import { Link } from 'react-router';
 import { PASSWORD_RESET_TTL_SECONDS } from '@neon/contracts';
 import { useRequestPasswordResetMutation } from '../api/email-api';
 import { isApiError, messageFor } from '../api/errors';
+import { AuthPanel } from '../components/AuthPanel';
 import { Field } from '../components/Field';
 import { useFocusHeading, useTitle } from '../hooks';
 import { validateEmail } from '../validation';
@@ -33,53 +34,43 @@ export default function ForgotPassword() {
   }
 
   return (
-    <div className="auth">
-      <form
-        className="panel auth-panel"
-        onSubmit={(e) => void submit(e)}
-        noValidate
-        aria-labelledby="forgot-title"
-      >
-        <h1 id="forgot-title" ref={heading} tabIndex={-1}>
-          Reset your password
-        </h1>
-        <p className="muted">
-          Enter the email address of your account and we will send you a link to choose a new
-          password.
-        </p>
-        <div role="status" aria-live="polite" className="status-region">
-          {sentTo && (
-            <p className="notice" data-testid="reset-requested">
-              If an account uses <strong>{sentTo}</strong>, a link to reset its password is on its
-              way. It works once, within {Math.round(PASSWORD_RESET_TTL_SECONDS / 60)} minutes.
-              Nothing arrived? Check your spam folder, or ask again.
-            </p>
-          )}
-        </div>
-        {formError && (
-          <div className="alert" role="alert">
-            {formError}
-          </div>
+    <AuthPanel title="Reset your password" headingRef={heading} onSubmit={(e) => void submit(e)}>
+      <p className="muted">
+        Enter the email address of your account and we will send you a link to choose a new
+        password.
+      </p>
+      <div role="status" aria-live="polite" className="status-region">
+        {sentTo && (
+          <p className="notice" data-testid="reset-requested">
+            If an account uses <strong>{sentTo}</strong>, a link to reset its password is on its
+            way. It works once, within {Math.round(PASSWORD_RESET_TTL_SECONDS / 60)} minutes.
+            Nothing arrived? Check your spam folder, or ask again.
+          </p>
         )}
-        <Field
-          label="Email"
-          name="email"
-          type="email"
-          autoComplete="email"
-          value={email}
-          error={error}
-          onValue={(v) => {
-            setEmail(v);
-            if (error) setError(validateEmail(v.trim()));
-          }}
-        />
-        <button className="btn block" type="submit" disabled={state.isLoading}>
-          {state.isLoading ? 'Please wait…' : sentTo ? 'Send another link' : 'Send the link'}
-        </button>
-        <p className="muted small center">
-          Remembered it? <Link to="/login">Log in</Link>
-        </p>
-      </form>
-    </div>
+      </div>
+      {formError && (
+        <div className="alert" role="alert">
+          {formError}
+        </div>
+      )}
+      <Field
+        label="Email"
+        name="email"
+        type="email"
+        autoComplete="email"
+        value={email}
+        error={error}
+        onValue={(v) => {
+          setEmail(v);
+          if (error) setError(validateEmail(v.trim()));
+        }}
+      />
+      <button className="btn block" type="submit" disabled={state.isLoading}>
+        {state.isLoading ? 'Please wait…' : sentTo ? 'Send another link' : 'Send the link'}
+      </button>
+      <p className="muted small center">
+        Remembered it? <Link to="/login">Log in</Link>
+      </p>
+    </AuthPanel>
   );
 }

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { useConfirmPasswordResetMutation } from '../api/email-api';
 import { isApiError, messageFor } from '../api/errors';
+import { AuthPanel } from '../components/AuthPanel';
 import { Field } from '../components/Field';
 import { useFocusHeading, useTitle } from '../hooks';
 import { limits, validatePassword } from '../validation';
@@ -51,79 +52,59 @@ export default function ResetPassword() {
 
   if (done)
     return (
-      <div className="auth">
-        <div className="panel auth-panel" role="group" aria-labelledby="reset-title">
-          <h1 id="reset-title" ref={heading} tabIndex={-1}>
-            Password changed
-          </h1>
-          <p role="status" data-testid="reset-done">
-            Your new password is set. Every device signed in to your account was signed out.
-          </p>
-          <Link className="btn block" to="/login">
-            Log in
-          </Link>
-        </div>
-      </div>
+      <AuthPanel title="Password changed" headingRef={heading}>
+        <p role="status" data-testid="reset-done">
+          Your new password is set. Every device signed in to your account was signed out.
+        </p>
+        <Link className="btn block" to="/login">
+          Log in
+        </Link>
+      </AuthPanel>
     );
 
   if (linkDead)
     return (
-      <div className="auth">
-        <div className="panel auth-panel" role="group" aria-labelledby="reset-title">
-          <h1 id="reset-title" ref={heading} tabIndex={-1}>
-            This link does not work
-          </h1>
-          <p role="alert">
-            It was already used, it expired (links work for 30 minutes), or it was cut short when
-            copied. Ask for a new one.
-          </p>
-          <Link className="btn block" to="/forgot-password">
-            Get a new link
-          </Link>
-        </div>
-      </div>
+      <AuthPanel title="This link does not work" headingRef={heading}>
+        <p role="alert">
+          It was already used, it expired (links work for 30 minutes), or it was cut short when
+          copied. Ask for a new one.
+        </p>
+        <Link className="btn block" to="/forgot-password">
+          Get a new link
+        </Link>
+      </AuthPanel>
     );
 
   return (
-    <div className="auth">
-      <form
-        className="panel auth-panel"
-        onSubmit={(e) => void submit(e)}
-        noValidate
-        aria-labelledby="reset-title"
-      >
-        <h1 id="reset-title" ref={heading} tabIndex={-1}>
-          Choose a new password
-        </h1>
-        <p className="muted">Setting it signs you out on every device.</p>
-        {formError && (
-          <div className="alert" role="alert">
-            {formError}
-          </div>
-        )}
-        <Field
-          label="New password"
-          name="password"
-          type="password"
-          autoComplete="new-password"
-          value={password}
-          error={errors.password}
-          hint={`At least ${limits.password.minLength} characters.`}
-          onValue={setPassword}
-        />
-        <Field
-          label="Repeat the new password"
-          name="repeat"
-          type="password"
-          autoComplete="new-password"
-          value={repeat}
-          error={errors.repeat}
-          onValue={setRepeat}
-        />
-        <button className="btn block" type="submit" disabled={state.isLoading}>
-          {state.isLoading ? 'Please wait…' : 'Set the new password'}
-        </button>
-      </form>
-    </div>
+    <AuthPanel title="Choose a new password" headingRef={heading} onSubmit={(e) => void submit(e)}>
+      <p className="muted">Setting it signs you out on every device.</p>
+      {formError && (
+        <div className="alert" role="alert">
+          {formError}
+        </div>
+      )}
+      <Field
+        label="New password"
+        name="password"
+        type="password"
+        autoComplete="new-password"
+        value={password}
+        error={errors.password}
+        hint={`At least ${limits.password.minLength} characters.`}
+        onValue={setPassword}
+      />
+      <Field
+        label="Repeat the new password"
+        name="repeat"
+        type="password"
+        autoComplete="new-password"
+        value={repeat}
+        error={errors.repeat}
+        onValue={setRepeat}
+      />
+      <button className="btn block" type="submit" disabled={state.isLoading}>
+        {state.isLoading ? 'Please wait…' : 'Set the new password'}
+      </button>
+    </AuthPanel>
   );
 }

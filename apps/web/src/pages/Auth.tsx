@@ -4,6 +4,7 @@ import type { MfaChallenge } from '@neon/contracts';
 import { useMfaSignInMutation } from '../api/account-api';
 import { useLoginMutation, useRegisterMutation } from '../api/api';
 import { isApiError, messageFor, type ApiError } from '../api/errors';
+import { AuthPanel } from '../components/AuthPanel';
 import { Field } from '../components/Field';
 import { useTitle } from '../hooks';
 import { CodeForm } from '../security/CodeForm';
@@ -49,33 +50,30 @@ function SecondFactorStep({
 }) {
   const [verify, state] = useMfaSignInMutation();
   return (
-    <div className="auth">
-      <div className="panel auth-panel" role="group" aria-labelledby="mfa-title">
-        <h1 id="mfa-title">Two-factor authentication</h1>
-        <p className="muted">Open your authenticator app and enter the code it shows for Neon.</p>
-        <CodeForm
-          submitLabel="Verify"
-          busy={state.isLoading}
-          onCode={async (code) => {
-            try {
-              await verify({ challenge: challenge.challenge, code }).unwrap();
-            } catch (err) {
-              // The challenge died (expired, used, too many tries): the password is needed again.
-              if (isApiError(err) && err.code === 'MFA_CHALLENGE_INVALID') {
-                onRestart(err.message);
-                return;
-              }
-              throw err;
+    <AuthPanel title="Two-factor authentication">
+      <p className="muted">Open your authenticator app and enter the code it shows for Neon.</p>
+      <CodeForm
+        submitLabel="Verify"
+        busy={state.isLoading}
+        onCode={async (code) => {
+          try {
+            await verify({ challenge: challenge.challenge, code }).unwrap();
+          } catch (err) {
+            // The challenge died (expired, used, too many tries): the password is needed again.
+            if (isApiError(err) && err.code === 'MFA_CHALLENGE_INVALID') {
+              onRestart(err.message);
+              return;
             }
-            onDone();
-          }}
-        />
-        <p className="muted small">Lost your phone? Enter one of your recovery codes instead.</p>
-        <button type="button" className="btn ghost" onClick={() => onRestart('')}>
-          Back
-        </button>
-      </div>
-    </div>
+            throw err;
+          }
+          onDone();
+        }}
+      />
+      <p className="muted small">Lost your phone? Enter one of your recovery codes instead.</p>
+      <button type="button" className="btn ghost" onClick={() => onRestart('')}>
+        Back
+      </button>
+    </AuthPanel>
   );
 }
 
@@ -161,92 +159,87 @@ export default function Auth({ mode }: { mode: 'login' | 'signup' }) {
     );
 
   return (
-    <div className="auth">
-      <form
-        className="panel auth-panel"
-        onSubmit={(e) => void submit(e)}
-        noValidate
-        aria-labelledby="auth-title"
-      >
-        <h1 id="auth-title">{signup ? 'Create your account' : 'Welcome back'}</h1>
-        <p className="muted">
-          {signup ? 'Your username is also your channel’s address.' : 'Log in to chat and stream.'}
-        </p>
-        {formError && (
-          <div className="alert" role="alert">
-            {formError}
-          </div>
-        )}
-        {signup ? (
-          <>
-            <Field
-              label="Username"
-              name="username"
-              autoComplete="username"
-              autoCapitalize="none"
-              spellCheck={false}
-              value={form.username}
-              error={errors.username}
-              hint={`${limits.username.minLength}–${limits.username.maxLength} characters: a–z, 0–9 and _`}
-              onValue={(v) => set('username', v)}
-              onBlur={() => blur('username')}
-            />
-            <Field
-              label="Email"
-              name="email"
-              type="email"
-              autoComplete="email"
-              value={form.email}
-              error={errors.email}
-              onValue={(v) => set('email', v)}
-              onBlur={() => blur('email')}
-            />
-          </>
-        ) : (
+    <AuthPanel
+      title={signup ? 'Create your account' : 'Welcome back'}
+      onSubmit={(e) => void submit(e)}
+    >
+      <p className="muted">
+        {signup ? 'Your username is also your channel’s address.' : 'Log in to chat and stream.'}
+      </p>
+      {formError && (
+        <div className="alert" role="alert">
+          {formError}
+        </div>
+      )}
+      {signup ? (
+        <>
           <Field
-            label="Username or email"
-            name="login"
+            label="Username"
+            name="username"
             autoComplete="username"
             autoCapitalize="none"
-            value={form.login}
-            error={errors.login}
-            onValue={(v) => set('login', v)}
-            onBlur={() => blur('login')}
+            spellCheck={false}
+            value={form.username}
+            error={errors.username}
+            hint={`${limits.username.minLength}–${limits.username.maxLength} characters: a–z, 0–9 and _`}
+            onValue={(v) => set('username', v)}
+            onBlur={() => blur('username')}
           />
-        )}
+          <Field
+            label="Email"
+            name="email"
+            type="email"
+            autoComplete="email"
+            value={form.email}
+            error={errors.email}
+            onValue={(v) => set('email', v)}
+            onBlur={() => blur('email')}
+          />
+        </>
+      ) : (
         <Field
-          label="Password"
-          name="password"
-          type="password"
-          autoComplete={signup ? 'new-password' : 'current-password'}
-          value={form.password}
-          error={errors.password}
-          hint={signup ? `At least ${limits.password.minLength} characters.` : undefined}
-          onValue={(v) => set('password', v)}
-          onBlur={() => blur('password')}
+          label="Username or email"
+          name="login"
+          autoComplete="username"
+          autoCapitalize="none"
+          value={form.login}
+          error={errors.login}
+          onValue={(v) => set('login', v)}
+          onBlur={() => blur('login')}
         />
-        {!signup && (
-          <Link className="forgot" to="/forgot-password">
-            Forgot password?
-          </Link>
+      )}
+      <Field
+        label="Password"
+        name="password"
+        type="password"
+        autoComplete={signup ? 'new-password' : 'current-password'}
+        value={form.password}
+        error={errors.password}
+        hint={signup ? `At least ${limits.password.minLength} characters.` : undefined}
+        onValue={(v) => set('password', v)}
+        onBlur={() => blur('password')}
+      />
+      {!signup && (
+        <Link className="forgot" to="/forgot-password">
+          Forgot password?
+        </Link>
+      )}
+      <button className="btn block" type="submit" disabled={busy}>
+        {busy ? 'Please wait…' : signup ? 'Sign up' : 'Log in'}
+      </button>
+      <p className="muted small center">
+        {signup ? (
+          <>
+            Already have an account?{' '}
+            <Link to={`/login?next=${encodeURIComponent(next)}`}>Log in</Link>
+          </>
+        ) : (
+          <>
+            New to Neon?{' '}
+            <Link to={`/signup?next=${encodeURIComponent(next)}`}>Create an account</Link>
+          </>
         )}
-        <button className="btn block" type="submit" disabled={busy}>
-          {busy ? 'Please wait…' : signup ? 'Sign up' : 'Log in'}
-        </button>
-        <p className="muted small center">
-          {signup ? (
-            <>
-              Already have an account?{' '}
-              <Link to={`/login?next=${encodeURIComponent(next)}`}>Log in</Link>
-            </>
-          ) : (
-            <>
-              New to Neon?{' '}
-              <Link to={`/signup?next=${encodeURIComponent(next)}`}>Create an account</Link>
-            </>
-          )}
-        </p>
-      </form>
-    </div>
+      </p>
+    </AuthPanel>
   );
 }
