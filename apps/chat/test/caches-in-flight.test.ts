@@ -113,6 +113,42 @@ describe('chat caches: a change committed while the first read is in flight', ()
     await repo.saveSettings(db, owner.username, { ...settings, followersOnly: false });
   });
 
+  test('a re-read that outlives a later one never applies, whatever re-reads follow', async () => {
+    const repo = new ChatRepository(db);
+    const slow = Object.create(repo) as ChatRepository;
+    const holds: ReturnType<typeof gate>[] = [];
+    slow.loadRoom = async (channel) => {
+      const record = await repo.loadRoom(channel);
+      const g = holds.shift();
+      if (g) {
+        g.arrive();
+        await g.wait;
+      }
+      return record;
+    };
+    const rooms = new RoomRegistry(slow);
+    const room = await rooms.get(owner.username);
+    assert.ok(room);
+    const stale = gate();
+    holds.push(stale);
+    const first = rooms.reload(owner.username);
+    await stale.reached;
+    await repo.setRole(db, owner.username, viewer, 'vip', true);
+    await rooms.reload(owner.username);
+    assert.ok(room.vips.has(viewer));
+    // A third re-read is in flight when the first, stale one answers.
+    const third = gate();
+    holds.push(third);
+    const last = rooms.reload(owner.username);
+    await third.reached;
+    stale.open();
+    await first;
+    assert.ok(room.vips.has(viewer), 'the stale read did not take the VIP away');
+    third.open();
+    await last;
+    await repo.setRole(db, owner.username, viewer, 'vip', false);
+  });
+
   test('a follow committed while its first lookup reads is what the lookup remembers', async () => {
     const g = gate();
     const book = new FollowBook(heldOnce(db, g));

@@ -85,6 +85,7 @@ export class RoomRegistry {
   private readonly loading = new Map<string, Promise<Room | null>>();
   /** The latest re-read started per room. */
   private readonly reads = new Map<string, number>();
+  private readSeq = 0;
 
   constructor(private readonly repo: ChatRepository) {}
 
@@ -116,11 +117,6 @@ export class RoomRegistry {
   }
 
   /**
-   * Re-reads a loaded room's rules; rooms not loaded here need nothing. A load
-   * in flight may have read the rules before the change: it is waited for and
-   * read again. Of two re-reads in flight, only the later one is applied.
-   */
-  /**
    * After this replica changed a room's rules itself (and set them on the room): a re-read in
    * flight may have read the rules before that change committed and would put the old ones
    * back, so it gives way to one that reads after.
@@ -129,8 +125,15 @@ export class RoomRegistry {
     if (this.reads.has(channel)) await this.reload(channel);
   }
 
+  /**
+   * Re-reads a loaded room's rules; rooms not loaded here need nothing. A load
+   * in flight may have read the rules before the change: it is waited for and
+   * read again. Of two re-reads in flight, only the later one is applied.
+   */
   async reload(channel: string): Promise<void> {
-    const read = (this.reads.get(channel) ?? 0) + 1;
+    // Numbered across rooms and never reused: a re-read still in flight after a later one
+    // finished must not match the number of the next.
+    const read = ++this.readSeq;
     this.reads.set(channel, read);
     try {
       await this.loading.get(channel)?.catch(() => null);
