@@ -1,12 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import { adminCommands, identitySpec } from '@neon/identity';
 import { loadConfig } from '@neon/kit';
 import { sleep, syntheticSourceArgs, waitFor } from '@neon/testing';
 import type { Embedded } from '../../launcher/src/embedded.js';
 import { startWebPlatform, type WebPlatform } from './lib/web-platform.js';
-import { launchBrowser, newPage, screenshot } from './lib/browser.js';
+import { launchBrowser, newPage, screenshot, type Tab } from './lib/browser.js';
 import { run, type Spawned } from './lib/process.js';
 
 /*
@@ -67,7 +67,7 @@ async function videoState(
 }
 
 /** What a player that has not started shows and holds: said when a test gives up on it. */
-async function playerReport(tab: { page: Page; errors: string[]; media: string[] }) {
+async function playerReport(tab: Tab) {
   const element = await tab.page
     .locator('[data-testid="player"] video')
     .evaluate((el) => {
@@ -94,17 +94,50 @@ async function playerReport(tab: { page: Page; errors: string[]; media: string[]
       });
     })
     .catch((err: unknown) => `no video element: ${String(err)}`);
-  const text = await tab.page
-    .getByTestId('player')
-    .innerText()
-    .catch(() => '');
+  const player = tab.page.getByTestId('player');
+  const text = await player.innerText().catch(() => '');
+  const attempt = await player.getAttribute('data-attempt').catch(() => null);
+  // A hidden page may have its media loads deferred by the browser, whatever the player does.
+  const pageState = await tab.page
+    .evaluate<string>(
+      `JSON.stringify({ visibility: document.visibilityState, focus: document.hasFocus(), videos: document.querySelectorAll('video').length })`,
+    )
+    .catch((err: unknown) => `page state not read: ${String(err)}`);
+  // The playlists as the page would read them now (the last ones it asked for, unblocked).
+  const polled = [
+    ...new Set(
+      tab.media
+        .map((line) => /\/hls\/[^?\s]+\.m3u8/.exec(line)?.[0])
+        .filter((path): path is string => path !== undefined),
+    ),
+  ];
+  const playlists = await tab.page
+    .evaluate(
+      async (paths) =>
+        Promise.all(
+          paths.map(async (path) => {
+            const res = await fetch(path);
+            const body = await res.text();
+            const cut =
+              body.length > 3000 ? `${body.slice(0, 1200)}\n…\n${body.slice(-1800)}` : body;
+            return `${path} ${res.status}\n${cut}`;
+          }),
+        ),
+      polled.slice(0, 4),
+    )
+    .catch((err: unknown) => [`playlists not read: ${String(err)}`]);
   return [
     `url ${tab.page.url()}`,
     `video ${element}`,
-    `player text ${JSON.stringify(text)}`,
+    `player text ${JSON.stringify(text)}, starts so far ${attempt ?? '?'}`,
+    `page ${pageState}`,
     `page errors ${JSON.stringify(tab.errors.slice(-10))}`,
-    'media answers:',
+    'media since the page loaded (first 80):',
+    ...tab.mediaSinceLoad.slice(0, 80),
+    'media answers (last 60):',
     ...tab.media,
+    'playlists now:',
+    ...playlists,
   ].join('\n');
 }
 
@@ -113,10 +146,7 @@ async function playerReport(tab: { page: Page; errors: string[]; media: string[]
  * long that took. A rebuffer on a loaded machine is allowed for (twice the time and 15 s
  * more), a frozen or failed player is not.
  */
-async function assertPlays(
-  tab: { page: Page; errors: string[]; media: string[] },
-  seconds: number,
-): Promise<number> {
+async function assertPlays(tab: Tab, seconds: number): Promise<number> {
   const { page } = tab;
   try {
     await waitFor(async () => (await videoState(page)).t > 0, {
@@ -155,8 +185,8 @@ describe(
     let platform: WebPlatform | undefined;
     let neon: Embedded;
     let browser: Browser;
-    let streamer: { context: BrowserContext; page: Page; errors: string[]; media: string[] };
-    let viewer: { context: BrowserContext; page: Page; errors: string[]; media: string[] };
+    let streamer: Tab;
+    let viewer: Tab;
     let ffmpeg: Spawned | undefined;
     let streamKey = '';
     let rtmpUrl = '';

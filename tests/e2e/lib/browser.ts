@@ -27,33 +27,49 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
 }
 
+/** A browser page with what it logged: errors, and the media it asked for and got. */
+export interface Tab {
+  context: BrowserContext;
+  page: Page;
+  errors: string[];
+  media: string[];
+  mediaSinceLoad: string[];
+}
+
 export async function newPage(
   browser: Browser,
   baseURL: string,
   viewport = { width: 1366, height: 800 },
   colorScheme: 'dark' | 'light' = 'dark',
-): Promise<{ context: BrowserContext; page: Page; errors: string[]; media: string[] }> {
+): Promise<Tab> {
   const context = await browser.newContext({ baseURL, viewport, colorScheme });
   const page = await context.newPage();
   // The last playlist and segment answers, so a player that never starts can say what it got.
   const media: string[] = [];
+  // And how the current page's player began: its first requests, from the page's load on.
+  const mediaSinceLoad: string[] = [];
   const started = Date.now();
+  const note = (line: string) => {
+    media.push(line);
+    if (media.length > 60) media.shift();
+    if (mediaSinceLoad.length < 400) mediaSinceLoad.push(line);
+  };
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) mediaSinceLoad.length = 0;
+  });
   // Requests too: one that never answers shows as sent with nothing after it.
   page.on('request', (req) => {
     const url = new URL(req.url());
     if (!/\.(m3u8|mpd|m4s|mp4)$/.test(url.pathname)) return;
-    media.push(`${Date.now() - started} ms sent ${url.pathname}${url.search}`);
-    if (media.length > 60) media.shift();
+    note(`${Date.now() - started} ms sent ${url.pathname}${url.search}`);
   });
   page.on('response', (res) => {
     const url = new URL(res.url());
     if (!/\.(m3u8|mpd|m4s|mp4)$/.test(url.pathname)) return;
-    media.push(`${Date.now() - started} ms ${res.status()} ${url.pathname}${url.search}`);
-    if (media.length > 60) media.shift();
+    note(`${Date.now() - started} ms ${res.status()} ${url.pathname}${url.search}`);
   });
   page.on('requestfailed', (req) => {
-    media.push(`${Date.now() - started} ms failed ${req.failure()?.errorText} ${req.url()}`);
-    if (media.length > 60) media.shift();
+    note(`${Date.now() - started} ms failed ${req.failure()?.errorText} ${req.url()}`);
   });
   // Uncaught exceptions and CSP violations land here, so a test can show them.
   const errors: string[] = [];
@@ -63,7 +79,7 @@ export async function newPage(
     if (msg.type() === 'error')
       errors.push(`${msg.text()}${msg.location().url ? ` (${msg.location().url})` : ''}`);
   });
-  return { context, page, errors, media };
+  return { context, page, errors, media, mediaSinceLoad };
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

@@ -309,6 +309,8 @@ export default function Player({ src, live, onFatal, onEnded, preview = false }:
       ref={boxRef}
       onKeyDown={onKey}
       data-testid="player"
+      // How many times this player started over: a stuck start says so in a browser test's report.
+      data-attempt={attempt}
       tabIndex={0}
       role="region"
       aria-label={
