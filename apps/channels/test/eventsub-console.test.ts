@@ -7,8 +7,9 @@ import type {
   EventSubSubscription,
   Problem,
 } from '@neon/contracts';
-import { appHeaders, type Client } from '@neon/kit';
+import type { Client } from '@neon/kit';
 import { uniqueName, waitFor } from '@neon/testing';
+import { eventSubClient } from './eventsub-client.js';
 import { assertProblem, handled, newUser, variants, type Harness } from './harness.js';
 import { EVENTSUB_TEST_ENV, Receiver } from './webhook-receiver.js';
 
@@ -63,37 +64,20 @@ for (const variant of variants()) {
       });
       return clientId;
     }
-    async function broadcaster(): Promise<Client> {
-      const user = await h.register();
-      await waitFor(
-        async () =>
-          (await h.app.server.inject({ url: `/api/v1/channels/${user.username}` })).statusCode ===
-          200,
-        { what: `channel ${user.username}` },
-      );
-      return user;
-    }
+    const app = eventSubClient(() => h, rx);
+    const broadcaster = app.broadcaster;
     /** Subscribes with the app's own token, as a third-party app does on /public/v1. */
     async function subscribe(
       clientId: string,
       streamer: Client,
       hook: string,
     ): Promise<EventSubSubscription> {
-      const res = await h.app.server.inject({
-        method: 'POST',
-        url: '/public/v1/eventsub/subscriptions',
-        headers: appHeaders({ clientId, scopes: [] }, h.platform.internalSecret),
-        payload: {
-          type: 'stream.online',
-          version: '1',
-          condition: { broadcasterUserId: streamer.id },
-          transport: {
-            method: 'webhook',
-            callback: rx.url(hook),
-            secret: 'a-secret-of-some-length',
-          },
-        },
-      });
+      const res = await app.inject(
+        'POST',
+        '/public/v1/eventsub/subscriptions',
+        app.token(clientId),
+        app.body('stream.online', streamer.id, hook),
+      );
       assert.equal(res.statusCode, 202, res.body);
       return res.json<{ data: EventSubSubscription[] }>().data[0]!;
     }
@@ -234,7 +218,7 @@ for (const variant of variants()) {
       problem(await h.app.server.inject({ url: path(clientId) }), 401, 'AUTH_REQUIRED');
       const withAppToken = await h.app.server.inject({
         url: path(clientId),
-        headers: appHeaders({ clientId, scopes: [], user: owner }, h.platform.internalSecret),
+        headers: app.token(clientId, [], owner),
       });
       assert.ok([401, 403].includes(withAppToken.statusCode), withAppToken.body);
     });
@@ -257,7 +241,7 @@ for (const variant of variants()) {
       // The app's own list agrees.
       const theirs = await h.app.server.inject({
         url: '/public/v1/eventsub/subscriptions',
-        headers: appHeaders({ clientId, scopes: [] }, h.platform.internalSecret),
+        headers: app.token(clientId),
       });
       assert.deepEqual(
         theirs.json<{ data: EventSubSubscription[] }>().data.map((s) => s.id),
