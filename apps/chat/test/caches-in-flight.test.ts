@@ -41,6 +41,35 @@ function heldOnce(db: Db, g: ReturnType<typeof gate>): Db {
   return wrapped;
 }
 
+/**
+ * A room registry whose room reads run at once but answer only when the gate the test queued
+ * for them opens (reads with no gate queued answer at once).
+ */
+function gatedRooms(db: Db) {
+  const repo = new ChatRepository(db);
+  const slow = Object.create(repo) as ChatRepository;
+  const holds: ReturnType<typeof gate>[] = [];
+  slow.loadRoom = async (channel) => {
+    const record = await repo.loadRoom(channel);
+    const g = holds.shift();
+    if (g) {
+      g.arrive();
+      await g.wait;
+    }
+    return record;
+  };
+  return {
+    repo,
+    rooms: new RoomRegistry(slow),
+    /** Holds the next room read at a new gate, returned. */
+    holdNext: () => {
+      const g = gate();
+      holds.push(g);
+      return g;
+    },
+  };
+}
+
 describe('chat caches: a change committed while the first read is in flight', () => {
   let db: Db;
   const owner = { id: uuidv7(), username: 'kilnroom', displayName: 'Kiln Room' };
@@ -81,25 +110,11 @@ describe('chat caches: a change committed while the first read is in flight', ()
   });
 
   test('rules a moderator sets while a re-read is in flight are not put back by it', async () => {
-    const repo = new ChatRepository(db);
-    const slow = Object.create(repo) as ChatRepository;
-    let hold: ReturnType<typeof gate> | null = null;
-    slow.loadRoom = async (channel) => {
-      const record = await repo.loadRoom(channel);
-      const g = hold;
-      hold = null;
-      if (g) {
-        g.arrive();
-        await g.wait;
-      }
-      return record;
-    };
-    const rooms = new RoomRegistry(slow);
+    const { repo, rooms, holdNext } = gatedRooms(db);
     const room = await rooms.get(owner.username);
     assert.ok(room);
     // A channels event re-reads the room; its read sees the rules before the moderator's change.
-    const g = gate();
-    hold = g;
+    const g = holdNext();
     const reread = rooms.reload(owner.username);
     await g.reached;
     // What moderation does: commit the rules, set them on the room, say it changed them here.
@@ -114,31 +129,17 @@ describe('chat caches: a change committed while the first read is in flight', ()
   });
 
   test('a re-read that outlives a later one never applies, whatever re-reads follow', async () => {
-    const repo = new ChatRepository(db);
-    const slow = Object.create(repo) as ChatRepository;
-    const holds: ReturnType<typeof gate>[] = [];
-    slow.loadRoom = async (channel) => {
-      const record = await repo.loadRoom(channel);
-      const g = holds.shift();
-      if (g) {
-        g.arrive();
-        await g.wait;
-      }
-      return record;
-    };
-    const rooms = new RoomRegistry(slow);
+    const { repo, rooms, holdNext } = gatedRooms(db);
     const room = await rooms.get(owner.username);
     assert.ok(room);
-    const stale = gate();
-    holds.push(stale);
+    const stale = holdNext();
     const first = rooms.reload(owner.username);
     await stale.reached;
     await repo.setRole(db, owner.username, viewer, 'vip', true);
     await rooms.reload(owner.username);
     assert.ok(room.vips.has(viewer));
     // A third re-read is in flight when the first, stale one answers.
-    const third = gate();
-    holds.push(third);
+    const third = holdNext();
     const last = rooms.reload(owner.username);
     await third.reached;
     stale.open();
