@@ -9,3 +9,4 @@ export * from './ids.js';
 export type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 export * from './secret-file.js';
 export * from './drain-loop.js';
+export * from './sized-cache.js';

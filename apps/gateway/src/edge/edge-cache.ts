@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply } from 'fastify';
+import { SizedCache } from '@neon/kit';
 
 /** What the proxy hands over once it has a small, complete upstream answer (or null: none). */
 export type Capture = (status: number, headers: OutgoingHttpHeaders, body: Buffer | null) => void;
@@ -33,14 +34,12 @@ function ttlOf(headers: OutgoingHttpHeaders): number {
  * viewers asking for the part that was just announced cost the origin one.
  */
 export class EdgeCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: SizedCache<Entry>;
   private readonly inflight = new Map<string, Promise<Entry | null>>();
-  private bytes = 0;
 
-  constructor(
-    private readonly maxBytes: number,
-    private readonly maxEntryBytes = 8 * 1024 * 1024,
-  ) {}
+  constructor(maxBytes: number, maxEntryBytes = 8 * 1024 * 1024) {
+    this.entries = new SizedCache<Entry>(maxBytes, (e) => e.body.length, maxEntryBytes);
+  }
 
   /**
    * Answers from the cache, from a request already under way, or by running
@@ -54,7 +53,7 @@ export class EdgeCache {
     const hit = this.entries.get(key);
     if (hit) {
       if (hit.expires > Date.now()) return this.send(reply, hit, 'HIT');
-      this.drop(key, hit);
+      this.entries.delete(key);
     }
     const pending = this.inflight.get(key);
     if (pending) {
@@ -67,11 +66,10 @@ export class EdgeCache {
       return await fetch((status, headers, body) => {
         const ttl = status === 200 && body && !headers['set-cookie'] ? ttlOf(headers) : 0;
         const entry =
-          ttl > 0 && body && body.length <= this.maxEntryBytes
+          ttl > 0 && body
             ? { status, headers: { ...headers }, body, expires: Date.now() + ttl }
             : null;
-        if (entry) this.store(key, entry);
-        settle(entry);
+        settle(entry && this.store(key, entry) ? entry : null);
       });
     } finally {
       settle(null);
@@ -80,28 +78,16 @@ export class EdgeCache {
   }
 
   get size(): { entries: number; bytes: number } {
-    return { entries: this.entries.size, bytes: this.bytes };
+    return this.entries.size;
   }
 
   private send(reply: FastifyReply, entry: Entry, how: string): FastifyReply {
     return reply.code(entry.status).headers(entry.headers).header('x-cache', how).send(entry.body);
   }
 
-  private store(key: string, entry: Entry): void {
+  private store(key: string, entry: Entry): boolean {
     delete entry.headers['x-request-id'];
     delete entry.headers.date;
-    const old = this.entries.get(key);
-    if (old) this.drop(key, old);
-    this.entries.set(key, entry);
-    this.bytes += entry.body.length;
-    for (const [k, e] of this.entries) {
-      if (this.bytes <= this.maxBytes) break;
-      this.drop(k, e);
-    }
-  }
-
-  private drop(key: string, entry: Entry): void {
-    this.entries.delete(key);
-    this.bytes -= entry.body.length;
+    return this.entries.set(key, entry);
   }
 }
