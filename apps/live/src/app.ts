@@ -23,6 +23,8 @@ import { VideoRepository } from './vod/video.repository.js';
 import { recoverBroadcasts } from './vod/recovery.js';
 import { videoRoutes } from './vod/video.routes.js';
 import { VideoService } from './vod/video.service.js';
+import { ObjectStore } from './vod/object-store.js';
+import { RecordingUploader } from './vod/recording-uploader.js';
 
 export const SCHEMA = 'live';
 
@@ -31,6 +33,9 @@ export interface LiveService extends Service {
   /** The RTMP port actually bound (useful with RTMP_PORT=0); null before start. */
   rtmpPort(): number | null;
   broadcasts: BroadcastManager;
+  /** Moves recordings to the bucket; null without S3 settings. */
+  uploader: RecordingUploader | null;
+  videoService: VideoService;
 }
 
 /** Builds the live service (RTMP ingest, transcoding, CMAF packaging, LL-HLS/DASH origin, VOD, viewer counts) from its dependencies; never listens. */
@@ -103,10 +108,31 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
     config.VIEWER_PUBLISH_INTERVAL_SECONDS * 1000,
     () => broadcasts.all().map((b) => ({ channel: b.channel, broadcastId: b.id })),
   );
-  broadcasts.on((e) => {
-    if (e.type === 'ended' || e.type === 'failed') void viewers.reset(e.channel);
+  const store = ObjectStore.fromConfig(config);
+  const uploader = store
+    ? new RecordingUploader({
+        videos,
+        store,
+        mediaDir,
+        logger,
+        intervalMs: config.S3_UPLOAD_INTERVAL_MS,
+      })
+    : null;
+  const videoService = new VideoService({
+    videos,
+    mediaDir,
+    store,
+    logger,
+    retentionDays: config.VOD_RETENTION_DAYS,
   });
-  registerLiveMetrics(server.metrics, broadcasts, viewers);
+  broadcasts.on((e) => {
+    if (e.type === 'ended' || e.type === 'failed') {
+      void viewers.reset(e.channel);
+      // The row says ended a moment after this event: the next tick takes what is left.
+      uploader?.kick();
+    }
+  });
+  registerLiveMetrics(server.metrics, broadcasts, viewers, uploader);
 
   const rtmp = new RtmpIngestServer({
     logger,
@@ -138,10 +164,12 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
   server.addHook('preClose', async () => fastPath.closing());
   await server.register(videoRoutes, {
     videos,
-    service: new VideoService(videos, mediaDir),
+    service: videoService,
     channels,
     broadcasts,
     mediaDir,
+    store,
+    cacheBytes: config.VOD_CACHE_MB * 1024 * 1024,
   });
 
   let subscriptions: Subscription[] = [];
@@ -149,6 +177,8 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
     name: 'live',
     server,
     broadcasts,
+    uploader,
+    videoService,
     rtmpPort: () => rtmp.port(),
     async start() {
       subscriptions = [
@@ -160,11 +190,20 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
       await rtmp.listen(config.RTMP_HOST, config.RTMP_PORT);
       logger.info({ port: rtmp.port() }, 'RTMP ingest listening');
       viewers.start();
+      uploader?.start();
+      videoService.start();
     },
     async close() {
       viewers.close();
       await rtmp.close();
       await broadcasts.close();
+      await videoService.stop();
+      // The broadcasts just ended go up now if they can; what cannot waits on disk for the next start.
+      if (uploader) {
+        await uploader.drain().catch(() => undefined);
+        await uploader.stop();
+      }
+      store?.close();
       for (const s of subscriptions) await s.close();
     },
   };
@@ -175,7 +214,27 @@ function registerLiveMetrics(
   registry: Registry,
   broadcasts: BroadcastManager,
   viewers: ViewersService,
+  uploader: RecordingUploader | null,
 ): void {
+  new Counter({
+    name: 'live_recording_uploads_total',
+    help: 'Recording files put into the bucket since start, by outcome (failed ones are retried)',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ outcome: 'ok' }, uploader?.uploads ?? 0);
+      this.inc({ outcome: 'failed' }, uploader?.failures ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'live_recording_upload_backlog',
+    help: 'Recording files kept on local disk after a failed upload, waiting for the retry',
+    registers: [registry],
+    collect() {
+      this.set(uploader?.backlog ?? 0);
+    },
+  });
   const live = () => broadcasts.all().filter((b) => b.pipeline !== null);
   new Gauge({
     name: 'live_broadcasts',

@@ -91,6 +91,33 @@ export const liveSpec = {
    * must share it; unset, a key file under `<DATA_DIR>/live/` is created once.
    */
   STREAM_KEY_SECRET: env.optionalString(),
+  /**
+   * Object storage for recordings: with S3_BUCKET set, every broadcast's
+   * segments are uploaded to it as they complete, its playlists and
+   * thumbnail when it ends, and the local copy is removed once all of it is
+   * there; VOD is then served from the bucket through this origin. Unset:
+   * recordings stay in MEDIA_DIR. Without S3_ACCESS_KEY_ID the SDK's usual
+   * credential chain applies (environment, instance role…).
+   */
+  S3_BUCKET: env.optionalString(),
+  /** An S3-protocol server other than AWS (MinIO, Ceph…); unset: AWS for S3_REGION. */
+  S3_ENDPOINT: env.url(),
+  S3_REGION: env.string('us-east-1'),
+  S3_ACCESS_KEY_ID: env.optionalString(),
+  S3_SECRET_ACCESS_KEY: env.optionalString(),
+  /** Path-style addressing (`endpoint/bucket/key`), which most self-hosted servers need. */
+  S3_FORCE_PATH_STYLE: env.bool(false),
+  /** Object keys start with this (`<prefix>videos/<id>/…`); lets buckets be shared. */
+  S3_PREFIX: env.optionalString(),
+  /** How often completed segments are looked for and uploaded while live. */
+  S3_UPLOAD_INTERVAL_MS: env.int(2000, 100, 600_000),
+  /** Memory for VOD files read from the bucket, so a popular video is fetched once per replica. */
+  VOD_CACHE_MB: env.int(64, 0, 65_536),
+  /**
+   * Recordings ended longer ago than this are deleted (rows, bucket objects,
+   * local files), except those their owner keeps. 0 keeps every recording.
+   */
+  VOD_RETENTION_DAYS: env.int(0, 0, 36_500),
   /** A player counts as watching for this long after its last playlist request. */
   VIEWER_WINDOW_SECONDS: env.int(30, 1, 3600),
   /** Minimum spacing of `live.viewers.updated.v1` per channel. */

@@ -267,6 +267,9 @@ for (const variant of variants()) {
             durationSeconds: 42.5,
             thumbnailUrl: `/thumbnails/vod/${videoId}.jpg`,
             playlistUrl: `/vod/${videoId}/master.m3u8`,
+            // This deployment keeps every recording (no VOD_RETENTION_DAYS).
+            keep: false,
+            expiresAt: null,
           },
         );
         const one = await get(`/api/v1/videos/${videoId}`);

@@ -16,10 +16,13 @@ export interface VideoRow {
   has_thumbnail: boolean;
   renditions: Rendition[];
   master_path: string | null;
+  /** `s3`: every file is in the bucket and the local copy is gone (or going). */
+  storage: 'local' | 's3';
+  keep: boolean;
 }
 
 const COLUMNS =
-  'id, user_id, channel, title, state, started_at, ended_at, duration_seconds, has_thumbnail, renditions, master_path';
+  'id, user_id, channel, title, state, started_at, ended_at, duration_seconds, has_thumbnail, renditions, master_path, storage, keep';
 
 function normalise(r: VideoRow): VideoRow {
   return {
@@ -93,6 +96,39 @@ export class VideoRepository {
     await this.db.query('UPDATE live.videos SET title = $2 WHERE id = $1', [id, title]);
   }
 
+  async setKeep(id: string, keep: boolean): Promise<void> {
+    await this.db.query('UPDATE live.videos SET keep = $2 WHERE id = $1', [id, keep]);
+  }
+
+  /** Records that every file of an ended video is in the bucket; false when the row is gone. */
+  async markStored(id: string): Promise<boolean> {
+    const rows = await this.db.query<{ id: string }>(
+      `UPDATE live.videos SET storage = 's3' WHERE id = $1 RETURNING id`,
+      [id],
+    );
+    return rows.length > 0;
+  }
+
+  async getMany(ids: string[]): Promise<VideoRow[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.query<VideoRow>(
+      `SELECT ${COLUMNS} FROM live.videos WHERE id = ANY($1::text[])`,
+      [ids],
+    );
+    return rows.map(normalise);
+  }
+
+  /** Closed broadcasts that ended before `before` and that their owners do not keep, oldest first. */
+  async listExpired(before: Date, limit: number): Promise<VideoRow[]> {
+    const rows = await this.db.query<VideoRow>(
+      `SELECT ${COLUMNS} FROM live.videos
+        WHERE state IN ('ended', 'failed') AND ended_at < $1 AND NOT keep
+        ORDER BY ended_at LIMIT $2`,
+      [before, limit],
+    );
+    return rows.map(normalise);
+  }
+
   async get(id: string): Promise<VideoRow | null> {
     const rows = await this.db.query<VideoRow>(`SELECT ${COLUMNS} FROM live.videos WHERE id = $1`, [
       id,
@@ -152,13 +188,36 @@ export class VideoRepository {
     return rows[0] ? normalise(rows[0]) : null;
   }
 
-  /** Deletes the row; false when there was none (already deleted, perhaps at the same time). */
+  /**
+   * Deletes the row and queues the removal of its files, in one transaction;
+   * false when there was no row (already deleted, perhaps at the same time).
+   */
   async delete(id: string): Promise<boolean> {
-    const rows = await this.db.query<{ id: string }>(
-      'DELETE FROM live.videos WHERE id = $1 RETURNING id',
-      [id],
+    return this.db.tx(async (q) => {
+      const rows = await q.query<{ id: string }>(
+        'DELETE FROM live.videos WHERE id = $1 RETURNING id',
+        [id],
+      );
+      if (rows.length === 0) return false;
+      await q.query(
+        'INSERT INTO live.video_purges (video_id) VALUES ($1) ON CONFLICT (video_id) DO NOTHING',
+        [id],
+      );
+      return true;
+    });
+  }
+
+  /** Deleted videos whose files may still be somewhere, oldest first. */
+  async listPurges(limit: number): Promise<string[]> {
+    const rows = await this.db.query<{ video_id: string }>(
+      'SELECT video_id FROM live.video_purges ORDER BY requested_at LIMIT $1',
+      [limit],
     );
-    return rows.length > 0;
+    return rows.map((r) => r.video_id);
+  }
+
+  async purged(id: string): Promise<void> {
+    await this.db.query('DELETE FROM live.video_purges WHERE video_id = $1', [id]);
   }
 
   /** Broadcasts not closed: live ones, or those a crashed process left open. */

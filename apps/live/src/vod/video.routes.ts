@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { FastifyReply } from 'fastify';
 import Type from 'typebox';
 import {
   PUBLIC_DEFAULT_PAGE,
@@ -14,15 +15,22 @@ import {
   requireApp,
   requireAppUser,
   requireUser,
+  SizedCache,
   type FastifyPluginAsyncTypebox,
 } from '@neon/kit';
 import type { ChannelRepository } from '../stream-keys/channel.repository.js';
-import { CACHE_IMMUTABLE, CACHE_PLAYLIST } from '../origin/media-types.js';
+import {
+  CACHE_IMMUTABLE,
+  CACHE_PLAYLIST,
+  contentTypeOf,
+  isSafeName,
+} from '../origin/media-types.js';
 import { safeJoin, sendFile } from '../origin/static-file.js';
 import type { VideoRepository, VideoRow } from './video.repository.js';
 import type { BroadcastManager } from '../broadcasts/broadcast-manager.js';
 import { decodeVideoCursor, encodeVideoCursor } from './video-cursor.js';
 import type { VideoService } from './video.service.js';
+import type { ObjectStore, StoredObject } from './object-store.js';
 
 export interface VideoRoutesOptions {
   videos: VideoRepository;
@@ -30,13 +38,17 @@ export interface VideoRoutesOptions {
   channels: ChannelRepository;
   broadcasts: BroadcastManager;
   mediaDir: string;
+  /** The bucket recordings move to; null: they stay in `mediaDir`. */
+  store: ObjectStore | null;
+  /** Bytes of bucket files kept in memory (0: none). */
+  cacheBytes: number;
 }
 
 const VideoId = Type.String({
   pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
 });
 
-export function toVideo(v: VideoRow): Video {
+export function toVideo(v: VideoRow, expiresAt: Date | null = null): Video {
   return {
     id: v.id,
     channel: v.channel,
@@ -45,12 +57,14 @@ export function toVideo(v: VideoRow): Video {
     durationSeconds: Math.round(v.duration_seconds * 1000) / 1000,
     thumbnailUrl: v.has_thumbnail ? `/thumbnails/vod/${v.id}.jpg` : null,
     playlistUrl: `/vod/${v.id}/master.m3u8`,
+    keep: v.keep,
+    expiresAt: expiresAt?.toISOString() ?? null,
   };
 }
 
 /** A video as `/public/v1` shows it: the same as `Video`, with its owner's id. */
 export function toPublicVideo(v: VideoRow): PublicVideo {
-  const { channel, ...video } = toVideo(v);
+  const { channel, keep: _keep, expiresAt: _expires, ...video } = toVideo(v);
   return { ...video, userId: v.user_id, login: channel };
 }
 
@@ -60,6 +74,45 @@ export const videoRoutes: FastifyPluginAsyncTypebox<VideoRoutesOptions> = async 
     const v = await o.videos.get(id);
     if (!v || !v.master_path) throw new AppError('LIVE_VIDEO_NOT_FOUND', 'No such video.');
     return v;
+  }
+  const shown = (v: VideoRow): Video => toVideo(v, o.service.expiresAt(v));
+
+  // Bucket files are immutable once there (a video is only ever stored whole, after it ended):
+  // a replica fetches each once. The row is read first, so a deleted video is never served.
+  const cache =
+    o.cacheBytes > 0
+      ? new SizedCache<StoredObject>(o.cacheBytes, (f) => f.body.byteLength, o.cacheBytes / 8)
+      : null;
+
+  /** Sends a file of a video from wherever it is now; false when it has no such file. */
+  async function sendVideoFile(
+    reply: FastifyReply,
+    v: VideoRow,
+    parts: string[],
+    cacheControl: string,
+  ): Promise<boolean> {
+    if (v.storage === 'local' || !o.store) {
+      const path = safeJoin(join(o.mediaDir, v.id), parts);
+      return path !== null && (await sendFile(reply, path, cacheControl));
+    }
+    const type = contentTypeOf(parts[parts.length - 1] ?? '');
+    if (!type || !parts.every(isSafeName)) return false;
+    const key = o.store.key(v.id, parts.join('/'));
+    let file = cache?.get(key) ?? null;
+    if (!file) {
+      file = await o.store.get(key);
+      if (!file) return false;
+      cache?.set(key, file);
+    }
+    void reply
+      .headers({
+        'content-type': type,
+        'content-length': String(file.body.byteLength),
+        'cache-control': cacheControl,
+        'access-control-allow-origin': '*',
+      })
+      .send(Buffer.from(file.body.buffer, file.body.byteOffset, file.body.byteLength));
+    return true;
   }
 
   app.get(
@@ -78,7 +131,7 @@ export const videoRoutes: FastifyPluginAsyncTypebox<VideoRoutesOptions> = async 
       const rows = await o.videos.listEnded(username, request.query.limit ?? 50);
       if (rows.length === 0 && !(await o.channels.userByUsername(username)))
         throw new AppError('LIVE_CHANNEL_NOT_FOUND', `No channel named ${username}.`);
-      return { items: rows.map(toVideo) };
+      return { items: rows.map(shown) };
     },
   );
 
@@ -87,7 +140,7 @@ export const videoRoutes: FastifyPluginAsyncTypebox<VideoRoutesOptions> = async 
   app.get(
     '/api/v1/videos/:id',
     { schema: { params: idParams, response: { 200: Video } } },
-    async (request) => toVideo(await vod(request.params.id)),
+    async (request) => shown(await vod(request.params.id)),
   );
 
   app.patch(
@@ -97,14 +150,16 @@ export const videoRoutes: FastifyPluginAsyncTypebox<VideoRoutesOptions> = async 
       const client = requireUser(request);
       const v = await vod(request.params.id);
       if (v.user_id !== client.id)
-        throw new AppError('FORBIDDEN', 'Only the owner may rename a video.');
-      const title = request.body.title.trim();
-      if (!title)
+        throw new AppError('FORBIDDEN', 'Only the owner may change a video.');
+      const { keep } = request.body;
+      const title = request.body.title?.trim();
+      if (title === '')
         throw new AppError('VALIDATION_FAILED', 'A title is needed.', {
           errors: [{ field: 'title', message: 'must not be blank' }],
         });
-      await o.videos.rename(v.id, title);
-      return toVideo({ ...v, title });
+      if (title !== undefined) await o.videos.rename(v.id, title);
+      if (keep !== undefined) await o.videos.setKeep(v.id, keep);
+      return shown({ ...v, title: title ?? v.title, keep: keep ?? v.keep });
     },
   );
 
@@ -166,9 +221,10 @@ export const videoRoutes: FastifyPluginAsyncTypebox<VideoRoutesOptions> = async 
       const v = await vod(request.params.id);
       // The stable URL names the master playlist whatever the pipeline called it.
       const parts = rest === 'master.m3u8' ? v.master_path!.split('/') : rest.split('/');
-      const path = safeJoin(join(o.mediaDir, v.id), parts);
-      const cache = path?.endsWith('.m3u8') ? CACHE_PLAYLIST : CACHE_IMMUTABLE;
-      if (!path || !(await sendFile(reply, path, cache)))
+      const cacheControl = parts[parts.length - 1]?.endsWith('.m3u8')
+        ? CACHE_PLAYLIST
+        : CACHE_IMMUTABLE;
+      if (!(await sendVideoFile(reply, v, parts, cacheControl)))
         throw new AppError('NOT_FOUND', 'No such file in this video.');
       return reply;
     },
@@ -181,8 +237,7 @@ export const videoRoutes: FastifyPluginAsyncTypebox<VideoRoutesOptions> = async 
     },
     async (request, reply) => {
       const v = await vod(request.params.file.slice(0, 36));
-      const path = join(o.mediaDir, v.id, 'thumbnail.jpg');
-      if (!(await sendFile(reply, path, CACHE_IMMUTABLE)))
+      if (!(await sendVideoFile(reply, v, ['thumbnail.jpg'], CACHE_IMMUTABLE)))
         throw new AppError('NOT_FOUND', 'This video has no thumbnail.');
       return reply;
     },

@@ -135,13 +135,20 @@ export const Video = Type.Object({
   durationSeconds: Type.Number(),
   thumbnailUrl: Type.Union([Type.String(), Type.Null()]),
   playlistUrl: Type.String(),
+  /** The owner keeps it past the deployment's retention period. */
+  keep: Type.Boolean(),
+  /** When retention deletes it; null when it is kept or the deployment keeps every recording. */
+  expiresAt: Type.Union([Type.String(), Type.Null()]),
 });
 export type Video = Static<typeof Video>;
 
-/** The owner renames a recording. */
+/** The owner renames a recording, or keeps it from retention (at least one of the two). */
 export const UpdateVideoRequest = Type.Object(
-  { title: Type.String({ minLength: 1, maxLength: 160 }) },
-  { additionalProperties: false },
+  {
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: 160 })),
+    keep: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, minProperties: 1 },
 );
 export type UpdateVideoRequest = Static<typeof UpdateVideoRequest>;
 
