@@ -129,11 +129,12 @@ export const api = createApi({
       providesTags: (_r, _e, username) => [{ type: 'Videos', id: username }],
     }),
     video: b.query<Video, string>({ query: (id) => `api/v1/videos/${u(id)}` }),
-    renameVideo: b.mutation<Video, { id: string } & UpdateVideoRequest>({
-      query: ({ id, title }) => ({
+    /** The owner renames a recording or keeps it from retention: only what is given is sent. */
+    updateVideo: b.mutation<Video, { id: string } & UpdateVideoRequest>({
+      query: ({ id, ...body }) => ({
         url: `api/v1/videos/${u(id)}`,
         method: 'PATCH',
-        body: { title },
+        body,
       }),
       invalidatesTags: (r) => (r ? [{ type: 'Videos', id: r.channel }] : []),
       async onQueryStarted({ id }, { dispatch, queryFulfilled }) {
@@ -141,7 +142,7 @@ export const api = createApi({
           const { data } = await queryFulfilled;
           void dispatch(api.util.upsertQueryData('video', id, data));
         } catch {
-          // The form shows the error.
+          // The form or the toggle shows the error.
         }
       },
     }),
@@ -366,7 +367,7 @@ export const {
   useChannelStreamQuery,
   useChannelVideosQuery,
   useVideoQuery,
-  useRenameVideoMutation,
+  useUpdateVideoMutation,
   useDeleteVideoMutation,
   useStreamKeyQuery,
   useRegenerateStreamKeyMutation,

@@ -81,7 +81,16 @@ export function ChannelCard({ channel }: { channel: ChannelSummary }) {
   );
 }
 
-export function VideoCard({ video, actions }: { video: Video; actions?: React.ReactNode }) {
+/** A recording's card; `showExpiry` (the owner's list) adds when retention deletes it. */
+export function VideoCard({
+  video,
+  actions,
+  showExpiry = false,
+}: {
+  video: Video;
+  actions?: React.ReactNode;
+  showExpiry?: boolean;
+}) {
   return (
     <div className="card" data-video={video.id}>
       <Link to={`/videos/${video.id}`} className="thumb-wrap">
@@ -96,6 +105,11 @@ export function VideoCard({ video, actions }: { video: Video; actions?: React.Re
           <span className="muted small">{date(video.startedAt)}</span>
           {actions}
         </div>
+        {showExpiry && video.expiresAt && (
+          <p className="hint">
+            Deletes <time dateTime={video.expiresAt}>{date(video.expiresAt)}</time>
+          </p>
+        )}
       </div>
     </div>
   );

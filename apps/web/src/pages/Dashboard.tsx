@@ -264,6 +264,7 @@ function Broadcasts({ username }: { username: string }) {
             <VideoCard
               key={v.id}
               video={v}
+              showExpiry
               actions={
                 confirm === v.id ? (
                   <span className="row">

@@ -1,7 +1,7 @@
-import { lazy, Suspense, useState } from 'react';
+import { lazy, Suspense, useId, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { UpdateVideoRequest, type Video } from '@neon/contracts';
-import { useRenameVideoMutation, useVideoQuery } from '../api/api';
+import { useUpdateVideoMutation, useVideoQuery } from '../api/api';
 import { errorText, isApiError } from '../api/errors';
 import { ErrorState, Spinner } from '../components/ErrorState';
 import { Field } from '../components/Field';
@@ -17,7 +17,7 @@ const titleMax = (UpdateVideoRequest.properties.title as { maxLength?: number })
 /** The owner renames a recording in place; Escape or Cancel leaves the title as it was. */
 function RenameVideo({ video, done }: { video: Video; done: () => void }) {
   const [title, setTitle] = useState(video.title);
-  const [rename, { error, isLoading }] = useRenameVideoMutation();
+  const [rename, { error, isLoading }] = useUpdateVideoMutation();
   const trimmed = title.trim();
   const fieldError =
     isApiError(error) && error.fields.title
@@ -52,6 +52,55 @@ function RenameVideo({ video, done }: { video: Video; done: () => void }) {
         Cancel
       </button>
     </form>
+  );
+}
+
+/**
+ * The owner's switch that keeps a recording past the deployment's retention.
+ * The box shows the change at once; if the server refuses, it goes back and says why.
+ */
+function KeepVideo({ video }: { video: Video }) {
+  const [update] = useUpdateVideoMutation();
+  const [pending, setPending] = useState<boolean | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const hint = useId();
+  const keep = pending ?? video.keep;
+
+  async function toggle(next: boolean) {
+    setPending(next);
+    setError(null);
+    try {
+      await update({ id: video.id, keep: next }).unwrap();
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setPending(null);
+    }
+  }
+
+  return (
+    <div className="video-keep">
+      <label className="check">
+        <input
+          type="checkbox"
+          checked={keep}
+          disabled={pending !== null}
+          aria-describedby={video.keep ? hint : undefined}
+          onChange={(e) => void toggle(e.target.checked)}
+        />
+        Keep forever
+      </label>
+      {video.keep && (
+        <p className="hint" id={hint}>
+          Kept: never deleted automatically.
+        </p>
+      )}
+      {error && (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
   );
 }
 
@@ -114,6 +163,13 @@ export default function VideoPage() {
             <span>· {dateTime(data.startedAt)}</span>
             <span>· {clock(data.durationSeconds)}</span>
           </div>
+          {data.expiresAt && (
+            <p className="muted small video-expiry">
+              Deleted automatically on{' '}
+              <time dateTime={data.expiresAt}>{dateTime(data.expiresAt)}</time>
+            </p>
+          )}
+          {user?.username === data.channel && <KeepVideo video={data} />}
         </div>
       </div>
     </div>
