@@ -273,7 +273,7 @@ describe('deploy/compose.yaml', () => {
         if (!/SECRET|PASSWORD/.test(variable) || variable.startsWith('STRIPE_')) continue;
         assert.match(
           String(value),
-          /^\$\{[A-Z_]+:\?[^}]+\}$/,
+          /^\$\{[A-Z0-9_]+:\?[^}]+\}$/,
           `${name}: ${variable} is required from the env file`,
         );
       }
