@@ -249,6 +249,18 @@ export function createServer(options: ServerOptions) {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     clientErrorHandler: clientError,
+    // What the router refuses before any route runs answers as every other refusal does.
+    frameworkErrors: (error, _request, reply) => {
+      // A path segment longer than any route's parameter can name nothing that exists.
+      if (error.code === 'FST_ERR_MAX_PARAM_LENGTH')
+        void sendProblem(reply, 'NOT_FOUND', 'No such path: one of its segments is too long.');
+      else
+        void sendProblem(
+          reply,
+          statusCodes[error.statusCode ?? 400] ?? 'BAD_REQUEST',
+          'The request path is malformed.',
+        );
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(strictValidation);
 

@@ -42,6 +42,7 @@ function build() {
     async (req) => req.query,
   );
   app.get('/me', async (req) => requireUser(req));
+  app.get('/files/:name', async (req) => req.params);
   app.get('/ip', async (req) => ({ ip: req.clientIp }));
   app.get('/admin', async (req) => requireRole(req, 'admin'));
   app.get('/conflict', async () => {
@@ -197,6 +198,19 @@ describe('createServer', () => {
     assert.equal(res.statusCode, 415);
     assert.match(res.headers['content-type'] as string, /application\/problem\+json/);
     assert.equal(res.json().code, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('answers a path the router refuses with problem+json: too long a segment, bad escapes', async () => {
+    assert.equal((await app.inject({ url: `/files/${'a'.repeat(100)}` })).statusCode, 200);
+    const long = await app.inject({ url: `/files/${'a'.repeat(101)}` });
+    assert.equal(long.statusCode, 404);
+    assert.equal(long.headers['content-type'], 'application/problem+json; charset=utf-8');
+    assert.equal(long.json().code, 'NOT_FOUND');
+    const bad = await app.inject({ url: '/files/%E0%A4%A' });
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.headers['content-type'], 'application/problem+json; charset=utf-8');
+    assert.equal(bad.json().code, 'BAD_REQUEST');
+    assert.equal((await app.inject({ url: '/healthz' })).statusCode, 200, 'the server is still up');
   });
 
   it('answers a method a route does not take with 405 and an Allow header', async () => {
