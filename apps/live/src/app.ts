@@ -6,6 +6,7 @@ import { serviceServer, type Platform, type Service, type ServiceModule } from '
 import { liveSpec, type LiveConfig } from './config.js';
 import { migrations } from './db/migrations/index.js';
 import { BroadcastManager } from './broadcasts/broadcast-manager.js';
+import { RedisHolderRegistry, soleHolder, type HolderRegistry } from './broadcasts/holders.js';
 import { mediaPipelineFactory } from './broadcasts/media-pipeline.js';
 import { RtmpIngestServer } from './ingest/rtmp-server.js';
 import { mediaFastPath, serveFirst } from './origin/fast-path.js';
@@ -58,7 +59,17 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
     await recoverBroadcasts({ videos, mediaDir, logger, bus: platform.bus });
   }
 
+  const holders: HolderRegistry = platform.redis
+    ? new RedisHolderRegistry({
+        redis: platform.redis,
+        self: config.LIVE_ADVERTISE_URL ?? `http://${config.LIVE_HOST}:${config.LIVE_PORT}`,
+        leaseMs: config.LIVE_HOLDER_LEASE_MS,
+        logger,
+        onLost: (channel) => broadcasts.lost(channel),
+      })
+    : soleHolder;
   const broadcasts = new BroadcastManager({
+    holders,
     logger,
     bus: platform.bus,
     videos,
@@ -197,6 +208,7 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
       viewers.close();
       await rtmp.close();
       await broadcasts.close();
+      await holders.close();
       await videoService.stop();
       // The broadcasts just ended go up now if they can; what cannot waits on disk for the next start.
       if (uploader) {

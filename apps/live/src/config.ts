@@ -118,6 +118,19 @@ export const liveSpec = {
    * local files), except those their owner keeps. 0 keeps every recording.
    */
   VOD_RETENTION_DAYS: env.int(0, 0, 36_500),
+  /**
+   * This replica's internal URL as the gateway's LIVE_URL names it: with
+   * Redis, replicas record which of them holds each channel's broadcast, and
+   * gateways route its playlists and media there. Defaults to
+   * `http://LIVE_HOST:LIVE_PORT`, which is only right when that is reachable.
+   */
+  LIVE_ADVERTISE_URL: env.url(),
+  /**
+   * A replica's claim on a channel lapses this long after it last renewed it
+   * (every third of it): how soon another replica may carry a channel whose
+   * replica died.
+   */
+  LIVE_HOLDER_LEASE_MS: env.int(10_000, 1000, 600_000),
   /** A player counts as watching for this long after its last playlist request. */
   VIEWER_WINDOW_SECONDS: env.int(30, 1, 3600),
   /** Minimum spacing of `live.viewers.updated.v1` per channel. */

@@ -8,6 +8,7 @@ import { Admission, type CapacityReport } from './admission.js';
 import { Broadcast, type Publisher } from './broadcast.js';
 import { exceedsLimits, type DisconnectCause, type IngestLimits } from './ingest-limits.js';
 import type { LivePipeline, PipelineFactory, SourceMeta } from './pipeline.js';
+import { soleHolder, type HolderRegistry } from './holders.js';
 
 export type PublishRefusal =
   'LIVE_ALREADY_PUBLISHING' | 'LIVE_CAPACITY_FULL' | 'SERVICE_UNAVAILABLE';
@@ -44,6 +45,8 @@ export interface BroadcastManagerOptions {
   capacityCores?: number;
   /** After a broadcast was behind real time at its lowest rung, new ones are refused this long. */
   saturationHoldMs?: number;
+  /** Which replica holds each channel; without one, this replica holds them all. */
+  holders?: HolderRegistry;
 }
 
 /**
@@ -168,8 +171,6 @@ export class BroadcastManager {
       );
       return this.refuse('LIVE_CAPACITY_FULL');
     }
-    // The channel's previous broadcast, if still served as ended, gives way to the new one.
-    this.release(channel.username);
     const id = uuidv7();
     const b = new Broadcast(
       id,
@@ -181,6 +182,27 @@ export class BroadcastManager {
     );
     b.publisher = publisher;
     this.byChannel.set(channel.username, b);
+    // The channel's previous broadcast, if still served as ended, gives way to the new one.
+    this.release(channel.username);
+    let claimed: boolean;
+    try {
+      claimed = await this.holders.claim(b.channel, id);
+    } catch (err) {
+      this.byChannel.delete(channel.username);
+      this.o.logger.error(
+        { err, channel: b.channel },
+        'could not claim the channel for this replica',
+      );
+      return this.refuse('SERVICE_UNAVAILABLE');
+    }
+    if (!claimed) {
+      this.byChannel.delete(channel.username);
+      this.o.logger.warn(
+        { channel: b.channel, code: 'LIVE_ALREADY_PUBLISHING' },
+        'a publish is refused: another live replica carries this channel',
+      );
+      return this.refuse('LIVE_ALREADY_PUBLISHING');
+    }
     try {
       await this.o.videos.create({
         id,
@@ -191,6 +213,7 @@ export class BroadcastManager {
       });
     } catch (err) {
       this.byChannel.delete(channel.username);
+      this.holders.release(channel.username);
       this.o.logger.error({ err }, 'could not record a new broadcast');
       return this.refuse('SERVICE_UNAVAILABLE');
     }
@@ -410,6 +433,36 @@ export class BroadcastManager {
     if (b.endedTimer) clearTimeout(b.endedTimer);
     b.endedTimer = null;
     b.pipeline = null;
+    this.releaseHolder(channel);
+  }
+
+  /** The channel is no longer served here at all: another replica may take it. */
+  private releaseHolder(channel: string): void {
+    if (!this.byChannel.has(channel) && !this.endedByChannel.has(channel))
+      this.holders.release(channel);
+  }
+
+  private get holders(): HolderRegistry {
+    return this.o.holders ?? soleHolder;
+  }
+
+  /**
+   * Another replica holds the channel now (this one could not renew its
+   * lease): whatever this replica serves of it stops, and its broadcast ends.
+   */
+  lost(channel: string): void {
+    this.release(channel);
+    const b = this.get(channel);
+    if (!b) return;
+    const publisher = b.publisher;
+    if (publisher) {
+      b.publisher = null;
+      this.disconnect(b, publisher, {
+        code: 'LIVE_PUBLISHER_REPLACED',
+        reason: 'another live replica carries this channel now; the broadcast ended here',
+      });
+    }
+    void this.end(b, 'ended', 'channel lease lost');
   }
 
   /** Keeps an ended broadcast's closed playlists answerable for `endedPlaylistMs`. */
@@ -455,6 +508,7 @@ export class BroadcastManager {
       this.byChannel.delete(b.channel);
       // The pipeline has ended (ffmpeg gone, every playlist closed with ENDLIST).
       if (state === 'ended' && clean && masterPath !== null) this.keepServing(b);
+      this.releaseHolder(b.channel);
     }
     const endedAt = new Date();
     try {

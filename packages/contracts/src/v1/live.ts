@@ -162,3 +162,35 @@ export const ChannelStream = Type.Object({
   stream: Type.Union([LiveStream, Type.Null()]),
 });
 export type ChannelStream = Static<typeof ChannelStream>;
+
+/**
+ * Which live replica holds which channel's broadcast: a Redis hash (field:
+ * channel) that live replicas write under a lease and gateways read to route
+ * `/hls/<channel>/…` and `/dash/<channel>/…` to the holder. A change is
+ * announced on the channel of the same name, its message the channel name.
+ */
+export const LIVE_HOLDERS_KEY = 'neon:live:holders';
+
+/** One entry of `LIVE_HOLDERS_KEY`. */
+export interface LiveHolder {
+  /** The holder's internal URL, as the gateway's LIVE_URL names it. */
+  replica: string;
+  broadcastId: string;
+  /** Milliseconds since the epoch (Redis's clock) when the lease runs out. */
+  until: number;
+}
+
+/** An entry as stored, or null when it is not one. */
+export function parseLiveHolder(value: string | null | undefined): LiveHolder | null {
+  if (!value) return null;
+  try {
+    const v = JSON.parse(value) as Partial<LiveHolder>;
+    return typeof v.replica === 'string' &&
+      typeof v.broadcastId === 'string' &&
+      typeof v.until === 'number'
+      ? { replica: v.replica, broadcastId: v.broadcastId, until: v.until }
+      : null;
+  } catch {
+    return null;
+  }
+}
