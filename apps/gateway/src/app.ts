@@ -40,6 +40,7 @@ import {
 } from './auth/verifier.js';
 import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from './limits/rate-limiter.js';
 import { EdgeCache } from './edge/edge-cache.js';
+import { LiveHolderDirectory } from './upstream/live-holders.js';
 import { forward, isConnectFailure, type ResponseDecoration } from './proxy/forward.js';
 import { corsHeaders, securityHeaders } from './proxy/security.js';
 import { readTarget, type Target } from './proxy/target.js';
@@ -143,6 +144,12 @@ export async function buildApp(
   const issuer = platform.publicUrl.replace(/\/+$/, '');
   const proto = publicUrl.protocol.replace(':', '');
 
+  // With several live replicas, a channel's playlists and media are answered only by the one
+  // holding its broadcast; they record which in Redis.
+  const liveHolders =
+    platform.redis && splitUrls(config.LIVE_URL).length > 1
+      ? new LiveHolderDirectory({ redis: platform.redis, logger, refreshMs: 5000 })
+      : null;
   const pools = new UpstreamPools(
     {
       identity: splitUrls(config.IDENTITY_URL),
@@ -159,6 +166,7 @@ export async function buildApp(
         (config.GATEWAY_ROUTING_POLICY === 'attributes' ? attributePolicy() : roundRobinPolicy()),
       healthIntervalMs: config.GATEWAY_HEALTH_INTERVAL_MS,
       connectTimeoutMs: Math.min(config.GATEWAY_UPSTREAM_TIMEOUT_MS, 5000),
+      ...(liveHolders ? { affinity: (context) => liveHolders.route(context) } : {}),
     },
   );
   registerPoolMetrics(server.metrics, pools);
@@ -577,6 +585,7 @@ export async function buildApp(
     drain,
     async start() {
       pools.start();
+      await liveHolders?.start();
       if (pools.has('identity')) void jwks.refresh();
       // From one token lifetime back: a restarted gateway still refuses what a recent suspension or role change revoked.
       revocationEvents = await platform.bus.subscribe({
@@ -616,6 +625,7 @@ export async function buildApp(
     async close() {
       await revocationEvents?.close();
       jwks.close();
+      await liveHolders?.close();
       await pools.close();
       authLimiter.close?.();
       apiLimiter?.close?.();

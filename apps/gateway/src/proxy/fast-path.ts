@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import type { ServiceName } from '@neon/contracts';
+import { ClientHeaders, type ServiceName } from '@neon/contracts';
 import { writeProblem, type Logger } from '@neon/kit';
 import type { Replica, UpstreamPools } from '../upstream/pool.js';
 import type { Exchange, ExchangeHandler, UpstreamError } from '../upstream/http1.js';
@@ -116,7 +116,10 @@ class FastCall implements ExchangeHandler, ResponseWatcher {
     const { pools } = this.options;
     const { method, url, headers, service } = this.r;
     if (!fresh || this.replica === null) {
-      this.replica = pools.choose({ service, method, path: url, headers }, this.tried);
+      this.replica = pools.choose(
+        { service, method, path: url, headers, username: this.r.identity[ClientHeaders.username] },
+        this.tried,
+      );
       if (!this.replica) {
         this.problem('GATEWAY_UPSTREAM_UNAVAILABLE', `The ${service} service is unavailable.`);
         return;

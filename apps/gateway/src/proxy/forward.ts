@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors as undiciErrors, type Dispatcher } from 'undici';
-import type { ServiceName } from '@neon/contracts';
+import { ClientHeaders, type ServiceName } from '@neon/contracts';
 import { sendProblem } from '@neon/kit';
 import type { Replica, UpstreamPools } from '../upstream/pool.js';
 import type { Capture } from '../edge/edge-cache.js';
@@ -262,7 +262,13 @@ export async function forward(
   const bufferLimit = capture ? CACHEABLE_BODY : SMALL_BODY;
   let call: UpstreamCall | null = null;
 
-  const context = { service, method, path: url, headers: raw.headers };
+  const context = {
+    service,
+    method,
+    path: url,
+    headers: raw.headers,
+    username: identity[ClientHeaders.username],
+  };
   const tried: Replica[] = [];
   for (;;) {
     const replica = pools.choose(context, tried);

@@ -9,6 +9,8 @@ export interface RouteContext {
   method: string;
   path: string;
   headers: IncomingHttpHeaders;
+  /** The verified caller's username, when signed in. */
+  username?: string | undefined;
 }
 
 /** A replica as a policy sees it. */

@@ -46,6 +46,12 @@ export interface PoolsOptions {
   policy: UpstreamPolicy;
   healthIntervalMs: number;
   connectTimeoutMs: number;
+  /**
+   * The origin of the one replica that can answer this request (the live
+   * replica holding a channel's broadcast), or null when any can. It is
+   * chosen while healthy and untried; otherwise the others are tried.
+   */
+  affinity?: (context: RouteContext) => string | null;
 }
 
 /**
@@ -102,6 +108,11 @@ export class UpstreamPools {
   choose(context: RouteContext, tried: readonly Replica[] = []): Replica | null {
     const all = this.byService.get(context.service);
     if (!all) return null;
+    const pinned = this.options.affinity?.(context);
+    if (pinned) {
+      const holder = all.find((r) => r.origin === pinned);
+      if (holder?.healthy && !tried.includes(holder)) return holder;
+    }
     let candidates = all;
     if (tried.length > 0 || all.some((r) => !r.healthy)) {
       const untried = all.filter((r) => !tried.includes(r));
