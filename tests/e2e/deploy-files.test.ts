@@ -212,11 +212,11 @@ describe('deploy/compose.yaml', () => {
     }
   });
 
-  test('one gateway, two replicas or more of each service, and one live until playback scales out', () => {
+  test('one gateway, and two replicas or more of each service', () => {
     for (const s of services) {
       const count = replicasOf(s).length;
       const names = `${s}: ${replicasOf(s).join(', ')}`;
-      if (s === 'gateway' || s === 'live') assert.equal(count, 1, names);
+      if (s === 'gateway') assert.equal(count, 1, names);
       else assert.ok(count >= 2, names);
     }
   });
@@ -245,6 +245,14 @@ describe('deploy/compose.yaml', () => {
         assert.equal(Number(url.port), Number(listens), `${variable}: ${url.hostname}`);
       }
     }
+  });
+
+  test("each live replica advertises the URL the gateway's LIVE_URL names it by", () => {
+    const named = String(compose.gateway!.environment?.LIVE_URL ?? '').split(',');
+    const advertised = replicasOf('live').map(
+      (entry) => compose[entry]!.environment?.LIVE_ADVERTISE_URL,
+    );
+    assert.deepEqual(advertised.sort(), named.sort());
   });
 
   test('the gateway publishes its HTTP port and live its RTMP port', () => {
