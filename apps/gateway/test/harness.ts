@@ -109,6 +109,9 @@ export interface Upstream {
   releaseStream(): void;
   /** Holds /hls/ answers until the returned function is called. */
   holdMedia(): () => void;
+  /** Its readiness checks: what the gateway's health check asks. */
+  readiness: Map<string, () => Promise<unknown>>;
+  admission: Map<string, () => Promise<unknown>>;
   close(): Promise<void>;
 }
 
@@ -166,7 +169,7 @@ export async function startUpstream(name: string, jwks: () => JWK[]): Promise<Up
     };
   });
   server.addHook('onRequest', async (request) => {
-    if (request.url === '/healthz' || request.url.startsWith('/.well-known/')) return;
+    if (request.url.startsWith('/readyz') || request.url.startsWith('/.well-known/')) return;
     seen.push({
       method: request.method,
       url: request.url,
@@ -190,6 +193,8 @@ export async function startUpstream(name: string, jwks: () => JWK[]): Promise<Up
     name,
     seen,
     sockets,
+    readiness: server.readiness,
+    admission: server.admission,
     releaseStream: () => release(),
     holdMedia() {
       let open: () => void = () => undefined;

@@ -601,7 +601,7 @@ describe('upstream framing through the gateway, on the fast path and on Fastifyâ
   let answer: (socket: Socket) => void = () => undefined;
   before(async () => {
     const up = await scripted((socket, head) => {
-      if (head.startsWith('GET /healthz')) socket.write(ok('{"status":"ok"}'));
+      if (head.startsWith('GET /readyz')) socket.write(ok('{"status":"ok"}'));
       else answer(socket);
     });
     gw = await startGateway({ LIVE_URL: `http://127.0.0.1:${up.port}` });

@@ -101,7 +101,7 @@ export async function buildApp(platform: Platform, config: LiveConfig): Promise<
   });
   // Not ready means: do not send this replica new broadcasts. /healthz (liveness) stays 200,
   // and the broadcasts it carries keep being served.
-  server.readiness.set('capacity', async () => {
+  server.admission.set('capacity', async () => {
     const c = broadcasts.capacity();
     if (c.full)
       throw new Error(

@@ -13,6 +13,7 @@ import Fastify, {
 } from 'fastify';
 import type { Duplex } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { Registry, Histogram, collectDefaultMetrics } from 'prom-client';
 import { ClientHeaders, errorStatus, type ErrorCode, type Problem } from '@neon/contracts';
@@ -55,7 +56,14 @@ export interface RequestRecord {
 declare module 'fastify' {
   interface FastifyInstance {
     metrics: Registry;
+    /** What the replica needs to answer any request (its engines): failing, it leaves the gateway's pool. */
     readiness: Map<string, ReadinessCheck>;
+    /**
+     * What it needs to take new work (live's capacity): failing, `/readyz`
+     * answers 503 for an orchestrator or an RTMP balancer, but the gateway
+     * keeps sending it the requests of the work it has.
+     */
+    admission: Map<string, ReadinessCheck>;
     serviceName: string;
     /** Installs the handler that sees requests before Fastify (one per server). */
     setFront(handler: FrontHandler): void;
@@ -277,6 +285,7 @@ export function createServer(options: ServerOptions) {
 
   app.decorate('metrics', metrics);
   app.decorate('readiness', new Map<string, ReadinessCheck>());
+  app.decorate('admission', new Map<string, ReadinessCheck>());
   app.decorate('serviceName', options.name);
   app.decorate('setFront', (handler: FrontHandler) => {
     if (front) throw new Error('a front handler is already installed');
@@ -410,24 +419,37 @@ export function createServer(options: ServerOptions) {
 
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok', service: options.name }));
 
-  app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
-    const checks: Record<string, string> = {};
-    let ok = true;
-    await Promise.all(
-      [...app.readiness].map(async ([name, check]) => {
-        try {
-          await withTimeout(check(), 2000);
-          checks[name] = 'ok';
-        } catch (err) {
-          ok = false;
-          checks[name] = err instanceof Error ? err.message : 'failed';
-        }
-      }),
-    );
-    return reply
-      .status(ok ? 200 : 503)
-      .send({ status: ok ? 'ok' : 'unavailable', service: options.name, checks });
-  });
+  app.get(
+    '/readyz',
+    {
+      logLevel: 'warn',
+      schema: {
+        querystring: Type.Object({ scope: Type.Optional(Type.Literal('serving')) }),
+      },
+    },
+    async (request, reply) => {
+      const checks: Record<string, string> = {};
+      let ok = true;
+      const all =
+        request.query.scope === 'serving'
+          ? [...app.readiness]
+          : [...app.readiness, ...app.admission];
+      await Promise.all(
+        all.map(async ([name, check]) => {
+          try {
+            await withTimeout(check(), 2000);
+            checks[name] = 'ok';
+          } catch (err) {
+            ok = false;
+            checks[name] = err instanceof Error ? err.message : 'failed';
+          }
+        }),
+      );
+      return reply
+        .status(ok ? 200 : 503)
+        .send({ status: ok ? 'ok' : 'unavailable', service: options.name, checks });
+    },
+  );
 
   return app;
 }

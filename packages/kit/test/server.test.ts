@@ -75,6 +75,26 @@ describe('createServer', () => {
     app.readiness.delete('nats');
   });
 
+  it('tells readiness to serve from readiness to take new work', async () => {
+    app.readiness.set('db', async () => undefined);
+    app.admission.set('capacity', async () => {
+      throw new Error('full: 13 broadcasts');
+    });
+    try {
+      const all = await app.inject('/readyz');
+      assert.equal(all.statusCode, 503);
+      assert.deepEqual(all.json().checks, { db: 'ok', capacity: 'full: 13 broadcasts' });
+      const serving = await app.inject('/readyz?scope=serving');
+      assert.equal(serving.statusCode, 200);
+      assert.deepEqual(serving.json().checks, { db: 'ok' });
+      const bad = await app.inject('/readyz?scope=everything');
+      assert.equal(bad.statusCode, 400);
+      assert.equal(bad.json().code, 'VALIDATION_FAILED');
+    } finally {
+      app.admission.delete('capacity');
+    }
+  });
+
   it('keeps Prometheus metrics off the service’s own port; serveMetrics exposes them', async () => {
     await app.inject('/healthz');
     const onApp = await app.inject('/metrics');

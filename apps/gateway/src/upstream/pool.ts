@@ -56,7 +56,8 @@ export interface PoolsOptions {
 
 /**
  * Every service's replicas: the policy chooses among the healthy ones; an
- * active check (GET /healthz) and passive ejection (a failed connection) keep
+ * active check (GET /readyz?scope=serving: up, and its engines reachable) and
+ * passive ejection (a failed connection) keep
  * `healthy` current.
  */
 export class UpstreamPools {
@@ -158,7 +159,9 @@ export class UpstreamPools {
     try {
       const res = await replica.pool.request({
         method: 'GET',
-        path: '/healthz',
+        // Readiness for serving (engines reachable), not admission: a live replica that is full
+        // takes no new broadcasts but must still be reached for those it carries.
+        path: '/readyz?scope=serving',
         headersTimeout: Math.max(500, Math.min(this.options.healthIntervalMs, 5000)),
         bodyTimeout: 5000,
       });
