@@ -49,6 +49,7 @@ export async function buildApp(platform: Platform, config: ChannelsConfig): Prom
   // Events are written with the change they describe; the relay publishes them, and retries
   // a failed publish, so a bus outage delays them rather than losing them.
   const relay = new OutboxRelay(platform.db, platform.bus, logger, { schema: SCHEMA });
+  relay.registerMetrics(server.metrics);
   const publish = () =>
     relay.flush().catch((err: unknown) => {
       logger.warn({ err }, 'events wait in the outbox for the next try');

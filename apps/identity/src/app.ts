@@ -127,6 +127,7 @@ function signingKeySecret(
 export async function buildApp(platform: Platform, config: IdentityConfig): Promise<Service> {
   const { logger, server } = await serviceServer(platform, { name: 'identity' });
   const relay = new OutboxRelay(platform.db, platform.bus, logger);
+  relay.registerMetrics(server.metrics);
   const keySecret = signingKeySecret(platform, config, logger);
   // Created below, once the mail composers exist; sign-up may only wake it after that.
   let mailWorker: MailWorker | null = null;

@@ -56,6 +56,7 @@ export async function buildApp(platform: Platform, config: NotifyConfig): Promis
 
   // Fan-out pages are queued with the went-live gate; the relay publishes them, retrying on failure.
   const relay = new OutboxRelay(platform.db, platform.bus, logger, { schema: SCHEMA });
+  relay.registerMetrics(server.metrics);
   let subscriptions: Subscription[] = [];
   return {
     name: 'notify',

@@ -70,6 +70,7 @@ export async function buildApp(
   }
 
   const relay = new OutboxRelay(db, platform.bus, logger, { schema: SCHEMA });
+  relay.registerMetrics(server.metrics);
   const service = new SubscriptionService(
     { graceMs, platformShareBps: config.PAYMENTS_PLATFORM_SHARE_PERCENT * 100 },
     clock,

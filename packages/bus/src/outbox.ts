@@ -1,5 +1,6 @@
 import { uuidv7, type EventData, type EventType } from '@neon/contracts';
 import type { Db, Queryable } from '@neon/db';
+import { Gauge, type Registry } from 'prom-client';
 import type { Bus, BusLogger } from './types.js';
 
 /** The table a service's outbox lives in (`<schema>.outbox`), for its migrations. */
@@ -110,6 +111,54 @@ export class OutboxRelay {
         await q.query(`DELETE FROM ${this.schema}.outbox WHERE id = $1`, [row.id]);
       }
       return rows.length === 100;
+    });
+  }
+
+  /**
+   * `bus_outbox_pending` and `bus_outbox_oldest_seconds`: the events this
+   * schema has recorded and not yet handed to the bus, and how long the
+   * oldest has waited (a bus outage shows here before any consumer lags),
+   * read at scrape time.
+   */
+  registerMetrics(registry: Registry): void {
+    let last: { pending: number; oldest: number } | null = null;
+    let readAt = 0;
+    const read = async () => {
+      // Both gauges are collected in one scrape: one query serves them.
+      if (Date.now() - readAt < 500) return last;
+      readAt = Date.now();
+      try {
+        const [row] = await this.db.query<{ pending: number; oldest: number | null }>(
+          `SELECT count(*)::int AS pending,
+                  COALESCE(EXTRACT(EPOCH FROM now() - min(occurred_at)), 0)::float8 AS oldest
+             FROM ${this.schema}.outbox`,
+        );
+        last = { pending: Number(row?.pending ?? 0), oldest: Number(row?.oldest ?? 0) };
+      } catch {
+        // A scrape must not fail because the database is slow: the gauges keep their last values.
+      }
+      return last;
+    };
+    const schema = this.schema;
+    new Gauge({
+      name: 'bus_outbox_pending',
+      help: 'Events recorded in the outbox and not yet published to the bus',
+      labelNames: ['schema'],
+      registers: [registry],
+      async collect() {
+        const v = await read();
+        if (v) this.set({ schema }, v.pending);
+      },
+    });
+    new Gauge({
+      name: 'bus_outbox_oldest_seconds',
+      help: 'How long the oldest event in the outbox has waited to be published (0: none waits)',
+      labelNames: ['schema'],
+      registers: [registry],
+      async collect() {
+        const v = await read();
+        if (v) this.set({ schema }, v.oldest);
+      },
     });
   }
 

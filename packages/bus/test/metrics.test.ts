@@ -1,8 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { MemoryBus, registerBusMetrics } from '@neon/bus';
-import { waitFor } from '@neon/testing';
+import {
+  enqueueEvent,
+  MemoryBus,
+  OutboxRelay,
+  outboxTableSql,
+  registerBusMetrics,
+} from '@neon/bus';
+import { openPglite, waitFor } from '@neon/testing';
 
 describe('bus_consumer_pending', () => {
   it("shows a service's own groups with their lag, once, on a bus every service shares", async () => {
@@ -62,5 +68,50 @@ describe('bus_consumer_pending', () => {
       what: 'dropped after its last attempt',
     });
     await bus.close();
+  });
+});
+
+describe('bus_outbox_pending and bus_outbox_oldest_seconds', () => {
+  it('show what a schema recorded and could not publish yet, and how long it has waited', async () => {
+    const db = await openPglite();
+    const down = new MemoryBus({ producer: 'test' });
+    await down.close();
+    const up = new MemoryBus({ producer: 'test' });
+    const logger = { warn: () => undefined, error: () => undefined };
+    try {
+      await db.query('CREATE SCHEMA shop');
+      await db.query(outboxTableSql('shop'));
+      const registry = new Registry();
+      const stuck = new OutboxRelay(db, down, logger, { schema: 'shop' });
+      stuck.registerMetrics(registry);
+      const read = async () => {
+        // Past the half second one scrape's query serves.
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        const value = async (name: string) =>
+          (await registry.getSingleMetric(name)!.get()).values.find(
+            (v) => v.labels.schema === 'shop',
+          )?.value;
+        return {
+          pending: await value('bus_outbox_pending'),
+          oldest: await value('bus_outbox_oldest_seconds'),
+        };
+      };
+      assert.deepEqual(await read(), { pending: 0, oldest: 0 });
+      for (const viewers of [1, 2])
+        await enqueueEvent(db, 'shop', 'live.viewers.updated.v1', {
+          channel: 'c',
+          broadcastId: 'b',
+          viewers,
+        });
+      await stuck.flush().catch(() => undefined); // the bus is down: both stay
+      const waiting = await read();
+      assert.equal(waiting.pending, 2);
+      assert.ok(waiting.oldest! > 0.5, `waited ${waiting.oldest} s`);
+      await new OutboxRelay(db, up, logger, { schema: 'shop' }).flush();
+      assert.deepEqual(await read(), { pending: 0, oldest: 0 });
+    } finally {
+      await up.close();
+      await db.close();
+    }
   });
 });
