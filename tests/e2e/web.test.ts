@@ -6,7 +6,7 @@ import { loadConfig } from '@neon/kit';
 import { sleep, syntheticSourceArgs, waitFor } from '@neon/testing';
 import type { Embedded } from '../../launcher/src/embedded.js';
 import { startWebPlatform, type WebPlatform } from './lib/web-platform.js';
-import { launchBrowser, newPage, screenshot, type Tab } from './lib/browser.js';
+import { browserMediaLog, launchBrowser, newPage, screenshot, type Tab } from './lib/browser.js';
 import { run, type Spawned } from './lib/process.js';
 
 /*
@@ -126,9 +126,30 @@ async function playerReport(tab: Tab) {
       polled.slice(0, 4),
     )
     .catch((err: unknown) => [`playlists not read: ${String(err)}`]);
+  const mediaSources = await tab.page
+    .evaluate<string>(
+      `JSON.stringify((window.__mediaSources || []).slice(-8).map((r) => ({ made: r.made, opened: r.opened, state: r.source.readyState, buffers: r.source.sourceBuffers.length, buffered: Array.from(r.source.sourceBuffers).map((b) => b.buffered.length ? b.buffered.end(b.buffered.length - 1).toFixed(2) : 'none') })))`,
+    )
+    .catch((err: unknown) => `media sources not read: ${String(err)}`);
+  // Which browser processes are alive (a GPU or media process that died takes players with it).
+  const processes = await Promise.resolve(tab.context.browser())
+    .then(async (browser) => {
+      if (!browser) return 'no browser';
+      const cdp = await browser.newBrowserCDPSession();
+      const info = await cdp.send('SystemInfo.getProcessInfo');
+      await cdp.detach();
+      return JSON.stringify(
+        info.processInfo.map((p) => `${p.type}:${p.id}:${Math.round(p.cpuTime)}s`),
+      );
+    })
+    .catch((err: unknown) => `processes not read: ${String(err)}`);
   return [
     `url ${tab.page.url()}`,
     `video ${element}`,
+    `media sources (last 8; made/opened in ms since the page loaded) ${mediaSources}`,
+    `browser processes ${processes}`,
+    'browser log about media, GPU, crashes (last 40):',
+    ...browserMediaLog(),
     `player text ${JSON.stringify(text)}, starts so far ${attempt ?? '?'}`,
     `page ${pageState}`,
     `page errors ${JSON.stringify(tab.errors.slice(-10))}`,

@@ -8,6 +8,34 @@ export const CHROMIUM = '/usr/bin/chromium';
 /** Where screenshots and other artefacts of the end-to-end tests go. */
 export const OUTPUT_DIR = join('test-results', 'e2e');
 
+/**
+ * Every MediaSource a page makes, and whether and when it opened: a player
+ * that never starts either never got an open MediaSource (the browser's media
+ * stack) or got one and never fed it (the player). Test instrumentation only.
+ */
+const MEDIA_SOURCE_PROBE = `(() => {
+  const Original = window.MediaSource;
+  if (!Original) return;
+  const made = [];
+  window.__mediaSources = made;
+  window.MediaSource = class extends Original {
+    constructor() {
+      super();
+      const record = { source: this, made: Math.round(performance.now()), opened: null };
+      made.push(record);
+      this.addEventListener('sourceopen', () => { record.opened = Math.round(performance.now()); });
+    }
+  };
+})();`;
+
+/** What the browser process wrote (Chromium's own log, to stderr), newest last. */
+const browserLog: string[] = [];
+
+/** Chromium's lines about media, the GPU process or crashes, for a failure report. */
+export function browserMediaLog(): string[] {
+  return browserLog.filter((l) => /media|gpu|crash|decoder|renderer|mojo/i.test(l)).slice(-40);
+}
+
 const ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -24,7 +52,18 @@ const ARGS = [
  * `newContext()` is an isolated session: its own cookies and storage.
  */
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...ARGS, '--enable-logging=stderr', '--v=0'],
+    logger: {
+      isEnabled: (name) => name === 'browser',
+      log: (_name, _severity, message) => {
+        browserLog.push(String(message));
+        if (browserLog.length > 2000) browserLog.shift();
+      },
+    },
+  });
 }
 
 /** A browser page with what it logged: errors, and the media it asked for and got. */
@@ -43,6 +82,7 @@ export async function newPage(
   colorScheme: 'dark' | 'light' = 'dark',
 ): Promise<Tab> {
   const context = await browser.newContext({ baseURL, viewport, colorScheme });
+  await context.addInitScript(MEDIA_SOURCE_PROBE);
   const page = await context.newPage();
   // The last playlist and segment answers, so a player that never starts can say what it got.
   const media: string[] = [];
