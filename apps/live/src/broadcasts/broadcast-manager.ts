@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import type { Bus } from '@neon/bus';
 import type { IngestDisconnect } from '@neon/contracts';
 import { uuidv7, type Logger } from '@neon/kit';
-import type { VideoRepository } from '../vod/video.repository.js';
+import type { VideoRepository, VideoRow } from '../vod/video.repository.js';
 import { Admission, type CapacityReport } from './admission.js';
 import { Broadcast, type Publisher } from './broadcast.js';
 import { exceedsLimits, type DisconnectCause, type IngestLimits } from './ingest-limits.js';
@@ -203,6 +203,7 @@ export class BroadcastManager {
       );
       return this.refuse('LIVE_ALREADY_PUBLISHING');
     }
+    await this.closeStale(b);
     try {
       await this.o.videos.create({
         id,
@@ -220,6 +221,44 @@ export class BroadcastManager {
     this.o.logger.info({ broadcastId: id, channel: b.channel }, 'broadcast publishing');
     this.emit({ type: 'publishing', broadcastId: id, channel: b.channel, resumed: false });
     return { ok: true, broadcast: b, resumed: false };
+  }
+
+  /**
+   * This replica holds the channel now, so a broadcast of it still open in the
+   * database was left by a replica that died (or, embedded, a crash recovery
+   * missed): it is closed as failed and its end announced, so the directory
+   * and the followers' pages show one broadcast, the new one.
+   */
+  private async closeStale(b: Broadcast): Promise<void> {
+    let stale: VideoRow[];
+    try {
+      stale = await this.o.videos.closeOpenOthers(b.channel, b.id);
+    } catch (err) {
+      this.o.logger.error({ err, channel: b.channel }, 'could not close a stale broadcast');
+      return;
+    }
+    for (const v of stale) {
+      this.o.logger.warn(
+        { broadcastId: v.id, channel: v.channel },
+        'closed a broadcast its replica left open; its recording stays on that replica',
+      );
+      const endedAt = new Date();
+      await this.o.bus
+        .publish('live.stream.ended.v1', {
+          broadcastId: v.id,
+          channel: v.channel,
+          userId: v.user_id,
+          startedAt: v.started_at.toISOString(),
+          endedAt: endedAt.toISOString(),
+          durationSeconds: Math.max(0, (endedAt.getTime() - v.started_at.getTime()) / 1000),
+        })
+        .catch((err: unknown) =>
+          this.o.logger.error(
+            { err, broadcastId: v.id },
+            'could not publish the end of a broadcast',
+          ),
+        );
+    }
   }
 
   private refuse(code: PublishRefusal): { ok: false; code: PublishRefusal } {
@@ -403,15 +442,30 @@ export class BroadcastManager {
   async endSuspended(channel: string): Promise<void> {
     const b = this.get(channel);
     if (!b) return;
+    await this.cutOff(
+      b,
+      {
+        code: 'LIVE_ACCOUNT_SUSPENDED',
+        reason: 'the account was suspended; the broadcast ended',
+      },
+      'account suspended',
+      true,
+    );
+  }
+
+  /** The server ends a broadcast, and closes its publisher's connection saying why. */
+  private async cutOff(
+    b: Broadcast,
+    cause: DisconnectCause,
+    reason: string,
+    clean: boolean,
+  ): Promise<void> {
     const publisher = b.publisher;
     if (publisher) {
       b.publisher = null;
-      this.disconnect(b, publisher, {
-        code: 'LIVE_ACCOUNT_SUSPENDED',
-        reason: 'the account was suspended; the broadcast ended',
-      });
+      this.disconnect(b, publisher, cause);
     }
-    await this.end(b, 'ended', 'account suspended', true);
+    await this.end(b, 'ended', reason, clean);
   }
 
   /**
@@ -454,15 +508,15 @@ export class BroadcastManager {
     this.release(channel);
     const b = this.get(channel);
     if (!b) return;
-    const publisher = b.publisher;
-    if (publisher) {
-      b.publisher = null;
-      this.disconnect(b, publisher, {
+    void this.cutOff(
+      b,
+      {
         code: 'LIVE_PUBLISHER_REPLACED',
         reason: 'another live replica carries this channel now; the broadcast ended here',
-      });
-    }
-    void this.end(b, 'ended', 'channel lease lost');
+      },
+      'channel lease lost',
+      false,
+    );
   }
 
   /** Keeps an ended broadcast's closed playlists answerable for `endedPlaylistMs`. */

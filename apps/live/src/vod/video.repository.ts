@@ -220,6 +220,21 @@ export class VideoRepository {
     await this.db.query('DELETE FROM live.video_purges WHERE video_id = $1', [id]);
   }
 
+  /**
+   * Closes the channel's broadcasts still open but `exceptId`, as failed (their
+   * replica is gone: their recording is on its disk); returns them as they were.
+   */
+  async closeOpenOthers(channel: string, exceptId: string): Promise<VideoRow[]> {
+    const rows = await this.db.query<VideoRow>(
+      `UPDATE live.videos SET state = 'failed', ended_at = now(),
+              duration_seconds = GREATEST(0, EXTRACT(EPOCH FROM now() - started_at))
+        WHERE channel = $1 AND id <> $2 AND state IN ('publishing', 'ready', 'unhealthy')
+        RETURNING ${COLUMNS}`,
+      [channel, exceptId],
+    );
+    return rows.map(normalise);
+  }
+
   /** Broadcasts not closed: live ones, or those a crashed process left open. */
   async listOpen(): Promise<VideoRow[]> {
     const rows = await this.db.query<VideoRow>(

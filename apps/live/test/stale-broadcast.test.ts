@@ -1,0 +1,65 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { StreamKeyResponse } from '@neon/contracts';
+import { uuidv7 } from '@neon/kit';
+import { waitFor } from '@neon/testing';
+import { encoder, stop } from './encoder.js';
+import { variants } from './harness.js';
+
+// A replica died with a broadcast open: its row still says live. The replica
+// that carries the channel next closes it, so the directory shows one broadcast.
+for (const variant of variants()) {
+  describe(
+    `a broadcast its replica left open (${variant.name})`,
+    { skip: variant.skip, timeout: 120_000 },
+    () => {
+      it('is closed as failed, and its end announced, when the channel goes live again', async () => {
+        const h = await variant.open();
+        const ended: string[] = [];
+        const sub = await h.platform.bus.subscribe({
+          group: 'test.ended',
+          types: ['live.stream.ended.v1'],
+          handler: async (e) => {
+            ended.push(e.data.broadcastId);
+          },
+        });
+        const user = h.user();
+        const stale = uuidv7();
+        let child = null;
+        try {
+          const { streamKey } = (
+            await h.live.server.inject({ url: '/api/v1/me/stream-key', headers: h.as(user) })
+          ).json<StreamKeyResponse>();
+          await h.platform.db.query(
+            `INSERT INTO live.videos (id, user_id, channel, title, state, started_at)
+           VALUES ($1, $2, $3, 'Before the crash', 'ready', now() - interval '10 minutes')`,
+            [stale, user.id, user.username],
+          );
+          child = encoder(`rtmp://127.0.0.1:${h.live.rtmpPort()}/live/${streamKey}`);
+          await waitFor(() => h.live.broadcasts.get(user.username) !== null, {
+            timeoutMs: 30_000,
+            what: 'the new broadcast',
+          });
+          const rows = await h.platform.db.query<{ id: string; state: string; ended: boolean }>(
+            `SELECT id, state, ended_at IS NOT NULL AS ended FROM live.videos WHERE channel = $1 ORDER BY started_at`,
+            [user.username],
+          );
+          assert.equal(rows.length, 2);
+          assert.deepEqual({ ...rows[0] }, { id: stale, state: 'failed', ended: true });
+          assert.equal(rows[1]!.id, h.live.broadcasts.get(user.username)!.id);
+          assert.ok(['publishing', 'ready'].includes(rows[1]!.state), rows[1]!.state);
+          assert.equal(rows[1]!.ended, false);
+          await waitFor(() => ended.includes(stale), {
+            what: 'the stale broadcast announced ended',
+          });
+          const live = await h.live.server.inject(`/api/v1/channels/${user.username}/stream`);
+          assert.equal(live.statusCode, 200);
+        } finally {
+          if (child) await stop(child);
+          await sub.close();
+          await h.close();
+        }
+      });
+    },
+  );
+}
