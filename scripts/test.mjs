@@ -126,7 +126,7 @@ if (e2e.length > 0)
 // Chromium without video) and then the web app's component tests run beside
 // them at the lowest CPU priority, on what the first lane leaves idle.
 const needsTheMachine = (f) =>
-  /syntheticSourceArgs|'ffmpeg'|startNeon\(/.test(readFileSync(f, 'utf8'));
+  /syntheticSourceArgs|startSmallEncoder|'ffmpeg'|startNeon\(/.test(readFileSync(f, 'utf8'));
 const first = e2e.filter(needsTheMachine);
 const idle = e2e.filter((f) => !needsTheMachine(f));
 const withWeb = webTests.length > 0 && (filters.length === 0 || filters.includes('web'));

@@ -1,9 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -19,8 +18,9 @@ import {
   createTestDatabase,
   deleteStream,
   engines,
+  freePort,
   skipUnless,
-  syntheticSourceArgs,
+  startSmallEncoder,
   uniqueName,
   waitFor,
   type TestDatabase,
@@ -33,16 +33,6 @@ const skip =
   skipUnless(e.redisUrl, 'TEST_REDIS_URL');
 
 const SECRET = randomBytes(32).toString('base64url');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 interface Node {
   service: Service;
@@ -175,16 +165,7 @@ describe('live across replicas, through two gateways', { skip, timeout: 240_000 
 
   function publish(replica: number, key: string): ChildProcess {
     const port = lives[replica]!.live.rtmpPort();
-    const child = spawn(
-      'ffmpeg',
-      syntheticSourceArgs(`rtmp://127.0.0.1:${port}/live/${key}`, {
-        width: 284,
-        height: 160,
-        videoKbps: 300,
-        audioKbps: 64,
-      }),
-      { stdio: ['ignore', 'ignore', 'ignore'] },
-    );
+    const child = startSmallEncoder(`rtmp://127.0.0.1:${port}/live/${key}`);
     encoders.push(child);
     return child;
   }

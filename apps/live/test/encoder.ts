@@ -1,17 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { syntheticSourceArgs, waitFor } from '@neon/testing';
+import { startSmallEncoder, waitFor } from '@neon/testing';
 
 /** ffmpeg pushing a small synthetic source (source + 160p rungs: cheap to transcode). */
-export function encoder(url: string): ChildProcess {
-  const child = spawn(
-    'ffmpeg',
-    syntheticSourceArgs(url, { width: 284, height: 160, videoKbps: 300, audioKbps: 64 }),
-    { stdio: ['ignore', 'ignore', 'ignore'] },
-  );
-  process.once('exit', () => child.kill('SIGKILL'));
-  return child;
-}
+export const encoder = startSmallEncoder;
 
 export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;

@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
 export interface SyntheticSource {
   width?: number;
   height?: number;
@@ -57,4 +59,19 @@ export function syntheticSourceArgs(output: string, source: SyntheticSource = {}
     'flv',
     output,
   ];
+}
+
+/**
+ * ffmpeg publishing a small synthetic source (284×160: a source and a 160p
+ * rung, cheap to transcode) to `url` until it is killed or cut off; killed
+ * with the test process.
+ */
+export function startSmallEncoder(url: string): ChildProcess {
+  const child = spawn(
+    'ffmpeg',
+    syntheticSourceArgs(url, { width: 284, height: 160, videoKbps: 300, audioKbps: 64 }),
+    { stdio: ['ignore', 'ignore', 'ignore'] },
+  );
+  process.once('exit', () => child.kill('SIGKILL'));
+  return child;
 }
