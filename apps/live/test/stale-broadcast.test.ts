@@ -40,9 +40,16 @@ for (const variant of variants()) {
             timeoutMs: 30_000,
             what: 'the new broadcast',
           });
-          const rows = await h.platform.db.query<{ id: string; state: string; ended: boolean }>(
-            `SELECT id, state, ended_at IS NOT NULL AS ended FROM live.videos WHERE channel = $1 ORDER BY started_at`,
-            [user.username],
+          // The new row is written once the channel is claimed and the stale one closed.
+          const rows = await waitFor(
+            async () => {
+              const r = await h.platform.db.query<{ id: string; state: string; ended: boolean }>(
+                `SELECT id, state, ended_at IS NOT NULL AS ended FROM live.videos WHERE channel = $1 ORDER BY started_at`,
+                [user.username],
+              );
+              return r.length === 2 ? r : undefined;
+            },
+            { what: 'the new broadcast stored' },
           );
           assert.equal(rows.length, 2);
           assert.deepEqual({ ...rows[0] }, { id: stale, state: 'failed', ended: true });

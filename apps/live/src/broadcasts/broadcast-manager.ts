@@ -4,6 +4,7 @@ import type { Bus } from '@neon/bus';
 import type { IngestDisconnect } from '@neon/contracts';
 import { uuidv7, type Logger } from '@neon/kit';
 import type { VideoRepository, VideoRow } from '../vod/video.repository.js';
+import { recoverBroadcast } from '../vod/recovery.js';
 import { Admission, type CapacityReport } from './admission.js';
 import { Broadcast, type Publisher } from './broadcast.js';
 import { exceedsLimits, type DisconnectCause, type IngestLimits } from './ingest-limits.js';
@@ -59,6 +60,8 @@ export class BroadcastManager {
   private readonly endedByChannel = new Map<string, Broadcast>();
   private readonly listeners = new Set<(e: BroadcastEvent) => void>();
   private readonly lastDisconnects = new Map<string, IngestDisconnect>();
+  /** Broadcasts whose end is being stored: still open in the database, but not stale. */
+  private readonly finishing = new Set<string>();
   private closed = false;
   private readonly watchdog: NodeJS.Timeout;
   /** New broadcasts refused since start, per code. */
@@ -225,40 +228,21 @@ export class BroadcastManager {
 
   /**
    * This replica holds the channel now, so a broadcast of it still open in the
-   * database was left by a replica that died (or, embedded, a crash recovery
-   * missed): it is closed as failed and its end announced, so the directory
-   * and the followers' pages show one broadcast, the new one.
+   * database, other than one this replica is ending, was left by a replica
+   * that died (or by a crash of this one): it is closed, ended with its
+   * recording when that is on this replica's disk, failed otherwise, and its
+   * end announced, so the directory and the followers' pages show one broadcast.
    */
   private async closeStale(b: Broadcast): Promise<void> {
-    let stale: VideoRow[];
+    let open: VideoRow[];
     try {
-      stale = await this.o.videos.closeOpenOthers(b.channel, b.id);
+      open = await this.o.videos.listOpenOf(b.channel);
     } catch (err) {
-      this.o.logger.error({ err, channel: b.channel }, 'could not close a stale broadcast');
+      this.o.logger.error({ err, channel: b.channel }, 'could not look for stale broadcasts');
       return;
     }
-    for (const v of stale) {
-      this.o.logger.warn(
-        { broadcastId: v.id, channel: v.channel },
-        'closed a broadcast its replica left open; its recording stays on that replica',
-      );
-      const endedAt = new Date();
-      await this.o.bus
-        .publish('live.stream.ended.v1', {
-          broadcastId: v.id,
-          channel: v.channel,
-          userId: v.user_id,
-          startedAt: v.started_at.toISOString(),
-          endedAt: endedAt.toISOString(),
-          durationSeconds: Math.max(0, (endedAt.getTime() - v.started_at.getTime()) / 1000),
-        })
-        .catch((err: unknown) =>
-          this.o.logger.error(
-            { err, broadcastId: v.id },
-            'could not publish the end of a broadcast',
-          ),
-        );
-    }
+    for (const v of open)
+      if (v.id !== b.id && !this.finishing.has(v.id)) await recoverBroadcast(this.o, v);
   }
 
   private refuse(code: PublishRefusal): { ok: false; code: PublishRefusal } {
@@ -475,7 +459,10 @@ export class BroadcastManager {
    * a lost or stalled publisher, a failure or a stopping service are gone at once.
    */
   end(b: Broadcast, state: 'ended' | 'failed', reason: string, clean = false): Promise<void> {
-    b.ending ??= this.finish(b, state, reason, clean);
+    if (!b.ending) {
+      this.finishing.add(b.id);
+      b.ending = this.finish(b, state, reason, clean).finally(() => this.finishing.delete(b.id));
+    }
     return b.ending;
   }
 

@@ -220,17 +220,11 @@ export class VideoRepository {
     await this.db.query('DELETE FROM live.video_purges WHERE video_id = $1', [id]);
   }
 
-  /**
-   * Closes the channel's broadcasts still open but `exceptId`, as failed (their
-   * replica is gone: their recording is on its disk); returns them as they were.
-   */
-  async closeOpenOthers(channel: string, exceptId: string): Promise<VideoRow[]> {
+  /** A channel's broadcasts not closed. */
+  async listOpenOf(channel: string): Promise<VideoRow[]> {
     const rows = await this.db.query<VideoRow>(
-      `UPDATE live.videos SET state = 'failed', ended_at = now(),
-              duration_seconds = GREATEST(0, EXTRACT(EPOCH FROM now() - started_at))
-        WHERE channel = $1 AND id <> $2 AND state IN ('publishing', 'ready', 'unhealthy')
-        RETURNING ${COLUMNS}`,
-      [channel, exceptId],
+      `SELECT ${COLUMNS} FROM live.videos WHERE channel = $1 AND state IN ('publishing', 'ready', 'unhealthy')`,
+      [channel],
     );
     return rows.map(normalise);
   }
