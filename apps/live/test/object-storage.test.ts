@@ -310,6 +310,24 @@ for (const variant of variants()) {
         }
       });
 
+      it('does not upload again what the bucket already holds (a replica restarted mid-way)', async () => {
+        const h = await variant.open(s3.env);
+        try {
+          const id = '01900000-0000-7000-8000-00000000d001';
+          // As a previous run left it: one segment up whole, and an init section of another size.
+          await s3.put(`videos/${id}/720p/seg1.m4s`, Buffer.from(`segment of ${id}`));
+          await s3.put(`videos/${id}/720p/init-0.mp4`, Buffer.from('a different init'));
+          const { dir, files } = await recordedVideo(h, h.user(), { id, endedDaysAgo: 0 });
+          await waitFor(() => !existsSync(dir), { timeoutMs: 20_000, what: 'the upload' });
+          // The master, the playlist, the thumbnail and the init section; not the segment.
+          assert.equal(await counter(h, 'live_recording_uploads_total', { outcome: 'ok' }), 4);
+          for (const [path, body] of Object.entries(files))
+            assert.ok((await s3.object(`videos/${id}/${path}`)).equals(body), path);
+        } finally {
+          await h.close();
+        }
+      });
+
       it('deletes recordings past the retention period, but those their owners keep', async () => {
         const h = await variant.open({ ...s3.env, VOD_RETENTION_DAYS: '7' });
         try {

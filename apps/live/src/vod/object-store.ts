@@ -99,6 +99,22 @@ export class ObjectStore {
     }
   }
 
+  /** A video's objects: each path under its folder, with its size in bytes. */
+  async listVideo(videoId: string): Promise<Map<string, number>> {
+    const prefix = this.key(videoId, '');
+    const out = new Map<string, number>();
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const o of page.Contents ?? [])
+        if (o.Key && o.Size !== undefined) out.set(o.Key.slice(prefix.length), o.Size);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
   /** Deletes every object of a video; resolves with how many there were. */
   async deleteVideo(videoId: string): Promise<number> {
     const prefix = this.key(videoId, '');

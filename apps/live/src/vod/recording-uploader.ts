@@ -136,8 +136,11 @@ export class RecordingUploader {
       this.forget(v.id);
       return;
     }
-    const done = this.uploaded.get(v.id) ?? new Set<string>();
-    this.uploaded.set(v.id, done);
+    let done = this.uploaded.get(v.id);
+    if (!done) {
+      done = await this.alreadyStored(v.id, dir);
+      this.uploaded.set(v.id, done);
+    }
     if (OPEN_STATES.has(v.state)) {
       await this.putAll(
         v.id,
@@ -194,6 +197,23 @@ export class RecordingUploader {
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, files.length) }, worker));
     this.waiting.set(videoId, files.filter((f) => !done.has(f)).length);
     if (failures[0]) throw failures[0];
+  }
+
+  /**
+   * The media files of a video already in the bucket, as this replica finds
+   * it the first time (after a restart, say): an object of the same size is
+   * the same file, since segments never change once written.
+   */
+  private async alreadyStored(videoId: string, dir: string): Promise<Set<string>> {
+    const done = new Set<string>();
+    // Only a saving: when the bucket cannot be listed, the uploads say what is wrong.
+    const stored = await this.o.store.listVideo(videoId).catch(() => new Map<string, number>());
+    for (const [path, size] of stored) {
+      if (path.endsWith('.m3u8') || !path.split('/').every(isSafeName)) continue;
+      const local = await stat(join(dir, ...path.split('/'))).catch(() => null);
+      if (local?.size === size) done.add(path);
+    }
+    return done;
   }
 
   private forget(id: string): void {
