@@ -1,9 +1,35 @@
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import type { EventSubStatus, EventSubSubscription, OAuthScope } from '@neon/contracts';
 import { appHeaders, type Client } from '@neon/kit';
 import { uniqueName, waitFor } from '@neon/testing';
-import { assertProblem, type Harness } from './harness.js';
-import type { Receiver } from './webhook-receiver.js';
+import { assertProblem, type Harness, type Variant } from './harness.js';
+import { EVENTSUB_TEST_ENV, Receiver } from './webhook-receiver.js';
+
+/**
+ * The channels app with EventSub's test settings (and `env`) and a webhook receiver, opened
+ * before the suite's tests and closed after them; `harness()` is the app once open.
+ */
+export function eventSubApp(
+  variant: Variant,
+  env: Record<string, string> = {},
+): { rx: Receiver; harness: () => Harness } {
+  const rx = new Receiver();
+  let h: Harness | null = null;
+  before(async () => {
+    await rx.start();
+    h = await variant.open({ env: { ...EVENTSUB_TEST_ENV, ...env } });
+  });
+  after(async () => {
+    await h?.close();
+    rx.close();
+  });
+  const harness = (): Harness => {
+    if (!h) throw new Error('the channels app is not open yet');
+    return h;
+  };
+  return { rx, harness };
+}
 
 /** The secret every test subscription signs with. */
 export const SECRET = 'a-secret-of-some-length';

@@ -1,4 +1,4 @@
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type {
   ConsoleEventSubList,
@@ -9,9 +9,8 @@ import type {
 } from '@neon/contracts';
 import type { Client } from '@neon/kit';
 import { uniqueName, waitFor } from '@neon/testing';
-import { eventSubClient } from './eventsub-client.js';
+import { eventSubApp, eventSubClient } from './eventsub-client.js';
 import { assertProblem, handled, newUser, variants, type Harness } from './harness.js';
-import { EVENTSUB_TEST_ENV, Receiver } from './webhook-receiver.js';
 
 /*
  * The developer console's view of an app's webhooks
@@ -22,26 +21,19 @@ import { EVENTSUB_TEST_ENV, Receiver } from './webhook-receiver.js';
  */
 for (const variant of variants()) {
   describe(`EventSub in the developer console (${variant.name})`, { skip: variant.skip }, () => {
-    let h: Harness;
-    const rx = new Receiver();
-    before(async () => {
-      await rx.start();
-      h = await variant.open({
-        env: EVENTSUB_TEST_ENV,
-      });
-    });
-    after(async () => {
-      await h.close();
-      rx.close();
-    });
+    const { rx, harness } = eventSubApp(variant);
 
     type Reply = Awaited<ReturnType<Harness['app']['server']['inject']>>;
     const path = (clientId: string, id?: string) =>
       `/api/v1/eventsub/apps/${encodeURIComponent(clientId)}/subscriptions${id ? `/${id}` : ''}`;
     const get = (clientId: string, who: Client, query = '') =>
-      h.app.server.inject({ url: `${path(clientId)}${query}`, headers: h.as(who) });
+      harness().app.server.inject({ url: `${path(clientId)}${query}`, headers: harness().as(who) });
     const del = (clientId: string, id: string, who: Client) =>
-      h.app.server.inject({ method: 'DELETE', url: path(clientId, id), headers: h.as(who) });
+      harness().app.server.inject({
+        method: 'DELETE',
+        url: path(clientId, id),
+        headers: harness().as(who),
+      });
     const problem = (res: Reply, status: number, code: string) => assertProblem(res, status, code);
     async function list(clientId: string, owner: Client, query = ''): Promise<ConsoleEventSubList> {
       const res = await get(clientId, owner, query);
@@ -54,7 +46,7 @@ for (const variant of variants()) {
     /** An app `owner` registered, as identity announces it; resolves once channels knows it. */
     async function register(owner: Client): Promise<string> {
       const clientId = uniqueName('app');
-      await h.bus.publish('identity.oauth_client.created.v1', {
+      await harness().bus.publish('identity.oauth_client.created.v1', {
         clientId,
         ownerId: owner.id,
         createdAt: new Date().toISOString(),
@@ -64,7 +56,7 @@ for (const variant of variants()) {
       });
       return clientId;
     }
-    const app = eventSubClient(() => h, rx);
+    const app = eventSubClient(harness, rx);
     const broadcaster = app.broadcaster;
     /** Subscribes with the app's own token, as a third-party app does on /public/v1. */
     async function subscribe(
@@ -140,7 +132,7 @@ for (const variant of variants()) {
       const c = await subscribe(clientId, streamer, flaky);
       await becomes(clientId, owner, c.id, 'enabled');
       failing = true;
-      await h.bus.publish('live.stream.started.v1', {
+      await harness().bus.publish('live.stream.started.v1', {
         broadcastId: uniqueName('b'),
         channel: streamer.username,
         userId: streamer.id,
@@ -215,8 +207,8 @@ for (const variant of variants()) {
       assert.ok(await find(clientId, owner, sub.id), 'still there');
 
       // Signed out, or with an app's token: not this API.
-      problem(await h.app.server.inject({ url: path(clientId) }), 401, 'AUTH_REQUIRED');
-      const withAppToken = await h.app.server.inject({
+      problem(await harness().app.server.inject({ url: path(clientId) }), 401, 'AUTH_REQUIRED');
+      const withAppToken = await harness().app.server.inject({
         url: path(clientId),
         headers: app.token(clientId, [], owner),
       });
@@ -239,7 +231,7 @@ for (const variant of variants()) {
       );
       assert.equal(left.total, 1);
       // The app's own list agrees.
-      const theirs = await h.app.server.inject({
+      const theirs = await harness().app.server.inject({
         url: '/public/v1/eventsub/subscriptions',
         headers: app.token(clientId),
       });
@@ -308,12 +300,12 @@ for (const variant of variants()) {
       // Identity deletes the app: its webhooks end (the authorization event), and the console
       // knows the app no more.
       const deletedAt = new Date().toISOString();
-      await h.bus.publish('identity.oauth_client.deleted.v1', {
+      await harness().bus.publish('identity.oauth_client.deleted.v1', {
         clientId,
         ownerId: owner.id,
         deletedAt,
       });
-      await h.bus.publish('identity.app_authorization.revoked.v1', {
+      await harness().bus.publish('identity.app_authorization.revoked.v1', {
         clientId,
         userId: null,
         revokedAt: deletedAt,
@@ -326,7 +318,7 @@ for (const variant of variants()) {
       await waitFor(
         async () =>
           (
-            await h.platform.db.query<{ status: string }>(
+            await harness().platform.db.query<{ status: string }>(
               `SELECT status FROM channels.eventsub_subscriptions WHERE id = $1`,
               [sub.id],
             )
@@ -335,27 +327,27 @@ for (const variant of variants()) {
       );
 
       // Its creation heard again (a replay) does not bring it back.
-      const replay = await h.bus.publish('identity.oauth_client.created.v1', {
+      const replay = await harness().bus.publish('identity.oauth_client.created.v1', {
         clientId,
         ownerId: owner.id,
         createdAt: new Date().toISOString(),
       });
-      await handled(h, replay, 'the replayed creation handled');
+      await handled(harness(), replay, 'the replayed creation handled');
       problem(await get(clientId, owner), 404, 'OAUTH_APP_NOT_FOUND');
 
       // A deletion heard before the creation: the app is never shown.
       const early = uniqueName('app');
-      await h.bus.publish('identity.oauth_client.deleted.v1', {
+      await harness().bus.publish('identity.oauth_client.deleted.v1', {
         clientId: early,
         ownerId: owner.id,
         deletedAt: new Date().toISOString(),
       });
-      const late = await h.bus.publish('identity.oauth_client.created.v1', {
+      const late = await harness().bus.publish('identity.oauth_client.created.v1', {
         clientId: early,
         ownerId: owner.id,
         createdAt: new Date().toISOString(),
       });
-      await handled(h, late, 'the late creation handled');
+      await handled(harness(), late, 'the late creation handled');
       problem(await get(early, owner), 404, 'OAUTH_APP_NOT_FOUND');
     });
   });

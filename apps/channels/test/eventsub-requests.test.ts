@@ -1,33 +1,21 @@
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sleep, uniqueName, waitFor } from '@neon/testing';
-import { eventSubClient, SECRET } from './eventsub-client.js';
-import { variants, type Harness } from './harness.js';
-import { echo, EVENTSUB_TEST_ENV, Receiver } from './webhook-receiver.js';
+import { eventSubApp, eventSubClient, SECRET } from './eventsub-client.js';
+import { variants } from './harness.js';
+import { echo } from './webhook-receiver.js';
 
 // The requests an app makes to manage its subscriptions (list, delete, bad or too many), as
 // eventsub.test.ts covers their delivery.
 
 for (const variant of variants()) {
   describe(`EventSub subscription requests (${variant.name})`, { skip: variant.skip }, () => {
-    let h: Harness;
-    const rx = new Receiver();
-    before(async () => {
-      await rx.start();
-      h = await variant.open({
-        env: {
-          ...EVENTSUB_TEST_ENV,
-          CHANNELS_EVENTSUB_GIVE_UP_MS: '3000',
-          CHANNELS_EVENTSUB_MAX_SUBSCRIPTIONS: '5',
-        },
-      });
-    });
-    after(async () => {
-      await h.close();
-      rx.close();
+    const { rx, harness } = eventSubApp(variant, {
+      CHANNELS_EVENTSUB_GIVE_UP_MS: '3000',
+      CHANNELS_EVENTSUB_MAX_SUBSCRIPTIONS: '5',
     });
     const { token, inject, problem, broadcaster, body, subscribe, list, becomes } = eventSubClient(
-      () => h,
+      harness,
       rx,
     );
     it('lists and deletes the app’s own subscriptions only, dropping what was waiting', async () => {
@@ -109,7 +97,7 @@ for (const variant of variants()) {
       });
       const d = await subscribe(mine, 'stream.offline', streamer, failing);
       await becomes(mine, d.id, 'enabled');
-      await h.bus.publish('live.stream.ended.v1', {
+      await harness().bus.publish('live.stream.ended.v1', {
         broadcastId: uniqueName('b'),
         channel: streamer.username,
         userId: streamer.id,
@@ -124,7 +112,7 @@ for (const variant of variants()) {
         token(mine),
       );
       assert.equal(del.statusCode, 204, del.body);
-      const waiting = await h.platform.db.query<{ n: number }>(
+      const waiting = await harness().platform.db.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM channels.eventsub_messages WHERE subscription_id = $1`,
         [d.id],
       );
@@ -203,7 +191,7 @@ for (const variant of variants()) {
         'CHANNELS_CHANNEL_NOT_FOUND',
       );
       problem(
-        await h.app.server.inject({
+        await harness().app.server.inject({
           method: 'POST',
           url: '/public/v1/eventsub/subscriptions',
           payload: good,

@@ -1,31 +1,19 @@
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventSubHeaders } from '@neon/contracts';
 import { sleep, uniqueName, waitFor } from '@neon/testing';
-import { eventSubClient, SECRET } from './eventsub-client.js';
-import { handled, variants, type Harness } from './harness.js';
-import { echo, EVENTSUB_TEST_ENV, expectedSignature, Receiver } from './webhook-receiver.js';
+import { eventSubApp, eventSubClient, SECRET } from './eventsub-client.js';
+import { handled, variants } from './harness.js';
+import { echo, expectedSignature } from './webhook-receiver.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 for (const variant of variants()) {
   describe(`EventSub webhooks (${variant.name})`, { skip: variant.skip }, () => {
-    let h: Harness;
-    const rx = new Receiver();
-    before(async () => {
-      await rx.start();
-      h = await variant.open({
-        env: {
-          ...EVENTSUB_TEST_ENV,
-          CHANNELS_EVENTSUB_GIVE_UP_MS: '3000',
-          CHANNELS_EVENTSUB_MAX_SUBSCRIPTIONS: '5',
-        },
-      });
-    });
-    after(async () => {
-      await h.close();
-      rx.close();
+    const { rx, harness } = eventSubApp(variant, {
+      CHANNELS_EVENTSUB_GIVE_UP_MS: '3000',
+      CHANNELS_EVENTSUB_MAX_SUBSCRIPTIONS: '5',
     });
     const {
       token,
@@ -38,7 +26,7 @@ for (const variant of variants()) {
       statusOf,
       becomes,
       goLive,
-    } = eventSubClient(() => h, rx);
+    } = eventSubClient(harness, rx);
 
     it('verifies the callback, then sends stream.online signed, with every header', async () => {
       const app = uniqueName('app');
@@ -100,7 +88,7 @@ for (const variant of variants()) {
       const off = rx.hook();
       const offSub = await subscribe(app, 'stream.offline', streamer, off);
       await becomes(app, offSub.id, 'enabled');
-      await h.bus.publish('live.stream.ended.v1', {
+      await harness().bus.publish('live.stream.ended.v1', {
         broadcastId,
         channel: streamer.username,
         userId: streamer.id,
@@ -235,13 +223,13 @@ for (const variant of variants()) {
       await waitFor(() => rx.at(path, 'notification').length >= 1, { what: 'a failed attempt' });
       // The message is past the window while the subscription's failing_since is not: no attempt
       // can land between the two, as one rarely did when they were a few ms apart.
-      await h.platform.db.query(
+      await harness().platform.db.query(
         `UPDATE channels.eventsub_messages
             SET created_at = now() - interval '10 seconds', first_failed_at = now() - interval '1 second'
           WHERE subscription_id = $1 AND kind = 'notification'`,
         [sub.id],
       );
-      await h.platform.db.query(
+      await harness().platform.db.query(
         `UPDATE channels.eventsub_subscriptions SET failing_since = now() - interval '1.5 seconds'
           WHERE id = $1`,
         [sub.id],
@@ -286,7 +274,7 @@ for (const variant of variants()) {
       const path = rx.hook();
       const sub = await subscribe(app, 'channel.update', streamer, path);
       await becomes(app, sub.id, 'enabled');
-      const saved = await inject('PATCH', '/api/v1/me/channel', h.as(streamer), {
+      const saved = await inject('PATCH', '/api/v1/me/channel', harness().as(streamer), {
         category: 'factorio',
         tags: ['Cozy'],
       });
@@ -303,7 +291,7 @@ for (const variant of variants()) {
         mature: false,
       });
       // The about text is not part of channel.update.
-      await inject('PATCH', '/api/v1/me/channel', h.as(streamer), { about: 'hi' });
+      await inject('PATCH', '/api/v1/me/channel', harness().as(streamer), { about: 'hi' });
       const viaApp = await inject(
         'PATCH',
         '/public/v1/channels',
@@ -313,7 +301,7 @@ for (const variant of variants()) {
       assert.equal(viaApp.statusCode, 200, viaApp.body);
       await waitFor(() => rx.at(path, 'notification').length === 2, { what: 'the second' });
       assert.equal(rx.at(path, 'notification')[1]!.json.event?.mature, true);
-      await h.bus.publish('live.stream.updated.v1', {
+      await harness().bus.publish('live.stream.updated.v1', {
         broadcastId: uniqueName('b'),
         channel: streamer.username,
         userId: streamer.id,
@@ -358,7 +346,7 @@ for (const variant of variants()) {
       const ownerPath = rx.hook();
       const mine = await subscribeFollows(app, owner, ownerPath);
       assert.equal(
-        (await inject('PUT', `/api/v1/me/channel/moderators/${mod.username}`, h.as(owner)))
+        (await inject('PUT', `/api/v1/me/channel/moderators/${mod.username}`, harness().as(owner)))
           .statusCode,
         200,
       );
@@ -368,7 +356,8 @@ for (const variant of variants()) {
       await becomes(app, theirs.id, 'enabled');
 
       assert.equal(
-        (await inject('PUT', `/api/v1/channels/${owner.username}/follow`, h.as(fan))).statusCode,
+        (await inject('PUT', `/api/v1/channels/${owner.username}/follow`, harness().as(fan)))
+          .statusCode,
         200,
       );
       for (const path of [ownerPath, modPath]) {
@@ -395,12 +384,17 @@ for (const variant of variants()) {
 
       // A moderator no longer: their subscription is revoked and told so, the owner's goes on.
       assert.equal(
-        (await inject('DELETE', `/api/v1/me/channel/moderators/${mod.username}`, h.as(owner)))
-          .statusCode,
+        (
+          await inject(
+            'DELETE',
+            `/api/v1/me/channel/moderators/${mod.username}`,
+            harness().as(owner),
+          )
+        ).statusCode,
         200,
       );
       assert.equal(
-        (await inject('PUT', `/api/v1/channels/${owner.username}/follow`, h.as(stranger)))
+        (await inject('PUT', `/api/v1/channels/${owner.username}/follow`, harness().as(stranger)))
           .statusCode,
         200,
       );
@@ -435,7 +429,7 @@ for (const variant of variants()) {
 
       // The owner disconnects the app: what their token made ends; the app's own goes on, and so
       // does what another app was given.
-      await h.bus.publish('identity.app_authorization.revoked.v1', {
+      await harness().bus.publish('identity.app_authorization.revoked.v1', {
         clientId: app,
         userId: owner.id,
         revokedAt: new Date().toISOString(),
@@ -452,16 +446,16 @@ for (const variant of variants()) {
       // Heard again (a replay, or late): nothing made since is touched.
       const again = await subscribeFollows(app, owner, rx.hook());
       await becomes(app, again.id, 'enabled');
-      const late = await h.bus.publish('identity.app_authorization.revoked.v1', {
+      const late = await harness().bus.publish('identity.app_authorization.revoked.v1', {
         clientId: app,
         userId: owner.id,
         revokedAt: new Date(Date.now() - 60_000).toISOString(),
       });
-      await handled(h, late, 'the late revocation handled');
+      await handled(harness(), late, 'the late revocation handled');
       assert.equal(await statusOf(app, again.id), 'enabled');
 
       // The app is deleted: everything it made ends.
-      await h.bus.publish('identity.app_authorization.revoked.v1', {
+      await harness().bus.publish('identity.app_authorization.revoked.v1', {
         clientId: app,
         userId: null,
         revokedAt: new Date().toISOString(),
@@ -472,7 +466,8 @@ for (const variant of variants()) {
 
       // A follow now reaches only the other app.
       assert.equal(
-        (await inject('PUT', `/api/v1/channels/${owner.username}/follow`, h.as(fan))).statusCode,
+        (await inject('PUT', `/api/v1/channels/${owner.username}/follow`, harness().as(fan)))
+          .statusCode,
         200,
       );
       await waitFor(() => rx.at(byOther, 'notification').length === 1, { what: 'the follow' });
@@ -483,7 +478,7 @@ for (const variant of variants()) {
     });
 
     it('counts attempts and the queue in the service’s metrics', async () => {
-      const text = await h.app.server.metrics.metrics();
+      const text = await harness().app.server.metrics.metrics();
       assert.match(
         text,
         /channels_eventsub_deliveries_total\{[^}]*message_type="notification"[^}]*result="sent"[^}]*\} \d+/,
